@@ -1,0 +1,39 @@
+// paths.h — cgroup path rules: linux.cgroupsPath, systemd slices, mountinfo.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "berth/base/error.h"
+
+namespace berth::cgroups {
+
+/// The path inside each hierarchy for an OCI linux.cgroupsPath: empty gives
+/// "/berth/<id>"; a relative path ("a/b") is taken relative to the hierarchy
+/// root too ("/a/b"), which is what runc does for the cgroupfs driver.
+/// Duplicate and trailing slashes are dropped; "." and ".." components are
+/// refused with an error naming linux.cgroupsPath.
+Result<std::string> cgroup_relative_path(const std::string& cgroups_path, const std::string& id);
+
+/// Expands a systemd slice name to its path: "a-b.slice" -> "/a.slice/a-b.slice",
+/// "-.slice" -> "" (the root slice).
+Result<std::string> expand_slice(std::string_view slice);
+
+/// The cgroup path systemd gives "slice:prefix:name": the expanded slice
+/// (default "system.slice") then "<prefix>-<name>.scope" ("<name>.scope" with
+/// no prefix; a name ending in ".slice" is used as is), e.g.
+/// "machine.slice:libpod:abc" -> "/machine.slice/libpod-abc.scope".
+Result<std::string> systemd_path(const std::string& spec);
+
+/// Where the v1 controllers and the cgroup2 tree are mounted.
+struct CgroupMounts {
+  std::map<std::string, std::string> v1;  // controller ("cpu", "name=systemd") -> mount point
+  std::string v2;                         // cgroup2 mount point, empty if none
+};
+
+/// Reads /proc/self/mountinfo text. Co-mounted controllers ("cpu,cpuacct")
+/// map to the same mount point; the first cgroup2 mount wins.
+CgroupMounts parse_cgroup_mounts(std::string_view mountinfo);
+
+}  // namespace berth::cgroups

@@ -1,0 +1,73 @@
+// manager.cpp — host layout detection and the choice of cgroup back-end.
+#include "berth/cgroups/manager.h"
+
+#include <climits>
+#include <cstdlib>
+
+#include "berth/cgroups/paths.h"
+#include "fs.h"
+#include "v1.h"
+#include "v2.h"
+
+namespace berth::cgroups {
+namespace {
+
+constexpr const char* v1_controllers[] = {"cpu",     "cpuacct", "cpuset", "memory", "devices",
+                                          "freezer", "blkio",   "pids",   "hugetlb"};
+
+std::string real_path(const std::string& p) {
+  char buf[PATH_MAX];
+  return ::realpath(p.c_str(), buf) ? std::string(buf) : p;
+}
+
+// Controller -> mount point. On the real /sys/fs/cgroup the mount table is
+// the truth (names such as "cpu,cpuacct" vary by distribution); elsewhere
+// (tests) <root>/<ctrl> directories stand for the hierarchies.
+std::map<std::string, std::string> v1_mounts(const std::string& root, std::string* v2_mount) {
+  std::map<std::string, std::string> out;
+  if (root == "/sys/fs/cgroup") {
+    if (auto text = fs::read_file("/proc/self/mountinfo")) {
+      CgroupMounts m = parse_cgroup_mounts(*text);
+      for (const char* c : v1_controllers)
+        if (auto it = m.v1.find(c); it != m.v1.end()) out[c] = it->second;
+      if (v2_mount) *v2_mount = m.v2;
+      return out;
+    }
+  }
+  for (const char* c : v1_controllers)
+    if (fs::is_dir(root + "/" + c)) out[c] = real_path(root + "/" + c);
+  if (v2_mount && fs::exists(root + "/unified/cgroup.controllers")) *v2_mount = root + "/unified";
+  return out;
+}
+
+}  // namespace
+
+Result<Layout> detect_layout(const std::string& root) {
+  if (!fs::is_dir(root)) return Error(ENOENT, "detect cgroup layout: " + root + " is not a directory");
+  if (fs::exists(root + "/cgroup.controllers")) return Layout::unified;
+  if (fs::exists(root + "/unified/cgroup.controllers") && fs::is_dir(root + "/memory"))
+    return Layout::hybrid;
+  return Layout::legacy;
+}
+
+Result<std::unique_ptr<Manager>> make_manager(const Options& opts) {
+  if (opts.systemd) {
+    // Validate the path now so a bad one is reported as such.
+    BERTH_TRY(systemd_path(opts.path));
+    return Error::msg("systemd cgroup manager: not supported yet");
+  }
+  std::string rel = BERTH_TRY(cgroup_relative_path(opts.path, opts.id));
+  Layout layout = BERTH_TRY(detect_layout(opts.root));
+  if (layout == Layout::unified)
+    return std::unique_ptr<Manager>(std::make_unique<V2Manager>(opts.root, rel));
+  std::string v2_mount;
+  auto mounts = v1_mounts(opts.root, layout == Layout::hybrid ? &v2_mount : nullptr);
+  if (mounts.empty())
+    return Error(ENOENT, "make cgroup manager: no cgroup hierarchy under " + opts.root);
+  std::unique_ptr<V2Manager> unified;
+  if (!v2_mount.empty()) unified = std::make_unique<V2Manager>(v2_mount, rel);
+  return std::unique_ptr<Manager>(
+      std::make_unique<V1Manager>(std::move(mounts), rel, std::move(unified)));
+}
+
+}  // namespace berth::cgroups

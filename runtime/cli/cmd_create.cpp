@@ -1,0 +1,46 @@
+// cmd_create.cpp — `create` and `run`.
+#include "args.h"
+#include "commands.h"
+
+namespace berth::cli {
+namespace {
+
+const std::vector<FlagSpec> kCreateFlags = {
+    {{"bundle", "b"}, true},   {{"pid-file"}, true},        {{"console-socket"}, true},
+    {{"no-pivot"}, false},     {{"no-new-keyring"}, false}, {{"preserve-fds"}, true},
+    {{"pidfd-socket"}, true},  {{"detach", "d"}, false},    {{"keep"}, false},
+    {{"no-subreaper"}, false},
+};
+
+Result<runtime::CreateOptions> create_options(const Args& a, const char* cmd) {
+  runtime::CreateOptions o;
+  o.id = BERTH_TRY(one_id(a.positional(), cmd));
+  o.bundle = a.get("bundle", ".");
+  o.pid_file = a.get("pid-file");
+  o.console_socket = a.get("console-socket");
+  o.no_pivot = a.has("no-pivot");
+  o.no_new_keyring = a.has("no-new-keyring");
+  std::string pf = a.get("preserve-fds", "0");
+  char* end = nullptr;
+  long n = std::strtol(pf.c_str(), &end, 10);
+  if (*end || n < 0 || n > 65536) return Error::msg("--preserve-fds: expected a non-negative number, got " + pf);
+  o.preserve_fds = static_cast<int>(n);
+  return o;
+}
+
+}  // namespace
+
+Result<int> cmd_create(const runtime::Globals& g, const Argv& argv) {
+  Args a = BERTH_TRY(Args::parse(argv, kCreateFlags));
+  auto o = BERTH_TRY(create_options(a, "create"));
+  BERTH_TRY(runtime::create(g, o));
+  return 0;
+}
+
+Result<int> cmd_run(const runtime::Globals& g, const Argv& argv) {
+  Args a = BERTH_TRY(Args::parse(argv, kCreateFlags));
+  auto o = BERTH_TRY(create_options(a, "run"));
+  return runtime::run(g, o, a.has("detach"), a.has("keep"));
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,26 @@
+// cmd_spec.cpp — `spec` (a default config.json) and `features`.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "../src/security.h"
+#include "args.h"
+#include "berth/base/fs.h"
+#include "commands.h"
+
+namespace berth::cli {
+
+Result<int> cmd_spec(const runtime::Globals&, const Argv& argv) {
+  Args a = BERTH_TRY(Args::parse(argv, {{{"bundle", "b"}, true}, {{"rootless"}, false}}));
+  std::string path = fs::join(a.get("bundle", "."), "config.json");
+  if (fs::exists(path)) return Error(EEXIST, "spec: " + path + " already exists");
+  BERTH_TRY(fs::write_file_atomic(path, json::dump(runtime::default_spec(a.has("rootless")), true) + "\n"));
+  return 0;
+}
+
+Result<int> cmd_features(const runtime::Globals&, const Argv& argv) {
+  Args a = BERTH_TRY(Args::parse(argv, {}));
+  print(json::dump(runtime::features_json(), true) + "\n");
+  return 0;
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,66 @@
+// cmd_update.cpp — `update`: new resource limits from JSON or flags.
+#include <unistd.h>
+
+#include "args.h"
+#include "berth/base/fs.h"
+#include "commands.h"
+
+namespace berth::cli {
+namespace {
+
+Result<int64_t> parse_num(const std::string& s, const char* flag) {
+  char* end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end) return Error::msg(std::string("--") + flag + ": expected a number, got " + s);
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+Result<int> cmd_update(const runtime::Globals& g, const Argv& argv) {
+  Args a = BERTH_TRY(Args::parse(argv, {{{"resources", "r"}, true},
+                                       {{"memory"}, true},
+                                       {{"memory-reservation"}, true},
+                                       {{"memory-swap"}, true},
+                                       {{"kernel-memory"}, true},
+                                       {{"kernel-memory-tcp"}, true},
+                                       {{"cpu-shares"}, true},
+                                       {{"cpu-quota"}, true},
+                                       {{"cpu-period"}, true},
+                                       {{"cpu-burst"}, true},
+                                       {{"cpu-rt-period"}, true},
+                                       {{"cpu-rt-runtime"}, true},
+                                       {{"cpuset-cpus"}, true},
+                                       {{"cpuset-mems"}, true},
+                                       {{"pids-limit"}, true},
+                                       {{"blkio-weight"}, true},
+                                       {{"l3-cache-schema"}, true},
+                                       {{"mem-bw-schema"}, true}}));
+  std::string id = BERTH_TRY(one_id(a.positional(), "update"));
+  cgroups::Resources r;
+  if (a.has("resources")) {
+    std::string src = a.get("resources");
+    std::string text = src == "-" ? BERTH_TRY(fs::read_file("/dev/stdin")) : BERTH_TRY(fs::read_file(src));
+    auto doc = BERTH_TRY_CTX(json::parse(text), "--resources");
+    r = BERTH_TRY(cgroups::parse_resources(doc, "resources"));
+  }
+  if (a.has("l3-cache-schema") || a.has("mem-bw-schema"))
+    return Error::msg("update: Intel RDT is not supported by this runtime");
+  if (a.has("memory")) r.memory.limit = BERTH_TRY(parse_num(a.get("memory"), "memory"));
+  if (a.has("memory-reservation")) r.memory.reservation = BERTH_TRY(parse_num(a.get("memory-reservation"), "memory-reservation"));
+  if (a.has("memory-swap")) r.memory.swap = BERTH_TRY(parse_num(a.get("memory-swap"), "memory-swap"));
+  if (a.has("cpu-shares")) r.cpu.shares = static_cast<uint64_t>(BERTH_TRY(parse_num(a.get("cpu-shares"), "cpu-shares")));
+  if (a.has("cpu-quota")) r.cpu.quota = BERTH_TRY(parse_num(a.get("cpu-quota"), "cpu-quota"));
+  if (a.has("cpu-period")) r.cpu.period = static_cast<uint64_t>(BERTH_TRY(parse_num(a.get("cpu-period"), "cpu-period")));
+  if (a.has("cpu-burst")) r.cpu.burst = static_cast<uint64_t>(BERTH_TRY(parse_num(a.get("cpu-burst"), "cpu-burst")));
+  if (a.has("cpu-rt-period")) r.cpu.realtime_period = static_cast<uint64_t>(BERTH_TRY(parse_num(a.get("cpu-rt-period"), "cpu-rt-period")));
+  if (a.has("cpu-rt-runtime")) r.cpu.realtime_runtime = BERTH_TRY(parse_num(a.get("cpu-rt-runtime"), "cpu-rt-runtime"));
+  if (a.has("cpuset-cpus")) r.cpu.cpus = a.get("cpuset-cpus");
+  if (a.has("cpuset-mems")) r.cpu.mems = a.get("cpuset-mems");
+  if (a.has("pids-limit")) r.pids.limit = BERTH_TRY(parse_num(a.get("pids-limit"), "pids-limit"));
+  if (a.has("blkio-weight")) r.block_io.weight = static_cast<uint16_t>(BERTH_TRY(parse_num(a.get("blkio-weight"), "blkio-weight")));
+  BERTH_TRY(runtime::update(g, id, r));
+  return 0;
+}
+
+}  // namespace berth::cli

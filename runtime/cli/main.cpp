@@ -1,0 +1,101 @@
+// main.cpp — berth-runtime: global flags and the command table.
+#include <unistd.h>
+
+#include <cstring>
+
+#include "args.h"
+#include "berth/base/log.h"
+#include "commands.h"
+
+namespace berth::cli {
+
+void print(const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::write(1, s.data() + off, s.size() - off);
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+}
+
+Result<std::string> one_id(const std::vector<std::string>& positional, const char* cmd) {
+  if (positional.size() != 1)
+    return Error::msg(std::string(cmd) + ": expected exactly one container id, got " + std::to_string(positional.size()));
+  return positional[0];
+}
+
+namespace {
+
+struct Entry {
+  const char* name;
+  Command fn;
+};
+
+constexpr Entry kCommands[] = {
+    {"create", cmd_create}, {"run", cmd_run},       {"start", cmd_start},   {"state", cmd_state},
+    {"kill", cmd_kill},     {"delete", cmd_delete}, {"pause", cmd_pause},   {"resume", cmd_resume},
+    {"list", cmd_list},     {"ps", cmd_ps},         {"exec", cmd_exec},     {"update", cmd_update},
+    {"events", cmd_events}, {"spec", cmd_spec},     {"features", cmd_features},
+};
+
+const char* kUsage =
+    "usage: berth-runtime [global flags] COMMAND [flags] [args]\n"
+    "global flags: --root DIR, --log FILE, --log-format text|json, --debug, --systemd-cgroup\n"
+    "commands: create run start state kill delete pause resume list ps exec update events spec features\n";
+
+void print_version() {
+  print("berth-runtime version 0.1.0\ncommit: " BERTH_COMMIT "\nspec: 1.2.0\n");
+}
+
+}  // namespace
+
+int main_impl(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // Global flags come before the command.
+  std::vector<FlagSpec> globals = {{{"root"}, true},          {{"log"}, true},       {{"log-format"}, true},
+                                   {{"debug"}, false},        {{"systemd-cgroup"}, false},
+                                   {{"criu"}, true},          {{"rootless"}, true},  {{"version", "v"}, false},
+                                   {{"help", "h"}, false}};
+  auto parsed = Args::parse(args, globals, true);
+  if (!parsed) {
+    std::fprintf(stderr, "berth-runtime: %s\n%s", parsed.error().what().c_str(), kUsage);
+    return 2;
+  }
+  const Args& ga = *parsed;
+  std::string fmt = ga.get("log-format", "text");
+  if (fmt != "text" && fmt != "json") {
+    std::fprintf(stderr, "berth-runtime: --log-format: expected text or json, got %s\n", fmt.c_str());
+    return 2;
+  }
+  log::configure(ga.get("log"), fmt == "json" ? log::Format::json : log::Format::text, ga.has("debug"));
+  if (ga.has("version")) {
+    print_version();
+    return 0;
+  }
+  if (ga.positional().empty() || ga.has("help")) {
+    print(kUsage);
+    return ga.has("help") ? 0 : 2;
+  }
+  runtime::Globals g;
+  if (ga.has("root")) g.root = ga.get("root");
+  g.systemd_cgroup = ga.has("systemd-cgroup") && ga.get("systemd-cgroup") != "false";
+  const std::string& name = ga.positional()[0];
+  std::vector<std::string> rest(ga.positional().begin() + 1, ga.positional().end());
+  for (const auto& c : kCommands) {
+    if (name != c.name) continue;
+    auto r = c.fn(g, rest);
+    if (!r) {
+      std::string msg = name + ": " + r.error().what();
+      log::error(msg);
+      if (!ga.get("log").empty()) std::fprintf(stderr, "berth-runtime: %s\n", msg.c_str());
+      return 1;
+    }
+    return *r;
+  }
+  std::fprintf(stderr, "berth-runtime: unknown command %s\n%s", name.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace berth::cli
+
+int main(int argc, char** argv) { return berth::cli::main_impl(argc, argv); }

@@ -1,0 +1,116 @@
+// container.h — the runtime library's lifecycle API; each CLI command is a
+// thin wrapper over one of these functions.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/base/error.h"
+#include "berth/base/json.h"
+#include "berth/cgroups/resources.h"
+#include "berth/runtime/spec.h"
+
+namespace berth::runtime {
+
+/// Settings shared by every command (the global flags).
+struct Globals {
+  std::string root = "/run/berth";  // state directory
+  bool systemd_cgroup = false;
+  std::string cgroup_root = "/sys/fs/cgroup";
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+};
+
+/// The status a container is in right now (derived, never stored).
+enum class ContainerStatus { creating, created, running, paused, stopped };
+const char* status_name(ContainerStatus s);
+
+/// What `state` prints, and what the state file holds.
+struct State {
+  std::string oci_version;
+  std::string id;
+  pid_t pid = 0;
+  unsigned long long start_time = 0;  // /proc/<pid>/stat field 22, guards pid reuse
+  std::string bundle;
+  std::string rootfs;
+  std::string created;  // RFC 3339
+  std::string owner;
+  std::map<std::string, std::string> annotations;
+  std::string cgroup_path;  // linux.cgroupsPath as resolved
+  json::Value poststop;     // hooks.poststop, kept for delete
+  bool systemd_cgroup = false;
+  ContainerStatus status = ContainerStatus::stopped;  // filled in by load_state
+};
+
+/// Validates a container id: non-empty, at most 1024 bytes of [A-Za-z0-9_+.-],
+/// not "." or "..".
+berth::Status validate_id(const std::string& id);
+
+/// Creates the container: namespaces, cgroup, rootfs, and an init process
+/// blocked until start(). Nothing is left behind on failure.
+berth::Status create(const Globals& g, const CreateOptions& o);
+
+/// Lets a created container's init exec its process; runs poststart hooks.
+berth::Status start(const Globals& g, const std::string& id);
+
+/// create + start; without `detach`, waits for the process, forwarding
+/// signals, deletes the container, and returns its exit status.
+Result<int> run(const Globals& g, const CreateOptions& o, bool detach, bool keep);
+
+/// Loads a container's state and derives its status.
+Result<State> load_state(const Globals& g, const std::string& id);
+/// The OCI state document (`state` output).
+json::Value state_json(const State& s);
+
+/// Sends `sig` to the init (or to every process with `all`).
+berth::Status kill(const Globals& g, const std::string& id, int sig, bool all);
+
+/// Removes a stopped (or, with `force`, any) container and runs poststop hooks.
+berth::Status remove(const Globals& g, const std::string& id, bool force);
+
+berth::Status pause(const Globals& g, const std::string& id);
+berth::Status resume(const Globals& g, const std::string& id);
+
+/// Every container under the root, with derived status.
+Result<std::vector<State>> list(const Globals& g);
+
+/// Host pids of every process in the container.
+Result<std::vector<pid_t>> pids(const Globals& g, const std::string& id);
+
+/// Applies new resource limits to a live container.
+berth::Status update(const Globals& g, const std::string& id, const cgroups::Resources& r);
+
+/// One `events --stats` document (runc's types/events.go shape).
+Result<json::Value> stats_event(const Globals& g, const std::string& id);
+/// OOM kill counter of the container's cgroup.
+Result<uint64_t> oom_count(const Globals& g, const std::string& id);
+
+struct ExecOptions {
+  std::string id;
+  Process process;
+  std::string console_socket;
+  std::string pid_file;
+  bool detach = false;
+  int preserve_fds = 0;
+};
+
+/// Runs an extra process in a running container; without `detach`, waits
+/// and returns its exit status.
+Result<int> exec(const Globals& g, const ExecOptions& o);
+
+/// Parses a signal given as a name ("KILL", "SIGKILL") or number.
+Result<int> parse_signal(const std::string& s);
+
+}  // namespace berth::runtime

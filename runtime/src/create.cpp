@@ -1,0 +1,253 @@
+// create.cpp — the runtime side of `create`: state dir, cgroup, clone of the
+// container init, uid/gid maps, hooks, and the state file.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "berth/base/fs.h"
+#include "berth/base/log.h"
+#include "berth/cgroups/manager.h"
+#include "internal.h"
+#include "linux_compat.h"
+
+namespace berth::runtime {
+namespace {
+
+std::string mapping_text(const std::vector<IdMapping>& maps) {
+  std::string out;
+  for (const auto& m : maps)
+    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+  return out;
+}
+
+berth::Status write_id_maps(pid_t pid, const Spec& spec) {
+  std::string base = "/proc/" + std::to_string(pid);
+  BERTH_TRY_CTX(fs::write_file(base + "/uid_map", mapping_text(spec.linux.uid_mappings)), "linux.uidMappings");
+  BERTH_TRY_CTX(fs::write_file(base + "/gid_map", mapping_text(spec.linux.gid_mappings)), "linux.gidMappings");
+  return {};
+}
+
+Result<UniqueFd> connect_unix(const std::string& path, const std::string& what) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Error::os("socket for " + what);
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return Error::msg(what + " " + path + ": path too long");
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return Error::os("connect " + what + " " + path);
+  return fd;
+}
+
+// Opens namespace paths before clone; the pid namespace is joined here,
+// since setns(CLONE_NEWPID) only affects children.
+Result<std::vector<std::pair<int, int>>> open_join_namespaces(const Spec& spec, std::vector<UniqueFd>& keep) {
+  std::vector<std::pair<int, int>> out;
+  for (const auto& ns : spec.linux.namespaces) {
+    if (ns.path.empty()) continue;
+    UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::os("linux.namespaces " + ns.name + ": open " + ns.path);
+    if (ns.type == CLONE_NEWPID) {
+      if (::setns(fd.get(), CLONE_NEWPID) < 0) return Error::os("linux.namespaces pid: setns " + ns.path);
+      keep.push_back(std::move(fd));
+      continue;
+    }
+    // The user namespace goes first: it owns the others.
+    if (ns.type == CLONE_NEWUSER)
+      out.insert(out.begin(), {fd.get(), ns.type});
+    else
+      out.push_back({fd.get(), ns.type});
+    keep.push_back(std::move(fd));
+  }
+  return out;
+}
+
+int new_namespace_flags(const Spec& spec) {
+  int flags = 0;
+  for (const auto& ns : spec.linux.namespaces) {
+    if (!ns.path.empty()) continue;
+    // cgroup and time namespaces are unshared by the child later: the cgroup
+    // namespace must be rooted at the container's cgroup, and time offsets
+    // must be written before any process enters the time namespace.
+    if (ns.type == CLONE_NEWCGROUP || ns.type == CLONE_NEWTIME) continue;
+    flags |= ns.type;
+  }
+  return flags;
+}
+
+pid_t clone_child(int flags) {
+  return static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
+}
+
+std::string bundle_rootfs(const Spec& spec) { return spec.root_path; }
+
+// The device rules the cgroup gets: the config's own, then (as runc does)
+// the devices every container has, mknod of anything, and the config's
+// linux.devices, so that the default devices can be created and used.
+cgroups::Resources effective_resources(const Spec& spec) {
+  cgroups::Resources r = spec.linux.resources.value_or(cgroups::Resources{});
+  if (r.devices.empty()) return r;
+  auto allow = [&](char type, std::optional<int64_t> major, std::optional<int64_t> minor, const char* access) {
+    cgroups::DeviceRule d;
+    d.allow = true;
+    d.type = type;
+    d.major = major;
+    d.minor = minor;
+    d.access = access;
+    r.devices.push_back(d);
+  };
+  allow('c', std::nullopt, std::nullopt, "m");
+  allow('b', std::nullopt, std::nullopt, "m");
+  const std::pair<int, int> defaults[] = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}};
+  for (auto [ma, mi] : defaults) allow('c', ma, mi, "rwm");
+  allow('c', 136, std::nullopt, "rwm");  // /dev/pts/*
+  for (const auto& d : spec.linux.devices)
+    if (d.type == 'c' || d.type == 'b' || d.type == 'u') allow(d.type == 'u' ? 'c' : d.type, d.major, d.minor, "rwm");
+  return r;
+}
+
+}  // namespace
+
+berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child_out) {
+  BERTH_TRY(validate_id(o.id));
+  std::string bundle = fs::absolute(o.bundle);
+  auto text = fs::read_file(fs::join(bundle, "config.json"));
+  if (!text) return std::move(text).error().wrap("load bundle " + bundle);
+  Spec spec = BERTH_TRY_CTX(parse_spec(*text, bundle), fs::join(bundle, "config.json"));
+  if (!spec.process) return Error::msg("process: required to create a container");
+  if (spec.linux.intel_rdt) return Error::msg("linux.intelRdt: not supported by this runtime (no resctrl support)");
+  if (!spec.process->apparmor_profile.empty())
+    return Error::msg("process.apparmorProfile: AppArmor is not supported by this runtime");
+  if (!spec.process->selinux_label.empty() || !spec.linux.mount_label.empty())
+    return Error::msg("process.selinuxLabel: SELinux is not supported by this runtime");
+  struct stat st;
+  if (::stat(spec.root_path.c_str(), &st) < 0) return Error::os("root.path: stat " + spec.root_path);
+  if (!S_ISDIR(st.st_mode)) return Error(ENOTDIR, "root.path: " + spec.root_path);
+  if (spec.process->terminal && o.console_socket.empty())
+    return Error::msg("process.terminal: needs --console-socket");
+
+  BERTH_TRY(fs::mkdir_p(g.root, 0700));
+  std::string dir = state_dir(g, o.id);
+  if (::mkdir(dir.c_str(), 0711) < 0) {
+    if (errno == EEXIST) return Error(EEXIST, "container " + o.id + " already exists");
+    return Error::os("mkdir " + dir);
+  }
+  bool committed = false;
+  std::unique_ptr<cgroups::Manager> cg;
+  pid_t child = -1;
+  Defer cleanup([&] {
+    if (committed) return;
+    if (child > 0) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
+    }
+    if (cg) {
+      (void)cg->kill_all(SIGKILL);
+      for (int i = 0; i < 100 && !cg->destroy(); ++i) ::usleep(1000);
+    }
+    (void)fs::remove_tree(dir);
+  });
+
+  std::string fifo = fs::join(dir, "exec.fifo");
+  if (::mkfifo(fifo.c_str(), 0600) < 0) return Error::os("mkfifo " + fifo);
+  UniqueFd fifo_fd(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fifo_fd) return Error::os("open " + fifo);
+
+  State state;
+  state.oci_version = spec.oci_version;
+  state.id = o.id;
+  state.bundle = bundle;
+  state.rootfs = bundle_rootfs(spec);
+  state.created = log::rfc3339_now();
+  state.owner = "";
+  state.annotations = spec.annotations;
+  state.cgroup_path = spec.linux.cgroups_path;
+  state.systemd_cgroup = g.systemd_cgroup;
+  if (!spec.hooks.poststop.empty()) state.poststop = hooks_to_json(spec.hooks.poststop);
+
+  cg = BERTH_TRY_CTX(cgroup_manager(g, state), "linux.cgroupsPath");
+  BERTH_TRY_CTX(cg->create(), "create cgroup");
+  BERTH_TRY_CTX(cg->set(effective_resources(spec)), "linux.resources");
+
+  UniqueFd console;
+  if (spec.process->terminal && !o.console_socket.empty())
+    console = BERTH_TRY(connect_unix(o.console_socket, "console socket"));
+
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return Error::os("socketpair");
+  UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
+
+  std::vector<UniqueFd> ns_fds;
+  auto joins = BERTH_TRY(open_join_namespaces(spec, ns_fds));
+
+  InitContext ctx;
+  ctx.spec = &spec;
+  ctx.opts = &o;
+  ctx.sync_fd = child_sock.get();
+  ctx.fifo_fd = fifo_fd.get();
+  ctx.console_fd = console.get();
+  ctx.join_ns = joins;
+  ctx.clone_flags = new_namespace_flags(spec);
+  auto layout = cgroups::detect_layout(g.cgroup_root);
+  ctx.host_cgroup_v1 = layout && *layout != cgroups::Layout::unified;
+
+  child = clone_child(ctx.clone_flags);
+  if (child < 0) return Error::os("clone container init");
+  if (child == 0) {
+    parent_sock.reset();
+    init_main(ctx);
+  }
+  child_sock.reset();
+  fifo_fd.reset();
+  console.reset();
+
+  state.pid = child;
+  state.start_time = proc_info(child).start_time;
+  state.status = ContainerStatus::creating;
+
+  if (ctx.clone_flags & CLONE_NEWUSER) BERTH_TRY(write_id_maps(child, spec));
+  BERTH_TRY_CTX(cg->enter(child), "join cgroup");
+  state.status = ContainerStatus::created;
+  BERTH_TRY(sync_send(parent_sock.get(), Sync::go, json::dump(state_json(state))));
+  state.status = ContainerStatus::creating;
+
+  for (;;) {
+    auto msg = sync_recv(parent_sock.get());
+    if (!msg) return std::move(msg).error().wrap("container init");
+    Sync kind = msg->kind;
+    if (kind == Sync::error) return Error::msg(msg->payload);
+    if (kind == Sync::seccomp_fd) {
+      BERTH_TRY(forward_seccomp_fd(spec, json::dump(state_json(state)), msg.value(), parent_sock.get()));
+      continue;
+    }
+    if (kind == Sync::hooks) {
+      std::string sj = json::dump(state_json(state));
+      BERTH_TRY(run_hooks(spec.hooks.prestart, "prestart", sj));
+      BERTH_TRY(run_hooks(spec.hooks.create_runtime, "createRuntime", sj));
+      BERTH_TRY(sync_send(parent_sock.get(), Sync::hooks_done));
+      continue;
+    }
+    if (kind == Sync::ready) break;
+    return Error::msg("container init: unexpected message");
+  }
+
+  BERTH_TRY(save_state(g, state));
+  if (!o.pid_file.empty())
+    BERTH_TRY_CTX(fs::write_file_atomic(fs::absolute(o.pid_file), std::to_string(child), 0644), "--pid-file");
+  committed = true;
+  if (child_out) *child_out = child;
+  return {};
+}
+
+berth::Status create(const Globals& g, const CreateOptions& o) {
+  return create_impl(g, o, nullptr);
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,135 @@
+// exec.cpp — `exec`: a new process inside a running container's
+// namespaces, cgroup and root.
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "berth/base/fs.h"
+#include "internal.h"
+#include "linux_compat.h"
+
+namespace berth::runtime {
+
+Result<int> wait_forwarding_signals(pid_t pid);
+
+namespace {
+
+struct NsFile {
+  int type;
+  const char* file;
+};
+// User namespace first: it owns the others. pid is joined by the runtime
+// itself before fork.
+constexpr NsFile kOrder[] = {{CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"},      {CLONE_NEWUTS, "uts"},
+                             {CLONE_NEWNET, "net"},   {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWTIME, "time"},
+                             {CLONE_NEWNS, "mnt"}};
+
+struct ExecChild {
+  const ExecOptions* o;
+  const Spec* spec;
+  std::vector<std::pair<int, int>> joins;
+  int root_fd;
+  int console_fd;
+  int sync_fd;
+};
+
+berth::Status child_steps(ExecChild& c) {
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return Error::os("prctl PR_SET_DUMPABLE");
+  auto go = BERTH_TRY(sync_recv(c.sync_fd));
+  if (go.kind != Sync::go) return Error::msg("unexpected message from runtime");
+  for (const auto& [fd, type] : c.joins)
+    if (::setns(fd, type) < 0) return Error::os("setns " + std::to_string(type));
+  if (::fchdir(c.root_fd) < 0 || ::chroot(".") < 0 || ::chdir("/") < 0) return Error::os("enter container root");
+  if (c.console_fd >= 0) {
+    BERTH_TRY(setup_console(c.console_fd, c.o->process, false));
+    ::close(c.console_fd);
+  } else if (::setsid() < 0 && errno != EPERM) {
+    return Error::os("setsid");
+  }
+  BERTH_TRY(prepare_process(c.o->process, c.spec, c.o->preserve_fds, c.sync_fd));
+  BERTH_TRY(sync_send(c.sync_fd, Sync::ready));
+  return exec_process(c.o->process);
+}
+
+}  // namespace
+
+Result<int> exec(const Globals& g, const ExecOptions& o) {
+  State s = BERTH_TRY(load_state(g, o.id));
+  if (s.status != ContainerStatus::running && s.status != ContainerStatus::created)
+    return Error::msg("cannot exec in container " + o.id + " in status " + status_name(s.status));
+  auto text = BERTH_TRY_CTX(fs::read_file(fs::join(s.bundle, "config.json")), "exec in " + o.id);
+  Spec spec = BERTH_TRY_CTX(parse_spec(text, s.bundle), "exec in " + o.id);
+  if (o.process.terminal && o.console_socket.empty()) return Error::msg("process.terminal: needs --console-socket");
+
+  std::string proc = "/proc/" + std::to_string(s.pid);
+  std::vector<UniqueFd> keep;
+  std::vector<std::pair<int, int>> joins;
+  UniqueFd self_user(::open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC));
+  for (const auto& n : kOrder) {
+    if (!spec.has_namespace(n.type)) continue;
+    UniqueFd fd(::open((proc + "/ns/" + n.file).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::os(std::string("open ") + proc + "/ns/" + n.file);
+    joins.push_back({fd.get(), n.type});
+    keep.push_back(std::move(fd));
+  }
+  if (spec.has_namespace(CLONE_NEWPID)) {
+    UniqueFd fd(::open((proc + "/ns/pid").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd || ::setns(fd.get(), CLONE_NEWPID) < 0) return Error::os("join pid namespace of " + o.id);
+  }
+  UniqueFd root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return Error::os("open " + proc + "/root");
+  UniqueFd console;
+  if (o.process.terminal) {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    struct sockaddr_un addr {};
+    addr.sun_family = AF_UNIX;
+    if (o.console_socket.size() >= sizeof addr.sun_path) return Error::msg("--console-socket: path too long");
+    std::copy(o.console_socket.begin(), o.console_socket.end(), addr.sun_path);
+    if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+      return Error::os("connect console socket " + o.console_socket);
+    console = std::move(fd);
+  }
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return Error::os("socketpair");
+  UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
+
+  pid_t child = ::fork();
+  if (child < 0) return Error::os("fork");
+  if (child == 0) {
+    parent_sock.reset();
+    ExecChild c{&o, &spec, joins, root.get(), console.get(), child_sock.get()};
+    auto st = child_steps(c);
+    (void)sync_send(c.sync_fd, Sync::error, st.error().what());
+    ::_exit(127);
+  }
+  child_sock.reset();
+  console.reset();
+  Defer reap([&] {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+  });
+  auto cg = BERTH_TRY(cgroup_manager(g, s));
+  BERTH_TRY_CTX(cg->enter(child), "join cgroup of " + o.id);
+  BERTH_TRY(sync_send(parent_sock.get(), Sync::go));
+  bool ready = false;
+  for (;;) {
+    auto msg = sync_recv(parent_sock.get());
+    if (!msg) {
+      if (ready && msg.error().code() == EPIPE) break;  // execve closed the socket
+      return std::move(msg).error().wrap("exec in " + o.id);
+    }
+    if (msg->kind == Sync::error) return Error::msg(msg->payload).wrap("exec in " + o.id);
+    if (msg->kind == Sync::ready) ready = true;
+    if (msg->kind == Sync::seccomp_fd) BERTH_TRY(forward_seccomp_fd(spec, json::dump(state_json(s)), msg.value(), parent_sock.get()));
+  }
+  reap.dismiss();
+  if (!o.pid_file.empty()) BERTH_TRY_CTX(fs::write_file_atomic(fs::absolute(o.pid_file), std::to_string(child)), "--pid-file");
+  if (o.detach) return 0;
+  return wait_forwarding_signals(child);
+}
+
+}  // namespace berth::runtime

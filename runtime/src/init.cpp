@@ -1,0 +1,159 @@
+// init.cpp — the container init's create-time sequence, as named steps.
+// Runs in the cloned child; every failure goes back to the runtime as a
+// Sync::error message, then the child exits.
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/personality.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "berth/base/fs.h"
+#include "internal.h"
+#include "linux_compat.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+namespace berth::runtime {
+namespace {
+
+// Joined namespaces first, user namespace before the rest (it owns them).
+berth::Status join_namespaces(const InitContext& ctx) {
+  for (const auto& [fd, type] : ctx.join_ns)
+    if (::setns(fd, type) < 0) return Error::os(std::string("setns ") + std::to_string(type));
+  return {};
+}
+
+// After the runtime wrote our id maps: become root of the user namespace.
+berth::Status become_root_in_userns(const Spec& spec) {
+  if (!spec.has_namespace(CLONE_NEWUSER)) return {};
+  if (::setresgid(0, 0, 0) < 0) return Error::os("setresgid 0 in user namespace");
+  if (::setresuid(0, 0, 0) < 0) return Error::os("setresuid 0 in user namespace");
+  return {};
+}
+
+// Unshared only now, so that the cgroup namespace is rooted at the
+// container's cgroup, which the runtime moved us into before Sync::go.
+berth::Status unshare_late_namespaces(const Spec& spec) {
+  const Namespace* cg = spec.find_namespace(CLONE_NEWCGROUP);
+  if (cg && cg->path.empty() && ::unshare(CLONE_NEWCGROUP) < 0) return Error::os("unshare cgroup namespace");
+  const Namespace* tn = spec.find_namespace(CLONE_NEWTIME);
+  if (tn && tn->path.empty()) {
+    if (::unshare(CLONE_NEWTIME) < 0) return Error::os("unshare time namespace");
+    std::string offsets;
+    for (const auto& [clock, off] : spec.linux.time_offsets)
+      offsets += clock + " " + std::to_string(off.first) + " " + std::to_string(off.second) + "\n";
+    if (!offsets.empty()) BERTH_TRY_CTX(fs::write_file("/proc/self/timens_offsets", offsets), "linux.timeOffsets");
+    UniqueFd fd(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
+    if (!fd || ::setns(fd.get(), CLONE_NEWTIME) < 0) return Error::os("enter time namespace");
+  }
+  return {};
+}
+
+berth::Status set_names(const Spec& spec) {
+  if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) < 0)
+    return Error::os("hostname: sethostname " + spec.hostname);
+  if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) < 0)
+    return Error::os("domainname: setdomainname " + spec.domainname);
+  return {};
+}
+
+// Each container gets its own session keyring, so keys never leak between
+// containers (unless --no-new-keyring).
+void join_new_keyring(const CreateOptions& o) {
+  if (o.no_new_keyring) return;
+  std::string name = "_ses." + o.id;
+  // EPERM/ENOSYS (keyrings disabled or restricted) is not fatal, as with runc.
+  (void)::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str());
+}
+
+berth::Status write_sysctls(const Spec& spec) {
+  for (const auto& [k, v] : spec.linux.sysctl) {
+    std::string path = "/proc/sys/" + k;
+    for (auto& c : path)
+      if (c == '.') c = '/';
+    BERTH_TRY_CTX(fs::write_file(path, v), "linux.sysctl." + k);
+  }
+  return {};
+}
+
+berth::Status set_oom_score(const Process& p) {
+  if (!p.oom_score_adj) return {};
+  BERTH_TRY_CTX(fs::write_file("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj)), "process.oomScoreAdj");
+  return {};
+}
+
+berth::Status set_personality(const Spec& spec) {
+  if (!spec.linux.personality) return {};
+  unsigned long dom = *spec.linux.personality == "LINUX32" ? PER_LINUX32 : PER_LINUX;
+  if (::personality(dom) < 0) return Error::os("linux.personality: personality " + *spec.linux.personality);
+  return {};
+}
+
+berth::Status create_steps(InitContext& ctx) {
+  const Spec& spec = *ctx.spec;
+  // Other processes in the container must not reach this (host) binary
+  // through /proc/<pid>/exe or ptrace while we set up (CVE-2019-5736).
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return Error::os("prctl PR_SET_DUMPABLE");
+  auto go = BERTH_TRY(sync_recv(ctx.sync_fd));
+  if (go.kind != Sync::go) return Error::msg("unexpected message from runtime");
+  ctx.state_json = std::move(go.payload);
+  if (::setsid() < 0) return Error::os("setsid");
+  BERTH_TRY(become_root_in_userns(spec));
+  BERTH_TRY(join_namespaces(ctx));
+  BERTH_TRY(unshare_late_namespaces(spec));
+  BERTH_TRY(set_names(spec));
+  join_new_keyring(*ctx.opts);
+  BERTH_TRY(set_oom_score(*spec.process));
+  if (spec.has_namespace(CLONE_NEWNS)) BERTH_TRY(prepare_rootfs(ctx));
+  BERTH_TRY(sync_send(ctx.sync_fd, Sync::hooks));
+  auto done = BERTH_TRY(sync_recv(ctx.sync_fd));
+  if (done.kind == Sync::error) return Error::msg(done.payload);
+  BERTH_TRY(run_hooks(spec.hooks.create_container, "createContainer", ctx.state_json));
+  if (spec.has_namespace(CLONE_NEWNS)) {
+    BERTH_TRY(pivot_into_rootfs(spec, ctx.opts->no_pivot));
+    BERTH_TRY(finish_rootfs(ctx));
+  }
+  BERTH_TRY(write_sysctls(spec));
+  BERTH_TRY(set_personality(spec));
+  if (ctx.console_fd >= 0) {
+    BERTH_TRY(setup_console(ctx.console_fd, *spec.process, spec.has_namespace(CLONE_NEWNS)));
+    ::close(ctx.console_fd);
+  }
+  BERTH_TRY(prepare_process(*spec.process, &spec, ctx.opts->preserve_fds, ctx.sync_fd));
+  return {};
+}
+
+}  // namespace
+
+[[noreturn]] void init_main(InitContext& ctx) {
+  auto st = create_steps(ctx);
+  if (!st) {
+    (void)sync_send(ctx.sync_fd, Sync::error, st.error().what());
+    ::_exit(1);
+  }
+  if (!sync_send(ctx.sync_fd, Sync::ready)) ::_exit(1);
+  ::close(ctx.sync_fd);
+  // Block until `start` writes into the fifo.
+  char c;
+  ssize_t n;
+  do {
+    n = ::read(ctx.fifo_fd, &c, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(1);
+  ::close(ctx.fifo_fd);
+  auto fin = run_hooks(ctx.spec->hooks.start_container, "startContainer", ctx.state_json);
+  if (fin) fin = exec_process(*ctx.spec->process);
+  // No one is listening any more: report on stderr, which is the container's.
+  std::string msg = "berth-runtime: start container: " + fin.error().what() + "\n";
+  ssize_t r = ::write(2, msg.data(), msg.size());
+  (void)r;
+  ::_exit(127);
+}
+
+}  // namespace berth::runtime

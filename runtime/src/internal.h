@@ -1,0 +1,99 @@
+// internal.h — declarations shared by the runtime's source files.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "berth/base/error.h"
+#include "berth/base/fd.h"
+#include "berth/cgroups/manager.h"
+#include "berth/runtime/container.h"
+
+namespace berth::runtime {
+
+// ---- state ----------------------------------------------------------------
+std::string state_dir(const Globals& g, const std::string& id);
+berth::Status save_state(const Globals& g, const State& s);
+Result<State> read_state_file(const Globals& g, const std::string& id);
+Result<std::unique_ptr<cgroups::Manager>> cgroup_manager(const Globals& g, const State& s);
+
+struct ProcInfo {
+  bool exists = false;
+  char state = 0;
+  unsigned long long start_time = 0;
+};
+/// Reads /proc/<pid>/stat: run state and start time.
+ProcInfo proc_info(pid_t pid);
+/// Alive, not a zombie, and (when start_time != 0) the same process.
+bool process_alive(pid_t pid, unsigned long long start_time);
+
+// ---- hooks ----------------------------------------------------------------
+/// Runs hooks in order with the state JSON on stdin; a hook failing or
+/// passing its timeout is an error naming the hook kind and index.
+berth::Status run_hooks(const std::vector<Hook>& hooks, const std::string& kind, const std::string& state_json);
+Result<std::vector<Hook>> hooks_from_json(const json::Value& v);
+json::Value hooks_to_json(const std::vector<Hook>& hooks);
+
+// ---- child side -----------------------------------------------------------
+/// Messages on the sync socket between the runtime and the child.
+enum class Sync : uint8_t {
+  go = 1,          // parent -> child: maps written, cgroup joined
+  hooks = 2,       // child -> parent: run createRuntime/prestart now
+  hooks_done = 3,  // parent -> child
+  ready = 4,       // child -> parent: waiting for start
+  error = 5,       // child -> parent: followed by the message text
+  seccomp_fd = 6,  // child -> parent: the seccomp notify fd (SCM_RIGHTS)
+  ack = 7,         // parent -> child
+};
+struct SyncMsg {
+  Sync kind;
+  std::string payload;
+  UniqueFd fd;  // passed with SCM_RIGHTS, if any
+};
+berth::Status sync_send(int fd, Sync s, std::string_view payload = {}, int pass_fd = -1);
+Result<SyncMsg> sync_recv(int fd);
+
+/// Everything the child needs, prepared by the parent before clone.
+struct InitContext {
+  const Spec* spec = nullptr;
+  const CreateOptions* opts = nullptr;
+  int sync_fd = -1;
+  int fifo_fd = -1;            // exec.fifo opened O_RDWR (-1 for exec)
+  int console_fd = -1;         // connected console socket, or -1
+  int devnull_fd = -1;         // host /dev/null, for masking
+  std::vector<int> idmap_fds;  // per mount: a detached idmapped tree, or -1
+  std::vector<std::pair<int, int>> join_ns;  // (fd, CLONE_NEW*) to setns
+  int clone_flags = 0;
+  bool host_cgroup_v1 = false;  // hybrid host: mount v1 hierarchies for "cgroup"
+  std::string state_json;       // for hooks run by the child
+};
+
+/// The container init's create-time steps; never returns (calls _exit).
+[[noreturn]] void init_main(InitContext& ctx);
+
+/// Steps shared by init and exec before execve: rlimits, scheduling, fds,
+/// identity, capabilities, no_new_privs, seccomp (a notify fd goes to the
+/// runtime over `sync_fd`).
+berth::Status prepare_process(const Process& p, const Spec* spec, int preserve_fds, int sync_fd);
+/// execve of the process (PATH looked up in its env); returns only on failure.
+berth::Status exec_process(const Process& p);
+/// The runtime side of Sync::seccomp_fd: hands the fd to the listener.
+berth::Status forward_seccomp_fd(const Spec& spec, const std::string& state_json, SyncMsg& msg, int sync_fd);
+
+/// Allocates a pty in the current mount namespace, sends the master over
+/// `console_fd`, and makes the slave the caller's controlling terminal and stdio.
+berth::Status setup_console(int console_fd, const Process& p, bool mount_console);
+
+/// Resolves `rel` under `root_fd` without escaping it (openat2 RESOLVE_IN_ROOT).
+Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags, bool nofollow_last = false);
+
+/// Sets up the rootfs inside the new mount namespace, up to (not including)
+/// pivot_root. Returns an fd of the rootfs.
+berth::Status prepare_rootfs(InitContext& ctx);
+berth::Status pivot_into_rootfs(const Spec& spec, bool no_pivot);
+berth::Status finish_rootfs(InitContext& ctx);
+
+}  // namespace berth::runtime

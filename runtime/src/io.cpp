@@ -1,0 +1,125 @@
+// io.cpp — the sync socket between runtime and child, the console socket
+// protocol (pty master over SCM_RIGHTS), and seccomp fd forwarding.
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "internal.h"
+#include "security.h"
+
+namespace berth::runtime {
+namespace {
+
+berth::Status send_with_fd(int sock, const void* data, size_t len, int pass_fd, const char* what) {
+  struct iovec iov {
+    const_cast<void*>(data), len
+  };
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  if (pass_fd >= 0) {
+    std::memset(cbuf, 0, sizeof cbuf);
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+  }
+  ssize_t n;
+  do {
+    n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Error::os(std::string("send ") + what);
+  return {};
+}
+
+}  // namespace
+
+berth::Status sync_send(int fd, Sync s, std::string_view payload, int pass_fd) {
+  std::string buf;
+  buf.reserve(1 + payload.size());
+  buf += static_cast<char>(s);
+  buf.append(payload);
+  return send_with_fd(fd, buf.data(), buf.size(), pass_fd, "sync message");
+}
+
+Result<SyncMsg> sync_recv(int fd) {
+  std::string buf(256 * 1024, '\0');
+  struct iovec iov {
+    buf.data(), buf.size()
+  };
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  ssize_t n;
+  do {
+    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Error::os("receive sync message");
+  if (n == 0) return Error(EPIPE, "container init exited during setup");
+  SyncMsg out;
+  out.kind = static_cast<Sync>(buf[0]);
+  out.payload = buf.substr(1, static_cast<size_t>(n) - 1);
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int passed;
+      std::memcpy(&passed, CMSG_DATA(c), sizeof(int));
+      out.fd.reset(passed);
+    }
+  }
+  return out;
+}
+
+berth::Status forward_seccomp_fd(const Spec& spec, const std::string& state_json, SyncMsg& msg, int sync_fd) {
+  auto st = send_seccomp_fd(spec.linux.seccomp->listener_path, state_json, msg.fd.get());
+  if (!st) {
+    (void)sync_send(sync_fd, Sync::error, st.error().what());
+    return std::move(st).error().wrap("linux.seccomp.listenerPath");
+  }
+  return sync_send(sync_fd, Sync::ack);
+}
+
+berth::Status setup_console(int console_fd, const Process& p, bool mount_console) {
+  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) return Error::os("open /dev/ptmx");
+  int unlock = 0;
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) return Error::os("unlock pty");
+  int pty_num = 0;
+  if (::ioctl(master.get(), TIOCGPTN, &pty_num) < 0) return Error::os("get pty number");
+  // Open the slave through the master (TIOCGPTPEER) so the path cannot be
+  // swapped under us.
+  int slave = ::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) return Error::os("open pty slave");
+  UniqueFd slave_fd(slave);
+  std::string name = "/dev/pts/" + std::to_string(pty_num);
+  if (p.console_size) {
+    struct winsize ws {};
+    ws.ws_row = static_cast<unsigned short>(p.console_size->first);
+    ws.ws_col = static_cast<unsigned short>(p.console_size->second);
+    ::ioctl(slave, TIOCSWINSZ, &ws);
+  }
+  if (mount_console) {
+    std::string src = "/proc/self/fd/" + std::to_string(slave);
+    if (::mount(src.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) < 0 && errno != ENOENT)
+      return Error::os("bind " + name + " on /dev/console");
+  }
+  BERTH_TRY(send_with_fd(console_fd, name.data(), name.size(), master.get(), "pty master to console socket"));
+  if (::setsid() < 0 && errno != EPERM) return Error::os("setsid");
+  if (::ioctl(slave, TIOCSCTTY, 0) < 0) return Error::os("set controlling terminal");
+  for (int i = 0; i < 3; ++i)
+    if (::dup2(slave, i) < 0) return Error::os("dup pty to stdio");
+  return {};
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,163 @@
+// process.cpp — the last steps before execve, shared by the container init
+// and `exec`: rlimits, scheduling, identity, capabilities, fds, seccomp.
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+
+#include "berth/base/log.h"
+#include "internal.h"
+#include "security.h"
+
+namespace berth::runtime {
+namespace {
+
+berth::Status set_rlimits(const Process& p) {
+  for (const auto& r : p.rlimits) {
+    struct rlimit rl {
+      r.soft, r.hard
+    };
+    if (::setrlimit(r.resource, &rl) < 0) return Error::os("process.rlimits: setrlimit " + r.type);
+  }
+  return {};
+}
+
+berth::Status set_scheduling(const Process& p) {
+  if (p.io_priority) {
+    int klass = p.io_priority->klass == "IOPRIO_CLASS_RT" ? 1 : p.io_priority->klass == "IOPRIO_CLASS_BE" ? 2 : 3;
+    int value = (klass << 13) | p.io_priority->priority;
+    if (::syscall(SYS_ioprio_set, 1 /*IOPRIO_WHO_PROCESS*/, 0, value) < 0)
+      return Error::os("process.ioPriority: ioprio_set");
+  }
+  if (p.scheduler) {
+    const Scheduler& s = *p.scheduler;
+    static const std::pair<const char*, int> policies[] = {
+        {"SCHED_OTHER", 0}, {"SCHED_FIFO", 1}, {"SCHED_RR", 2}, {"SCHED_BATCH", 3},
+        {"SCHED_ISO", 4},   {"SCHED_IDLE", 5}, {"SCHED_DEADLINE", 6}};
+    int policy = 0;
+    for (const auto& [n, v] : policies)
+      if (s.policy == n) policy = v;
+    struct {
+      uint32_t size;
+      uint32_t sched_policy;
+      uint64_t sched_flags;
+      int32_t sched_nice;
+      uint32_t sched_priority;
+      uint64_t sched_runtime, sched_deadline, sched_period;
+    } attr{48, static_cast<uint32_t>(policy), 0, s.nice, static_cast<uint32_t>(s.priority), s.runtime, s.deadline, s.period};
+    for (const auto& f : s.flags) {
+      if (f == "SCHED_FLAG_RESET_ON_FORK") attr.sched_flags |= 0x01;
+      else if (f == "SCHED_FLAG_RECLAIM") attr.sched_flags |= 0x02;
+      else if (f == "SCHED_FLAG_DL_OVERRUN") attr.sched_flags |= 0x04;
+      else if (f == "SCHED_FLAG_KEEP_POLICY") attr.sched_flags |= 0x08;
+      else if (f == "SCHED_FLAG_KEEP_PARAMS") attr.sched_flags |= 0x10;
+      else if (f == "SCHED_FLAG_UTIL_CLAMP_MIN") attr.sched_flags |= 0x20;
+      else if (f == "SCHED_FLAG_UTIL_CLAMP_MAX") attr.sched_flags |= 0x40;
+      else return Error::msg("process.scheduler.flags: unknown flag " + f);
+    }
+    if (::syscall(SYS_sched_setattr, 0, &attr, 0) < 0) return Error::os("process.scheduler: sched_setattr " + s.policy);
+  }
+  return {};
+}
+
+berth::Status set_identity(const Process& p, bool keep_caps) {
+  const User& u = p.user;
+  if (::setgroups(u.additional_gids.size(), u.additional_gids.empty() ? nullptr : u.additional_gids.data()) < 0) {
+    // In a user namespace with setgroups denied, only an empty list would work.
+    if (!(errno == EPERM && u.additional_gids.empty())) return Error::os("process.user.additionalGids: setgroups");
+  }
+  if (keep_caps && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return Error::os("prctl PR_SET_KEEPCAPS");
+  if (::setresgid(u.gid, u.gid, u.gid) < 0) return Error::os("process.user.gid: setresgid " + std::to_string(u.gid));
+  if (::setresuid(u.uid, u.uid, u.uid) < 0) return Error::os("process.user.uid: setresuid " + std::to_string(u.uid));
+  if (keep_caps && ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return Error::os("prctl PR_SET_KEEPCAPS");
+  if (u.umask) ::umask(static_cast<mode_t>(*u.umask));
+  return {};
+}
+
+// chdir, then make sure the cwd is inside our root: a cwd inherited from the
+// host or reached through a leaked fd shows up as "(unreachable)" or fails
+// (CVE-2024-21626).
+berth::Status enter_cwd(const std::string& cwd) {
+  if (::chdir(cwd.c_str()) < 0) return Error::os("process.cwd: chdir " + cwd);
+  char buf[PATH_MAX];
+  if (!::getcwd(buf, sizeof buf)) return Error::os("process.cwd: verify " + cwd);
+  if (buf[0] != '/') return Error::msg("process.cwd: " + cwd + " is outside the container root");
+  return {};
+}
+
+// Every fd past the preserved ones closes at execve.
+berth::Status close_fds_on_exec(int preserve_fds) {
+  unsigned first = 3 + static_cast<unsigned>(preserve_fds);
+  if (::syscall(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return {};
+  for (int fd = static_cast<int>(first); fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return {};
+}
+
+std::string find_program(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find(':', i);
+    if (j == std::string::npos) j = path.size();
+    std::string dir = path.substr(i, j - i);
+    if (dir.empty()) dir = ".";
+    std::string cand = dir + "/" + name;
+    struct stat st;
+    if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(cand.c_str(), X_OK) == 0) return cand;
+    i = j + 1;
+  }
+  return name;
+}
+
+}  // namespace
+
+berth::Status prepare_process(const Process& p, const Spec* spec, int preserve_fds, int sync_fd) {
+  BERTH_TRY(set_rlimits(p));
+  BERTH_TRY(set_scheduling(p));
+  BERTH_TRY(close_fds_on_exec(preserve_fds));
+  bool has_caps = p.capabilities.has_value();
+  if (has_caps) BERTH_TRY(drop_bounding_set(p.capabilities->bounding));
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+  // while we still have it.
+  const Seccomp* sc = spec && spec->linux.seccomp ? &*spec->linux.seccomp : nullptr;
+  int notify_fd = -1;
+  bool seccomp_early = sc && !p.no_new_privileges;
+  if (seccomp_early) notify_fd = BERTH_TRY(load_seccomp(*sc));
+  BERTH_TRY(set_identity(p, has_caps));
+  BERTH_TRY(enter_cwd(p.cwd));
+  if (has_caps) BERTH_TRY(set_capabilities(*p.capabilities));
+  if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Error::os("prctl PR_SET_NO_NEW_PRIVS");
+  if (sc && !seccomp_early) notify_fd = BERTH_TRY(load_seccomp(*sc));
+  if (notify_fd >= 0) {
+    // The listener lives on the host: the runtime forwards the fd to it.
+    BERTH_TRY(sync_send(sync_fd, Sync::seccomp_fd, {}, notify_fd));
+    ::close(notify_fd);
+    auto ack = BERTH_TRY(sync_recv(sync_fd));
+    if (ack.kind == Sync::error) return Error::msg(ack.payload);
+  }
+  return {};
+}
+
+berth::Status exec_process(const Process& p) {
+  std::vector<char*> argv, envp;
+  for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : p.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  std::string prog = find_program(p.args[0], p.env);
+  ::execve(prog.c_str(), argv.data(), envp.data());
+  return Error::os("exec " + p.args[0]);
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,397 @@
+// rootfs.cpp — the container's mounts, devices, pivot_root and masked paths.
+// Every target inside the rootfs is resolved with openat2(RESOLVE_IN_ROOT)
+// and mounted on through its fd, so a symlink swapped into the rootfs can
+// never redirect a mount to the host (CVE-2021-30465).
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "berth/base/fs.h"
+#include "internal.h"
+#include "linux_compat.h"
+
+namespace berth::runtime {
+namespace {
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+std::string strip_slashes(const std::string& p) {
+  size_t i = 0;
+  while (i < p.size() && p[i] == '/') ++i;
+  std::string out = p.substr(i);
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  return out;
+}
+
+// Creates every missing directory of `rel` under root, each step resolved
+// inside the root. With `file_last`, the last component is a regular file.
+berth::Status make_target(int root_fd, const std::string& rel, bool file_last) {
+  std::string prefix;
+  size_t i = 0;
+  while (i <= rel.size()) {
+    size_t j = rel.find('/', i);
+    if (j == std::string::npos) j = rel.size();
+    std::string comp = rel.substr(i, j - i);
+    bool last = j == rel.size();
+    i = j + 1;
+    if (comp.empty() || comp == ".") continue;
+    std::string next = prefix.empty() ? comp : prefix + "/" + comp;
+    auto existing = open_in_root(root_fd, next, O_PATH);
+    if (existing) {
+      prefix = next;
+      continue;
+    }
+    if (existing.error().code() != ENOENT) return std::move(existing).error();
+    UniqueFd parent;
+    if (prefix.empty()) {
+      parent.reset(::dup(root_fd));
+    } else {
+      parent = BERTH_TRY(open_in_root(root_fd, prefix, O_PATH | O_DIRECTORY));
+    }
+    if (last && file_last) {
+      int fd = ::openat(parent.get(), comp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (fd < 0 && errno != EEXIST) return Error::os("create mount target /" + next);
+      if (fd >= 0) ::close(fd);
+    } else if (::mkdirat(parent.get(), comp.c_str(), 0755) < 0 && errno != EEXIST) {
+      return Error::os("mkdir /" + next);
+    }
+    prefix = next;
+  }
+  return {};
+}
+
+unsigned long statvfs_to_ms(unsigned long f) {
+  unsigned long ms = 0;
+  if (f & ST_RDONLY) ms |= MS_RDONLY;
+  if (f & ST_NOSUID) ms |= MS_NOSUID;
+  if (f & ST_NODEV) ms |= MS_NODEV;
+  if (f & ST_NOEXEC) ms |= MS_NOEXEC;
+  if (f & ST_NOATIME) ms |= MS_NOATIME;
+  if (f & ST_NODIRATIME) ms |= MS_NODIRATIME;
+  if (f & ST_RELATIME) ms |= MS_RELATIME;
+  return ms;
+}
+
+// Read-only etc. on a bind mount need a remount; keep the flags the kernel
+// has locked (nosuid/nodev/noexec from the source) or the remount fails.
+berth::Status remount_bind(const std::string& path, unsigned long flags) {
+  struct statvfs sv;
+  unsigned long locked = 0;
+  if (::statvfs(path.c_str(), &sv) == 0) locked = statvfs_to_ms(sv.f_flag) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  unsigned long f = MS_BIND | MS_REMOUNT | locked |
+                    (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
+                              MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW));
+  if (::mount(nullptr, path.c_str(), nullptr, f, nullptr) < 0) return Error::os("remount " + path);
+  return {};
+}
+
+berth::Status mount_bind(int root_fd, const Mount& m, const std::string& rel, const std::string& bundle,
+                         int idmap_fd) {
+  std::string src = m.source;
+  if (!src.empty() && src[0] != '/') src = fs::join(bundle, src);
+  struct stat st;
+  if (idmap_fd < 0 && ::stat(src.c_str(), &st) < 0) return Error::os("stat source " + src);
+  bool is_dir = idmap_fd >= 0 ? true : S_ISDIR(st.st_mode);
+  if (idmap_fd >= 0) {
+    struct stat ts;
+    if (::fstat(idmap_fd, &ts) == 0) is_dir = S_ISDIR(ts.st_mode);
+  }
+  BERTH_TRY(make_target(root_fd, rel, !is_dir));
+  UniqueFd target = BERTH_TRY(open_in_root(root_fd, rel, O_PATH));
+  if (idmap_fd >= 0) {
+    if (::syscall(SYS_move_mount, idmap_fd, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | 0x00000040) < 0)
+      return Error::os("move idmapped mount onto " + m.destination);
+  } else {
+    UniqueFd source(::open(src.c_str(), O_PATH | O_CLOEXEC));
+    if (!source) return Error::os("open source " + src);
+    unsigned long f = MS_BIND | (m.recursive ? MS_REC : 0);
+    if (::mount(fd_path(source.get()).c_str(), fd_path(target.get()).c_str(), nullptr, f, nullptr) < 0)
+      return Error::os("bind " + src + " on " + m.destination);
+  }
+  // The target fd still names the directory under the new mount: reopen.
+  UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, rel, O_PATH));
+  std::string mp = fd_path(mounted.get());
+  if (m.flags & ~(MS_REC | MS_BIND | MS_REMOUNT)) BERTH_TRY(remount_bind(mp, m.flags));
+  if (m.propagation && ::mount(nullptr, mp.c_str(), nullptr, m.propagation, nullptr) < 0)
+    return Error::os("set propagation of " + m.destination);
+  if (m.attr_set || m.attr_clr) {
+    struct {
+      uint64_t attr_set, attr_clr, propagation, userns_fd;
+    } attr{m.attr_set, m.attr_clr, 0, 0};
+    if (::syscall(SYS_mount_setattr, mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+      return Error::os("mount_setattr " + m.destination);
+  }
+  return {};
+}
+
+// Hybrid hosts: a tmpfs with one v1 hierarchy per controller plus the
+// cgroup2 tree, as the host has them; inside a cgroup namespace each shows
+// the container's own cgroup as its root.
+berth::Status mount_cgroup_v1_tree(int root_fd, const Mount& m, const std::string& rel) {
+  UniqueFd target = BERTH_TRY(open_in_root(root_fd, rel, O_PATH | O_DIRECTORY));
+  unsigned long base = m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
+  if (::mount("tmpfs", fd_path(target.get()).c_str(), "tmpfs", base, "mode=755") < 0)
+    return Error::os("mount tmpfs on " + m.destination);
+  auto ctrls = BERTH_TRY(fs::list_dir("/sys/fs/cgroup"));
+  for (const auto& c : ctrls) {
+    std::string host = "/sys/fs/cgroup/" + c;
+    std::string sub = rel + "/" + c;
+    struct stat st;
+    if (::lstat(host.c_str(), &st) < 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      char buf[256];
+      ssize_t n = ::readlink(host.c_str(), buf, sizeof buf - 1);
+      if (n <= 0) continue;
+      buf[n] = 0;
+      UniqueFd dir = BERTH_TRY(open_in_root(root_fd, rel, O_PATH | O_DIRECTORY));
+      if (::symlinkat(buf, dir.get(), c.c_str()) < 0 && errno != EEXIST) return Error::os("symlink " + sub);
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode)) continue;
+    BERTH_TRY(make_target(root_fd, sub, false));
+    UniqueFd t = BERTH_TRY(open_in_root(root_fd, sub, O_PATH | O_DIRECTORY));
+    int r;
+    if (c == "unified") {
+      r = ::mount("cgroup2", fd_path(t.get()).c_str(), "cgroup2", base | (m.flags & MS_RDONLY), nullptr);
+    } else {
+      std::string opts = c == "systemd" ? "none,name=systemd" : c;
+      if (c.find(',') != std::string::npos) opts = c;
+      r = ::mount("cgroup", fd_path(t.get()).c_str(), "cgroup", base | (m.flags & MS_RDONLY), opts.c_str());
+    }
+    // A controller pair mounted together (cpu,cpuacct) shows up as a symlink
+    // plus a directory; EBUSY for a second mount of the same hierarchy is fine.
+    if (r < 0 && errno != EBUSY) return Error::os("mount cgroup " + c + " on " + sub);
+  }
+  if (m.flags & MS_RDONLY) {
+    UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, rel, O_PATH | O_DIRECTORY));
+    BERTH_TRY(remount_bind(fd_path(mounted.get()), MS_RDONLY | base));
+  }
+  return {};
+}
+
+berth::Status mount_one(InitContext& ctx, int root_fd, const Mount& m, int idmap_fd) {
+  std::string rel = strip_slashes(m.destination);
+  if (rel.empty()) return Error::msg("mount destination / is not allowed");
+  if (m.bind) return mount_bind(root_fd, m, rel, ctx.opts->bundle, idmap_fd);
+  BERTH_TRY(make_target(root_fd, rel, false));
+  bool special = m.type == "proc" || m.type == "sysfs";
+  // procfs and sysfs only on a real directory (CVE-2019-19921, CVE-2023-27561).
+  auto target = open_in_root(root_fd, rel, O_PATH | O_DIRECTORY, special);
+  if (!target) {
+    if (special) return Error(target.error().code(), m.destination + ": " + m.type + " must be mounted on ordinary directory");
+    return std::move(target).error();
+  }
+  std::string tp = fd_path(target->get());
+  if (m.type == "cgroup" || m.type == "cgroup2") {
+    if (ctx.host_cgroup_v1) return mount_cgroup_v1_tree(root_fd, m, rel);
+    if (::mount("cgroup2", tp.c_str(), "cgroup2", m.flags & ~MS_REMOUNT, nullptr) < 0)
+      return Error::os("mount cgroup2 on " + m.destination);
+    return {};
+  }
+  const char* data = m.data.empty() ? nullptr : m.data.c_str();
+  unsigned long flags = m.flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
+  if (::mount(m.source.empty() ? m.type.c_str() : m.source.c_str(), tp.c_str(), m.type.c_str(), flags, data) < 0)
+    return Error::os("mount " + m.type + " on " + m.destination);
+  if (m.propagation) {
+    UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, rel, O_PATH));
+    if (::mount(nullptr, fd_path(mounted.get()).c_str(), nullptr, m.propagation, nullptr) < 0)
+      return Error::os("set propagation of " + m.destination);
+  }
+  return {};
+}
+
+struct DefaultDevice {
+  const char* name;
+  int major, minor;
+};
+constexpr DefaultDevice kDefaultDevices[] = {
+    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+// Under a user namespace mknod is not allowed: bind the host's node instead.
+berth::Status create_device(int root_fd, const Device& d, bool userns) {
+  std::string rel = strip_slashes(d.path);
+  auto slash = rel.rfind('/');
+  if (slash != std::string::npos) BERTH_TRY(make_target(root_fd, rel.substr(0, slash), false));
+  UniqueFd parent = slash == std::string::npos ? UniqueFd(::dup(root_fd))
+                                               : BERTH_TRY(open_in_root(root_fd, rel.substr(0, slash), O_PATH | O_DIRECTORY));
+  std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  mode_t mode = d.file_mode.value_or(0666) & 07777;
+  if (userns) {
+    std::string host = "/dev/" + (rel.rfind("dev/", 0) == 0 ? rel.substr(4) : name);
+    int fd = ::openat(parent.get(), name.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return Error::os("create " + d.path);
+    ::close(fd);
+    UniqueFd target(::openat(parent.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!target) return Error::os("open " + d.path);
+    if (::mount(host.c_str(), fd_path(target.get()).c_str(), nullptr, MS_BIND, nullptr) < 0)
+      return Error::os("bind device " + host + " on " + d.path);
+    return {};
+  }
+  mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
+  ::unlinkat(parent.get(), name.c_str(), 0);
+  if (::mknodat(parent.get(), name.c_str(), type | mode, makedev(d.major, d.minor)) < 0)
+    return Error::os("mknod " + d.path);
+  // mknod honours the umask: set the mode exactly.
+  UniqueFd node(::openat(parent.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (node) {
+    ::fchmodat(parent.get(), name.c_str(), mode, 0);
+    if (::fchownat(parent.get(), name.c_str(), d.uid.value_or(0), d.gid.value_or(0), AT_SYMLINK_NOFOLLOW) < 0)
+      return Error::os("chown " + d.path);
+  }
+  return {};
+}
+
+bool dev_is_tmpfs(const Spec& spec) {
+  for (const auto& m : spec.mounts)
+    if (m.destination == "/dev" && !m.bind) return true;
+  return false;
+}
+
+berth::Status create_devices(int root_fd, const Spec& spec) {
+  bool userns = spec.has_namespace(CLONE_NEWUSER);
+  if (dev_is_tmpfs(spec)) {
+    for (const auto& dd : kDefaultDevices) {
+      Device d;
+      d.type = 'c';
+      d.path = std::string("/dev/") + dd.name;
+      d.major = dd.major;
+      d.minor = dd.minor;
+      d.file_mode = 0666;
+      BERTH_TRY(create_device(root_fd, d, userns));
+    }
+    UniqueFd dev = BERTH_TRY(open_in_root(root_fd, "dev", O_PATH | O_DIRECTORY));
+    const std::pair<const char*, const char*> links[] = {
+        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"}};
+    for (const auto& [to, name] : links)
+      if (::symlinkat(to, dev.get(), name) < 0 && errno != EEXIST) return Error::os(std::string("symlink /dev/") + name);
+    if (fs::exists("/proc/kcore")) ::symlinkat("/proc/kcore", dev.get(), "core");
+  }
+  for (size_t i = 0; i < spec.linux.devices.size(); ++i)
+    BERTH_TRY_CTX(create_device(root_fd, spec.linux.devices[i], userns), "linux.devices[" + std::to_string(i) + "]");
+  return {};
+}
+
+// Masks and read-only paths, resolved inside the rootfs before pivot_root,
+// while the host's /dev/null is still reachable as a bind source.
+berth::Status apply_path_masks(const InitContext& ctx, int root_fd) {
+  const Spec& spec = *ctx.spec;
+  for (const auto& p : spec.linux.masked_paths) {
+    auto t = open_in_root(root_fd, p, O_PATH, true);
+    if (!t) {
+      if (t.error().code() == ENOENT) continue;
+      return std::move(t).error().wrap("linux.maskedPaths " + p);
+    }
+    struct stat st;
+    if (::fstat(t->get(), &st) < 0) return Error::os("stat " + p);
+    std::string tp = fd_path(t->get());
+    if (S_ISDIR(st.st_mode)) {
+      if (::mount("tmpfs", tp.c_str(), "tmpfs", MS_RDONLY, "size=0,mode=755") < 0)
+        return Error::os("linux.maskedPaths: mask " + p);
+    } else if (::mount(fd_path(ctx.devnull_fd).c_str(), tp.c_str(), nullptr, MS_BIND, nullptr) < 0) {
+      // The host's /dev/null, never the rootfs' own: that one could be a
+      // symlink planted to unmask something (CVE-2025-31133).
+      return Error::os("linux.maskedPaths: mask " + p);
+    }
+  }
+  for (const auto& p : spec.linux.readonly_paths) {
+    auto t = open_in_root(root_fd, p, O_PATH, true);
+    if (!t) {
+      if (t.error().code() == ENOENT) continue;
+      return std::move(t).error().wrap("linux.readonlyPaths " + p);
+    }
+    std::string tp = fd_path(t->get());
+    if (::mount(tp.c_str(), tp.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+      return Error::os("linux.readonlyPaths: bind " + p);
+    UniqueFd again = BERTH_TRY(open_in_root(root_fd, p, O_PATH, true));
+    BERTH_TRY_CTX(remount_bind(fd_path(again.get()), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC),
+                  "linux.readonlyPaths " + p);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags, bool nofollow) {
+  struct open_how how {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (nofollow ? RESOLVE_NO_SYMLINKS : 0);
+  std::string r = strip_slashes(rel);
+  if (r.empty()) r = ".";
+  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, r.c_str(), &how, sizeof how));
+  if (fd < 0) return Error::os("open /" + r + " in rootfs");
+  return UniqueFd(fd);
+}
+
+berth::Status prepare_rootfs(InitContext& ctx) {
+  const Spec& spec = *ctx.spec;
+  // Nothing we mount may propagate back to the host.
+  if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return Error::os("make / rslave");
+  // Our own namespace's copy of the host /dev/null: a bind source must be
+  // a mount of the caller's namespace.
+  int devnull = ::open("/dev/null", O_PATH | O_CLOEXEC);
+  struct stat dn;
+  if (devnull < 0 || ::fstat(devnull, &dn) < 0 || !S_ISCHR(dn.st_mode) || dn.st_rdev != makedev(1, 3))
+    return Error::msg("host /dev/null is not the null device");
+  ctx.devnull_fd = devnull;
+  const std::string& root = spec.root_path;
+  if (::mount(root.c_str(), root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) return Error::os("bind rootfs " + root);
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd) return Error::os("open rootfs " + root);
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    int idfd = i < ctx.idmap_fds.size() ? ctx.idmap_fds[i] : -1;
+    BERTH_TRY_CTX(mount_one(ctx, root_fd.get(), spec.mounts[i], idfd), "mounts[" + std::to_string(i) + "]");
+  }
+  BERTH_TRY(create_devices(root_fd.get(), spec));
+  BERTH_TRY(apply_path_masks(ctx, root_fd.get()));
+  if (spec.process && spec.process->terminal) {
+    // A placeholder for the console bind mount made after pivot_root.
+    auto dev = open_in_root(root_fd.get(), "dev", O_PATH | O_DIRECTORY);
+    if (dev) {
+      int fd = ::openat(dev->get(), "console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  return {};
+}
+
+berth::Status pivot_into_rootfs(const Spec& spec, bool no_pivot) {
+  const std::string& root = spec.root_path;
+  if (::chdir(root.c_str()) < 0) return Error::os("chdir " + root);
+  if (no_pivot) {
+    if (::mount(root.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) return Error::os("move rootfs to /");
+    if (::chroot(".") < 0) return Error::os("chroot " + root);
+  } else {
+    UniqueFd old_root(::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+    if (!old_root) return Error::os("open /");
+    if (::syscall(SYS_pivot_root, ".", ".") < 0) return Error::os("pivot_root " + root);
+    // The old root is stacked under the new one: detach it.
+    if (::fchdir(old_root.get()) < 0) return Error::os("fchdir old root");
+    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return Error::os("make old root rslave");
+    if (::umount2(".", MNT_DETACH) < 0) return Error::os("unmount old root");
+  }
+  if (::chdir("/") < 0) return Error::os("chdir /");
+  if (!spec.linux.rootfs_propagation.empty()) {
+    Mount m;
+    m.options = {spec.linux.rootfs_propagation};
+    BERTH_TRY(parse_mount_options(m, "linux.rootfsPropagation"));
+    if (::mount(nullptr, "/", nullptr, m.propagation, nullptr) < 0) return Error::os("linux.rootfsPropagation: set on /");
+  }
+  return {};
+}
+
+berth::Status finish_rootfs(InitContext& ctx) {
+  const Spec& spec = *ctx.spec;
+  if (spec.root_readonly) BERTH_TRY_CTX(remount_bind("/", MS_RDONLY), "root.readonly");
+  return {};
+}
+
+}  // namespace berth::runtime

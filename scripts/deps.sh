@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# deps.sh — installs the Debian 12 packages berth builds and tests with.
+set -euo pipefail
+pkgs=(build-essential cmake ninja-build ccache pkg-config git
+      libseccomp-dev libgtest-dev
+      busybox-static runc crun iproute2 procps jq time
+      qemu-system-x86 linux-image-amd64 cpio xz-utils zstd)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# test.sh — installs dependencies, builds, and runs every test tier:
+# unit, host (as root), vm (qemu with pure cgroup v2), then the unit and
+# host tiers again under ASan+UBSan, and the benchmarks once in short mode.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/deps.sh"
+"$root/scripts/build.sh" "$root/build"
+cd "$root/build"
+ctest --output-on-failure -L 'unit|host|vm' -j1
+if [ "${BERTH_SKIP_SANITIZE:-0}" != 1 ]; then
+  "$root/scripts/build.sh" "$root/build-asan" -DBERTH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  (cd "$root/build-asan" && ctest --output-on-failure -L 'unit|host' -j1)
+fi
+if [ "${BERTH_SKIP_BENCH:-0}" != 1 ]; then
+  "$root/bench/lifecycle.sh" --short --runtime "$root/build/runtime/berth-runtime"
+fi

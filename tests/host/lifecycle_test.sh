@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# lifecycle_test.sh — create/start/state/kill/delete/run/exec/pause/ps on the host.
+source "$(dirname "$0")/lib.sh"
+
+b=$(make_bundle hello sh -c 'echo hello $(hostname)')
+out=$("${RT[@]}" run --bundle "$b" c-run 2>&1)
+expect_eq "run prints the container's output" "hello berth" "$out"
+check "run removes the container" no_leftovers c-run
+
+b=$(make_bundle exit7 sh -c 'exit 7')
+set +e; "${RT[@]}" run --bundle "$b" c-exit >/dev/null 2>&1; rc=$?; set -e
+expect_eq "run returns the exit status" 7 "$rc"
+
+b=$(make_bundle sleeper sleep 1000)
+"${RT[@]}" create --bundle "$b" --pid-file "$WORK/pid" c1
+expect_eq "state after create" created "$("${RT[@]}" state c1 | jq -r .status)"
+pid=$("${RT[@]}" state c1 | jq -r .pid)
+expect_eq "pid file matches state" "$pid" "$(cat "$WORK/pid")"
+expect_eq "init is blocked, not yet sleep" "$(cat /proc/$pid/comm)" "berth-runtime"
+"${RT[@]}" start c1
+sleep 0.2
+expect_eq "state after start" running "$("${RT[@]}" state c1 | jq -r .status)"
+expect_eq "process is the payload" sleep "$(cat /proc/$pid/comm)"
+expect_contains "list shows it" c1 "$("${RT[@]}" list)"
+expect_eq "list json" running "$("${RT[@]}" list -f json | jq -r '.[] | select(.id=="c1") | .status')"
+expect_eq "ps json lists the init" "$pid" "$("${RT[@]}" ps -f json c1 | jq -r '.[0]')"
+out=$("${RT[@]}" exec c1 sh -c 'echo in-$(hostname); exit 3' 2>&1) && rc=0 || rc=$?
+expect_eq "exec output" "in-berth" "$out"
+expect_eq "exec exit status" 3 "$rc"
+"${RT[@]}" exec -d --pid-file "$WORK/epid" c1 sleep 500
+check "exec -d pid file" test -s "$WORK/epid"
+expect_eq "exec'd process in the same pid namespace" "$(readlink /proc/$pid/ns/pid)" "$(readlink /proc/$(cat "$WORK/epid")/ns/pid)"
+"${RT[@]}" pause c1
+expect_eq "paused" paused "$("${RT[@]}" state c1 | jq -r .status)"
+"${RT[@]}" resume c1
+expect_eq "resumed" running "$("${RT[@]}" state c1 | jq -r .status)"
+set +e; "${RT[@]}" delete c1 2>"$WORK/err"; rc=$?; set -e
+check "delete of a running container is refused" test "$rc" -ne 0
+"${RT[@]}" kill c1 KILL
+for _ in $(seq 50); do [ "$("${RT[@]}" state c1 | jq -r .status)" = stopped ] && break; sleep 0.1; done
+expect_eq "stopped after kill" stopped "$("${RT[@]}" state c1 | jq -r .status)"
+"${RT[@]}" delete c1
+check "delete leaves nothing" no_leftovers c1
+
+"${RT[@]}" create --bundle "$b" c2
+"${RT[@]}" delete --force c2
+check "force delete of a created container" no_leftovers c2
+
+"${RT[@]}" run -d --bundle "$b" c3
+"${RT[@]}" kill --all c3 KILL
+for _ in $(seq 50); do [ "$("${RT[@]}" state c3 | jq -r .status)" = stopped ] && break; sleep 0.1; done
+expect_eq "kill --all stops it" stopped "$("${RT[@]}" state c3 | jq -r .status)"
+"${RT[@]}" delete c3
+
+finish

@@ -1,0 +1,83 @@
+// paths_test.cpp — cgroupsPath rules, systemd slice paths, mountinfo parsing.
+#include "berth/cgroups/paths.h"
+
+#include <gtest/gtest.h>
+
+namespace berth::cgroups {
+namespace {
+
+TEST(CgroupRelativePath, Normalises) {
+  EXPECT_EQ(cgroup_relative_path("", "abc").value(), "/berth/abc");
+  EXPECT_EQ(cgroup_relative_path("/a/b", "x").value(), "/a/b");
+  EXPECT_EQ(cgroup_relative_path("a/b", "x").value(), "/a/b");
+  EXPECT_EQ(cgroup_relative_path("//a///b/", "x").value(), "/a/b");
+}
+
+TEST(CgroupRelativePath, Refuses) {
+  for (const char* bad : {"/a/../b", "..", "a/./b", "/"}) {
+    auto r = cgroup_relative_path(bad, "x");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().message().rfind("linux.cgroupsPath: ", 0), 0u) << r.error().message();
+  }
+  EXPECT_FALSE(cgroup_relative_path("", "a/b").ok());
+  EXPECT_FALSE(cgroup_relative_path("", "..").ok());
+}
+
+struct SystemdCase {
+  const char* spec;
+  const char* want;  // nullptr: error
+};
+
+class SystemdPath : public ::testing::TestWithParam<SystemdCase> {};
+
+TEST_P(SystemdPath, Expands) {
+  auto r = systemd_path(GetParam().spec);
+  if (!GetParam().want) {
+    EXPECT_FALSE(r.ok()) << GetParam().spec << " -> " << (r.ok() ? *r : "");
+    return;
+  }
+  ASSERT_TRUE(r.ok()) << r.error().what();
+  EXPECT_EQ(*r, GetParam().want);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, SystemdPath,
+    ::testing::Values(SystemdCase{"machine.slice:libpod:abc", "/machine.slice/libpod-abc.scope"},
+                      SystemdCase{"system.slice:docker:1234", "/system.slice/docker-1234.scope"},
+                      SystemdCase{":berth:x", "/system.slice/berth-x.scope"},
+                      SystemdCase{"user-1000.slice::x", "/user.slice/user-1000.slice/x.scope"},
+                      SystemdCase{"a-b-c.slice:p:n", "/a.slice/a-b.slice/a-b-c.slice/p-n.scope"},
+                      SystemdCase{"-.slice:p:n", "/p-n.scope"},
+                      SystemdCase{"machine.slice:p:sub-x.slice", "/sub.slice/sub-x.slice"},
+                      SystemdCase{"machine.slice:libpod", nullptr},
+                      SystemdCase{"a:b:c:d", nullptr},
+                      SystemdCase{"machine:p:n", nullptr},
+                      SystemdCase{"a--b.slice:p:n", nullptr},
+                      SystemdCase{"-a.slice:p:n", nullptr},
+                      SystemdCase{"a/b.slice:p:n", nullptr},
+                      SystemdCase{"machine.slice:p:", nullptr},
+                      SystemdCase{"machine.slice:p:a/b", nullptr}));
+
+TEST(ParseCgroupMounts, HybridHost) {
+  const char* text =
+      "30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+      "31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:9 - cgroup cgroup rw,cpu,cpuacct\n"
+      "34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+      "36 30 0:33 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset,clone_children\n"
+      "39 30 0:36 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+      "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate\n";
+  CgroupMounts m = parse_cgroup_mounts(text);
+  EXPECT_EQ(m.v2, "/sys/fs/cgroup/unified");
+  EXPECT_EQ(m.v1.at("cpu"), "/sys/fs/cgroup/cpu,cpuacct");
+  EXPECT_EQ(m.v1.at("cpuacct"), "/sys/fs/cgroup/cpu,cpuacct");
+  EXPECT_EQ(m.v1.at("memory"), "/sys/fs/cgroup/memory");
+  EXPECT_EQ(m.v1.at("cpuset"), "/sys/fs/cgroup/cpuset");
+  EXPECT_EQ(m.v1.at("name=systemd"), "/sys/fs/cgroup/systemd");
+  EXPECT_EQ(m.v1.count("rw"), 0u);
+  EXPECT_EQ(m.v1.count("clone_children"), 0u);
+  EXPECT_EQ(m.v1.count("xattr"), 0u);
+  EXPECT_EQ(m.v1.size(), 5u);
+}
+
+}  // namespace
+}  // namespace berth::cgroups
