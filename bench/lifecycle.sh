@@ -90,8 +90,8 @@ NAMES=()            # runtime display names, in table order
 declare -A BIN=()   # name -> binary
 declare -A ROOT=()  # name -> state root
 
+# shellcheck disable=SC2317  # invoked via trap
 cleanup() {
-  # shellcheck disable=SC2317  # invoked via trap
   local rc=$? name p d
   trap - EXIT INT TERM
   for name in "${NAMES[@]}"; do
@@ -197,6 +197,17 @@ for name in "${NAMES[@]}"; do
   src=${BIN[$name]}; [[ $name == berth ]] && src=$RUNTIME
   printf '%-6s   %s  (%s)\n' "$name:" "${v:-?}" "$src"
 done
+# Build type of berth, if it lives in a CMake build tree (unoptimized
+# builds make the numbers meaningless).
+d=$(dirname "$RUNTIME")
+while [[ $d != / && ! -f $d/CMakeCache.txt ]]; do d=$(dirname "$d"); done
+if [[ -f $d/CMakeCache.txt ]]; then
+  bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$d/CMakeCache.txt")
+  san=$(sed -n 's/^BERTH_SANITIZE:[A-Z]*=//p' "$d/CMakeCache.txt")
+  note=
+  [[ $bt == Release || $bt == RelWithDebInfo || $bt == MinSizeRel ]] || note='  <- NOT optimized, use -DCMAKE_BUILD_TYPE=Release'
+  echo "build:   CMAKE_BUILD_TYPE=${bt:-<empty>} BERTH_SANITIZE=${san:-?} ($d)$note"
+fi
 [[ ${RSSW[0]:-} ]] || echo "rss:     not measured"
 echo
 
@@ -259,38 +270,50 @@ fail() { # fail NAME WHAT
   STATUS[$name]="n/a: $what failed: $(printf '%s' "$msg" | tail -n1)"
 }
 
+# Trial run of every runtime (also warms the page cache).  An anchor that
+# cannot run a container at all is n/a on this host.
+MODE=plain
 for name in "${NAMES[@]}"; do
   : >"$ERR"
-  # Trial run: also warms the page cache.  An anchor that cannot run a
-  # container at all is n/a on this host.
-  MODE=plain
   if ! call "$name" "$TMP/out" run --bundle "$B" trial; then
     call "$name" /dev/null delete --force trial || true
     if [[ $name == crun ]] && ((HYBRID)) && grep -qi hybrid "$ERR"; then
       STATUS[$name]="n/a on this host (hybrid cgroups)"
-      continue
+    else
+      fail "$name" "trial run"
     fi
-    fail "$name" "trial run"
     continue
   fi
   STATUS[$name]=ok
-  for test in run cswd; do
+done
+
+# Timed passes, runtimes interleaved per test so that background load hits
+# them alike; then the peak-RSS passes (wrapper fork/exec must not skew the
+# timing).
+for test in run cswd; do
+  for name in "${NAMES[@]}"; do
+    [[ ${STATUS[$name]} == ok ]] || continue
     : >"$ERR"
-    t0=$EPOCHREALTIME
     MODE=plain
-    if ! pass "$name" "$test" "t$test"; then fail "$name" "$test (timed pass)"; break; fi
+    t0=$EPOCHREALTIME
+    if ! pass "$name" "$test" "t$test"; then fail "$name" "$test"; continue; fi
     t1=$EPOCHREALTIME
     TOTAL[$name.$test]=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')
     PERMS[$name.$test]=$(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN{printf "%.2f", (b-a)*1000/n}')
-    # Separate RSS pass so the wrapper's fork/exec does not skew the timing.
-    MAXRSS=0
-    if [[ ${RSSW[0]:-} ]]; then
-      MODE=rss
-      if ! pass "$name" "$test" "m$test"; then fail "$name" "$test (rss pass)"; break; fi
-      RSS[$name.$test]=$MAXRSS
-    fi
   done
 done
+if [[ ${RSSW[0]:-} ]]; then
+  MODE=rss
+  for test in run cswd; do
+    for name in "${NAMES[@]}"; do
+      [[ ${STATUS[$name]} == ok ]] || continue
+      : >"$ERR"
+      MAXRSS=0
+      if ! pass "$name" "$test" "m$test"; then fail "$name" "$test (rss pass)"; continue; fi
+      RSS[$name.$test]=$MAXRSS
+    done
+  done
+fi
 
 # ----------------------------------------------------------------- table ---
 ratio() { # ratio A B -> "0.42x" or "-"

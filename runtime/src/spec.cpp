@@ -470,7 +470,7 @@ Result<Process> parse_process(const Value& v, const std::string& where) {
 
 Result<Spec> parse_spec(std::string_view text, const std::string& bundle) {
   auto doc = json::parse(text);
-  if (!doc) return std::move(doc).error().wrap("config.json");
+  if (!doc) return std::move(doc).error().wrap("invalid JSON");
   const Value& v = doc.value();
   if (!v.is_object()) return Error::msg("config.json: expected an object at the top level");
   Spec s;
