@@ -5,11 +5,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh"
-"$root/scripts/build.sh" "$root/build"
+"$root/scripts/build.sh" "$root/build" -DBERTH_TESTS=ON
 cd "$root/build"
 ctest --output-on-failure -L 'unit|host|vm' -j1
 if [ "${BERTH_SKIP_SANITIZE:-0}" != 1 ]; then
-  "$root/scripts/build.sh" "$root/build-asan" -DBERTH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  "$root/scripts/build.sh" "$root/build-asan" -DBERTH_TESTS=ON -DBERTH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
   (cd "$root/build-asan" && ctest --output-on-failure -L 'unit|host' -j1)
 fi
 if [ "${BERTH_SKIP_BENCH:-0}" != 1 ]; then

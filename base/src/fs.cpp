@@ -14,10 +14,14 @@ namespace berth::fs {
 Result<std::string> read_file_at(int dirfd, const std::string& path, size_t limit) {
   UniqueFd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd) return Error::os("open " + path);
+  return read_fd(fd.get(), path, limit);
+}
+
+Result<std::string> read_fd(int fd, const std::string& path, size_t limit) {
   std::string out;
   char buf[8192];
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error::os("read " + path);

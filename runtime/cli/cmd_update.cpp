@@ -40,7 +40,7 @@ Result<int> cmd_update(const runtime::Globals& g, const Argv& argv) {
   cgroups::Resources r;
   if (a.has("resources")) {
     std::string src = a.get("resources");
-    std::string text = src == "-" ? BERTH_TRY(fs::read_file("/dev/stdin")) : BERTH_TRY(fs::read_file(src));
+    std::string text = src == "-" ? BERTH_TRY(fs::read_fd(0, "stdin")) : BERTH_TRY(fs::read_file(src));
     auto doc = BERTH_TRY_CTX(json::parse(text), "--resources");
     r = BERTH_TRY(cgroups::parse_resources(doc, "resources"));
   }

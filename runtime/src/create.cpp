@@ -173,7 +173,11 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   if (!spec.hooks.poststop.empty()) state.poststop = hooks_to_json(spec.hooks.poststop);
 
   cg = BERTH_TRY_CTX(cgroup_manager(g, state), "linux.cgroupsPath");
-  BERTH_TRY_CTX(cg->create(), "create cgroup");
+  auto made = cg->create();
+  // A delete of the last container may remove the shared default parent
+  // between our mkdirs: try once more.
+  if (!made && made.error().code() == ENOENT) made = cg->create();
+  if (!made) return std::move(made).error().wrap("create cgroup");
   BERTH_TRY_CTX(cg->set(effective_resources(spec)), "linux.resources");
 
   UniqueFd console;

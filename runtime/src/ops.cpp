@@ -38,6 +38,16 @@ berth::Status signal_init(const State& s, int sig) {
   return {};
 }
 
+// The default parent (/berth in each hierarchy) goes away with its last
+// container, so a node without containers carries no berth cgroups. A
+// concurrent create that loses this race retries (see create_impl).
+void remove_default_cgroup_parents(const Globals& g) {
+  ::rmdir(fs::join(g.cgroup_root, "berth").c_str());
+  auto names = fs::list_dir(g.cgroup_root);
+  if (!names) return;
+  for (const auto& n : *names) ::rmdir((fs::join(g.cgroup_root, n) + "/berth").c_str());
+}
+
 }  // namespace
 
 Result<int> parse_signal(const std::string& s) {
@@ -142,6 +152,7 @@ berth::Status remove(const Globals& g, const std::string& id, bool force) {
       ::usleep(1000);
     }
   }
+  if (s.cgroup_path.empty()) remove_default_cgroup_parents(g);
   if (!s.poststop.is_null()) {
     auto hooks = hooks_from_json(s.poststop);
     if (hooks) {

@@ -20,14 +20,19 @@
 #                 via systemd.unit=berth-test.target
 #   --mask UNIT   (systemd mode) additionally mask UNIT (repeatable)
 #   --want UNIT   (systemd mode) make berth-test.service Want+After UNIT
-#   -v            verbose: print boot timing; dump console log on failure
-#   --console     copy the guest serial console (kernel/systemd) to stderr
+#   -v            verbose: print timings (boot-to-command, command, poweroff)
+#                 and the whole console log on failure
+#   --console     copy the guest serial console (kernel/systemd messages,
+#                 which never mix into COMMAND's output) to stderr
 #   -h, --help    this help
 #
 # Environment: BERTH_VM_CACHE (initramfs cache dir, default /var/tmp/berth-vm),
 #   BERTH_VM_KERNEL (kernel version, default: newest /boot/vmlinuz-*),
 #   BERTH_VM_MEM (MiB, default 2048), BERTH_VM_SMP (default 2),
-#   BERTH_VM_QEMU (default qemu-system-x86_64), BERTH_VM_VERBOSE=1 (= -v).
+#   BERTH_VM_QEMU (default qemu-system-x86_64), BERTH_VM_VERBOSE=1 (= -v),
+#   BERTH_VM_APPEND (extra kernel command line, e.g. systemd.log_level=debug
+#   systemd.log_target=console, or berth.trace for initramfs timestamps; see
+#   the output with --console).
 #
 # Exit status: COMMAND's status; 124 on timeout; 125 on harness/VM failure
 # (COMMAND never reported a status), with a console-log excerpt on stderr.
@@ -109,16 +114,25 @@ mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+CTLDIR=/ctl
+TRACE=; grep -q berth.trace /proc/cmdline && TRACE=1
+t() { [ -z "$TRACE" ] || echo "berth-vm-init: $(cut -d' ' -f1 /proc/uptime)s: $*"; }
+t start
 fail() {
   echo "berth-vm-init: FATAL: $*"
-  echo 125 > /ctl/status 2>/dev/null
+  echo "berth-vm-init: FATAL: $*" >> $CTLDIR/stderr 2>/dev/null
   sync; poweroff -f; sleep 10; echo o > /proc/sysrq-trigger
 }
 for m in $(cat /modules.order); do
   insmod "/modules/$m.ko" || fail "insmod $m"
 done
+t modules loaded
 MSIZE=512000
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=$MSIZE,ro,cache=loose hostroot /lower \
+CACHE=loose
+for a in $(cat /proc/cmdline); do
+  case $a in berth.9pcache=*) CACHE=${a#*=} ;; esac
+done
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=$MSIZE,ro,cache=$CACHE hostroot /lower \
   || fail "mount hostroot"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=$MSIZE,cache=none berthctl /ctl \
   || fail "mount berthctl"
@@ -126,6 +140,7 @@ mount -t tmpfs -o mode=0755 tmpfs /rw
 mkdir -p /rw/upper /rw/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot \
   || fail "mount overlay"
+t overlay mounted
 R=/newroot
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
@@ -139,22 +154,34 @@ mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs $R/run
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp
 mkdir -p $R/run/berth/ctl $R/run/lock
 mount --move /ctl $R/run/berth/ctl
+CTLDIR=$R/run/berth/ctl
 cp /bin/busybox /runner-*.sh $R/run/berth/
 while read -r tag path; do
   [ -n "$tag" ] || continue
+  mkdir -p "$R$path"
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=$MSIZE,cache=none "$tag" "$R$path" \
     || fail "mount share $tag at $path"
 done < $R/run/berth/ctl/shares
 # An empty fstab: the host's describes the host's disks, not ours.
 : > $R/etc/fstab
+# The host may itself be a container; do not let systemd et al. think so.
+rm -f $R/.dockerenv $R/.containerenv
 mode=$(cat $R/run/berth/ctl/mode)
+t "mounts done, mode $mode"
 if [ "$mode" = systemd ]; then
   U=$R/etc/systemd/system
   mkdir -p $U
-  cp $R/run/berth/ctl/units/* $U/
+  cp -r $R/run/berth/ctl/units/. $U/
   for u in $(cat $R/run/berth/ctl/masks); do
-    rm -f "$U/$u"; ln -s /dev/null "$U/$u"
+    rm -rf "$U/$u"; ln -s /dev/null "$U/$u"
   done
+  # Generators only cost time here (fstab is empty, no gettys, no disks).
+  G=$R/etc/systemd/system-generators
+  mkdir -p $G
+  for g in $R/usr/lib/systemd/system-generators/* $R/lib/systemd/system-generators/*; do
+    [ -e "$g" ] && ln -sfn /dev/null "$G/${g##*/}"
+  done
+  t "units written"
   exec switch_root $R /lib/systemd/systemd
 else
   exec switch_root $R /run/berth/busybox sh /run/berth/runner-plain.sh
@@ -253,6 +280,35 @@ build_initramfs() {
   log "built $INITRD (modules: $(tr '\n' ' ' < "$stage/modules.order"))"
 }
 
+# Under TCG, decompressing the bzImage costs ~3 s per boot; cache the
+# uncompressed vmlinux once and boot it through its PVH entry point instead.
+extract_vmlinux() {
+  local out=$1 magic off tmp
+  command -v readelf >/dev/null || return 1
+  tmp=$out.tmp.$$
+  for magic in '\xfd7zXZ\x00:xz -dc' '\x28\xb5\x2f\xfd:zstd -qdc' '\x1f\x8b\x08:gzip -dc'; do
+    off=$(LC_ALL=C grep -obUaP "${magic%%:*}" "$KERNEL" | head -n1 | cut -d: -f1)
+    [[ -n $off ]] || continue
+    # The payload is followed by trailing data, so the decompressor complains.
+    tail -c +$((off + 1)) "$KERNEL" | ${magic#*:} 2>/dev/null > "$tmp" || true
+    # 0x12 = XEN_ELFNOTE_PHYS32_ENTRY, the PVH entry point QEMU needs.
+    if readelf -n "$tmp" 2>/dev/null | grep -q 'note type: (0x00000012)'; then
+      mv -f "$tmp" "$out"; return 0
+    fi
+  done
+  rm -f "$tmp"; return 1
+}
+mkdir -p "$CACHE"
+KKEY=$(head -c 1048576 "$KERNEL" | cat - <(stat -c %s "$KERNEL") | sha256sum | cut -c1-16)
+VMLINUX=$CACHE/vmlinux-$KVER-$KKEY
+if [[ -s $VMLINUX ]] || extract_vmlinux "$VMLINUX"; then
+  KERNEL=$VMLINUX
+  find "$CACHE" -maxdepth 1 -name "vmlinux-$KVER-*" ! -name "${VMLINUX##*/}" \
+    -mmin +60 -delete 2>/dev/null || true
+else
+  log "cannot extract a PVH vmlinux from $KERNEL; booting the bzImage"
+fi
+
 if [[ ! -s $INITRD ]]; then
   build_initramfs
   # Drop stale images of this kernel built by other versions of this script.
@@ -264,6 +320,7 @@ fi
 CTL=
 QPID=
 TAILS=()
+# shellcheck disable=SC2317  # invoked through trap
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM HUP
@@ -308,27 +365,37 @@ CMDLINE="console=ttyS0 quiet loglevel=0 panic=-1 rdinit=/init"
 CMDLINE+=" systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all"
 CMDLINE+=" mitigations=off tsc=reliable no_timer_check random.trust_cpu=on"
 CMDLINE+=" i8042.noaux i8042.nokbd i8042.nopnp"
+[[ -z ${BERTH_VM_APPEND:-} ]] || CMDLINE+=" $BERTH_VM_APPEND"
 : > "$CTL/masks"
 if [[ $MODE == systemd ]]; then
   CMDLINE+=" systemd.unit=berth-test.target systemd.show_status=false"
   mkdir "$CTL/units"
   want_lines=
   for u in "${WANTS[@]}"; do want_lines+=$'\n'"Wants=$u"$'\n'"After=$u"; done
+  # Only berth-test.target, berth-test.service and what they pull in start:
+  # no sysinit.target/basic.target (use --want to add them), just D-Bus and
+  # the journal sockets.  Type=exec lets the boot job queue drain while the
+  # command runs, so `systemctl is-system-running --wait` works inside.
   cat > "$CTL/units/berth-test.target" <<EOF
 [Unit]
 Description=berth VM test
-Requires=berth-test.service
-After=berth-test.service
+DefaultDependencies=no
+Wants=berth-test.service
 AllowIsolate=yes
 EOF
   cat > "$CTL/units/berth-test.service" <<EOF
 [Unit]
-Description=berth VM test command$want_lines
+Description=berth VM test command
+DefaultDependencies=no
+Wants=dbus.socket systemd-journald.socket
+After=dbus.socket systemd-journald.socket$want_lines
+Conflicts=shutdown.target
+Before=shutdown.target
 SuccessAction=poweroff-immediate
 FailureAction=poweroff-immediate
 
 [Service]
-Type=oneshot
+Type=exec
 ExecStart=/run/berth/busybox sh /run/berth/runner-systemd.sh
 StandardInput=null
 StandardOutput=journal
@@ -336,6 +403,11 @@ StandardError=journal
 Delegate=yes
 TimeoutStartSec=infinity
 EOF
+  # D-Bus is socket-activated on demand, without dragging in sysinit.target.
+  for u in dbus.socket dbus.service; do
+    mkdir -p "$CTL/units/$u.d"
+    printf '[Unit]\nDefaultDependencies=no\n' > "$CTL/units/$u.d/berth.conf"
+  done
   # Units the host image enables that have no business in a test VM.
   DEFAULT_MASKS=(
     apparmor.service systemd-pstore.service systemd-timesyncd.service
@@ -384,8 +456,12 @@ TAILS=()
 if [[ -s $CTL/status ]]; then
   RC=$(<"$CTL/status")
   if [[ $VERBOSE == 1 && -s $CTL/started ]]; then
-    log "kernel $KVER, mode $MODE: command started at guest uptime $(cut -d' ' -f1 "$CTL/started")s," \
-        "finished at $(cut -d' ' -f1 "$CTL/finished" 2>/dev/null)s; host wall time $(awk -v a="$T0" -v b="$T1" 'BEGIN{printf "%.1f", b-a}')s; exit status $RC"
+    TS=$(date -r "$CTL/started" +%s.%N)
+    TF=$(date -r "$CTL/finished" +%s.%N 2>/dev/null || echo "$T1")
+    log "$(awk -v k="$KVER" -v m="$MODE" -v u="$(cut -d' ' -f1 "$CTL/started")" \
+      -v a="$T0" -v s="$TS" -v f="$TF" -v b="$T1" -v rc="$RC" 'BEGIN {
+      printf "kernel %s, mode %s: boot-to-command %.1fs (guest uptime %.1fs), command %.1fs, poweroff %.1fs, total %.1fs; exit status %s",
+        k, m, s - a, u, f - s, b - f, b - a, rc }')"
   fi
   [[ $RC =~ ^[0-9]+$ ]] || RC=125
   exit "$RC"

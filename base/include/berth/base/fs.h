@@ -14,6 +14,8 @@ namespace berth::fs {
 
 /// Reads a whole file (at most `limit` bytes; larger is an error: EFBIG).
 Result<std::string> read_file(const std::string& path, size_t limit = 64u << 20);
+/// Reads an open fd to its end (stdin, pipes).
+Result<std::string> read_fd(int fd, const std::string& name, size_t limit = 64u << 20);
 /// Reads a whole file relative to a directory fd.
 Result<std::string> read_file_at(int dirfd, const std::string& path, size_t limit = 64u << 20);
 
