@@ -127,6 +127,10 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
     return Error::msg("process.apparmorProfile: AppArmor is not supported by this runtime");
   if (!spec.process->selinux_label.empty() || !spec.linux.mount_label.empty())
     return Error::msg("process.selinuxLabel: SELinux is not supported by this runtime");
+  for (size_t i = 0; i < spec.mounts.size(); ++i)
+    if (spec.mounts[i].idmap || spec.mounts[i].tmpcopyup)
+      return Error::msg("mounts[" + std::to_string(i) + "]: " + (spec.mounts[i].idmap ? "idmapped mounts" : "tmpcopyup") +
+                        " not supported by this runtime yet");
   struct stat st;
   if (::stat(spec.root_path.c_str(), &st) < 0) return Error::os("root.path: stat " + spec.root_path);
   if (!S_ISDIR(st.st_mode)) return Error(ENOTDIR, "root.path: " + spec.root_path);

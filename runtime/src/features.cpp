@@ -26,8 +26,6 @@ constexpr const char* kMountOptions[] = {
     "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "rnoatime", "ratime",
     "rnodiratime", "rdiratime", "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime",
     "rnosymfollow", "rsymfollow",
-    // Mount extensions.
-    "idmap", "ridmap", "tmpcopyup",
 };
 
 constexpr const char* kNamespaces[] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
@@ -114,7 +112,7 @@ json::Value linux_features() {
   cgroup.set("rdma", false);
 
   json::Value idmap = json::Value::object();
-  idmap.set("idmap", enabled(true));
+  idmap.set("idmap", enabled(false));  // refused at create until idmapped mounts land
 
   json::Value v = json::Value::object();
   v.set("namespaces", string_array(kNamespaces));
