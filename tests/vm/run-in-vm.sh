@@ -151,7 +151,8 @@ mkdir -p $R/dev/pts $R/dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $R/dev/pts
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs $R/dev/shm
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs $R/run
-mount -t tmpfs -o mode=1777 tmpfs $R/tmp
+# /tmp stays the overlay's: the host's /tmp shows through read-only (a
+# checkout or build under /tmp must be reachable), writes go to the tmpfs.
 mkdir -p $R/run/berth/ctl $R/run/lock
 mount --move /ctl $R/run/berth/ctl
 CTLDIR=$R/run/berth/ctl
