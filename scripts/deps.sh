@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libseccomp-dev libgtest-dev
-      busybox-static runc crun iproute2 procps jq time
+      busybox-static runc crun podman conmon containerd iproute2 procps jq time
       qemu-system-x86 linux-image-amd64 cpio xz-utils zstd)
 missing=()
 for p in "${pkgs[@]}"; do

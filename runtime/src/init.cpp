@@ -72,16 +72,6 @@ void join_new_keyring(const CreateOptions& o) {
   (void)::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str());
 }
 
-berth::Status write_sysctls(const Spec& spec) {
-  for (const auto& [k, v] : spec.linux.sysctl) {
-    std::string path = "/proc/sys/" + k;
-    for (auto& c : path)
-      if (c == '.') c = '/';
-    BERTH_TRY_CTX(fs::write_file(path, v), "linux.sysctl." + k);
-  }
-  return {};
-}
-
 berth::Status set_oom_score(const Process& p) {
   if (!p.oom_score_adj) return {};
   BERTH_TRY_CTX(fs::write_file("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj)), "process.oomScoreAdj");
@@ -119,7 +109,7 @@ berth::Status create_steps(InitContext& ctx) {
     BERTH_TRY(pivot_into_rootfs(spec, ctx.opts->no_pivot));
     BERTH_TRY(finish_rootfs(ctx));
   }
-  BERTH_TRY(write_sysctls(spec));
+  if (!spec.has_namespace(CLONE_NEWNS)) BERTH_TRY(write_sysctls(spec, -1));
   BERTH_TRY(set_personality(spec));
   if (ctx.console_fd >= 0) {
     BERTH_TRY(setup_console(ctx.console_fd, *spec.process, spec.has_namespace(CLONE_NEWNS)));

@@ -90,6 +90,12 @@ berth::Status setup_console(int console_fd, const Process& p, bool mount_console
 /// Resolves `rel` under `root_fd` without escaping it (openat2 RESOLVE_IN_ROOT).
 Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags, bool nofollow_last = false);
 
+/// Writes linux.sysctl through the container's own /proc when `root_fd`
+/// has procfs at proc/ (before readonlyPaths make it read-only), else
+/// through this process's /proc; either way the values land in the
+/// caller's (the container's) namespaces.
+berth::Status write_sysctls(const Spec& spec, int root_fd);
+
 /// Sets up the rootfs inside the new mount namespace, up to (not including)
 /// pivot_root. Returns an fd of the rootfs.
 berth::Status prepare_rootfs(InitContext& ctx);

@@ -3,15 +3,18 @@
 // and mounted on through its fd, so a symlink swapped into the rootfs can
 // never redirect a mount to the host (CVE-2021-30465).
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 
 #include "berth/base/fs.h"
 #include "internal.h"
@@ -131,14 +134,54 @@ berth::Status mount_bind(int root_fd, const Mount& m, const std::string& rel, co
   return {};
 }
 
+// The init's own cgroup per hierarchy, from /proc/self/cgroup: key is the
+// controller list ("cpu,cpuacct", "name=systemd"), "" for cgroup2.
+Result<std::map<std::string, std::string>> own_cgroups() {
+  std::string text = BERTH_TRY(fs::read_file("/proc/self/cgroup"));
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    out[line.substr(a + 1, b - a - 1)] = line.substr(b + 1);
+  }
+  return out;
+}
+
+// One hierarchy at `sub` (relative to the rootfs): inside a cgroup namespace
+// a fresh mount, whose root is the container's cgroup; without one, a bind
+// of the container's own cgroup directory, so the container never sees (or
+// writes) the host's tree, as runc does.
+berth::Status mount_hierarchy(int root_fd, const std::string& sub, const std::string& host_mnt, const std::string& fstype,
+                              const std::string& opts, const std::string& own, bool cgroupns, unsigned long flags) {
+  UniqueFd t = BERTH_TRY(open_in_root(root_fd, sub, O_PATH | O_DIRECTORY));
+  std::string tp = fd_path(t.get());
+  if (cgroupns) {
+    if (::mount(fstype.c_str(), tp.c_str(), fstype.c_str(), flags, opts.empty() ? nullptr : opts.c_str()) < 0)
+      return Error::os("mount " + fstype + " " + opts + " on /" + sub);
+    return {};
+  }
+  std::string src = host_mnt + own;
+  UniqueFd source(::open(src.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!source) return Error::os("open own cgroup " + src);
+  if (::mount(fd_path(source.get()).c_str(), tp.c_str(), nullptr, MS_BIND, nullptr) < 0)
+    return Error::os("bind " + src + " on /" + sub);
+  UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, sub, O_PATH | O_DIRECTORY));
+  return remount_bind(fd_path(mounted.get()), flags | MS_BIND);
+}
+
 // Hybrid hosts: a tmpfs with one v1 hierarchy per controller plus the
-// cgroup2 tree, as the host has them; inside a cgroup namespace each shows
-// the container's own cgroup as its root.
-berth::Status mount_cgroup_v1_tree(int root_fd, const Mount& m, const std::string& rel) {
+// cgroup2 tree, as the host has them.
+berth::Status mount_cgroup_v1_tree(int root_fd, const Mount& m, const std::string& rel, bool cgroupns) {
   UniqueFd target = BERTH_TRY(open_in_root(root_fd, rel, O_PATH | O_DIRECTORY));
   unsigned long base = m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
   if (::mount("tmpfs", fd_path(target.get()).c_str(), "tmpfs", base, "mode=755") < 0)
     return Error::os("mount tmpfs on " + m.destination);
+  auto own = BERTH_TRY(own_cgroups());
   auto ctrls = BERTH_TRY(fs::list_dir("/sys/fs/cgroup"));
   for (const auto& c : ctrls) {
     std::string host = "/sys/fs/cgroup/" + c;
@@ -155,19 +198,14 @@ berth::Status mount_cgroup_v1_tree(int root_fd, const Mount& m, const std::strin
       continue;
     }
     if (!S_ISDIR(st.st_mode)) continue;
+    bool v2 = c == "unified";
+    std::string key = v2 ? "" : c == "systemd" ? "name=systemd" : c;
+    auto it = own.find(key);
+    if (it == own.end()) continue;  // not a hierarchy this process is in
     BERTH_TRY(make_target(root_fd, sub, false));
-    UniqueFd t = BERTH_TRY(open_in_root(root_fd, sub, O_PATH | O_DIRECTORY));
-    int r;
-    if (c == "unified") {
-      r = ::mount("cgroup2", fd_path(t.get()).c_str(), "cgroup2", base | (m.flags & MS_RDONLY), nullptr);
-    } else {
-      std::string opts = c == "systemd" ? "none,name=systemd" : c;
-      if (c.find(',') != std::string::npos) opts = c;
-      r = ::mount("cgroup", fd_path(t.get()).c_str(), "cgroup", base | (m.flags & MS_RDONLY), opts.c_str());
-    }
-    // A controller pair mounted together (cpu,cpuacct) shows up as a symlink
-    // plus a directory; EBUSY for a second mount of the same hierarchy is fine.
-    if (r < 0 && errno != EBUSY) return Error::os("mount cgroup " + c + " on " + sub);
+    std::string opts = v2 ? "" : c == "systemd" ? "none,name=systemd" : c;
+    BERTH_TRY(mount_hierarchy(root_fd, sub, host, v2 ? "cgroup2" : "cgroup", opts, it->second, cgroupns,
+                              base | (m.flags & MS_RDONLY)));
   }
   if (m.flags & MS_RDONLY) {
     UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, rel, O_PATH | O_DIRECTORY));
@@ -190,10 +228,11 @@ berth::Status mount_one(InitContext& ctx, int root_fd, const Mount& m, int idmap
   }
   std::string tp = fd_path(target->get());
   if (m.type == "cgroup" || m.type == "cgroup2") {
-    if (ctx.host_cgroup_v1) return mount_cgroup_v1_tree(root_fd, m, rel);
-    if (::mount("cgroup2", tp.c_str(), "cgroup2", m.flags & ~MS_REMOUNT, nullptr) < 0)
-      return Error::os("mount cgroup2 on " + m.destination);
-    return {};
+    bool cgroupns = ctx.spec->has_namespace(CLONE_NEWCGROUP);
+    if (ctx.host_cgroup_v1) return mount_cgroup_v1_tree(root_fd, m, rel, cgroupns);
+    auto own = BERTH_TRY(own_cgroups());
+    target = UniqueFd();
+    return mount_hierarchy(root_fd, rel, "/sys/fs/cgroup", "cgroup2", "", own[""], cgroupns, m.flags & ~MS_REMOUNT);
   }
   const char* data = m.data.empty() ? nullptr : m.data.c_str();
   unsigned long flags = m.flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
@@ -351,6 +390,7 @@ berth::Status prepare_rootfs(InitContext& ctx) {
     BERTH_TRY_CTX(mount_one(ctx, root_fd.get(), spec.mounts[i], idfd), "mounts[" + std::to_string(i) + "]");
   }
   BERTH_TRY(create_devices(root_fd.get(), spec));
+  BERTH_TRY(write_sysctls(spec, root_fd.get()));
   BERTH_TRY(apply_path_masks(ctx, root_fd.get()));
   if (spec.process && spec.process->terminal) {
     // A placeholder for the console bind mount made after pivot_root.
@@ -359,6 +399,29 @@ berth::Status prepare_rootfs(InitContext& ctx) {
       int fd = ::openat(dev->get(), "console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
       if (fd >= 0) ::close(fd);
     }
+  }
+  return {};
+}
+
+berth::Status write_sysctls(const Spec& spec, int root_fd) {
+  if (spec.linux.sysctl.empty()) return {};
+  UniqueFd sys;
+  if (root_fd >= 0) {
+    auto p = open_in_root(root_fd, "proc/sys", O_PATH | O_DIRECTORY, true);
+    struct statfs sf;
+    if (p && ::fstatfs(p->get(), &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC) sys = std::move(*p);
+  }
+  if (!sys) sys = UniqueFd(::open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!sys) return Error::os("linux.sysctl: open /proc/sys");
+  for (const auto& [k, v] : spec.linux.sysctl) {
+    std::string rel = k;
+    for (auto& c : rel)
+      if (c == '.') c = '/';
+    // The key was checked for '/' and "..": it stays under proc/sys.
+    auto f = open_in_root(sys.get(), rel, O_WRONLY | O_TRUNC, true);
+    if (!f) return std::move(f).error().wrap("linux.sysctl." + k);
+    if (::write(f->get(), v.data(), v.size()) != static_cast<ssize_t>(v.size()))
+      return Error::os("linux.sysctl." + k + ": write " + v);
   }
   return {};
 }

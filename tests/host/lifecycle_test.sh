@@ -52,4 +52,19 @@ for _ in $(seq 50); do [ "$("${RT[@]}" state c3 | jq -r .status)" = stopped ] &&
 expect_eq "kill --all stops it" stopped "$("${RT[@]}" state c3 | jq -r .status)"
 "${RT[@]}" delete c3
 
+# Namespaced sysctls land before readonlyPaths make /proc/sys read-only.
+b=$(JQ='.linux.sysctl={"net.ipv4.ping_group_range":"0 0","kernel.shmmni":"1234"}' \
+  make_bundle sysctl sh -c 'cat /proc/sys/net/ipv4/ping_group_range /proc/sys/kernel/shmmni | tr "\t\n" "  "')
+out=$("${RT[@]}" run --bundle "$b" c-sysctl 2>&1) || true
+expect_eq "sysctls written inside the container" "0 0 1234 " "$out"
+expect_eq "host sysctl untouched" 4096 "$(cat /proc/sys/kernel/shmmni)"
+
+# Without a cgroup namespace, /sys/fs/cgroup shows the container's own
+# cgroup (bind-mounted), never the host's whole tree.
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then f=/sys/fs/cgroup/memory.max; else f=/sys/fs/cgroup/memory/memory.limit_in_bytes; fi
+b=$(JQ='.linux.namespaces |= map(select(.type!="cgroup")) | .linux.resources.memory.limit=67108864' \
+  make_bundle cgbind sh -c "cat $f; ls /sys/fs/cgroup/ | grep -c -x berth || true")
+out=$("${RT[@]}" run --bundle "$b" c-cgbind 2>&1) || true
+expect_eq "own cgroup visible without a cgroup namespace" $'67108864\n0' "$out"
+
 finish

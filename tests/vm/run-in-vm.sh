@@ -150,6 +150,7 @@ mount -t devtmpfs devtmpfs $R/dev
 mkdir -p $R/dev/pts $R/dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $R/dev/pts
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs $R/dev/shm
+ln -sf /proc/self/fd $R/dev/fd; ln -sf /proc/self/fd/0 $R/dev/stdin; ln -sf /proc/self/fd/1 $R/dev/stdout; ln -sf /proc/self/fd/2 $R/dev/stderr
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs $R/run
 # /tmp stays the overlay's: the host's /tmp shows through read-only (a
 # checkout or build under /tmp must be reachable), writes go to the tmpfs.
