@@ -21,13 +21,6 @@
 namespace berth::runtime {
 namespace {
 
-std::string mapping_text(const std::vector<IdMapping>& maps) {
-  std::string out;
-  for (const auto& m : maps)
-    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
-  return out;
-}
-
 berth::Status write_id_maps(pid_t pid, const Spec& spec) {
   std::string base = "/proc/" + std::to_string(pid);
   BERTH_TRY_CTX(fs::write_file(base + "/uid_map", mapping_text(spec.linux.uid_mappings)), "linux.uidMappings");
@@ -127,10 +120,6 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
     return Error::msg("process.apparmorProfile: AppArmor is not supported by this runtime");
   if (!spec.process->selinux_label.empty() || !spec.linux.mount_label.empty())
     return Error::msg("process.selinuxLabel: SELinux is not supported by this runtime");
-  for (size_t i = 0; i < spec.mounts.size(); ++i)
-    if (spec.mounts[i].idmap || spec.mounts[i].tmpcopyup)
-      return Error::msg("mounts[" + std::to_string(i) + "]: " + (spec.mounts[i].idmap ? "idmapped mounts" : "tmpcopyup") +
-                        " not supported by this runtime yet");
   struct stat st;
   if (::stat(spec.root_path.c_str(), &st) < 0) return Error::os("root.path: stat " + spec.root_path);
   if (!S_ISDIR(st.st_mode)) return Error(ENOTDIR, "root.path: " + spec.root_path);
@@ -192,6 +181,7 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return Error::os("socketpair");
   UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
 
+  auto idmapped = BERTH_TRY(make_idmapped_trees(spec, bundle));
   std::vector<UniqueFd> ns_fds;
   auto joins = BERTH_TRY(open_join_namespaces(spec, ns_fds));
 
@@ -202,6 +192,7 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   ctx.fifo_fd = fifo_fd.get();
   ctx.console_fd = console.get();
   ctx.join_ns = joins;
+  for (const auto& fd : idmapped) ctx.idmap_fds.push_back(fd.get());
   ctx.clone_flags = new_namespace_flags(spec);
   auto layout = cgroups::detect_layout(g.cgroup_root);
   ctx.host_cgroup_v1 = layout && *layout != cgroups::Layout::unified;
@@ -215,6 +206,7 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   child_sock.reset();
   fifo_fd.reset();
   console.reset();
+  idmapped.clear();
 
   state.pid = child;
   state.start_time = proc_info(child).start_time;

@@ -26,6 +26,8 @@ constexpr const char* kMountOptions[] = {
     "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "rnoatime", "ratime",
     "rnodiratime", "rdiratime", "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime",
     "rnosymfollow", "rsymfollow",
+    // Extensions: idmapped bind mounts and copying the image's files into a tmpfs.
+    "idmap", "ridmap", "tmpcopyup",
 };
 
 constexpr const char* kNamespaces[] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
@@ -112,7 +114,7 @@ json::Value linux_features() {
   cgroup.set("rdma", false);
 
   json::Value idmap = json::Value::object();
-  idmap.set("idmap", enabled(false));  // refused at create until idmapped mounts land
+  idmap.set("idmap", enabled(true));
 
   json::Value v = json::Value::object();
   v.set("namespaces", string_array(kNamespaces));

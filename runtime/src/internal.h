@@ -96,6 +96,14 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags, bo
 /// caller's (the container's) namespaces.
 berth::Status write_sysctls(const Spec& spec, int root_fd);
 
+/// uid_map/gid_map text ("inside outside count" lines).
+std::string mapping_text(const std::vector<IdMapping>& maps);
+
+/// Per mount of `spec`: a detached, idmapped copy of each idmapped bind
+/// mount's source (uidMappings/gidMappings, or the container's own for a
+/// bare "idmap" option); an empty fd for every other mount.
+Result<std::vector<UniqueFd>> make_idmapped_trees(const Spec& spec, const std::string& bundle);
+
 /// Sets up the rootfs inside the new mount namespace, up to (not including)
 /// pivot_root. Returns an fd of the rootfs.
 berth::Status prepare_rootfs(InitContext& ctx);

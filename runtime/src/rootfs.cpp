@@ -2,6 +2,7 @@
 // Every target inside the rootfs is resolved with openat2(RESOLVE_IN_ROOT)
 // and mounted on through its fd, so a symlink swapped into the rootfs can
 // never redirect a mount to the host (CVE-2021-30465).
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
@@ -111,6 +112,7 @@ berth::Status mount_bind(int root_fd, const Mount& m, const std::string& rel, co
   if (idmap_fd >= 0) {
     if (::syscall(SYS_move_mount, idmap_fd, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | 0x00000040) < 0)
       return Error::os("move idmapped mount onto " + m.destination);
+    ::close(idmap_fd);  // attached now; the container must not inherit it
   } else {
     UniqueFd source(::open(src.c_str(), O_PATH | O_CLOEXEC));
     if (!source) return Error::os("open source " + src);
@@ -214,6 +216,64 @@ berth::Status mount_cgroup_v1_tree(int root_fd, const Mount& m, const std::strin
   return {};
 }
 
+// tmpcopyup: what the image had under a tmpfs mount point is copied into
+// the fresh tmpfs (owners, modes, links and nodes kept), as runc does.
+berth::Status copy_tree(int from, int to, const std::string& where, int depth = 0) {
+  if (depth > 64) return Error::msg(where + ": tmpcopyup: directory tree too deep");
+  int dfd = ::dup(from);
+  if (dfd < 0) return Error::os("dup");
+  DIR* d = ::fdopendir(dfd);
+  if (!d) {
+    ::close(dfd);
+    return Error::os(where + ": tmpcopyup: read directory");
+  }
+  Defer closedir([&] { ::closedir(d); });
+  while (struct dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    std::string path = where + "/" + n;
+    struct stat st;
+    if (::fstatat(from, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return Error::os("tmpcopyup: stat " + path);
+    mode_t perm = st.st_mode & 07777;
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdirat(to, n.c_str(), 0700) < 0) return Error::os("tmpcopyup: mkdir " + path);
+      UniqueFd src(::openat(from, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd dst(::openat(to, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!src || !dst) return Error::os("tmpcopyup: open " + path);
+      BERTH_TRY(copy_tree(src.get(), dst.get(), path, depth + 1));
+      if (::fchown(dst.get(), st.st_uid, st.st_gid) < 0 || ::fchmod(dst.get(), perm) < 0)
+        return Error::os("tmpcopyup: chown/chmod " + path);
+    } else if (S_ISREG(st.st_mode)) {
+      UniqueFd src(::openat(from, n.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd dst(::openat(to, n.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!src || !dst) return Error::os("tmpcopyup: open " + path);
+      char buf[65536];
+      for (;;) {
+        ssize_t r = ::read(src.get(), buf, sizeof buf);
+        if (r < 0) return Error::os("tmpcopyup: read " + path);
+        if (r == 0) break;
+        if (::write(dst.get(), buf, static_cast<size_t>(r)) != r) return Error::os("tmpcopyup: write " + path);
+      }
+      if (::fchown(dst.get(), st.st_uid, st.st_gid) < 0 || ::fchmod(dst.get(), perm) < 0)
+        return Error::os("tmpcopyup: chown/chmod " + path);
+    } else if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+      ssize_t r = ::readlinkat(from, n.c_str(), target.data(), target.size());
+      if (r < 0) return Error::os("tmpcopyup: readlink " + path);
+      target.resize(static_cast<size_t>(r));
+      if (::symlinkat(target.c_str(), to, n.c_str()) < 0) return Error::os("tmpcopyup: symlink " + path);
+      if (::fchownat(to, n.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return Error::os("tmpcopyup: chown " + path);
+    } else {
+      if (::mknodat(to, n.c_str(), st.st_mode, st.st_rdev) < 0) return Error::os("tmpcopyup: mknod " + path);
+      if (::fchownat(to, n.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+          ::fchmodat(to, n.c_str(), perm, 0) < 0)
+        return Error::os("tmpcopyup: chown/chmod " + path);
+    }
+  }
+  return {};
+}
+
 berth::Status mount_one(InitContext& ctx, int root_fd, const Mount& m, int idmap_fd) {
   std::string rel = strip_slashes(m.destination);
   if (rel.empty()) return Error::msg("mount destination / is not allowed");
@@ -236,8 +296,19 @@ berth::Status mount_one(InitContext& ctx, int root_fd, const Mount& m, int idmap
   }
   const char* data = m.data.empty() ? nullptr : m.data.c_str();
   unsigned long flags = m.flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
+  UniqueFd under;  // tmpcopyup: the directory the tmpfs will hide
+  if (m.tmpcopyup) {
+    if (m.type != "tmpfs") return Error::msg(m.destination + ": tmpcopyup needs a tmpfs mount");
+    under = BERTH_TRY(open_in_root(root_fd, rel, O_RDONLY | O_DIRECTORY));
+    flags &= ~static_cast<unsigned long>(MS_RDONLY);  // filled first, made read-only after
+  }
   if (::mount(m.source.empty() ? m.type.c_str() : m.source.c_str(), tp.c_str(), m.type.c_str(), flags, data) < 0)
     return Error::os("mount " + m.type + " on " + m.destination);
+  if (under) {
+    UniqueFd fresh = BERTH_TRY(open_in_root(root_fd, rel, O_RDONLY | O_DIRECTORY));
+    BERTH_TRY(copy_tree(under.get(), fresh.get(), m.destination));
+    if (m.flags & MS_RDONLY) BERTH_TRY(remount_bind(fd_path(fresh.get()), m.flags | MS_RDONLY));
+  }
   if (m.propagation) {
     UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, rel, O_PATH));
     if (::mount(nullptr, fd_path(mounted.get()).c_str(), nullptr, m.propagation, nullptr) < 0)

@@ -237,7 +237,8 @@ Result<Mount> parse_mount(const Value& v, const std::string& where) {
   if (m.type == "bind") m.bind = true;
   if (!m.uid_mappings.empty() || !m.gid_mappings.empty()) m.idmap = true;
   if (m.idmap && !m.bind) return Error::msg(where + ": uidMappings/gidMappings need a bind mount");
-  if (m.idmap && (m.uid_mappings.empty() || m.gid_mappings.empty()))
+  // A bare "idmap" option takes the container's mappings (checked at create).
+  if (m.uid_mappings.empty() != m.gid_mappings.empty())
     return Error::msg(where + ": an idmapped mount needs both uidMappings and gidMappings");
   return m;
 }

@@ -32,7 +32,6 @@ expect_refused "bind source missing" "mounts[" '.mounts += [{"destination":"/x",
 expect_refused "unknown capability" "process.capabilities.bounding[0]" '.process.capabilities.bounding=["CAP_BOGUS"]'
 expect_refused "apparmor requested" "process.apparmorProfile" '.process.apparmorProfile="docker-default"'
 expect_refused "intelRdt requested" "linux.intelRdt" '.linux.intelRdt={"closID":"x"}'
-expect_refused "idmapped mount" "mounts[" '.mounts += [{"destination":"/x","type":"bind","source":"/tmp","options":["bind","idmap"],"uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}]}]'
 b=$(make_bundle broken true)
 echo '{"ociVersion":' > "$b/config.json"
 set +e; out=$("${RT[@]}" create --bundle "$b" broken 2>&1); rc=$?; set -e

@@ -24,7 +24,8 @@ TEST(Features, TopLevelKeys) {
   EXPECT_EQ(f.find("hooks")->as_array().size(), 6u);
   EXPECT_TRUE(array_has(f.find("mountOptions"), "rbind"));
   EXPECT_TRUE(array_has(f.find("mountOptions"), "rnosymfollow"));
-  EXPECT_FALSE(array_has(f.find("mountOptions"), "idmap"));
+  EXPECT_TRUE(array_has(f.find("mountOptions"), "idmap"));
+  EXPECT_TRUE(array_has(f.find("mountOptions"), "tmpcopyup"));
 }
 
 TEST(Features, Linux) {
@@ -38,7 +39,7 @@ TEST(Features, Linux) {
   EXPECT_EQ(l->find("capabilities")->as_array().size(), 41u);
   EXPECT_TRUE(array_has(l->find("capabilities"), "CAP_CHECKPOINT_RESTORE"));
   EXPECT_TRUE(l->find("cgroup")->find("v2")->as_bool());
-  EXPECT_FALSE(l->find("mountExtensions")->find("idmap")->find("enabled")->as_bool());
+  EXPECT_TRUE(l->find("mountExtensions")->find("idmap")->find("enabled")->as_bool());
 }
 
 TEST(Features, Seccomp) {
