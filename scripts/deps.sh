@@ -2,7 +2,7 @@
 # deps.sh — installs the Debian 12 packages berth builds and tests with.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
-      libseccomp-dev libgtest-dev
+      libseccomp-dev libsystemd-dev libgtest-dev libarchive-dev libssl-dev libzstd-dev
       busybox-static runc crun podman conmon containerd iproute2 procps jq time
       qemu-system-x86 linux-image-amd64 cpio xz-utils zstd)
 missing=()

@@ -1,0 +1,155 @@
+// store_blobs.cpp — content-addressed blobs: verified while written,
+// visible only once complete, deduplicated by name.
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
+#include <vector>
+
+#include "berth/base/fs.h"
+#include "berth/images/store.h"
+#include "store_internal.h"
+#include "tree.h"
+
+namespace berth::images {
+
+namespace sp = store_paths;
+
+BlobWriter::BlobWriter(BlobWriter&& o) noexcept { *this = std::move(o); }
+
+BlobWriter& BlobWriter::operator=(BlobWriter&& o) noexcept {
+  if (this != &o) {
+    abort();
+    // The temp file changes owner: the moved-from writer must not remove it.
+    tmp_path_ = std::exchange(o.tmp_path_, std::string());
+    final_path_ = std::move(o.final_path_);
+    blobs_dir_ = std::move(o.blobs_dir_);
+    fd_ = std::move(o.fd_);
+    lease_ = std::move(o.lease_);
+    hash_ = std::move(o.hash_);
+    expected_ = std::move(o.expected_);
+    expected_size_ = o.expected_size_;
+    written_ = o.written_;
+  }
+  return *this;
+}
+
+BlobWriter::~BlobWriter() { abort(); }
+
+void BlobWriter::abort() {
+  fd_.reset();
+  if (!tmp_path_.empty()) ::unlink(tmp_path_.c_str());
+  tmp_path_.clear();
+}
+
+Status BlobWriter::write(const void* data, size_t size) {
+  std::string what = "write blob " + expected_.str();
+  if (!fd_) return Error::msg(what + ": writer is closed");
+  if (expected_size_ && written_ + size > *expected_size_) {
+    abort();
+    return Error::msg(what + ": more than the expected " + std::to_string(*expected_size_) + " bytes");
+  }
+  const char* p = static_cast<const char*>(data);
+  size_t left = size;
+  while (left > 0) {
+    ssize_t n = ::write(fd_.get(), p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Error e = Error::os(what);
+      abort();
+      return e;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  hash_.update(data, size);
+  written_ += size;
+  return {};
+}
+
+Status BlobWriter::commit() {
+  std::string what = "store blob " + expected_.str();
+  if (!fd_) return Error::msg(what + ": writer is closed");
+  Defer fail([this] { abort(); });
+  if (expected_size_ && written_ != *expected_size_)
+    return Error::msg(what + ": got " + std::to_string(written_) + " bytes, expected " +
+                      std::to_string(*expected_size_) + " (truncated download?)");
+  Digest got = hash_.finish();
+  if (!(got == expected_)) return Error::msg(what + ": content has digest " + got.str() + " (rejected)");
+  if (::fsync(fd_.get()) < 0) return Error::os(what + ": fsync");
+  if (::fchmod(fd_.get(), 0444) < 0) return Error::os(what + ": chmod");
+  fd_.reset();
+  if (::renameat2(AT_FDCWD, tmp_path_.c_str(), AT_FDCWD, final_path_.c_str(), RENAME_NOREPLACE) < 0) {
+    // Another pull stored the same content first: ours is a duplicate.
+    if (errno != EEXIST) return Error::os(what + ": rename into place");
+    return {};  // `fail` drops the temp file
+  }
+  tmp_path_.clear();
+  fail.dismiss();
+  return fsync_dir(blobs_dir_);
+}
+
+std::string Store::blob_path(const Digest& d) const { return fs::join(path(sp::blobs), d.hex()); }
+
+bool Store::has_blob(const Digest& d) const { return !d.empty() && fs::exists(blob_path(d)); }
+
+Result<UniqueFd> Store::open_blob(const Digest& d) const {
+  UniqueFd fd(::open(blob_path(d).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return Error::os("open blob " + d.str());
+  return fd;
+}
+
+Result<std::string> Store::read_blob(const Digest& d, size_t limit) const {
+  UniqueFd fd = BERTH_TRY(open_blob(d));
+  std::string data = BERTH_TRY(fs::read_fd(fd.get(), "blob " + d.str(), limit));
+  // Small blobs are read often and cheap to hash: catch on-disk damage.
+  if (!(sha256_of(data) == d)) return Error::msg("blob " + d.str() + " is corrupt on disk");
+  return data;
+}
+
+Result<BlobWriter> Store::begin_blob(const Digest& expected, std::optional<uint64_t> size) const {
+  if (expected.empty()) return Error::msg("store blob: no expected digest");
+  BlobWriter w;
+  w.lease_ = BERTH_TRY(lease());
+  std::string tmpl = fs::join(path(sp::tmp), "blob-" + expected.hex().substr(0, 16) + "-XXXXXX");
+  int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  if (fd < 0) return Error::os("store blob " + expected.str() + ": create temp file in " + path(sp::tmp));
+  w.fd_.reset(fd);
+  w.tmp_path_ = tmpl;
+  w.final_path_ = blob_path(expected);
+  w.blobs_dir_ = path(sp::blobs);
+  w.expected_ = expected;
+  w.expected_size_ = size;
+  return w;
+}
+
+Status Store::put_blob(int src_fd, const Digest& expected, std::optional<uint64_t> size) const {
+  BlobWriter w = BERTH_TRY(begin_blob(expected, size));
+  std::vector<char> buf(256 * 1024);
+  for (;;) {
+    ssize_t n = ::read(src_fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::os("store blob " + expected.str() + ": read source");
+    }
+    if (n == 0) break;
+    BERTH_TRY(w.write(buf.data(), static_cast<size_t>(n)));
+  }
+  return w.commit();
+}
+
+Result<Digest> Store::put_blob(std::string_view data, const std::optional<Digest>& expected) const {
+  Digest d = expected ? *expected : sha256_of(data);
+  if (has_blob(d)) {
+    if (!expected || sha256_of(data) == d) return d;
+    return Error::msg("store blob " + d.str() + ": content has digest " + sha256_of(data).str() + " (rejected)");
+  }
+  BlobWriter w = BERTH_TRY(begin_blob(d, data.size()));
+  BERTH_TRY(w.write(data));
+  BERTH_TRY(w.commit());
+  return d;
+}
+
+}  // namespace berth::images
