@@ -6,6 +6,7 @@
 
 #include "berth/cgroups/paths.h"
 #include "fs.h"
+#include "systemd.h"
 #include "v1.h"
 #include "v2.h"
 
@@ -50,24 +51,25 @@ Result<Layout> detect_layout(const std::string& root) {
   return Layout::legacy;
 }
 
-Result<std::unique_ptr<Manager>> make_manager(const Options& opts) {
-  if (opts.systemd) {
-    // Validate the path now so a bad one is reported as such.
-    BERTH_TRY(systemd_path(opts.path));
-    return Error::msg("systemd cgroup manager: not supported yet");
-  }
-  std::string rel = BERTH_TRY(cgroup_relative_path(opts.path, opts.id));
-  Layout layout = BERTH_TRY(detect_layout(opts.root));
+Result<std::unique_ptr<Manager>> make_fs_manager(const std::string& root, Layout layout,
+                                                 const std::string& rel) {
   if (layout == Layout::unified)
-    return std::unique_ptr<Manager>(std::make_unique<V2Manager>(opts.root, rel));
+    return std::unique_ptr<Manager>(std::make_unique<V2Manager>(root, rel));
   std::string v2_mount;
-  auto mounts = v1_mounts(opts.root, layout == Layout::hybrid ? &v2_mount : nullptr);
+  auto mounts = v1_mounts(root, layout == Layout::hybrid ? &v2_mount : nullptr);
   if (mounts.empty())
-    return Error(ENOENT, "make cgroup manager: no cgroup hierarchy under " + opts.root);
+    return Error(ENOENT, "make cgroup manager: no cgroup hierarchy under " + root);
   std::unique_ptr<V2Manager> unified;
   if (!v2_mount.empty()) unified = std::make_unique<V2Manager>(v2_mount, rel);
   return std::unique_ptr<Manager>(
       std::make_unique<V1Manager>(std::move(mounts), rel, std::move(unified)));
+}
+
+Result<std::unique_ptr<Manager>> make_manager(const Options& opts) {
+  if (opts.systemd) return make_systemd_manager(opts, connect_systemd);
+  std::string rel = BERTH_TRY(cgroup_relative_path(opts.path, opts.id));
+  Layout layout = BERTH_TRY(detect_layout(opts.root));
+  return make_fs_manager(opts.root, layout, rel);
 }
 
 }  // namespace berth::cgroups

@@ -62,7 +62,7 @@ Result<std::string> expand_slice(std::string_view slice) {
   return out;
 }
 
-Result<std::string> systemd_path(const std::string& spec) {
+Result<SystemdUnit> systemd_unit(const std::string& spec) {
   auto parts = split(spec, ':');
   if (parts.size() != 3)
     return Error::msg("linux.cgroupsPath: \"" + spec + "\" is not of the form slice:prefix:name");
@@ -73,10 +73,18 @@ Result<std::string> systemd_path(const std::string& spec) {
     return Error::msg("linux.cgroupsPath: \"" + spec + "\" must not contain '/'");
   std::string base = BERTH_TRY_CTX(expand_slice(slice), "linux.cgroupsPath");
   // A slice name is expanded from the root, like systemd does.
-  if (has_suffix(name, ".slice")) return BERTH_TRY_CTX(expand_slice(name), "linux.cgroupsPath");
+  if (has_suffix(name, ".slice")) {
+    std::string path = BERTH_TRY_CTX(expand_slice(name), "linux.cgroupsPath");
+    if (path.empty()) return Error::msg("linux.cgroupsPath: \"" + spec + "\" names the root slice");
+    return SystemdUnit{std::string(name), "", path};
+  }
   std::string unit = prefix.empty() ? std::string(name) + ".scope"
                         : std::string(prefix) + "-" + std::string(name) + ".scope";
-  return base + "/" + unit;
+  return SystemdUnit{unit, std::string(slice), base + "/" + unit};
+}
+
+Result<std::string> systemd_path(const std::string& spec) {
+  return BERTH_TRY(systemd_unit(spec)).path;
 }
 
 CgroupMounts parse_cgroup_mounts(std::string_view mountinfo) {

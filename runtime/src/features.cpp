@@ -109,7 +109,7 @@ json::Value linux_features() {
   json::Value cgroup = json::Value::object();
   cgroup.set("v1", true);
   cgroup.set("v2", true);
-  cgroup.set("systemd", false);
+  cgroup.set("systemd", true);
   cgroup.set("systemdUser", false);
   cgroup.set("rdma", false);
 

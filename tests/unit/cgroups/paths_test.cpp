@@ -58,6 +58,17 @@ INSTANTIATE_TEST_SUITE_P(
                       SystemdCase{"machine.slice:p:", nullptr},
                       SystemdCase{"machine.slice:p:a/b", nullptr}));
 
+TEST(SystemdUnit, ScopeOrSlice) {
+  EXPECT_EQ(systemd_unit("machine.slice:libpod:abc").value(),
+            (SystemdUnit{"libpod-abc.scope", "machine.slice", "/machine.slice/libpod-abc.scope"}));
+  EXPECT_EQ(systemd_unit(":berth:x").value(),
+            (SystemdUnit{"berth-x.scope", "system.slice", "/system.slice/berth-x.scope"}));
+  auto slice = systemd_unit("machine.slice:p:sub-x.slice").value();
+  EXPECT_TRUE(slice.is_slice());
+  EXPECT_EQ(slice, (SystemdUnit{"sub-x.slice", "", "/sub.slice/sub-x.slice"}));
+  EXPECT_FALSE(systemd_unit("machine.slice:p:-.slice").ok());  // the root slice
+}
+
 TEST(ParseCgroupMounts, HybridHost) {
   const char* text =
       "30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"

@@ -50,9 +50,12 @@ struct Stats {
 struct Options {
   std::string root = "/sys/fs/cgroup";  // tests point this at a temp dir
   /// The OCI linux.cgroupsPath; empty means "/berth/<id>". With systemd,
-  /// "slice:prefix:name".
+  /// "slice:prefix:name" (see paths.h); empty means ":berth:<id>", i.e.
+  /// system.slice/berth-<id>.scope.
   std::string path;
   std::string id;
+  /// Manage the cgroup as a systemd transient unit (over D-Bus, with
+  /// libsystemd loaded only then) instead of writing cgroupfs alone.
   bool systemd = false;
 };
 

@@ -20,9 +20,23 @@ Result<std::string> cgroup_relative_path(const std::string& cgroups_path, const 
 /// "-.slice" -> "" (the root slice).
 Result<std::string> expand_slice(std::string_view slice);
 
-/// The cgroup path systemd gives "slice:prefix:name": the expanded slice
-/// (default "system.slice") then "<prefix>-<name>.scope" ("<name>.scope" with
-/// no prefix; a name ending in ".slice" is used as is), e.g.
+/// The systemd unit a "slice:prefix:name" cgroupsPath stands for.
+struct SystemdUnit {
+  std::string name;   // "libpod-abc.scope", or "a-b.slice" for a slice unit
+  std::string slice;  // the parent slice of a scope ("machine.slice"); empty for a slice unit
+  std::string path;   // its cgroup path, "/machine.slice/libpod-abc.scope"
+
+  bool is_slice() const { return slice.empty(); }
+  bool operator==(const SystemdUnit&) const = default;
+};
+
+/// Parses "slice:prefix:name" as runc does: the unit is "<prefix>-<name>.scope"
+/// ("<name>.scope" with no prefix) in the slice (default "system.slice"); a
+/// name ending in ".slice" is a slice unit of that name, placed from the root
+/// as systemd places slices. Errors name linux.cgroupsPath.
+Result<SystemdUnit> systemd_unit(const std::string& spec);
+
+/// The cgroup path of systemd_unit(spec), e.g.
 /// "machine.slice:libpod:abc" -> "/machine.slice/libpod-abc.scope".
 Result<std::string> systemd_path(const std::string& spec);
 
