@@ -84,8 +84,8 @@ Result<int> cmd_exec(const runtime::Globals& g, const Argv& argv) {
         set->push_back(n);
     }
   }
-  if (a.has("apparmor") || a.has("process-label"))
-    return Error::msg("exec: --apparmor/--process-label: AppArmor and SELinux are not supported by this runtime");
+  if (a.has("process-label")) return Error::msg("exec: --process-label: SELinux is not supported by this runtime");
+  if (a.has("apparmor")) o.process.apparmor_profile = a.get("apparmor");
   o.console_socket = a.get("console-socket");
   o.pid_file = a.get("pid-file");
   o.detach = a.has("detach");

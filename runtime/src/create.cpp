@@ -116,8 +116,8 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   Spec spec = BERTH_TRY_CTX(parse_spec(*text, bundle), fs::join(bundle, "config.json"));
   if (!spec.process) return Error::msg("process: required to create a container");
   if (spec.linux.intel_rdt) return Error::msg("linux.intelRdt: not supported by this runtime (no resctrl support)");
-  if (!spec.process->apparmor_profile.empty())
-    return Error::msg("process.apparmorProfile: AppArmor is not supported by this runtime");
+  if (!spec.process->apparmor_profile.empty() && !apparmor_enabled())
+    return Error::msg("process.apparmorProfile: AppArmor is not enabled on this host");
   if (!spec.process->selinux_label.empty() || !spec.linux.mount_label.empty())
     return Error::msg("process.selinuxLabel: SELinux is not supported by this runtime");
   struct stat st;

@@ -64,6 +64,8 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
   auto text = BERTH_TRY_CTX(fs::read_file(fs::join(s.bundle, "config.json")), "exec in " + o.id);
   Spec spec = BERTH_TRY_CTX(parse_spec(text, s.bundle), "exec in " + o.id);
   if (o.process.terminal && o.console_socket.empty()) return Error::msg("process.terminal: needs --console-socket");
+  if (!o.process.apparmor_profile.empty() && !apparmor_enabled())
+    return Error::msg("process.apparmorProfile: AppArmor is not enabled on this host");
 
   std::string proc = "/proc/" + std::to_string(s.pid);
   std::vector<UniqueFd> keep;

@@ -121,7 +121,7 @@ json::Value linux_features() {
   v.set("capabilities", capabilities());
   v.set("cgroup", std::move(cgroup));
   v.set("seccomp", seccomp());
-  v.set("apparmor", enabled(false));
+  v.set("apparmor", enabled(true));
   v.set("selinux", enabled(false));
   v.set("intelRdt", enabled(false));
   v.set("mountExtensions", std::move(idmap));

@@ -78,6 +78,8 @@ struct InitContext {
 /// identity, capabilities, no_new_privs, seccomp (a notify fd goes to the
 /// runtime over `sync_fd`).
 berth::Status prepare_process(const Process& p, const Spec* spec, int preserve_fds, int sync_fd);
+/// Whether the host kernel has AppArmor enabled.
+bool apparmor_enabled();
 /// execve of the process (PATH looked up in its env); returns only on failure.
 berth::Status exec_process(const Process& p);
 /// The runtime side of Sync::seccomp_fd: hands the fd to the listener.

@@ -13,12 +13,31 @@
 #include <climits>
 #include <cstring>
 
+#include "berth/base/fs.h"
 #include "berth/base/log.h"
 #include "internal.h"
 #include "security.h"
 
 namespace berth::runtime {
 namespace {
+
+// AppArmor: the profile takes effect at execve (change_onexec), as runc
+// does it; the kernel refuses a profile that is not loaded.
+berth::Status apply_apparmor(const std::string& profile) {
+  if (profile.empty()) return {};
+  std::string cmd = "exec " + profile;
+  for (const char* path : {"/proc/thread-self/attr/apparmor/exec", "/proc/thread-self/attr/exec"}) {
+    UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
+    if (!fd) {
+      if (errno == ENOENT) continue;
+      return Error::os(std::string("process.apparmorProfile: open ") + path);
+    }
+    if (::write(fd.get(), cmd.data(), cmd.size()) != static_cast<ssize_t>(cmd.size()))
+      return Error::os("process.apparmorProfile: set profile " + profile);
+    return {};
+  }
+  return Error::msg("process.apparmorProfile: no /proc/thread-self/attr in the container (is /proc mounted?)");
+}
 
 berth::Status set_rlimits(const Process& p) {
   for (const auto& r : p.rlimits) {
@@ -122,6 +141,11 @@ std::string find_program(const std::string& name, const std::vector<std::string>
 
 }  // namespace
 
+bool apparmor_enabled() {
+  auto v = fs::read_file("/sys/module/apparmor/parameters/enabled");
+  return v && !v->empty() && (*v)[0] == 'Y';
+}
+
 berth::Status prepare_process(const Process& p, const Spec* spec, int preserve_fds, int sync_fd) {
   BERTH_TRY(set_rlimits(p));
   BERTH_TRY(set_scheduling(p));
@@ -134,6 +158,7 @@ berth::Status prepare_process(const Process& p, const Spec* spec, int preserve_f
   int notify_fd = -1;
   bool seccomp_early = sc && !p.no_new_privileges;
   if (seccomp_early) notify_fd = BERTH_TRY(load_seccomp(*sc));
+  BERTH_TRY(apply_apparmor(p.apparmor_profile));
   BERTH_TRY(set_identity(p, has_caps));
   BERTH_TRY(enter_cwd(p.cwd));
   if (has_caps) BERTH_TRY(set_capabilities(*p.capabilities));

@@ -10,7 +10,10 @@ command -v podman >/dev/null || { echo "podman missing (scripts/deps.sh installs
 # overlay root, and a tmpfs is gone with the test whatever happens.
 mkdir -p "$WORK/pm"
 mount -t tmpfs -o mode=700 berth-podman "$WORK/pm"
-CG_PARENT=/berth-podman-test-$$
+# PODMAN_CGROUP_MANAGER=systemd (with systemd as PID 1) has podman pass
+# --systemd-cgroup and slice:prefix:name paths; cgroupfs is the default.
+CGM=${PODMAN_CGROUP_MANAGER:-cgroupfs}
+if [ "$CGM" = systemd ]; then CG_PARENT=/berthpodmantest$$.slice; else CG_PARENT=/berth-podman-test-$$; fi
 podman_cleanup() {
   set +e
   "${P[@]}" rm -af -t 0 >/dev/null 2>&1 || true
@@ -26,11 +29,11 @@ podman_cleanup() {
 trap podman_cleanup EXIT
 
 P=(podman --root "$WORK/pm/storage" --runroot "$WORK/pm/run" --tmpdir "$WORK/pm/tmp"
-   --storage-driver overlay --cgroup-manager cgroupfs --events-backend none
+   --storage-driver overlay --cgroup-manager "$CGM" --events-backend none
    --runtime "$BERTH_RUNTIME")
 # The machine's bounding set lacks CAP_SYS_RESOURCE, so podman's default
 # rlimits (raised hard limits) fail with any runtime: ask for lower ones.
-RUN=(run --network none --cgroup-parent "$CG_PARENT" --ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
+RUN=(run --network none --cgroup-parent "${CG_PARENT#/}" --ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
 
 rootfs=$(base_rootfs)
 tar -C "$rootfs" -cf "$WORK/rootfs.tar" .
@@ -39,6 +42,10 @@ tar -C "$rootfs" -cf "$WORK/rootfs.tar" .
 out=$("${P[@]}" "${RUN[@]}" --rm localhost/berth-bb:1 echo hello-podman 2>&1) || true
 expect_eq "podman run prints" "hello-podman" "$out"
 
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then
+  out=$("${P[@]}" "${RUN[@]}" --rm localhost/berth-bb:1 cat /proc/self/attr/current 2>&1) || true
+  expect_contains "podman's AppArmor profile confines the container" "containers-default" "$out"
+fi
 rc=0; "${P[@]}" "${RUN[@]}" --rm localhost/berth-bb:1 sh -c 'exit 7' >/dev/null 2>&1 || rc=$?
 expect_eq "podman run returns the container's exit status" 7 "$rc"
 
@@ -84,5 +91,8 @@ expect_eq "exited" exited "$("${P[@]}" inspect -f '{{.State.Status}}' berth-c1)"
 check "podman rm" "${P[@]}" rm berth-c1
 expect_eq "no containers left" "" "$("${P[@]}" ps -aq)"
 left=$(find /sys/fs/cgroup -path "*$CG_PARENT/libpod-*" -type d 2>/dev/null)
+if [ "$CGM" = systemd ]; then
+  expect_eq "no libpod scope left in systemd" "" "$(systemctl list-units --no-legend 'libpod-*.scope' 2>&1 | grep -v conmon)"
+fi
 expect_eq "no container cgroup left under $CG_PARENT" "" "$left"
 finish
