@@ -118,13 +118,17 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   if (spec.linux.intel_rdt) return Error::msg("linux.intelRdt: not supported by this runtime (no resctrl support)");
   if (!spec.process->apparmor_profile.empty() && !apparmor_enabled())
     return Error::msg("process.apparmorProfile: AppArmor is not enabled on this host");
-  if (!spec.process->selinux_label.empty() || !spec.linux.mount_label.empty())
+  if (!spec.process->selinux_label.empty())
     return Error::msg("process.selinuxLabel: SELinux is not supported by this runtime");
+  // linux.mountLabel only labels mounts: without SELinux there is nothing
+  // to label, and it is ignored (as crun does).
+  if (!spec.linux.mount_label.empty() && ::access("/sys/fs/selinux/enforce", F_OK) == 0)
+    return Error::msg("linux.mountLabel: SELinux is not supported by this runtime");
   struct stat st;
   if (::stat(spec.root_path.c_str(), &st) < 0) return Error::os("root.path: stat " + spec.root_path);
   if (!S_ISDIR(st.st_mode)) return Error(ENOTDIR, "root.path: " + spec.root_path);
-  if (spec.process->terminal && o.console_socket.empty())
-    return Error::msg("process.terminal: needs --console-socket");
+  if (spec.process->terminal && o.console_socket.empty() && o.console_fd < 0)
+    return Error::msg("process.terminal: needs --console-socket (or a foreground run)");
 
   BERTH_TRY(fs::mkdir_p(g.root, 0700));
   std::string dir = state_dir(g, o.id);
@@ -176,6 +180,8 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   UniqueFd console;
   if (spec.process->terminal && !o.console_socket.empty())
     console = BERTH_TRY(connect_unix(o.console_socket, "console socket"));
+  else if (spec.process->terminal && o.console_fd >= 0)
+    console = UniqueFd(::fcntl(o.console_fd, F_DUPFD_CLOEXEC, 3));
 
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return Error::os("socketpair");
@@ -228,7 +234,10 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
       continue;
     }
     if (kind == Sync::hooks) {
+      // Hooks see the container as "created" (what the suite and crun expect).
+      state.status = ContainerStatus::created;
       std::string sj = json::dump(state_json(state));
+      state.status = ContainerStatus::creating;
       BERTH_TRY(run_hooks(spec.hooks.prestart, "prestart", sj));
       BERTH_TRY(run_hooks(spec.hooks.create_runtime, "createRuntime", sj));
       BERTH_TRY(sync_send(parent_sock.get(), Sync::hooks_done));

@@ -14,7 +14,8 @@
 
 namespace berth::runtime {
 
-Result<int> wait_forwarding_signals(pid_t pid);
+Result<int> wait_forwarding_signals(pid_t pid, int master);
+UniqueFd receive_master(int sock);
 
 namespace {
 
@@ -63,7 +64,8 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
     return Error::msg("cannot exec in container " + o.id + " in status " + status_name(s.status));
   auto text = BERTH_TRY_CTX(fs::read_file(fs::join(s.bundle, "config.json")), "exec in " + o.id);
   Spec spec = BERTH_TRY_CTX(parse_spec(text, s.bundle), "exec in " + o.id);
-  if (o.process.terminal && o.console_socket.empty()) return Error::msg("process.terminal: needs --console-socket");
+  if (o.process.terminal && o.console_socket.empty() && o.detach)
+    return Error::msg("process.terminal: a detached exec needs --console-socket");
   if (!o.process.apparmor_profile.empty() && !apparmor_enabled())
     return Error::msg("process.apparmorProfile: AppArmor is not enabled on this host");
 
@@ -84,8 +86,14 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
   }
   UniqueFd root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return Error::os("open " + proc + "/root");
-  UniqueFd console;
-  if (o.process.terminal) {
+  UniqueFd console, ours;
+  if (o.process.terminal && o.console_socket.empty()) {
+    // In the foreground without a console socket we serve the pty ourselves.
+    int pv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pv) < 0) return Error::os("socketpair for the terminal");
+    ours = UniqueFd(pv[0]);
+    console = UniqueFd(pv[1]);
+  } else if (o.process.terminal) {
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     struct sockaddr_un addr {};
     addr.sun_family = AF_UNIX;
@@ -131,7 +139,8 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
   reap.dismiss();
   if (!o.pid_file.empty()) BERTH_TRY_CTX(fs::write_file_atomic(fs::absolute(o.pid_file), std::to_string(child)), "--pid-file");
   if (o.detach) return 0;
-  return wait_forwarding_signals(child);
+  UniqueFd master = ours ? receive_master(ours.get()) : UniqueFd();
+  return wait_forwarding_signals(child, master.get());
 }
 
 }  // namespace berth::runtime

@@ -9,6 +9,7 @@
 
 #include <cstring>
 
+#include "berth/base/log.h"
 #include "internal.h"
 
 namespace berth::runtime {
@@ -70,6 +71,15 @@ berth::Status run_hooks(const std::vector<Hook>& hooks, const std::string& kind,
     if (code != 0) return Error::msg(where + ": " + hooks[i].path + " exited with status " + std::to_string(code));
   }
   return {};
+}
+
+void run_hooks_warning(const std::vector<Hook>& hooks, const std::string& kind, const std::string& state_json) {
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    std::string where = "hooks." + kind + "[" + std::to_string(i) + "]";
+    auto code = run_one(hooks[i], state_json);
+    if (!code) log::warn(std::move(code).error().wrap(where).what());
+    else if (*code != 0) log::warn(where + ": " + hooks[i].path + " exited with status " + std::to_string(*code));
+  }
 }
 
 json::Value hooks_to_json(const std::vector<Hook>& hooks) {

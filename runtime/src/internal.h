@@ -34,6 +34,9 @@ bool process_alive(pid_t pid, unsigned long long start_time);
 /// Runs hooks in order with the state JSON on stdin; a hook failing or
 /// passing its timeout is an error naming the hook kind and index.
 berth::Status run_hooks(const std::vector<Hook>& hooks, const std::string& kind, const std::string& state_json);
+/// poststart/poststop: a failing hook is a warning and the rest still run
+/// (runtime-spec).
+void run_hooks_warning(const std::vector<Hook>& hooks, const std::string& kind, const std::string& state_json);
 Result<std::vector<Hook>> hooks_from_json(const json::Value& v);
 json::Value hooks_to_json(const std::vector<Hook>& hooks);
 

@@ -96,9 +96,7 @@ berth::Status start(const Globals& g, const std::string& id) {
     auto spec = parse_spec(*text, s.bundle);
     if (spec && !spec->hooks.poststart.empty()) {
       s.status = ContainerStatus::running;
-      auto st = run_hooks(spec->hooks.poststart, "poststart", json::dump(state_json(s)));
-      // A failing poststart hook is logged, not fatal (runtime-spec).
-      if (!st) log::warn(st.error().what());
+      run_hooks_warning(spec->hooks.poststart, "poststart", json::dump(state_json(s)));
     }
   }
   return {};
@@ -157,8 +155,7 @@ berth::Status remove(const Globals& g, const std::string& id, bool force) {
     auto hooks = hooks_from_json(s.poststop);
     if (hooks) {
       s.status = ContainerStatus::stopped;
-      auto st = run_hooks(*hooks, "poststop", json::dump(state_json(s)));
-      if (!st) log::warn(st.error().what());
+      run_hooks_warning(*hooks, "poststop", json::dump(state_json(s)));
     }
   }
   return fs::remove_tree(state_dir(g, id));

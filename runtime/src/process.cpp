@@ -157,10 +157,15 @@ berth::Status prepare_process(const Process& p, const Spec* spec, int preserve_f
   const Seccomp* sc = spec && spec->linux.seccomp ? &*spec->linux.seccomp : nullptr;
   int notify_fd = -1;
   bool seccomp_early = sc && !p.no_new_privileges;
+  // The cwd is entered and checked (getcwd) before any seccomp filter can
+  // refuse the check; the user's right to be there is checked after the
+  // identity change, without resolving the path again.
+  BERTH_TRY(enter_cwd(p.cwd));
   if (seccomp_early) notify_fd = BERTH_TRY(load_seccomp(*sc));
   BERTH_TRY(apply_apparmor(p.apparmor_profile));
   BERTH_TRY(set_identity(p, has_caps));
-  BERTH_TRY(enter_cwd(p.cwd));
+  if ((p.user.uid != 0 || p.user.gid != 0) && ::faccessat(AT_FDCWD, ".", X_OK, 0) < 0)
+    return Error::os("process.cwd: " + p.cwd + " as uid " + std::to_string(p.user.uid));
   if (has_caps) BERTH_TRY(set_capabilities(*p.capabilities));
   if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Error::os("prctl PR_SET_NO_NEW_PRIVS");
   if (sc && !seccomp_early) notify_fd = BERTH_TRY(load_seccomp(*sc));

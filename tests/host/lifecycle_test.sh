@@ -52,6 +52,18 @@ for _ in $(seq 50); do [ "$("${RT[@]}" state c3 | jq -r .status)" = stopped ] &&
 expect_eq "kill --all stops it" stopped "$("${RT[@]}" state c3 | jq -r .status)"
 "${RT[@]}" delete c3
 
+# A terminal without --console-socket: a foreground run serves the pty.
+b=$(JQ='.process.terminal=true' make_bundle tty sh -c 'tty; echo out; exit 4')
+rc=0; out=$("${RT[@]}" run --bundle "$b" c-tty </dev/null 2>&1) || rc=$?
+expect_contains "foreground run with a terminal: a pty inside" "/dev/pts/0" "$out"
+expect_contains "foreground run with a terminal: output through it" "out" "$out"
+expect_eq "foreground run with a terminal: exit status" 4 "$rc"
+"${RT[@]}" run -d --bundle "$(make_bundle ttyd sleep 100)" c-ttyd
+rc=0; out=$("${RT[@]}" exec -t c-ttyd sh -c 'tty; exit 2' </dev/null 2>&1) || rc=$?
+expect_contains "foreground exec -t without a console socket: a pty" "/dev/pts/" "$out"
+expect_eq "foreground exec -t: exit status" 2 "$rc"
+"${RT[@]}" delete --force c-ttyd
+
 # Namespaced sysctls land before readonlyPaths make /proc/sys read-only.
 b=$(JQ='.linux.sysctl={"net.ipv4.ping_group_range":"0 0","kernel.shmmni":"1234"}' \
   make_bundle sysctl sh -c 'cat /proc/sys/net/ipv4/ping_group_range /proc/sys/kernel/shmmni | tr "\t\n" "  "')

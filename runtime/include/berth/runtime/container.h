@@ -28,6 +28,9 @@ struct CreateOptions {
   std::string bundle = ".";
   std::string pid_file;
   std::string console_socket;
+  /// Instead of --console-socket: an already connected socket the pty
+  /// master is sent over (a foreground `run` proxies the terminal itself).
+  int console_fd = -1;
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
