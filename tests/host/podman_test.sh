@@ -42,7 +42,8 @@ tar -C "$rootfs" -cf "$WORK/rootfs.tar" .
 out=$("${P[@]}" "${RUN[@]}" --rm localhost/berth-bb:1 echo hello-podman 2>&1) || true
 expect_eq "podman run prints" "hello-podman" "$out"
 
-if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then
+# Where podman itself uses AppArmor (it needs securityfs and the parser).
+if [ "$("${P[@]}" info --format '{{.Host.Security.AppArmorEnabled}}' 2>/dev/null)" = true ]; then
   out=$("${P[@]}" "${RUN[@]}" --rm localhost/berth-bb:1 cat /proc/self/attr/current 2>&1) || true
   expect_contains "podman's AppArmor profile confines the container" "containers-default" "$out"
 fi
