@@ -2,9 +2,11 @@
 // visible only once complete, deduplicated by name.
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -32,6 +34,8 @@ BlobWriter& BlobWriter::operator=(BlobWriter&& o) noexcept {
     expected_ = std::move(o.expected_);
     expected_size_ = o.expected_size_;
     written_ = o.written_;
+    resumable_ = o.resumable_;
+    keep_partial_ = o.keep_partial_;
   }
   return *this;
 }
@@ -39,8 +43,10 @@ BlobWriter& BlobWriter::operator=(BlobWriter&& o) noexcept {
 BlobWriter::~BlobWriter() { abort(); }
 
 void BlobWriter::abort() {
+  // An interrupted download keeps its bytes for the next resume_blob; the
+  // lock on them goes with the fd.
+  if (!keep_partial_ && !tmp_path_.empty()) ::unlink(tmp_path_.c_str());
   fd_.reset();
-  if (!tmp_path_.empty()) ::unlink(tmp_path_.c_str());
   tmp_path_.clear();
 }
 
@@ -48,6 +54,7 @@ Status BlobWriter::write(const void* data, size_t size) {
   std::string what = "write blob " + expected_.str();
   if (!fd_) return Error::msg(what + ": writer is closed");
   if (expected_size_ && written_ + size > *expected_size_) {
+    keep_partial_ = false;
     abort();
     return Error::msg(what + ": more than the expected " + std::to_string(*expected_size_) + " bytes");
   }
@@ -58,6 +65,7 @@ Status BlobWriter::write(const void* data, size_t size) {
     if (n < 0) {
       if (errno == EINTR) continue;
       Error e = Error::os(what);
+      keep_partial_ = false;
       abort();
       return e;
     }
@@ -72,6 +80,7 @@ Status BlobWriter::write(const void* data, size_t size) {
 Status BlobWriter::commit() {
   std::string what = "store blob " + expected_.str();
   if (!fd_) return Error::msg(what + ": writer is closed");
+  keep_partial_ = false;  // whatever fails from here on is not worth resuming
   Defer fail([this] { abort(); });
   if (expected_size_ && written_ != *expected_size_)
     return Error::msg(what + ": got " + std::to_string(written_) + " bytes, expected " +
@@ -80,15 +89,26 @@ Status BlobWriter::commit() {
   if (!(got == expected_)) return Error::msg(what + ": content has digest " + got.str() + " (rejected)");
   if (::fsync(fd_.get()) < 0) return Error::os(what + ": fsync");
   if (::fchmod(fd_.get(), 0444) < 0) return Error::os(what + ": chmod");
-  fd_.reset();
+  // Renamed while still open: a resume_blob waiting on this partial file's
+  // lock must not get it before it has left tmp/.
   if (::renameat2(AT_FDCWD, tmp_path_.c_str(), AT_FDCWD, final_path_.c_str(), RENAME_NOREPLACE) < 0) {
     // Another pull stored the same content first: ours is a duplicate.
     if (errno != EEXIST) return Error::os(what + ": rename into place");
     return {};  // `fail` drops the temp file
   }
+  fd_.reset();
   tmp_path_.clear();
   fail.dismiss();
   return fsync_dir(blobs_dir_);
+}
+
+Status BlobWriter::restart() {
+  std::string what = "write blob " + expected_.str();
+  if (!fd_) return Error::msg(what + ": writer is closed");
+  if (::ftruncate(fd_.get(), 0) < 0 || ::lseek(fd_.get(), 0, SEEK_SET) < 0) return Error::os(what + ": truncate");
+  hash_ = Sha256();
+  written_ = 0;
+  return {};
 }
 
 std::string Store::blob_path(const Digest& d) const { return fs::join(path(sp::blobs), d.hex()); }
@@ -122,6 +142,59 @@ Result<BlobWriter> Store::begin_blob(const Digest& expected, std::optional<uint6
   w.blobs_dir_ = path(sp::blobs);
   w.expected_ = expected;
   w.expected_size_ = size;
+  return w;
+}
+
+namespace {
+
+// Hashes the first `n` bytes of `fd` (read from its current offset).
+Status hash_prefix(int fd, uint64_t n, Sha256& h, const std::string& what) {
+  std::vector<char> buf(256 * 1024);
+  while (n > 0) {
+    ssize_t r = ::read(fd, buf.data(), std::min<uint64_t>(buf.size(), n));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return Error::os(what + ": read partial file");
+    if (r == 0) return Error::msg(what + ": partial file shrank while read");
+    h.update(buf.data(), static_cast<size_t>(r));
+    n -= static_cast<uint64_t>(r);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<BlobWriter> Store::resume_blob(const Digest& expected, std::optional<uint64_t> size) const {
+  if (expected.empty()) return Error::msg("store blob: no expected digest");
+  std::string what = "resume blob " + expected.str();
+  BlobWriter w;
+  w.lease_ = BERTH_TRY(lease());
+  std::string p = fs::join(path(sp::tmp), "partial-" + expected.hex());
+  UniqueFd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return Error::os(what + ": open " + p);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+    if (errno != EWOULDBLOCK) return Error::os(what + ": lock " + p);
+    return begin_blob(expected, size);  // another writer is fetching it now
+  }
+  // Between open and lock, the previous holder may have committed the file
+  // (renamed it away): only the inode still at `p` may be continued.
+  struct stat held, named;
+  if (::fstat(fd.get(), &held) < 0) return Error::os(what + ": stat " + p);
+  if (::stat(p.c_str(), &named) < 0 || held.st_ino != named.st_ino || held.st_dev != named.st_dev)
+    return begin_blob(expected, size);
+  uint64_t have = static_cast<uint64_t>(held.st_size);
+  if (size && have > *size) {
+    if (::ftruncate(fd.get(), 0) < 0) return Error::os(what + ": truncate " + p);
+    have = 0;
+  }
+  BERTH_TRY(hash_prefix(fd.get(), have, w.hash_, what));
+  w.fd_ = std::move(fd);
+  w.tmp_path_ = p;
+  w.final_path_ = blob_path(expected);
+  w.blobs_dir_ = path(sp::blobs);
+  w.expected_ = expected;
+  w.expected_size_ = size;
+  w.written_ = have;
+  w.resumable_ = true;
   return w;
 }
 

@@ -24,6 +24,9 @@ namespace berth::images {
 /// Reads and parses index.json (errors name it).
 Result<struct Index> read_index_file(const std::string& path);
 
+/// index.json text for `ix` (an OCI index, pretty-printed).
+std::string index_to_json(const struct Index& ix);
+
 /// A holder name: [A-Za-z0-9_.-]{1,128}, not starting with '.'.
 Status check_holder(std::string_view holder);
 

@@ -16,9 +16,7 @@ Result<Index> read_index_file(const std::string& path) {
   return ix;
 }
 
-namespace {
-
-Status write_index_file(const std::string& path, const Index& ix) {
+std::string index_to_json(const Index& ix) {
   json::Value v = json::Value::object();
   v.set("schemaVersion", 2);
   v.set("mediaType", media_type::oci_index);
@@ -30,7 +28,13 @@ Status write_index_file(const std::string& path, const Index& ix) {
     for (const auto& [k, val] : ix.annotations) a.set(k, val);
     v.set("annotations", std::move(a));
   }
-  return fs::write_file_atomic(path, json::dump(v, true) + "\n");
+  return json::dump(v, true) + "\n";
+}
+
+namespace {
+
+Status write_index_file(const std::string& path, const Index& ix) {
+  return fs::write_file_atomic(path, index_to_json(ix));
 }
 
 Status check_ref(std::string_view ref) {

@@ -116,6 +116,77 @@ TEST_F(StoreTest, AbandonedWriterLeavesNothing) {
   EXPECT_EQ(count("tmp"), 0u);
 }
 
+TEST_F(StoreTest, InterruptedWriterKeepsAPartialFileToResume) {
+  std::string data = testing::noise(100000);
+  Digest d = sha256_of(data);
+  {
+    auto w = store_->resume_blob(d, data.size());
+    ASSERT_TRUE(w) << w.error().what();
+    EXPECT_EQ(w->written(), 0u);
+    ASSERT_TRUE(w->write(data.substr(0, 40000)));
+    w->keep_partial(true);
+  }  // the transfer broke off here
+  EXPECT_TRUE(fs::exists(store_->root() + "/tmp/partial-" + d.hex()));
+  EXPECT_FALSE(store_->has_blob(d));
+  auto w = store_->resume_blob(d, data.size());
+  ASSERT_TRUE(w) << w.error().what();
+  EXPECT_EQ(w->written(), 40000u);
+  ASSERT_TRUE(w->write(data.substr(40000)));
+  ASSERT_TRUE(w->commit());
+  EXPECT_EQ(*store_->read_blob(d, 1 << 20), data);
+  EXPECT_EQ(count("tmp"), 0u);
+}
+
+TEST_F(StoreTest, WrongPartialContentIsDroppedAtCommit) {
+  std::string data = testing::noise(5000);
+  Digest d = sha256_of(data);
+  {
+    auto w = store_->resume_blob(d, data.size());
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(w->write(std::string(1000, 'x')));  // not what the blob holds
+    w->keep_partial(true);
+  }
+  auto w = store_->resume_blob(d, data.size());
+  ASSERT_TRUE(w);
+  ASSERT_EQ(w->written(), 1000u);
+  ASSERT_TRUE(w->write(data.substr(1000)));
+  auto st = w->commit();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().what().find("content has digest"), std::string::npos);
+  EXPECT_FALSE(store_->has_blob(d));
+  EXPECT_EQ(count("tmp"), 0u);  // rejected bytes are never kept for a resume
+}
+
+TEST_F(StoreTest, ResumeWhileAnotherWriterHoldsThePartialStartsFresh) {
+  std::string data = testing::noise(3000);
+  Digest d = sha256_of(data);
+  auto first = store_->resume_blob(d, data.size());
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(first->write(data.substr(0, 1000)));
+  auto second = store_->resume_blob(d, data.size());
+  ASSERT_TRUE(second) << second.error().what();
+  EXPECT_EQ(second->written(), 0u);
+  ASSERT_TRUE(second->write(data));
+  ASSERT_TRUE(second->commit());
+  ASSERT_TRUE(first->write(data.substr(1000)));
+  ASSERT_TRUE(first->commit());  // a duplicate: dropped, the blob stays
+  EXPECT_EQ(*store_->read_blob(d, 1 << 20), data);
+  EXPECT_EQ(count("tmp"), 0u);
+}
+
+TEST_F(StoreTest, RestartEmptiesTheWriter) {
+  std::string data = "the real content";
+  Digest d = sha256_of(data);
+  auto w = store_->begin_blob(d, data.size());
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(w->write("garbage"));
+  ASSERT_TRUE(w->restart());
+  EXPECT_EQ(w->written(), 0u);
+  ASSERT_TRUE(w->write(data));
+  ASSERT_TRUE(w->commit());
+  EXPECT_EQ(*store_->read_blob(d), data);
+}
+
 TEST_F(StoreTest, SameContentIsStoredOnce) {
   auto a = store_->put_blob("same");
   auto b = store_->put_blob("same", sha256_of("same"));

@@ -8,7 +8,9 @@
 //   <root>/layers/sha256/<key>/    unpacked layers (key: diff_id hex, plus
 //                                  "-<uid>-<gid>-<size>" when id-shifted)
 //   <root>/holds/<holder>          a manifest digest kept alive for a holder
-//   <root>/tmp/                    blobs and layers being written
+//   <root>/tmp/                    blobs and layers being written;
+//                                  partial-<hex>: an interrupted download
+//                                  kept for resume_blob (gc removes it)
 //   <root>/store.lock, index.lock  flock(2) files
 //
 // Concurrency: writers (blob, layer, tag, hold) take store.lock shared and
@@ -59,6 +61,12 @@ public:
   /// another writer stored the same blob first).
   Status commit();
   uint64_t written() const { return written_; }
+  /// Empties the temp file and starts over (a server ignored a Range).
+  Status restart();
+  /// When set, an uncommitted writer of Store::resume_blob leaves its temp
+  /// file for a later resume_blob instead of removing it (an interrupted
+  /// download). Content that failed verification is always removed.
+  void keep_partial(bool keep) { keep_partial_ = keep && resumable_; }
 
 private:
   friend class Store;
@@ -73,6 +81,8 @@ private:
   Digest expected_;
   std::optional<uint64_t> expected_size_;
   uint64_t written_ = 0;
+  bool resumable_ = false;
+  bool keep_partial_ = false;
 };
 
 struct GcStats {
@@ -103,6 +113,12 @@ public:
   /// Starts writing a blob that must hash to `expected` (and have
   /// `size` bytes when given).
   Result<BlobWriter> begin_blob(const Digest& expected, std::optional<uint64_t> size) const;
+  /// Like begin_blob, but continues tmp/partial-<hex> left by an earlier,
+  /// interrupted writer: its bytes are hashed again and written() says how
+  /// many there are, so a download can ask for the rest. The file is
+  /// locked while the writer lives; when another writer holds it, this
+  /// starts from zero in a temp file of its own.
+  Result<BlobWriter> resume_blob(const Digest& expected, std::optional<uint64_t> size) const;
   /// Copies `src_fd` to its end into a blob (begin_blob, write, commit).
   Status put_blob(int src_fd, const Digest& expected, std::optional<uint64_t> size) const;
   /// Stores a buffer; the digest is checked when given, else computed.

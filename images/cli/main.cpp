@@ -1,0 +1,82 @@
+// main.cpp — berth-image: global flags and the command table.
+#include <cstdio>
+#include <cstring>
+
+#include "args.h"
+#include "commands.h"
+
+namespace berth::image_cli {
+namespace {
+
+struct Entry {
+  const char* name;
+  Command fn;
+};
+
+constexpr Entry kCommands[] = {
+    {"pull", cmd_pull},         {"push", cmd_push},
+    {"ls", cmd_ls},             {"rm", cmd_rm},
+    {"prune", cmd_prune},       {"unpack", cmd_unpack},
+    {"import-oci", cmd_import_oci}, {"import-docker", cmd_import_docker},
+    {"export-oci", cmd_export_oci},
+};
+
+const char* kUsage =
+    "usage: berth-image --store DIR [--quiet] COMMAND [flags] [args]\n"
+    "  pull [--platform OS/ARCH[/VARIANT]] [--no-unpack] [REGISTRY FLAGS] REF\n"
+    "  push [REGISTRY FLAGS] SRC_TAG DEST_REF\n"
+    "  ls | rm TAG | prune\n"
+    "  unpack [--platform P] TAG DIR        flattened root filesystem for a bundle\n"
+    "  import-oci [--name REF_NAME] [--platform P] DIR TAG\n"
+    "  import-docker TAR [TAG]\n"
+    "  export-oci [--name REF_NAME] TAG DIR\n"
+    "registry flags: --ca FILE, --creds USER:PASS | --creds-file FILE, --plain-http,\n"
+    "  --timeout SECONDS (60), --retries N (4), --parallel N (3), --chunk-size BYTES (push)\n";
+
+}  // namespace
+
+int main_impl(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Globals g;
+  size_t i = 0;
+  for (; i < args.size() && args[i].size() > 1 && args[i][0] == '-'; ++i) {
+    std::string a = args[i];
+    if (a == "--help" || a == "-h") {
+      print(kUsage);
+      return 0;
+    }
+    if (a == "--quiet" || a == "-q") {
+      g.quiet = true;
+    } else if (a == "--store" && i + 1 < args.size()) {
+      g.store = args[++i];
+    } else if (a.rfind("--store=", 0) == 0) {
+      g.store = a.substr(8);
+    } else {
+      std::fprintf(stderr, "berth-image: unknown or incomplete global flag %s\n%s", a.c_str(), kUsage);
+      return 2;
+    }
+  }
+  if (i >= args.size()) {
+    std::fprintf(stderr, "berth-image: missing command\n%s", kUsage);
+    return 2;
+  }
+  if (g.store.empty()) {
+    std::fprintf(stderr, "berth-image: --store: the image store directory is required\n");
+    return 2;
+  }
+  std::string name = args[i];
+  std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+  for (const auto& e : kCommands) {
+    if (name != e.name) continue;
+    auto st = e.fn(g, rest);
+    if (st) return 0;
+    std::fprintf(stderr, "berth-image: %s\n", st.error().what().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "berth-image: unknown command \"%s\"\n%s", name.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace berth::image_cli
+
+int main(int argc, char** argv) { return berth::image_cli::main_impl(argc, argv); }
