@@ -204,9 +204,12 @@ while [[ $d != / && ! -f $d/CMakeCache.txt ]]; do d=$(dirname "$d"); done
 if [[ -f $d/CMakeCache.txt ]]; then
   bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$d/CMakeCache.txt")
   san=$(sed -n 's/^BERTH_SANITIZE:[A-Z]*=//p' "$d/CMakeCache.txt")
+  # The flags actually used (an empty cache value means the project's
+  # default, RelWithDebInfo).
+  opt=$(grep -m1 -o -- ' -O[123s]' "$d/build.ninja" 2>/dev/null | tr -d ' ' || true)
   note=
-  [[ $bt == Release || $bt == RelWithDebInfo || $bt == MinSizeRel ]] || note='  <- NOT optimized, use -DCMAKE_BUILD_TYPE=Release'
-  echo "build:   CMAKE_BUILD_TYPE=${bt:-<empty>} BERTH_SANITIZE=${san:-?} ($d)$note"
+  [[ -n $opt ]] || note='  <- NOT optimized, use -DCMAKE_BUILD_TYPE=Release'
+  echo "build:   CMAKE_BUILD_TYPE=${bt:-<default>} ${opt:-no -O} BERTH_SANITIZE=${san:-?} ($d)$note"
 fi
 [[ ${RSSW[0]:-} ]] || echo "rss:     not measured"
 echo
