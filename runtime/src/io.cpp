@@ -51,10 +51,9 @@ berth::Status sync_send(int fd, Sync s, std::string_view payload, int pass_fd) {
   return send_with_fd(fd, buf.data(), buf.size(), pass_fd, "sync message");
 }
 
-Result<SyncMsg> sync_recv(int fd) {
-  std::string buf(256 * 1024, '\0');
+Result<size_t> recv_with_fd(int sock, void* buf, size_t len, UniqueFd* fd_out, int flags) {
   struct iovec iov {
-    buf.data(), buf.size()
+    buf, len
   };
   struct msghdr msg {};
   msg.msg_iov = &iov;
@@ -64,20 +63,27 @@ Result<SyncMsg> sync_recv(int fd) {
   msg.msg_controllen = sizeof cbuf;
   ssize_t n;
   do {
-    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    n = ::recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return Error::os("receive sync message");
-  if (n == 0) return Error(EPIPE, "container init exited during setup");
-  SyncMsg out;
-  out.kind = static_cast<Sync>(buf[0]);
-  out.payload = buf.substr(1, static_cast<size_t>(n) - 1);
+  if (n < 0) return Error::os("recvmsg");
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
       int passed;
       std::memcpy(&passed, CMSG_DATA(c), sizeof(int));
-      out.fd.reset(passed);
+      fd_out->reset(passed);
     }
   }
+  return static_cast<size_t>(n);
+}
+
+Result<SyncMsg> sync_recv(int fd) {
+  std::string buf(256 * 1024, '\0');
+  SyncMsg out;
+  auto n = recv_with_fd(fd, buf.data(), buf.size(), &out.fd, 0);
+  if (!n) return std::move(n).error().wrap("receive sync message");
+  if (*n == 0) return Error(EPIPE, "container init exited during setup");
+  out.kind = static_cast<Sync>(buf[0]);
+  out.payload = buf.substr(1, *n - 1);
   return out;
 }
 

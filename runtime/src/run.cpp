@@ -49,24 +49,9 @@ bool pump(int from, int to) {
 // an empty fd if the container has no terminal.
 UniqueFd receive_master(int sock) {
   char name[128];
-  struct iovec iov {
-    name, sizeof name
-  };
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  if (::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0) return UniqueFd();
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      return UniqueFd(fd);
-    }
-  }
-  return UniqueFd();
+  UniqueFd master;
+  (void)recv_with_fd(sock, name, sizeof name, &master, MSG_DONTWAIT);
+  return master;
 }
 
 Result<int> wait_forwarding_signals(pid_t pid, int master) {
