@@ -28,5 +28,8 @@ Status cmd_unpack(const Globals&, const std::vector<std::string>&);
 Status cmd_import_oci(const Globals&, const std::vector<std::string>&);
 Status cmd_import_docker(const Globals&, const std::vector<std::string>&);
 Status cmd_export_oci(const Globals&, const std::vector<std::string>&);
+// cmd_disk.cpp
+Status cmd_disk(const Globals&, const std::vector<std::string>&);
+Status cmd_build_template(const Globals&, const std::vector<std::string>&);
 
 }  // namespace berth::image_cli

@@ -18,7 +18,8 @@ constexpr Entry kCommands[] = {
     {"ls", cmd_ls},             {"rm", cmd_rm},
     {"prune", cmd_prune},       {"unpack", cmd_unpack},
     {"import-oci", cmd_import_oci}, {"import-docker", cmd_import_docker},
-    {"export-oci", cmd_export_oci},
+    {"export-oci", cmd_export_oci}, {"disk", cmd_disk},
+    {"build-template", cmd_build_template},
 };
 
 const char* kUsage =
@@ -30,6 +31,12 @@ const char* kUsage =
     "  import-oci [--name REF_NAME] [--platform P] DIR TAG\n"
     "  import-docker TAR [TAG]\n"
     "  export-oci [--name REF_NAME] TAG DIR\n"
+    "  build-template busybox [--busybox PATH] [--hostname NAME] TAG\n"
+    "  build-template debian [--suite bookworm] [--mirror URL] [--variant minbase] [--packages A,B]\n"
+    "                 [--rebuild] [--verbose] TAG\n"
+    "  disk create [--size 10G] [--shift UID:GID[:SIZE]] [--platform P] IMAGE DIR\n"
+    "  disk mount DIR | umount DIR | destroy DIR | resize DIR SIZE | commit DIR TAG\n"
+    "  disk snapshot DIR NAME | rollback DIR NAME | snapshots DIR | rm-snapshot DIR NAME\n"
     "registry flags: --ca FILE, --creds USER:PASS | --creds-file FILE, --plain-http,\n"
     "  --timeout SECONDS (60), --retries N (4), --parallel N (3), --chunk-size BYTES (push)\n";
 

@@ -1,0 +1,151 @@
+// cmd_disk.cpp — `disk` (container disks: create, mount, umount, resize,
+// snapshot, rollback, snapshots, rm-snapshot, commit, destroy) and
+// `build-template` (busybox, debian).
+#include <cstdio>
+#include <ctime>
+
+#include "args.h"
+#include "berth/images/disk.h"
+#include "berth/images/progress.h"
+#include "berth/images/template.h"
+#include "commands.h"
+
+namespace berth::image_cli {
+
+using namespace images;
+
+namespace {
+
+// "UID:GID" or "UID:GID:SIZE".
+Result<IdShift> parse_shift(const std::string& text) {
+  IdShift s;
+  unsigned long u = 0, g = 0, n = 65536;
+  char tail = 0;
+  int got = std::sscanf(text.c_str(), "%lu:%lu:%lu%c", &u, &g, &n, &tail);
+  if ((got != 2 && got != 3) || u > UINT32_MAX || g > UINT32_MAX || n == 0 || n > UINT32_MAX)
+    return Error::msg("--shift: \"" + text + "\" is not UID:GID[:SIZE]");
+  s.uid = static_cast<uint32_t>(u);
+  s.gid = static_cast<uint32_t>(g);
+  s.size = static_cast<uint32_t>(n);
+  return s;
+}
+
+Status disk_create(const Globals& g, const std::vector<std::string>& argv) {
+  Args a = BERTH_TRY(Args::parse("disk create", argv, {{"size"}, {"shift"}, {"platform"}}));
+  BERTH_TRY(a.expect({"IMAGE", "DIR"}));
+  DiskOptions o;
+  if (a.has("size")) o.size_bytes = BERTH_TRY(parse_size(a.get("size"), "--size"));
+  if (a.has("shift")) o.shift = BERTH_TRY(parse_shift(a.get("shift")));
+  o.platform = BERTH_TRY(parse_platform_flag(a.get("platform")));
+  Store store = BERTH_TRY(Store::open(g.store));
+  DiskInfo d = BERTH_TRY(create_disk(store, a.positional()[0], a.positional()[1], o));
+  print(a.positional()[1] + ": " + human_bytes(d.size_bytes) + " disk from " + d.image + "\n");
+  return {};
+}
+
+Status disk_snapshots(const std::vector<std::string>& argv) {
+  Args a = BERTH_TRY(Args::parse("disk snapshots", argv, {}));
+  BERTH_TRY(a.expect({"DIR"}));
+  std::string out;
+  for (const auto& s : BERTH_TRY(list_snapshots(a.positional()[0]))) {
+    char when[32];
+    time_t t = s.created;
+    struct tm tm;
+    ::gmtime_r(&t, &tm);
+    ::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    out += s.name + "\t" + when + "\t" + human_bytes(s.size_bytes) + "\n";
+  }
+  print(out);
+  return {};
+}
+
+// disk VERB DIR [ARG]: the verbs that take a directory and at most a name.
+Status disk_simple(const std::string& verb, const std::vector<std::string>& argv, const Globals& g) {
+  bool with_arg = verb == "resize" || verb == "snapshot" || verb == "rollback" || verb == "rm-snapshot" ||
+                  verb == "commit";
+  Args a = BERTH_TRY(Args::parse("disk " + verb, argv, {}));
+  if (with_arg)
+    BERTH_TRY(a.expect({"DIR", verb == "resize" ? "SIZE" : verb == "commit" ? "TAG" : "NAME"}));
+  else
+    BERTH_TRY(a.expect({"DIR"}));
+  const std::string& dir = a.positional()[0];
+  if (verb == "mount") {
+    print(BERTH_TRY(mount_disk(dir)) + "\n");
+  } else if (verb == "umount") {
+    BERTH_TRY(unmount_disk(dir));
+  } else if (verb == "destroy") {
+    BERTH_TRY(destroy_disk(dir));
+  } else if (verb == "resize") {
+    BERTH_TRY(resize_disk(dir, BERTH_TRY(parse_size(a.positional()[1], "SIZE"))));
+  } else if (verb == "snapshot") {
+    BERTH_TRY(snapshot_disk(dir, a.positional()[1]));
+  } else if (verb == "rollback") {
+    BERTH_TRY(rollback_disk(dir, a.positional()[1]));
+  } else if (verb == "rm-snapshot") {
+    BERTH_TRY(delete_snapshot(dir, a.positional()[1]));
+  } else if (verb == "commit") {
+    Store store = BERTH_TRY(Store::open(g.store));
+    Descriptor d = BERTH_TRY(commit_disk(store, dir, a.positional()[1]));
+    print(a.positional()[1] + " " + d.digest.str() + "\n");
+  } else {
+    return Error::msg("disk: unknown verb \"" + verb + "\"");
+  }
+  return {};
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size() && !s.empty()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Status cmd_disk(const Globals& g, const std::vector<std::string>& argv) {
+  if (argv.empty()) return Error::msg("disk: missing verb (create, mount, umount, resize, snapshot, rollback, "
+                                      "snapshots, rm-snapshot, commit, destroy)");
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  if (argv[0] == "create") return disk_create(g, rest);
+  if (argv[0] == "snapshots") return disk_snapshots(rest);
+  return disk_simple(argv[0], rest, g);
+}
+
+Status cmd_build_template(const Globals& g, const std::vector<std::string>& argv) {
+  if (argv.empty()) return Error::msg("build-template: missing kind (busybox or debian)");
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  Store store = BERTH_TRY(Store::open(g.store));
+  if (argv[0] == "busybox") {
+    Args a = BERTH_TRY(Args::parse("build-template busybox", rest, {{"busybox"}, {"hostname"}}));
+    BERTH_TRY(a.expect({"TAG"}));
+    BusyboxTemplate o;
+    o.busybox = a.get("busybox", o.busybox);
+    o.hostname = a.get("hostname", o.hostname);
+    Descriptor d = BERTH_TRY(build_busybox_template(store, a.positional()[0], o));
+    print(a.positional()[0] + " " + d.digest.str() + "\n");
+    return {};
+  }
+  if (argv[0] == "debian") {
+    Args a = BERTH_TRY(Args::parse("build-template debian", rest,
+                                   {{"suite"}, {"mirror"}, {"variant"}, {"packages"}, {"rebuild", false}, {"verbose", false}}));
+    BERTH_TRY(a.expect({"TAG"}));
+    DebianTemplate o;
+    o.suite = a.get("suite", o.suite);
+    o.mirror = a.get("mirror", o.mirror);
+    o.variant = a.get("variant", o.variant);
+    o.packages = split_commas(a.get("packages"));
+    o.rebuild = a.has("rebuild");
+    o.verbose = a.has("verbose");
+    Descriptor d = BERTH_TRY(build_debian_template(store, a.positional()[0], o));
+    print(a.positional()[0] + " " + d.digest.str() + "\n");
+    return {};
+  }
+  return Error::msg("build-template: unknown kind \"" + argv[0] + "\" (busybox or debian)");
+}
+
+}  // namespace berth::image_cli

@@ -1,0 +1,46 @@
+// loop.h — loop devices and the sparse-file and freeze helpers a
+// container disk is made of. The only code in images/ that issues loop,
+// FIFREEZE or mount(2) calls.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "berth/base/error.h"
+#include "berth/base/fd.h"
+
+namespace berth::images::loop {
+
+/// Attaches `image` to a free loop device with LO_FLAGS_AUTOCLEAR, so the
+/// device detaches itself once the returned fd is closed and nothing
+/// mounted from it remains. Returns the device's fd; `*dev` gets its path.
+Result<UniqueFd> attach(const std::string& image, bool read_only, std::string* dev);
+
+/// The loop device whose file system is mounted at `mountpoint`, from
+/// /proc/self/mountinfo; empty when nothing is mounted there.
+Result<std::string> device_mounted_at(const std::string& mountpoint);
+
+/// Tells the loop device to re-read its backing file's size.
+Status set_capacity(const std::string& dev);
+
+/// Copies `src` to a new file `dst` (created 0600) writing only the data
+/// ranges, so holes stay holes; the size is `src`'s. fsyncs `dst`.
+Status copy_sparse(const std::string& src, const std::string& dst);
+
+/// Blocks writers on the file system at `mountpoint` (FIFREEZE) until the
+/// guard thaws it (FITHAW).
+class Freeze {
+public:
+  static Result<Freeze> at(const std::string& mountpoint);
+  Freeze(Freeze&& o) noexcept : fd_(std::move(o.fd_)) {}
+  ~Freeze();
+
+private:
+  explicit Freeze(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+/// True when `path` is the root of a mount whose file system magic is `magic`.
+bool is_mount_of(const std::string& path, int64_t magic);
+
+}  // namespace berth::images::loop
