@@ -27,12 +27,7 @@
 # host are reported as n/a, never as a failure.
 set -euo pipefail
 
-SELF=$(readlink -f -- "${BASH_SOURCE[0]}")
-REPO=$(cd "$(dirname "$SELF")/.." && pwd)
-PROG=${0##*/}
-
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$SELF"; }
-die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 2; }
+source "$(dirname "$(readlink -f -- "${BASH_SOURCE[0]}")")/lib/common.sh"
 
 RUNTIME=$REPO/build/runtime/berth-runtime
 RUNC=/usr/sbin/runc

@@ -14,4 +14,5 @@ if [ "${BERTH_SKIP_SANITIZE:-0}" != 1 ]; then
 fi
 if [ "${BERTH_SKIP_BENCH:-0}" != 1 ]; then
   "$root/bench/lifecycle.sh" --short --runtime "$root/build/runtime/berth-runtime"
+  "$root/bench/images.sh" --short --image-bin "$root/build/images/cli/berth-image"
 fi

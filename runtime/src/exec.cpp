@@ -38,6 +38,21 @@ struct ExecChild {
   int sync_fd;
 };
 
+// On cgroup v2 a container whose own init delegated controllers below its
+// cgroup (systemd moves itself into init.scope) has no room for processes
+// at its top: joining it is EBUSY. Join the init's cgroup then, as runc does.
+berth::Status join_init_cgroup(const Globals& g, pid_t init, pid_t pid) {
+  auto text = fs::read_file("/proc/" + std::to_string(init) + "/cgroup");
+  if (!text) return std::move(text).error();
+  size_t at = text->find("0::");
+  if (at == std::string::npos || !fs::exists(fs::join(g.cgroup_root, "cgroup.controllers")))
+    return Error(EBUSY, "the container's cgroup has sub-groups with controllers and no cgroup v2 path for its init");
+  size_t end = text->find('\n', at);
+  std::string rel = text->substr(at + 3, end == std::string::npos ? std::string::npos : end - at - 3);
+  std::string procs = fs::join(g.cgroup_root + rel, "cgroup.procs");
+  return fs::write_file(procs, std::to_string(pid));
+}
+
 berth::Status child_steps(ExecChild& c) {
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return Error::os("prctl PR_SET_DUMPABLE");
   auto go = BERTH_TRY(sync_recv(c.sync_fd));
@@ -123,7 +138,10 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
     ::waitpid(child, nullptr, 0);
   });
   auto cg = BERTH_TRY(cgroup_manager(g, s));
-  BERTH_TRY_CTX(cg->enter(child), "join cgroup of " + o.id);
+  if (auto st = cg->enter(child); !st) {
+    if (st.error().code() != EBUSY) return std::move(st).error().wrap("join cgroup of " + o.id);
+    BERTH_TRY_CTX(join_init_cgroup(g, s.pid, child), "join cgroup of " + o.id + "'s init");
+  }
   BERTH_TRY(sync_send(parent_sock.get(), Sync::go));
   bool ready = false;
   for (;;) {
