@@ -91,7 +91,11 @@ Status fetch_layers(PullContext& c, const Manifest& m, const ImageConfig& cfg) {
     c.state(j.layer, "layer", BlobState::done, j.layer.size);
     return {};
   };
-  return run_parallel(jobs.size(), c.client.options().parallel, one, [&] { c.client.cancel(); });
+  auto st = run_parallel(jobs.size(), c.client.options().parallel, one, [&] { c.client.cancel(); });
+  // Out of space: the bytes kept for resuming would only hold the disk full.
+  if (!st && (st.error().code() == ENOSPC || st.error().code() == EDQUOT))
+    for (const auto& j : jobs) c.store.drop_partial(j.layer.digest);
+  return st;
 }
 
 Result<PullResult> pull_image(const Store& store, const Reference& ref, const PullOptions& o) {

@@ -225,4 +225,11 @@ Result<Digest> Store::put_blob(std::string_view data, const std::optional<Digest
   return d;
 }
 
+void Store::drop_partial(const Digest& d) const {
+  std::string p = fs::join(path(sp::tmp), "partial-" + d.hex());
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  // A partial file locked by a live writer is that writer's to keep or drop.
+  if (fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) ::unlink(p.c_str());
+}
+
 }  // namespace berth::images

@@ -412,6 +412,18 @@ figure() { # figure NAME REF: one berth-image pull (no unpack, then with) and on
 figure "test/busybox:multi, 3 layers" "$REG/test/busybox:multi"
 figure "test/big:1, 3 x 8 MiB layers" "$REG/test/big:1"
 
+# ---- a full disk: the store on a 12 MiB tmpfs, 24 MiB of layers ---------------
+mkdir -p "$WORK/small"
+mount -t tmpfs -o size=12m tmpfs "$WORK/small"
+err=$("$BERTH_IMAGE" --quiet --store "$WORK/small/store" pull --no-unpack "${AUTH[@]}" "$REG/test/big:1" 2>&1); rc=$?
+expect_eq "pull onto a full disk fails" 1 $rc
+expect_contains "full disk: the error says so" "No space left on device" "$err"
+expect_contains "full disk: the error names the blob" "blob sha256:" "$err"
+check "full disk: no partial blob kept" test -z "$(ls "$WORK/small/store/tmp")"
+check "full disk: no unverified blob stored" bash -c 'for f in "$1"/blobs/sha256/*; do [ -e "$f" ] || continue; [ "$(sha256sum "$f" | cut -c1-64)" = "${f##*/}" ] || exit 1; done' _ "$WORK/small/store"
+check "full disk: not tagged" bash -c "! grep -q test/big '$WORK/small/store/index.json'"
+umount "$WORK/small"
+
 stop_servers
 check "no registry or helper left running" test -z "$(jobs -pr)"
 finish

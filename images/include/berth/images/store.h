@@ -119,6 +119,10 @@ public:
   /// locked while the writer lives; when another writer holds it, this
   /// starts from zero in a temp file of its own.
   Result<BlobWriter> resume_blob(const Digest& expected, std::optional<uint64_t> size) const;
+  /// Removes the bytes an interrupted resume_blob kept for `d` (after a
+  /// full disk, when resuming is not worth the space). A partial file a
+  /// writer holds right now is left alone.
+  void drop_partial(const Digest& d) const;
   /// Copies `src_fd` to its end into a blob (begin_blob, write, commit).
   Status put_blob(int src_fd, const Digest& expected, std::optional<uint64_t> size) const;
   /// Stores a buffer; the digest is checked when given, else computed.
