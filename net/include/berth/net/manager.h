@@ -1,0 +1,80 @@
+// manager.h — the network service: named networks, attaching containers to
+// them and detaching, and repair after a crash. State lives under one
+// directory (default /run/berth/net):
+//   networks/NAME.json   network definitions
+//   leases/NAME.json     attachments (leases) of each network
+//   netns/ID             namespaces berth made for containers (pinned)
+//   firewall.nft         the nft script last applied
+//   lock                 flock()ed by every call that changes something
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/base/error.h"
+#include "berth/net/ipam.h"
+#include "berth/net/network.h"
+
+namespace berth::net {
+
+/// What a caller asks for when attaching a container.
+struct AttachRequest {
+  std::string network;
+  std::string container;
+  std::string netns;                 // "" = berth makes and pins one
+  std::string ifname = "eth0";
+  std::optional<IpAddr> ipv4, ipv6;  // static addresses; automatic when unset
+  std::optional<Mac> mac;
+  std::vector<PortForward> ports;
+  uint64_t rate_in = 0, rate_out = 0;  // bytes per second into / out of the container
+};
+
+/// What repair() found and fixed.
+struct RepairReport {
+  std::vector<std::string> removed_links;      // orphan veths/ifbs
+  std::vector<std::string> released_leases;    // "network/container"
+};
+
+class Manager {
+public:
+  explicit Manager(std::string state_dir);
+
+  /// Validates `n` (on its own and against the other networks), creates the
+  /// bridge with the gateway addresses (bridged), enables forwarding, stores
+  /// the definition and applies the firewall table.
+  Status create_network(Network n);
+  /// Removes a network without attachments (EBUSY otherwise) and the bridge
+  /// berth made for it.
+  Status remove_network(const std::string& name);
+  Result<std::vector<Network>> list_networks() const;
+  Result<Network> get_network(const std::string& name) const;
+  Result<LeaseTable> leases(const std::string& network) const;
+
+  /// Leases addresses, creates the veth pair (peer named req.ifname inside
+  /// the container's namespace), configures both sides, limits, forwards
+  /// and anti-spoofing. On any failure nothing of it is left.
+  Result<Attachment> attach(const AttachRequest& req);
+  /// Undoes attach(); an unknown container is fine (ENOENT-free, as CNI DEL
+  /// wants).
+  Status detach(const std::string& network, const std::string& container);
+
+  /// After a crash: deletes berth's links that no lease names, releases the
+  /// leases whose namespace is gone (and their links), and re-applies the
+  /// firewall table.
+  Result<RepairReport> repair();
+
+  /// Re-applies the firewall table from the stored state.
+  Status reconcile_firewall();
+
+  const std::string& state_dir() const { return dir_; }
+
+private:
+  std::string dir_;
+};
+
+/// Prefixes of the links berth makes on the node: host-side veths, ifbs.
+constexpr const char* kVethPrefix = "bv";
+constexpr const char* kIfbPrefix = "bi";
+
+}  // namespace berth::net

@@ -1,0 +1,178 @@
+// attach.cpp — attaching a container to a network and detaching it.
+#include <algorithm>
+
+#include "berth/base/fs.h"
+#include "berth/net/manager.h"
+#include "berth/net/netlink.h"
+#include "berth/net/netns.h"
+#include "store.h"
+
+namespace berth::net {
+namespace {
+
+// The host-side veth of a routed container answers the container's
+// neighbour queries: ARP for every IPv4 destination (the container's default
+// route is on-link), and owns fe80::1, the container's IPv6 gateway.
+const IpAddr& routed_gateway6() {
+  static const IpAddr a = *parse_ip("fe80::1");
+  return a;
+}
+
+Status setup_container_side(Netlink& ctr, const Network& n, const Attachment& a) {
+  BERTH_TRY(ctr.set_up("lo"));
+  BERTH_TRY(ctr.set_up(a.ifname));
+  if (a.ipv4) {
+    bool routed = n.mode == Mode::routed;
+    BERTH_TRY(ctr.add_addr(a.ifname, Cidr{*a.ipv4, routed ? 32 : n.v4->cidr.prefix}));
+    if (routed) BERTH_TRY(ctr.add_route(Cidr{IpAddr{AF_INET, {}}, 0}, a.ifname));
+    else BERTH_TRY(ctr.add_route(Cidr{IpAddr{AF_INET, {}}, 0}, a.ifname, n.v4->gateway));
+  }
+  if (a.ipv6) {
+    bool routed = n.mode == Mode::routed;
+    BERTH_TRY(ctr.add_addr(a.ifname, Cidr{*a.ipv6, routed ? 128 : n.v6->cidr.prefix}));
+    IpAddr gw = routed ? routed_gateway6() : n.v6->gateway;
+    BERTH_TRY(ctr.add_route(Cidr{IpAddr{AF_INET6, {}}, 0}, a.ifname, gw, routed));
+  }
+  return ok();
+}
+
+Status setup_routed_host_side(Netlink& host, const Attachment& a) {
+  if (a.ipv4) {
+    BERTH_TRY(write_sysctl("net/ipv4/conf/" + a.host_if + "/proxy_arp", "1"));
+    // Answer at once: the default 0.8 s random delay is for shared LANs.
+    BERTH_TRY(write_sysctl("net/ipv4/neigh/" + a.host_if + "/proxy_delay", "0"));
+    BERTH_TRY(host.add_route(Cidr{*a.ipv4, 32}, a.host_if));
+  }
+  if (a.ipv6) {
+    BERTH_TRY(host.add_addr(a.host_if, Cidr{routed_gateway6(), 64}));
+    BERTH_TRY(host.add_route(Cidr{*a.ipv6, 128}, a.host_if));
+  }
+  return ok();
+}
+
+Status setup_limits(Netlink& host, const Network& n, const Attachment& a) {
+  // What the host end sends is what the container receives.
+  if (a.rate_in) BERTH_TRY(host.set_egress_rate(a.host_if, a.rate_in, n.mtu));
+  if (a.rate_out) {
+    std::string ifb = kIfbPrefix + a.host_if.substr(2);
+    BERTH_TRY(host.add_ifb(ifb));
+    BERTH_TRY(host.redirect_ingress(a.host_if, ifb));
+    BERTH_TRY(host.set_egress_rate(ifb, a.rate_out, n.mtu));
+  }
+  return ok();
+}
+
+Status plumb(const Network& n, const Attachment& a) {
+  UniqueFd nsfd = BERTH_TRY(open_netns(a.netns));
+  Netlink host = BERTH_TRY(Netlink::open());
+  VethSpec spec{a.host_if, a.ifname, nsfd.get(), n.mtu, parse_mac(a.mac).ok() ? std::optional(*parse_mac(a.mac)) : std::nullopt,
+                n.mode == Mode::bridged ? n.bridge : ""};
+  BERTH_TRY(host.add_veth(spec));
+  Netlink ctr = BERTH_TRY(Netlink::open_in(nsfd.get()));
+  BERTH_TRY_CTX(setup_container_side(ctr, n, a), "in container");
+  if (n.mode == Mode::routed) BERTH_TRY(setup_routed_host_side(host, a));
+  BERTH_TRY(setup_limits(host, n, a));
+  return ok();
+}
+
+Status remove_links(const Attachment& a) {
+  Netlink host = BERTH_TRY(Netlink::open());
+  BERTH_TRY(host.del_link(a.host_if));  // takes the container's peer with it
+  return host.del_link(kIfbPrefix + a.host_if.substr(2));
+}
+
+Status check_request(const Network& n, const AttachRequest& r) {
+  auto bad = [&](const std::string& field, const std::string& what) {
+    return Error::msg("network " + n.name + ": " + field + ": " + what);
+  };
+  if (r.container.empty() || r.container.size() > 255 || r.container.find('/') != std::string::npos ||
+      r.container[0] == '.')
+    return bad("container", "\"" + r.container + "\" is not a valid container id");
+  if (auto st = check_ifname(r.ifname); !st) return bad("ifname", st.error().message());
+  if (r.ipv4 && !n.v4) return bad("ipv4", "the network has no IPv4 subnet");
+  if (r.ipv6 && !n.v6) return bad("ipv6", "the network has no IPv6 subnet");
+  if (r.ipv4 && !r.ipv4->is_v4()) return bad("ipv4", r.ipv4->str() + " is not an IPv4 address");
+  if (r.ipv6 && !r.ipv6->is_v6()) return bad("ipv6", r.ipv6->str() + " is not an IPv6 address");
+  for (const PortForward& p : r.ports)
+    if (p.proto != "tcp" && p.proto != "udp") return bad("ports", "protocol " + p.proto + " is not tcp or udp");
+  return ok();
+}
+
+Status check_ports_free(const std::vector<NetworkState>& all, const AttachRequest& r) {
+  for (const PortForward& p : r.ports)
+    for (const NetworkState& ns : all)
+      for (const Attachment& a : ns.leases.items)
+        for (const PortForward& q : a.ports)
+          if (q.proto == p.proto && q.host_port == p.host_port)
+            return Error(EADDRINUSE, "network " + r.network + ": ports: " + p.proto + " host port " +
+                                         std::to_string(p.host_port) + " already forwards to " + a.container);
+  return ok();
+}
+
+}  // namespace
+
+Result<Attachment> Manager::attach(const AttachRequest& req) {
+  std::string what = "attach " + req.container + " to " + req.network;
+  UniqueFd lk = BERTH_TRY(store::lock(dir_));
+  Network n = BERTH_TRY_CTX(store::load_network(dir_, req.network), what);
+  BERTH_TRY(check_request(n, req));
+  LeaseTable leases = BERTH_TRY(store::load_leases(dir_, n.name));
+  if (leases.find(req.container))
+    return Error(EEXIST, what + ": container " + req.container + " is already attached to network " + n.name);
+  if (!req.ports.empty()) BERTH_TRY(check_ports_free(BERTH_TRY(store::load_all(dir_)), req));
+
+  Attachment a;
+  a.container = req.container;
+  a.ifname = req.ifname;
+  a.host_if = host_ifname(kVethPrefix, n.name, req.container);
+  a.mac = (req.mac ? *req.mac : derived_mac(n.name + "/" + req.container)).str();
+  if (n.v4) a.ipv4 = BERTH_TRY(allocate(n, *n.v4, leases, req.ipv4));
+  if (n.v6) a.ipv6 = BERTH_TRY(allocate(n, *n.v6, leases, req.ipv6));
+  a.ports = req.ports;
+  a.rate_in = req.rate_in;
+  a.rate_out = req.rate_out;
+  if (req.netns.empty()) {
+    a.netns = BERTH_TRY_CTX(create_netns(store::netns_dir(dir_), req.container), what);
+    a.own_netns = true;
+  } else {
+    a.netns = req.netns;
+  }
+
+  // The lease is on disk before any link exists, so a crash from here on
+  // leaves something repair() can find and undo.
+  leases.items.push_back(a);
+  bool saved = false;
+  Defer undo([&] {
+    (void)remove_links(a);
+    if (a.own_netns) (void)remove_netns(a.netns);
+    if (saved) {
+      leases.items.pop_back();
+      (void)store::save_leases(dir_, n.name, leases);
+    }
+  });
+  BERTH_TRY(store::save_leases(dir_, n.name, leases));
+  saved = true;
+  BERTH_TRY_CTX(plumb(n, a), what);
+  if (!a.ports.empty() || n.mode == Mode::routed) BERTH_TRY_CTX(store::apply_firewall(dir_, false), what);
+  undo.dismiss();
+  return a;
+}
+
+Status Manager::detach(const std::string& network, const std::string& container) {
+  std::string what = "detach " + container + " from " + network;
+  UniqueFd lk = BERTH_TRY(store::lock(dir_));
+  Network n = BERTH_TRY_CTX(store::load_network(dir_, network), what);
+  LeaseTable leases = BERTH_TRY(store::load_leases(dir_, network));
+  auto it = std::find_if(leases.items.begin(), leases.items.end(),
+                         [&](const Attachment& a) { return a.container == container; });
+  if (it == leases.items.end()) return ok();
+  Attachment a = *it;
+  BERTH_TRY_CTX(remove_links(a), what);
+  if (a.own_netns) BERTH_TRY_CTX(remove_netns(a.netns), what);
+  leases.items.erase(it);
+  BERTH_TRY(store::save_leases(dir_, network, leases));
+  if (!a.ports.empty() || n.mode == Mode::routed) BERTH_TRY_CTX(store::apply_firewall(dir_, false), what);
+  return ok();
+}
+
+}  // namespace berth::net
