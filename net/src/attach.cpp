@@ -176,3 +176,26 @@ Status Manager::detach(const std::string& network, const std::string& container)
 }
 
 }  // namespace berth::net
+
+namespace berth::net {
+
+Status Manager::check(const std::string& network, const std::string& container) {
+  std::string what = "check " + container + " on " + network;
+  BERTH_TRY_CTX(store::load_network(dir_, network), what);
+  LeaseTable leases = BERTH_TRY(store::load_leases(dir_, network));
+  const Attachment* a = leases.find(container);
+  if (!a) return Error(ENOENT, what + ": no lease for " + container);
+  Netlink host = BERTH_TRY(Netlink::open());
+  if (!host.link_exists(a->host_if)) return Error(ENODEV, what + ": host veth " + a->host_if + " is missing");
+  UniqueFd nsfd = BERTH_TRY_CTX(open_netns(a->netns), what);
+  Netlink ctr = BERTH_TRY_CTX(Netlink::open_in(nsfd.get()), what);
+  std::vector<Cidr> have = BERTH_TRY_CTX(ctr.addresses(a->ifname), what + ": in container");
+  for (const auto& want : {a->ipv4, a->ipv6}) {
+    if (!want) continue;
+    bool found = std::any_of(have.begin(), have.end(), [&](const Cidr& c) { return c.addr == *want; });
+    if (!found) return Error(EADDRNOTAVAIL, what + ": " + a->ifname + " lacks " + want->str());
+  }
+  return ok();
+}
+
+}  // namespace berth::net

@@ -22,6 +22,7 @@
 #include <netlink/route/route.h>
 #include <netlink/route/tc.h>
 
+#include <cstring>
 #include <memory>
 
 #include "berth/base/fd.h"
@@ -213,6 +214,26 @@ Status Netlink::add_addr(const std::string& ifname, const Cidr& c) {
   int err = rtnl_addr_add(sk_, a.get(), NLM_F_CREATE | NLM_F_REPLACE);
   if (err < 0 && err != -NLE_EXIST) return nl_error(err, what);
   return ok();
+}
+
+Result<std::vector<Cidr>> Netlink::addresses(const std::string& ifname) {
+  int idx = BERTH_TRY_CTX(ifindex(ifname), "list addresses of " + ifname);
+  nl_cache* c = nullptr;
+  if (int err = rtnl_addr_alloc_cache(sk_, &c); err < 0) return nl_error(err, "list addresses of " + ifname);
+  CachePtr cache(c);
+  std::vector<Cidr> out;
+  for (nl_object* o = nl_cache_get_first(c); o; o = nl_cache_get_next(o)) {
+    auto* a = reinterpret_cast<rtnl_addr*>(o);
+    nl_addr* local = rtnl_addr_get_local(a);
+    if (rtnl_addr_get_ifindex(a) != idx || !local) continue;
+    IpAddr ip;
+    ip.family = nl_addr_get_family(local);
+    unsigned len = nl_addr_get_len(local);
+    if ((ip.family != AF_INET && ip.family != AF_INET6) || len > ip.bytes.size()) continue;
+    std::memcpy(ip.bytes.data(), nl_addr_get_binary_addr(local), len);
+    out.push_back(Cidr{ip, rtnl_addr_get_prefixlen(a)});
+  }
+  return out;
 }
 
 Status Netlink::add_route(const Cidr& dst, const std::string& ifname, const std::optional<IpAddr>& gw, bool onlink) {

@@ -59,6 +59,11 @@ public:
   /// wants).
   Status detach(const std::string& network, const std::string& container);
 
+  /// Checks that an attachment is whole: its lease, the host veth, the
+  /// container's namespace and interface carrying the leased addresses.
+  /// Errors say what is missing.
+  Status check(const std::string& network, const std::string& container);
+
   /// After a crash: deletes berth's links that no lease names, releases the
   /// leases whose namespace is gone (and their links), and re-applies the
   /// firewall table.

@@ -60,6 +60,8 @@ public:
   /// Adds ADDR/PREFIX to a link, without duplicate address detection.
   /// An address that is already there is fine.
   Status add_addr(const std::string& ifname, const Cidr& addr);
+  /// The addresses on a link, both families.
+  Result<std::vector<Cidr>> addresses(const std::string& ifname);
   /// A route to `dst` through `ifname`, via `gateway` when given (onlink
   /// when the gateway is not on a connected prefix). Replaces an existing one.
   Status add_route(const Cidr& dst, const std::string& ifname, const std::optional<IpAddr>& gateway = {},
