@@ -3,6 +3,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <iostream>
+#include <sstream>
+
 #include "args.h"
 #include "commands.h"
 
@@ -31,8 +34,36 @@ const char* kUsage =
     "  repair                      remove orphan links, stale leases; reconcile nftables\n"
     "  netns add NAME | netns rm NAME\n"
     "  files NETWORK CONTAINER [--hostname H] [--domain D]   resolv.conf and hosts content\n"
+    "  batch                       one command per stdin line, in one process\n"
     "RATE: bytes per second, or N kbit|mbit|gbit. State defaults to /run/berth/net\n"
     "($BERTH_NET_STATE).\n";
+
+Status dispatch(net::Manager& m, const std::vector<std::string>& words) {
+  for (const Entry& e : kCommands)
+    if (words[0] == e.name) {
+      Status st = e.fn(m, std::vector<std::string>(words.begin() + 1, words.end()));
+      if (!st) return std::move(st).error().wrap(words[0]);
+      return ok();
+    }
+  return Error::msg("unknown command " + words[0]);
+}
+
+// One command per stdin line, all through one manager (one netlink socket,
+// one process), the way the supervisor drives the library.
+int batch(net::Manager& m) {
+  std::string line;
+  for (size_t no = 1; std::getline(std::cin, line); ++no) {
+    std::istringstream in(line);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) words.push_back(w);
+    if (words.empty() || words[0].starts_with("#")) continue;
+    if (Status st = dispatch(m, words); !st) {
+      std::fprintf(stderr, "berth-net: batch line %zu: %s\n", no, st.error().what().c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -57,19 +88,19 @@ int main_impl(int argc, char** argv) {
     std::fprintf(stderr, "berth-net: missing command\n%s", kUsage);
     return 2;
   }
-  std::string cmd = args[i];
-  for (const Entry& e : kCommands) {
-    if (cmd != e.name) continue;
-    net::Manager m(state);
-    Status st = e.fn(m, std::vector<std::string>(args.begin() + static_cast<long>(i) + 1, args.end()));
-    if (!st) {
-      std::fprintf(stderr, "berth-net: %s: %s\n", cmd.c_str(), st.error().what().c_str());
-      return 1;
-    }
-    return 0;
+  net::Manager m(state);
+  if (args[i] == "batch") return batch(m);
+  bool known = false;
+  for (const Entry& e : kCommands) known |= args[i] == e.name;
+  if (!known) {
+    std::fprintf(stderr, "berth-net: unknown command %s\n%s", args[i].c_str(), kUsage);
+    return 2;
   }
-  std::fprintf(stderr, "berth-net: unknown command %s\n%s", cmd.c_str(), kUsage);
-  return 2;
+  if (Status st = dispatch(m, std::vector<std::string>(args.begin() + static_cast<long>(i), args.end())); !st) {
+    std::fprintf(stderr, "berth-net: %s\n", st.error().what().c_str());
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace berth::net_cli

@@ -21,17 +21,18 @@ const IpAddr& routed_gateway6() {
 Status setup_container_side(Netlink& ctr, const Network& n, const Attachment& a) {
   BERTH_TRY(ctr.set_up("lo"));
   BERTH_TRY(ctr.set_up(a.ifname));
+  int idx = BERTH_TRY(ctr.ifindex(a.ifname));
+  bool routed = n.mode == Mode::routed;
   if (a.ipv4) {
-    bool routed = n.mode == Mode::routed;
-    BERTH_TRY(ctr.add_addr(a.ifname, Cidr{*a.ipv4, routed ? 32 : n.v4->cidr.prefix}));
-    if (routed) BERTH_TRY(ctr.add_route(Cidr{IpAddr{AF_INET, {}}, 0}, a.ifname));
-    else BERTH_TRY(ctr.add_route(Cidr{IpAddr{AF_INET, {}}, 0}, a.ifname, n.v4->gateway));
+    BERTH_TRY(ctr.add_addr(idx, Cidr{*a.ipv4, routed ? 32 : n.v4->cidr.prefix}, a.ifname));
+    Cidr any{IpAddr{AF_INET, {}}, 0};
+    if (routed) BERTH_TRY(ctr.add_route(any, idx, a.ifname, std::nullopt, false));
+    else BERTH_TRY(ctr.add_route(any, idx, a.ifname, n.v4->gateway, false));
   }
   if (a.ipv6) {
-    bool routed = n.mode == Mode::routed;
-    BERTH_TRY(ctr.add_addr(a.ifname, Cidr{*a.ipv6, routed ? 128 : n.v6->cidr.prefix}));
+    BERTH_TRY(ctr.add_addr(idx, Cidr{*a.ipv6, routed ? 128 : n.v6->cidr.prefix}, a.ifname));
     IpAddr gw = routed ? routed_gateway6() : n.v6->gateway;
-    BERTH_TRY(ctr.add_route(Cidr{IpAddr{AF_INET6, {}}, 0}, a.ifname, gw, routed));
+    BERTH_TRY(ctr.add_route(Cidr{IpAddr{AF_INET6, {}}, 0}, idx, a.ifname, gw, routed));
   }
   return ok();
 }
@@ -62,9 +63,8 @@ Status setup_limits(Netlink& host, const Network& n, const Attachment& a) {
   return ok();
 }
 
-Status plumb(const Network& n, const Attachment& a) {
+Status plumb(Netlink& host, const Network& n, const Attachment& a) {
   UniqueFd nsfd = BERTH_TRY(open_netns(a.netns));
-  Netlink host = BERTH_TRY(Netlink::open());
   VethSpec spec{a.host_if, a.ifname, nsfd.get(), n.mtu, parse_mac(a.mac).ok() ? std::optional(*parse_mac(a.mac)) : std::nullopt,
                 n.mode == Mode::bridged ? n.bridge : ""};
   BERTH_TRY(host.add_veth(spec));
@@ -75,9 +75,9 @@ Status plumb(const Network& n, const Attachment& a) {
   return ok();
 }
 
-Status remove_links(const Attachment& a) {
-  Netlink host = BERTH_TRY(Netlink::open());
+Status remove_links(Netlink& host, const Attachment& a) {
   BERTH_TRY(host.del_link(a.host_if));  // takes the container's peer with it
+  if (a.rate_out == 0) return ok();
   return host.del_link(kIfbPrefix + a.host_if.substr(2));
 }
 
@@ -113,6 +113,7 @@ Status check_ports_free(const std::vector<NetworkState>& all, const AttachReques
 
 Result<Attachment> Manager::attach(const AttachRequest& req) {
   std::string what = "attach " + req.container + " to " + req.network;
+  Netlink& host = *BERTH_TRY(this->host());
   UniqueFd lk = BERTH_TRY(store::lock(dir_));
   Network n = BERTH_TRY_CTX(store::load_network(dir_, req.network), what);
   BERTH_TRY(check_request(n, req));
@@ -143,7 +144,7 @@ Result<Attachment> Manager::attach(const AttachRequest& req) {
   leases.items.push_back(a);
   bool saved = false;
   Defer undo([&] {
-    (void)remove_links(a);
+    (void)remove_links(host, a);
     if (a.own_netns) (void)remove_netns(a.netns);
     if (saved) {
       leases.items.pop_back();
@@ -152,7 +153,7 @@ Result<Attachment> Manager::attach(const AttachRequest& req) {
   });
   BERTH_TRY(store::save_leases(dir_, n.name, leases));
   saved = true;
-  BERTH_TRY_CTX(plumb(n, a), what);
+  BERTH_TRY_CTX(plumb(host, n, a), what);
   if (!a.ports.empty() || n.mode == Mode::routed) BERTH_TRY_CTX(store::apply_firewall(dir_, false), what);
   undo.dismiss();
   return a;
@@ -167,7 +168,7 @@ Status Manager::detach(const std::string& network, const std::string& container)
                          [&](const Attachment& a) { return a.container == container; });
   if (it == leases.items.end()) return ok();
   Attachment a = *it;
-  BERTH_TRY_CTX(remove_links(a), what);
+  BERTH_TRY_CTX(remove_links(*BERTH_TRY(host()), a), what);
   if (a.own_netns) BERTH_TRY_CTX(remove_netns(a.netns), what);
   leases.items.erase(it);
   BERTH_TRY(store::save_leases(dir_, network, leases));
@@ -185,7 +186,7 @@ Status Manager::check(const std::string& network, const std::string& container) 
   LeaseTable leases = BERTH_TRY(store::load_leases(dir_, network));
   const Attachment* a = leases.find(container);
   if (!a) return Error(ENOENT, what + ": no lease for " + container);
-  Netlink host = BERTH_TRY(Netlink::open());
+  Netlink& host = *BERTH_TRY(this->host());
   if (!host.link_exists(a->host_if)) return Error(ENODEV, what + ": host veth " + a->host_if + " is missing");
   UniqueFd nsfd = BERTH_TRY_CTX(open_netns(a->netns), what);
   Netlink ctr = BERTH_TRY_CTX(Netlink::open_in(nsfd.get()), what);

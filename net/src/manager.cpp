@@ -48,12 +48,17 @@ bool is_berth_link(const std::string& name) {
 
 Manager::Manager(std::string state_dir) : dir_(std::move(state_dir)) {}
 
+Result<Netlink*> Manager::host() {
+  if (!host_) host_ = std::make_unique<Netlink>(BERTH_TRY(Netlink::open()));
+  return host_.get();
+}
+
 Status Manager::create_network(Network n) {
   apply_defaults(n);
   BERTH_TRY(validate(n));
   UniqueFd lk = BERTH_TRY(store::lock(dir_));
   BERTH_TRY(validate_against(n, BERTH_TRY(store::load_networks(dir_))));
-  Netlink nl = BERTH_TRY(Netlink::open());
+  Netlink& nl = *BERTH_TRY(host());
   bool created = false;
   Defer undo([&] {
     if (created) (void)nl.del_link(n.bridge);
@@ -77,7 +82,7 @@ Status Manager::remove_network(const std::string& name) {
     return Error(EBUSY, "remove network " + name + ": " + std::to_string(t.items.size()) +
                             " container(s) still attached (first: " + t.items.front().container + ")");
   if (n.mode == Mode::bridged && n.create_bridge) {
-    Netlink nl = BERTH_TRY(Netlink::open());
+    Netlink& nl = *BERTH_TRY(host());
     BERTH_TRY_CTX(nl.del_link(n.bridge), "remove network " + name);
   }
   if (::unlink(store::network_path(dir_, name).c_str()) < 0) return Error::os("remove network " + name);
@@ -100,7 +105,7 @@ Status Manager::reconcile_firewall() {
 Result<RepairReport> Manager::repair() {
   UniqueFd lk = BERTH_TRY(store::lock(dir_));
   RepairReport rep;
-  Netlink nl = BERTH_TRY(Netlink::open());
+  Netlink& nl = *BERTH_TRY(host());
   std::set<std::string> known;
   for (NetworkState& ns : BERTH_TRY(store::load_all(dir_))) {
     LeaseTable kept;

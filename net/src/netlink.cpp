@@ -188,10 +188,11 @@ Status Netlink::del_link(const std::string& name) {
 }
 
 Status Netlink::set_up(const std::string& name, bool up) {
-  rtnl_link* l = nullptr;
-  if (int err = rtnl_link_get_kernel(sk_, 0, name.c_str(), &l); err < 0) return nl_error(err, "find link " + name);
-  LinkPtr orig(l);
+  // One request: an empty "original" makes libnl send ifindex 0, so the
+  // kernel finds the link by the name carried in `change`.
+  LinkPtr orig(rtnl_link_alloc());
   LinkPtr change(rtnl_link_alloc());
+  rtnl_link_set_name(change.get(), name.c_str());
   if (up) rtnl_link_set_flags(change.get(), IFF_UP);
   else rtnl_link_unset_flags(change.get(), IFF_UP);
   if (int err = rtnl_link_change(sk_, orig.get(), change.get(), 0); err < 0)
@@ -200,8 +201,12 @@ Status Netlink::set_up(const std::string& name, bool up) {
 }
 
 Status Netlink::add_addr(const std::string& ifname, const Cidr& c) {
+  int idx = BERTH_TRY_CTX(ifindex(ifname), "add address " + c.str() + " to " + ifname);
+  return add_addr(idx, c, ifname);
+}
+
+Status Netlink::add_addr(int idx, const Cidr& c, const std::string& ifname) {
   std::string what = "add address " + c.str() + " to " + ifname;
-  int idx = BERTH_TRY_CTX(ifindex(ifname), what);
   AddrPtr a(rtnl_addr_alloc());
   NlAddrPtr local = make_addr(c.addr, c.prefix);
   rtnl_addr_set_ifindex(a.get(), idx);
@@ -237,8 +242,13 @@ Result<std::vector<Cidr>> Netlink::addresses(const std::string& ifname) {
 }
 
 Status Netlink::add_route(const Cidr& dst, const std::string& ifname, const std::optional<IpAddr>& gw, bool onlink) {
+  int idx = BERTH_TRY_CTX(ifindex(ifname), "add route " + dst.str() + " dev " + ifname);
+  return add_route(dst, idx, ifname, gw, onlink);
+}
+
+Status Netlink::add_route(const Cidr& dst, int idx, const std::string& ifname, const std::optional<IpAddr>& gw,
+                          bool onlink) {
   std::string what = "add route " + dst.str() + " dev " + ifname + (gw ? " via " + gw->str() : "");
-  int idx = BERTH_TRY_CTX(ifindex(ifname), what);
   RoutePtr r(rtnl_route_alloc());
   NlAddrPtr d = make_addr(dst.network().addr, dst.prefix);
   rtnl_route_set_family(r.get(), dst.addr.family);

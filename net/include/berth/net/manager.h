@@ -8,12 +8,14 @@
 //   lock                 flock()ed by every call that changes something
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "berth/base/error.h"
 #include "berth/net/ipam.h"
+#include "berth/net/netlink.h"
 #include "berth/net/network.h"
 
 namespace berth::net {
@@ -36,6 +38,8 @@ struct RepairReport {
   std::vector<std::string> released_leases;    // "network/container"
 };
 
+/// Not thread-safe: one manager per thread (calls from several processes
+/// are serialised by the state lock).
 class Manager {
 public:
   explicit Manager(std::string state_dir);
@@ -75,7 +79,12 @@ public:
   const std::string& state_dir() const { return dir_; }
 
 private:
+  /// The node's netlink socket, opened on first use and kept for the
+  /// manager's life (the supervisor keeps one manager).
+  Result<Netlink*> host();
+
   std::string dir_;
+  std::unique_ptr<Netlink> host_;
 };
 
 /// Prefixes of the links berth makes on the node: host-side veths, ifbs.

@@ -60,12 +60,16 @@ public:
   /// Adds ADDR/PREFIX to a link, without duplicate address detection.
   /// An address that is already there is fine.
   Status add_addr(const std::string& ifname, const Cidr& addr);
+  /// The same for a link whose index the caller knows (saves a lookup).
+  Status add_addr(int ifindex, const Cidr& addr, const std::string& ifname);
   /// The addresses on a link, both families.
   Result<std::vector<Cidr>> addresses(const std::string& ifname);
   /// A route to `dst` through `ifname`, via `gateway` when given (onlink
   /// when the gateway is not on a connected prefix). Replaces an existing one.
   Status add_route(const Cidr& dst, const std::string& ifname, const std::optional<IpAddr>& gateway = {},
                    bool onlink = false);
+  Status add_route(const Cidr& dst, int ifindex, const std::string& ifname, const std::optional<IpAddr>& gateway,
+                   bool onlink);
 
   /// Token-bucket shaping of the traffic `ifname` sends (root tbf qdisc);
   /// 0 removes it.
