@@ -1,9 +1,8 @@
 // args.cpp — berth-net flag parsing.
 #include "args.h"
 
-#include <unistd.h>
-
 #include <charconv>
+#include <cstdio>
 
 namespace berth::net_cli {
 
@@ -73,13 +72,6 @@ Result<uint64_t> parse_rate(const std::string& flag, const std::string& text) {
   return v * mult / 8;
 }
 
-void print(const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = ::write(1, s.data() + off, s.size() - off);
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
-}
+void print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
 }  // namespace berth::net_cli

@@ -34,7 +34,7 @@ private:
 /// "1000000", "8mbit", "512kbit", "1gbit" -> bytes per second.
 Result<uint64_t> parse_rate(const std::string& flag, const std::string& text);
 
-/// Writes to stdout in full.
+/// Writes to stdout (buffered; flushed at exit).
 void print(const std::string& s);
 
 }  // namespace berth::net_cli
