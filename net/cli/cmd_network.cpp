@@ -92,6 +92,7 @@ Status cmd_repair(net::Manager& m, const std::vector<std::string>& argv) {
   std::string out;
   for (const std::string& l : r.removed_links) out += "removed link " + l + "\n";
   for (const std::string& l : r.released_leases) out += "released lease " + l + "\n";
+  for (const std::string& l : r.restored) out += "restored links of " + l + "\n";
   print(out);
   return ok();
 }

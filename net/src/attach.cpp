@@ -5,6 +5,7 @@
 #include "berth/net/manager.h"
 #include "berth/net/netlink.h"
 #include "berth/net/netns.h"
+#include "plumb.h"
 #include "store.h"
 
 namespace berth::net {
@@ -63,6 +64,8 @@ Status setup_limits(Netlink& host, const Network& n, const Attachment& a) {
   return ok();
 }
 
+}  // namespace
+
 Status plumb(Netlink& host, const Network& n, const Attachment& a) {
   UniqueFd nsfd = BERTH_TRY(open_netns(a.netns));
   VethSpec spec{a.host_if, a.ifname, nsfd.get(), n.mtu, parse_mac(a.mac).ok() ? std::optional(*parse_mac(a.mac)) : std::nullopt,
@@ -80,6 +83,8 @@ Status remove_links(Netlink& host, const Attachment& a) {
   if (a.rate_out == 0) return ok();
   return host.del_link(kIfbPrefix + a.host_if.substr(2));
 }
+
+namespace {
 
 Status check_request(const Network& n, const AttachRequest& r) {
   auto bad = [&](const std::string& field, const std::string& what) {

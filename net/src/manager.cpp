@@ -8,6 +8,7 @@
 #include "berth/base/log.h"
 #include "berth/net/netlink.h"
 #include "berth/net/netns.h"
+#include "plumb.h"
 #include "store.h"
 
 namespace berth::net {
@@ -113,6 +114,16 @@ Result<RepairReport> Manager::repair() {
       // A namespace that cannot be opened means the container is gone (its
       // pin was removed or its process exited): the lease is stale.
       if (open_netns(a.netns)) {
+        // A crash between storing the lease and making the links leaves a
+        // live container without its veth: make them now.
+        if (!nl.link_exists(a.host_if)) {
+          if (auto st = plumb(nl, ns.network, a); !st) {
+            (void)remove_links(nl, a);
+            rep.released_leases.push_back(ns.network.name + "/" + a.container);
+            continue;
+          }
+          rep.restored.push_back(ns.network.name + "/" + a.container);
+        }
         known.insert(a.host_if);
         known.insert(kIfbPrefix + a.host_if.substr(2));
         kept.items.push_back(std::move(a));

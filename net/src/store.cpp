@@ -12,13 +12,13 @@
 namespace berth::net::store {
 
 Result<UniqueFd> lock(const std::string& dir) {
-  std::string path = dir + "/lock";
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!fd && errno == ENOENT) {  // first use of this state directory
+  // One stat on the hot path; the tree is made on first use.
+  if (!fs::exists(dir + "/leases")) {
     BERTH_TRY(fs::mkdir_p(dir + "/networks", 0755));
     BERTH_TRY(fs::mkdir_p(dir + "/leases", 0755));
-    fd.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   }
+  std::string path = dir + "/lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) return Error::os("open " + path);
   while (::flock(fd.get(), LOCK_EX) < 0)
     if (errno != EINTR) return Error::os("lock " + path);

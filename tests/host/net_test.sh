@@ -151,10 +151,14 @@ check "a new lease after the restart skips the old ones ($NEW)" sh -c "[ -n '$NE
 # veth stayed on the node, and someone flushed berth's table.
 ip netns del $P-c7
 in_ns $NODE ip link add bv00000000dead type veth peer name $P-x
+# ... and a crash between storing c2's lease and making its links.
+in_ns $NODE ip link del "$(bn network inspect $P-b | jq -r '.leases.attachments[]|select(.container=="c2").host_if')"
 in_ns $NODE nft flush table inet berth
 bn repair >"$WORK/repair.out"
 check "repair released the dead container's lease" grep -qx "released lease $P-b/c7" "$WORK/repair.out"
 check "repair removed the orphan veth" grep -qx "removed link bv00000000dead" "$WORK/repair.out"
+check "repair remade the links of a live container's lease" grep -qx "restored links of $P-b/c2" "$WORK/repair.out"
+check "c1 -> c2 again after repair" ping_from $P-c1 198.18.1.20
 check "orphan veth gone" sh -c "! ip netns exec $NODE ip link show bv00000000dead"
 C5=$(bn network inspect $P-b | jq -r '.leases.attachments[]|select(.container=="c5").ipv4')
 check "repair reconciled the nftables table" sh -c "ip netns exec $NODE nft list table inet berth | grep -q 'dnat ip to $C5:80'"

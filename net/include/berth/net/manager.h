@@ -36,6 +36,7 @@ struct AttachRequest {
 struct RepairReport {
   std::vector<std::string> removed_links;      // orphan veths/ifbs
   std::vector<std::string> released_leases;    // "network/container"
+  std::vector<std::string> restored;           // leases whose links were remade
 };
 
 /// Not thread-safe: one manager per thread (calls from several processes
@@ -68,9 +69,10 @@ public:
   /// Errors say what is missing.
   Status check(const std::string& network, const std::string& container);
 
-  /// After a crash: deletes berth's links that no lease names, releases the
-  /// leases whose namespace is gone (and their links), and re-applies the
-  /// firewall table.
+  /// After a crash: releases the leases whose namespace is gone, remakes
+  /// the links of leases whose namespace lives but whose veth is missing
+  /// (releasing the lease if that fails), deletes berth's links that no
+  /// lease names, and re-applies the firewall table.
   Result<RepairReport> repair();
 
   /// Re-applies the firewall table from the stored state.
