@@ -17,6 +17,7 @@ Result<net::Network> network_from_flags(const std::string& name, const Args& a) 
   if (mode == "routed") n.mode = net::Mode::routed;
   else if (mode != "bridged") return Error::msg("network " + name + ": mode: \"" + mode + "\" is not bridged or routed");
   n.bridge = a.get("bridge");
+  n.uplink = a.get("uplink");
   n.create_bridge = !a.has("no-create-bridge");
   for (const std::string& s : a.all("subnet")) {
     auto c = net::parse_cidr(s);
@@ -57,7 +58,7 @@ Status cmd_network(net::Manager& m, const std::vector<std::string>& argv) {
   std::string verb = argv[0];
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
   if (verb == "create") {
-    Args a = BERTH_TRY(Args::parse(rest, {"mode", "subnet", "gateway", "bridge", "dns", "search", "mtu"},
+    Args a = BERTH_TRY(Args::parse(rest, {"mode", "subnet", "gateway", "bridge", "uplink", "dns", "search", "mtu"},
                                    {"no-create-bridge", "no-nat"}));
     BERTH_TRY(a.expect(1, "network create NAME"));
     return m.create_network(BERTH_TRY(network_from_flags(a.positional()[0], a)));

@@ -25,7 +25,8 @@ constexpr Entry kCommands[] = {
 const char* kUsage =
     "usage: berth-net [--state DIR] COMMAND ...\n"
     "  network create NAME [--mode bridged|routed] [--subnet CIDR]... [--gateway IP]...\n"
-    "                 [--bridge BR] [--no-create-bridge] [--dns IP]... [--search DOMAIN]...\n"
+    "                 [--bridge BR] [--no-create-bridge] [--uplink LINK (routed: proxy ARP/NDP)]\n"
+    "                 [--dns IP]... [--search DOMAIN]...\n"
     "                 [--mtu N] [--no-nat]\n"
     "  network rm NAME | network ls | network inspect NAME\n"
     "  attach NETWORK CONTAINER [--netns PATH] [--ifname NAME] [--ip ADDR]... [--mac MAC]\n"

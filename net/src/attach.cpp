@@ -38,7 +38,13 @@ Status setup_container_side(Netlink& ctr, const Network& n, const Attachment& a)
   return ok();
 }
 
-Status setup_routed_host_side(Netlink& host, const Attachment& a) {
+Status setup_routed_host_side(Netlink& host, const Network& n, const Attachment& a) {
+  // Reachable from the node's LAN without NAT, as venet does it: the uplink
+  // answers ARP/NDP for the container's addresses, the /32 and /128 routes
+  // below carry the packets on.
+  if (!n.uplink.empty())
+    for (const auto& ip : {a.ipv4, a.ipv6})
+      if (ip) BERTH_TRY(host.add_proxy_neigh(n.uplink, *ip));
   if (a.ipv4) {
     BERTH_TRY(write_sysctl("net/ipv4/conf/" + a.host_if + "/proxy_arp", "1"));
     // Answer at once: the default 0.8 s random delay is for shared LANs.
@@ -73,12 +79,15 @@ Status plumb(Netlink& host, const Network& n, const Attachment& a) {
   BERTH_TRY(host.add_veth(spec));
   Netlink ctr = BERTH_TRY(Netlink::open_in(nsfd.get()));
   BERTH_TRY_CTX(setup_container_side(ctr, n, a), "in container");
-  if (n.mode == Mode::routed) BERTH_TRY(setup_routed_host_side(host, a));
+  if (n.mode == Mode::routed) BERTH_TRY(setup_routed_host_side(host, n, a));
   BERTH_TRY(setup_limits(host, n, a));
   return ok();
 }
 
-Status remove_links(Netlink& host, const Attachment& a) {
+Status remove_links(Netlink& host, const Network& n, const Attachment& a) {
+  if (!n.uplink.empty())
+    for (const auto& ip : {a.ipv4, a.ipv6})
+      if (ip) BERTH_TRY(host.del_proxy_neigh(n.uplink, *ip));
   BERTH_TRY(host.del_link(a.host_if));  // takes the container's peer with it
   if (a.rate_out == 0) return ok();
   return host.del_link(kIfbPrefix + a.host_if.substr(2));
@@ -149,7 +158,7 @@ Result<Attachment> Manager::attach(const AttachRequest& req) {
   leases.items.push_back(a);
   bool saved = false;
   Defer undo([&] {
-    (void)remove_links(host, a);
+    (void)remove_links(host, n, a);
     if (a.own_netns) (void)remove_netns(a.netns);
     if (saved) {
       leases.items.pop_back();
@@ -173,7 +182,7 @@ Status Manager::detach(const std::string& network, const std::string& container)
                          [&](const Attachment& a) { return a.container == container; });
   if (it == leases.items.end()) return ok();
   Attachment a = *it;
-  BERTH_TRY_CTX(remove_links(*BERTH_TRY(host()), a), what);
+  BERTH_TRY_CTX(remove_links(*BERTH_TRY(host()), n, a), what);
   if (a.own_netns) BERTH_TRY_CTX(remove_netns(a.netns), what);
   leases.items.erase(it);
   BERTH_TRY(store::save_leases(dir_, network, leases));

@@ -22,6 +22,18 @@ Status enable_forwarding(const Network& n) {
   return ok();
 }
 
+// Proxy ARP/NDP on the uplink answers without the default 0.8 s random
+// delay; IPv6 also needs proxy_ndp switched on for the link.
+Status setup_uplink(Netlink& nl, const Network& n) {
+  if (!nl.link_exists(n.uplink)) return Error(ENODEV, "network " + n.name + ": uplink: " + n.uplink + " does not exist");
+  if (n.v4) BERTH_TRY(write_sysctl("net/ipv4/neigh/" + n.uplink + "/proxy_delay", "0"));
+  if (n.v6) {
+    BERTH_TRY(write_sysctl("net/ipv6/conf/" + n.uplink + "/proxy_ndp", "1"));
+    BERTH_TRY(write_sysctl("net/ipv6/neigh/" + n.uplink + "/proxy_delay", "0"));
+  }
+  return ok();
+}
+
 Status setup_bridge(Netlink& nl, const Network& n, bool& created) {
   bool exists = nl.link_exists(n.bridge);
   if (!n.create_bridge) {
@@ -65,6 +77,7 @@ Status Manager::create_network(Network n) {
     if (created) (void)nl.del_link(n.bridge);
   });
   if (n.mode == Mode::bridged) BERTH_TRY_CTX(setup_bridge(nl, n, created), "create network " + n.name);
+  if (!n.uplink.empty()) BERTH_TRY_CTX(setup_uplink(nl, n), "create network " + n.name);
   BERTH_TRY_CTX(enable_forwarding(n), "create network " + n.name);
   BERTH_TRY(store::save_network(dir_, n));
   if (auto st = store::apply_firewall(dir_, false); !st) {
@@ -118,7 +131,7 @@ Result<RepairReport> Manager::repair() {
         // live container without its veth: make them now.
         if (!nl.link_exists(a.host_if)) {
           if (auto st = plumb(nl, ns.network, a); !st) {
-            (void)remove_links(nl, a);
+            (void)remove_links(nl, ns.network, a);
             rep.released_leases.push_back(ns.network.name + "/" + a.container);
             continue;
           }
@@ -130,6 +143,7 @@ Result<RepairReport> Manager::repair() {
         continue;
       }
       if (a.own_netns) (void)remove_netns(a.netns);
+      (void)remove_links(nl, ns.network, a);
       rep.released_leases.push_back(ns.network.name + "/" + a.container);
     }
     if (kept.items.size() != ns.leases.items.size()) BERTH_TRY(store::save_leases(dir_, ns.network.name, kept));

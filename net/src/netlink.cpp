@@ -17,6 +17,7 @@
 #include <netlink/route/cls/u32.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/route.h>
@@ -66,6 +67,7 @@ using NlAddrPtr = std::unique_ptr<nl_addr, Free<nl_addr, nl_addr_put>>;
 using RoutePtr = std::unique_ptr<rtnl_route, Free<rtnl_route, rtnl_route_put>>;
 using QdiscPtr = std::unique_ptr<rtnl_qdisc, Free<rtnl_qdisc, rtnl_qdisc_put>>;
 using ClsPtr = std::unique_ptr<rtnl_cls, Free<rtnl_cls, rtnl_cls_put>>;
+using NeighPtr = std::unique_ptr<rtnl_neigh, Free<rtnl_neigh, rtnl_neigh_put>>;
 using CachePtr = std::unique_ptr<nl_cache, Free<nl_cache, nl_cache_free>>;
 
 NlAddrPtr make_addr(const IpAddr& a, int prefix) {
@@ -266,6 +268,37 @@ Status Netlink::add_route(const Cidr& dst, int idx, const std::string& ifname, c
   }
   rtnl_route_add_nexthop(r.get(), nh);  // the route owns nh from here
   if (int err = rtnl_route_add(sk_, r.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) return nl_error(err, what);
+  return ok();
+}
+
+namespace {
+
+Result<NeighPtr> proxy_neigh(Netlink& nl, const std::string& ifname, const IpAddr& addr, const std::string& what) {
+  int idx = BERTH_TRY_CTX(nl.ifindex(ifname), what);
+  NeighPtr n(rtnl_neigh_alloc());
+  NlAddrPtr dst = make_addr(addr, addr.is_v4() ? 32 : 128);
+  rtnl_neigh_set_ifindex(n.get(), idx);
+  if (int err = rtnl_neigh_set_dst(n.get(), dst.get()); err < 0) return nl_error(err, what);
+  rtnl_neigh_set_flags(n.get(), NTF_PROXY);
+  rtnl_neigh_set_state(n.get(), NUD_PERMANENT);
+  return n;
+}
+
+}  // namespace
+
+Status Netlink::add_proxy_neigh(const std::string& ifname, const IpAddr& addr) {
+  std::string what = "add proxy neighbour " + addr.str() + " on " + ifname;
+  NeighPtr n = BERTH_TRY(proxy_neigh(*this, ifname, addr, what));
+  if (int err = rtnl_neigh_add(sk_, n.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) return nl_error(err, what);
+  return ok();
+}
+
+Status Netlink::del_proxy_neigh(const std::string& ifname, const IpAddr& addr) {
+  std::string what = "delete proxy neighbour " + addr.str() + " on " + ifname;
+  auto n = proxy_neigh(*this, ifname, addr, what);
+  if (!n) return n.error().code() == ENODEV ? ok() : Status(std::move(n).error());
+  int err = rtnl_neigh_delete(sk_, n->get(), 0);
+  if (err < 0 && err != -NLE_OBJ_NOTFOUND && err != -NLE_NOADDR) return nl_error(err, what);
   return ok();
 }
 

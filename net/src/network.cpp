@@ -49,6 +49,10 @@ Status validate(const Network& n) {
   } else if (!n.bridge.empty()) {
     return field_error(n, "bridge", "a routed network has no bridge");
   }
+  if (!n.uplink.empty()) {
+    if (n.mode != Mode::routed) return field_error(n, "uplink", "only a routed network has an uplink");
+    if (auto st = check_ifname(n.uplink); !st) return field_error(n, "uplink", st.error().message());
+  }
   for (size_t i = 0; i < n.dns.size(); ++i)
     if (auto a = parse_ip(n.dns[i]); !a) return field_error(n, "dns[" + std::to_string(i) + "]", a.error().message());
   for (size_t i = 0; i < n.search.size(); ++i)
@@ -79,6 +83,7 @@ json::Value to_json(const Network& n) {
     v.set("bridge", n.bridge);
     v.set("create_bridge", n.create_bridge);
   }
+  if (!n.uplink.empty()) v.set("uplink", n.uplink);
   if (n.v4) {
     v.set("subnet4", n.v4->cidr.str());
     v.set("gateway4", n.v4->gateway.str());
@@ -156,6 +161,7 @@ Result<Network> network_from_json(const json::Value& v) {
   else return field_error(n, "mode", "\"" + mode + "\" is not bridged or routed");
   n.bridge = BERTH_TRY(str_field(n, v, "bridge", false));
   n.create_bridge = BERTH_TRY(bool_field(n, v, "create_bridge", true));
+  n.uplink = BERTH_TRY(str_field(n, v, "uplink", false));
   n.v4 = BERTH_TRY(subnet_field(n, v, "subnet4", "gateway4"));
   n.v6 = BERTH_TRY(subnet_field(n, v, "subnet6", "gateway6"));
   n.dns = BERTH_TRY(str_list(n, v, "dns"));

@@ -13,7 +13,8 @@ namespace berth::net {
 /// and limits of `a` (whose lease is already stored).
 Status plumb(Netlink& host, const Network& n, const Attachment& a);
 
-/// Deletes the host veth (its peer goes with it) and the ifb, if any.
-Status remove_links(Netlink& host, const Attachment& a);
+/// Deletes the host veth (its peer goes with it), the ifb and the uplink's
+/// proxy entries, if any.
+Status remove_links(Netlink& host, const Network& n, const Attachment& a);
 
 }  // namespace berth::net

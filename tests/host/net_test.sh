@@ -52,7 +52,7 @@ in_ns $UP ip addr add fd00:b:ff::2/64 dev $P-u1 nodad
 in_ns $UP ip link set $P-u1 up
 # The upstream has no route back to 198.18.0.0/15 or fd00:b:1::/64: only
 # NAT (or a port forward's conntrack) lets replies reach a container.
-for c in 1 2 3 4 5 6 7; do newns $P-c$c; done
+for c in 1 2 3 4 5 6 7 8; do newns $P-c$c; done
 
 # ---------------------------------------------------------------- bad input
 expect_error "bad CIDR names network and field" "network x: subnet" bn network create x --subnet 198.18.1.0/33
@@ -101,6 +101,20 @@ check_not "routed: spoofed IPv4 source dropped" ping_from $P-c3 -I 198.18.2.99 1
 check_not "routed: spoofed IPv6 source dropped" ping_from $P-c3 -I fd00:b:2::99 fd00:b:ff::2
 check_not "routed: spoofed source dropped towards a neighbour" ping_from $P-c3 -I 198.18.2.99 "$C4"
 check "routed: own source still passes" ping_from $P-c3 -I "$(bn network inspect $P-r | jq -r '.leases.attachments[]|select(.container=="c3").ipv4')" 198.19.0.2
+
+# ---------------------------------------------------------------- routed on the LAN
+# venet-style: containers take addresses of the node's LAN (the upstream's
+# own on-link prefix); the node's uplink answers ARP/NDP for them, no NAT.
+expect_error "uplink on a bridged network" "only a routed network has an uplink" bn network create x --subnet 198.18.9.0/24 --uplink $P-u0
+expect_error "missing uplink" "network x: uplink: nosuch0 does not exist" bn network create x --mode routed --subnet 198.18.9.0/24 --uplink nosuch0
+check "create routed network on the uplink's LAN" bn network create $P-v --mode routed --uplink $P-u0 --no-nat \
+  --subnet 198.19.0.128/26 --subnet fd00:b:ff:0:1::/80
+check "attach c8 on the LAN" bn attach $P-v c8 --netns /run/netns/$P-c8 --ip 198.19.0.140 --ip fd00:b:ff:0:1::140
+check "LAN: upstream reaches c8 on-link through proxy ARP (IPv4)" ping_from $UP 198.19.0.140
+check "LAN: upstream reaches c8 on-link through proxy NDP (IPv6)" ping_from $UP fd00:b:ff:0:1::140
+check "LAN: upstream's neighbour entry for c8 is the node's uplink" sh -c "ip netns exec $UP ip neigh show 198.19.0.140 | grep -q \"\$(ip netns exec $NODE cat /sys/class/net/$P-u0/address)\""
+check "detach c8 removes its proxy entries" sh -c "nsenter --net=/run/netns/$NODE $BERTH_NET --state $STATE detach $P-v c8 && [ -z \"\$(ip netns exec $NODE ip neigh show proxy)\" ]"
+check "remove the LAN network" bn network rm $P-v
 
 # ---------------------------------------------------------------- port forward
 check "attach c5 with forwards" bn attach $P-b c5 --netns /run/netns/$P-c5 --port tcp:8080:80 --port udp:5353:53 --port tcp:8081:81

@@ -79,6 +79,20 @@ TEST(Network, JsonRoundTrip) {
   EXPECT_EQ(json::dump(to_json(*back)), json::dump(to_json(n)));
 }
 
+TEST(Network, UplinkOnlyForRoutedNetworks) {
+  Network n = bridged("u", "198.18.1.0/24");
+  n.uplink = "eth0";
+  EXPECT_EQ(error_of(validate(n)), "network u: uplink: only a routed network has an uplink");
+  n.mode = Mode::routed;
+  n.bridge.clear();
+  EXPECT_TRUE(validate(n));
+  auto back = network_from_json(to_json(n));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->uplink, "eth0");
+  n.uplink = "an-uplink-name-too-long";
+  EXPECT_NE(error_of(validate(n)).find("network u: uplink: interface name"), std::string::npos);
+}
+
 TEST(Network, JsonErrorsNameField) {
   auto v = json::parse(R"({"name":"n","mode":"venet","subnet4":"198.18.1.0/24"})");
   EXPECT_EQ(network_from_json(*v).error().message(), "network n: mode: \"venet\" is not bridged or routed");

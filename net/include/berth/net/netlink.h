@@ -71,6 +71,12 @@ public:
   Status add_route(const Cidr& dst, int ifindex, const std::string& ifname, const std::optional<IpAddr>& gateway,
                    bool onlink);
 
+  /// A proxy neighbour entry: `ifname` answers ARP (IPv4) or neighbour
+  /// solicitations (IPv6, with proxy_ndp on) for `addr`. Idempotent.
+  Status add_proxy_neigh(const std::string& ifname, const IpAddr& addr);
+  /// Removes one; a missing entry or link is fine.
+  Status del_proxy_neigh(const std::string& ifname, const IpAddr& addr);
+
   /// Token-bucket shaping of the traffic `ifname` sends (root tbf qdisc);
   /// 0 removes it.
   Status set_egress_rate(const std::string& ifname, uint64_t bytes_per_sec, unsigned mtu);

@@ -30,6 +30,8 @@ struct Network {
   Mode mode = Mode::bridged;
   std::string bridge;          // bridged only
   bool create_bridge = true;   // false: the bridge must already exist
+  std::string uplink;          // routed only: the node's LAN link that answers ARP/NDP
+                               // for the containers' addresses ("" = none)
   std::optional<Subnet> v4, v6;
   std::vector<std::string> dns;      // nameserver addresses
   std::vector<std::string> search;   // resolv.conf search domains
