@@ -19,7 +19,7 @@ const IpAddr& routed_gateway6() {
   return a;
 }
 
-Status setup_container_side(Netlink& ctr, const Network& n, const Attachment& a) {
+Status setup_container_side(Links& ctr, const Network& n, const Attachment& a) {
   BERTH_TRY(ctr.set_up("lo"));
   BERTH_TRY(ctr.set_up(a.ifname));
   int idx = BERTH_TRY(ctr.ifindex(a.ifname));
@@ -38,7 +38,7 @@ Status setup_container_side(Netlink& ctr, const Network& n, const Attachment& a)
   return ok();
 }
 
-Status setup_routed_host_side(Netlink& host, const Network& n, const Attachment& a) {
+Status setup_routed_host_side(Links& host, const Network& n, const Attachment& a) {
   // Reachable from the node's LAN without NAT, as venet does it: the uplink
   // answers ARP/NDP for the container's addresses, the /32 and /128 routes
   // below carry the packets on.
@@ -46,9 +46,9 @@ Status setup_routed_host_side(Netlink& host, const Network& n, const Attachment&
     for (const auto& ip : {a.ipv4, a.ipv6})
       if (ip) BERTH_TRY(host.add_proxy_neigh(n.uplink, *ip));
   if (a.ipv4) {
-    BERTH_TRY(write_sysctl("net/ipv4/conf/" + a.host_if + "/proxy_arp", "1"));
+    BERTH_TRY(host.sysctl("net/ipv4/conf/" + a.host_if + "/proxy_arp", "1"));
     // Answer at once: the default 0.8 s random delay is for shared LANs.
-    BERTH_TRY(write_sysctl("net/ipv4/neigh/" + a.host_if + "/proxy_delay", "0"));
+    BERTH_TRY(host.sysctl("net/ipv4/neigh/" + a.host_if + "/proxy_delay", "0"));
     BERTH_TRY(host.add_route(Cidr{*a.ipv4, 32}, a.host_if));
   }
   if (a.ipv6) {
@@ -58,7 +58,7 @@ Status setup_routed_host_side(Netlink& host, const Network& n, const Attachment&
   return ok();
 }
 
-Status setup_limits(Netlink& host, const Network& n, const Attachment& a) {
+Status setup_limits(Links& host, const Network& n, const Attachment& a) {
   // What the host end sends is what the container receives.
   if (a.rate_in) BERTH_TRY(host.set_egress_rate(a.host_if, a.rate_in, n.mtu));
   if (a.rate_out) {
@@ -74,17 +74,22 @@ Status setup_limits(Netlink& host, const Network& n, const Attachment& a) {
 
 Status plumb(Netlink& host, const Network& n, const Attachment& a) {
   UniqueFd nsfd = BERTH_TRY(open_netns(a.netns));
-  VethSpec spec{a.host_if, a.ifname, nsfd.get(), n.mtu, parse_mac(a.mac).ok() ? std::optional(*parse_mac(a.mac)) : std::nullopt,
-                n.mode == Mode::bridged ? n.bridge : ""};
-  BERTH_TRY(host.add_veth(spec));
   Netlink ctr = BERTH_TRY(Netlink::open_in(nsfd.get()));
+  return plumb(host, ctr, nsfd.get(), n, a);
+}
+
+Status plumb(Links& host, Links& ctr, int netns_fd, const Network& n, const Attachment& a) {
+  std::optional<Mac> mac;
+  if (auto m = parse_mac(a.mac)) mac = *m;
+  VethSpec spec{a.host_if, a.ifname, netns_fd, n.mtu, mac, n.mode == Mode::bridged ? n.bridge : ""};
+  BERTH_TRY(host.add_veth(spec));
   BERTH_TRY_CTX(setup_container_side(ctr, n, a), "in container");
   if (n.mode == Mode::routed) BERTH_TRY(setup_routed_host_side(host, n, a));
   BERTH_TRY(setup_limits(host, n, a));
   return ok();
 }
 
-Status remove_links(Netlink& host, const Network& n, const Attachment& a) {
+Status remove_links(Links& host, const Network& n, const Attachment& a) {
   if (!n.uplink.empty())
     for (const auto& ip : {a.ipv4, a.ipv6})
       if (ip) BERTH_TRY(host.del_proxy_neigh(n.uplink, *ip));

@@ -121,7 +121,6 @@ Result<int> Netlink::ifindex(const std::string& name) {
   return rtnl_link_get_ifindex(link.get());
 }
 
-bool Netlink::link_exists(const std::string& name) { return ifindex(name).ok(); }
 
 Result<std::vector<std::string>> Netlink::links_with_prefix(const std::string& prefix) {
   nl_cache* c = nullptr;
@@ -202,7 +201,7 @@ Status Netlink::set_up(const std::string& name, bool up) {
   return ok();
 }
 
-Status Netlink::add_addr(const std::string& ifname, const Cidr& c) {
+Status Links::add_addr(const std::string& ifname, const Cidr& c) {
   int idx = BERTH_TRY_CTX(ifindex(ifname), "add address " + c.str() + " to " + ifname);
   return add_addr(idx, c, ifname);
 }
@@ -243,7 +242,7 @@ Result<std::vector<Cidr>> Netlink::addresses(const std::string& ifname) {
   return out;
 }
 
-Status Netlink::add_route(const Cidr& dst, const std::string& ifname, const std::optional<IpAddr>& gw, bool onlink) {
+Status Links::add_route(const Cidr& dst, const std::string& ifname, const std::optional<IpAddr>& gw, bool onlink) {
   int idx = BERTH_TRY_CTX(ifindex(ifname), "add route " + dst.str() + " dev " + ifname);
   return add_route(dst, idx, ifname, gw, onlink);
 }
@@ -357,6 +356,8 @@ Status Netlink::redirect_ingress(const std::string& ifname, const std::string& i
   if (int e = rtnl_cls_add(sk_, cls.get(), NLM_F_CREATE | NLM_F_EXCL); e < 0) return nl_error(e, what);
   return ok();
 }
+
+Status Netlink::sysctl(const std::string& key, const std::string& value) { return write_sysctl(key, value); }
 
 Status write_sysctl(const std::string& key, const std::string& value) {
   auto st = fs::write_file("/proc/sys/" + key, value);

@@ -9,12 +9,16 @@
 
 namespace berth::net {
 
-/// The veth pair, both sides' addresses and routes, routed-mode host side
-/// and limits of `a` (whose lease is already stored).
+/// Opens the container's namespace and a socket there, then plumb()s.
 Status plumb(Netlink& host, const Network& n, const Attachment& a);
 
-/// Deletes the host veth (its peer goes with it), the ifb and the uplink's
-/// proxy entries, if any.
-Status remove_links(Netlink& host, const Network& n, const Attachment& a);
+/// The veth pair (peer into `netns_fd`), both sides' addresses and routes,
+/// the routed-mode host side and the limits of `a`, whose lease is already
+/// stored. `ctr` is a socket in the container's namespace.
+Status plumb(Links& host, Links& ctr, int netns_fd, const Network& n, const Attachment& a);
+
+/// Deletes the uplink's proxy entries, the host veth (its peer goes with
+/// it) and the ifb, if any.
+Status remove_links(Links& host, const Network& n, const Attachment& a);
 
 }  // namespace berth::net

@@ -88,6 +88,20 @@ check "berth-cni: unsupported version is error code 1" sh -c "$(declare -f cni);
 jq '.subnet4 = "198.18.5.0/33"' "$WORK/berth.json" >"$WORK/badcidr.json"
 check "berth-cni: bad subnet is code 7 naming the field" sh -c "$(declare -f cni); NODE=$NODE WORK=$WORK REF=$REF; cni berth-cni ADD x /run/netns/$P-b1 $WORK/badcidr.json | jq -e '.code == 7 and (.msg | startswith(\"subnet4: \"))'"
 check "berth-cni: missing CNI_NETNS on ADD is code 4" sh -c "$(declare -f cni); NODE=$NODE WORK=$WORK REF=$REF; cni berth-cni ADD x '' $WORK/berth.json | jq -e '.code == 4'"
+# A routed berth network with bandwidth limits from runtimeConfig.
+cat >"$WORK/routed.json" <<JSON
+{"cniVersion":"1.0.0","name":"$P-routed","type":"berth-cni","mode":"routed","subnet4":"198.18.7.0/24",
+ "stateDir":"$WORK/state","runtimeConfig":{"bandwidth":{"ingressRate":8000000,"egressRate":4000000}}}
+JSON
+check "berth-cni routed: ADD b1" sh -c "$(declare -f cni); NODE=$NODE WORK=$WORK REF=$REF; cni berth-cni ADD $P-b1 /run/netns/$P-b1 $WORK/routed.json >$WORK/routed.result"
+check "berth-cni routed: a /32 address" jq -e '.ips[0].address | test("^198\\.18\\.7\\.[0-9]+/32$")' "$WORK/routed.result"
+HOSTIF=$(jq -r '.interfaces[0].name' "$WORK/routed.result")
+check "berth-cni routed: tbf limits traffic into the container (1 MB/s)" sh -c "ip netns exec $NODE tc qdisc show dev $HOSTIF | grep -q 'tbf.*rate 8Mbit'"
+check "berth-cni routed: traffic out of it goes through an ifb at 4 Mbit/s" sh -c "ip netns exec $NODE tc qdisc show dev bi${HOSTIF#bv} | grep -q 'tbf.*rate 4Mbit'"
+check "berth-cni routed: b1 -> b2 through the node" ip netns exec $P-b1 $BB ping -c1 -W2 "$(jq -r '.ips[0].address' "$WORK/b2.result" | cut -d/ -f1)"
+check "berth-cni routed: DEL b1" cni berth-cni DEL $P-b1 /run/netns/$P-b1 "$WORK/routed.json"
+check "berth-cni routed: ifb removed" sh -c "! ip netns exec $NODE ip link show bi${HOSTIF#bv}"
+
 check "DEL b2 (berth-cni)" cni berth-cni DEL $P-b2 /run/netns/$P-b2 "$WORK/berth-noport.json"
 check "DEL r2 (bridge)" cni bridge DEL $P-r2 /run/netns/$P-r2 "$WORK/ref.json"
 check "berth-cni left no lease" jq -e '.attachments | length == 0' "$WORK/state/leases/$P-berth.json"
