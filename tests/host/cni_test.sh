@@ -102,6 +102,16 @@ check "berth-cni routed: b1 -> b2 through the node" ip netns exec $P-b1 $BB ping
 check "berth-cni routed: DEL b1" cni berth-cni DEL $P-b1 /run/netns/$P-b1 "$WORK/routed.json"
 check "berth-cni routed: ifb removed" sh -c "! ip netns exec $NODE ip link show bi${HOSTIF#bv}"
 
+# Concurrent ADDs (as a runtime starting pods in parallel): the state lock
+# serialises them, and no address is handed out twice.
+for i in 1 2 3 4 5 6; do newns $P-p$i; done
+for i in 1 2 3 4 5 6; do cni berth-cni ADD $P-p$i /run/netns/$P-p$i "$WORK/berth-noport.json" >"$WORK/p$i.result" & done
+wait
+check "6 concurrent ADDs: 6 distinct addresses" sh -c "cat $WORK/p[1-6].result | jq -r '.ips[0].address' | sort -u | wc -l | grep -qx 6"
+check "6 concurrent ADDs: 6 leases on disk" jq -e '.attachments | length == 7' "$WORK/state/leases/$P-berth.json"
+for i in 1 2 3 4 5 6; do cni berth-cni DEL $P-p$i /run/netns/$P-p$i "$WORK/berth-noport.json" & done
+wait
+
 check "DEL b2 (berth-cni)" cni berth-cni DEL $P-b2 /run/netns/$P-b2 "$WORK/berth-noport.json"
 check "DEL r2 (bridge)" cni bridge DEL $P-r2 /run/netns/$P-r2 "$WORK/ref.json"
 check "berth-cni left no lease" jq -e '.attachments | length == 0' "$WORK/state/leases/$P-berth.json"
