@@ -6,7 +6,9 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
       busybox-static runc crun podman conmon containerd iproute2 procps jq time
       qemu-system-x86 linux-image-amd64 cpio xz-utils zstd
       libcurl4-openssl-dev docker-registry skopeo apache2-utils openssl curl python3
-      zlib1g-dev e2fsprogs debootstrap umoci)
+      zlib1g-dev e2fsprogs debootstrap umoci
+      libnl-3-dev libnl-route-3-dev libnftables-dev nftables containernetworking-plugins iperf3
+      util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
