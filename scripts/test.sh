@@ -15,4 +15,5 @@ fi
 if [ "${BERTH_SKIP_BENCH:-0}" != 1 ]; then
   "$root/bench/lifecycle.sh" --short --runtime "$root/build/runtime/berth-runtime"
   "$root/bench/images.sh" --short --image-bin "$root/build/images/cli/berth-image"
+  "$root/bench/net.sh" --short
 fi
