@@ -5,7 +5,8 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libseccomp-dev libsystemd-dev libgtest-dev libarchive-dev libssl-dev libzstd-dev
       busybox-static runc crun podman conmon containerd iproute2 procps jq time
       qemu-system-x86 linux-image-amd64 cpio xz-utils zstd
-      libcurl4-openssl-dev docker-registry skopeo apache2-utils openssl curl python3)
+      libcurl4-openssl-dev docker-registry skopeo apache2-utils openssl curl python3
+      libboost-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# supervisor_test.sh — berthd, berth-monitor and the berth CLI on this host:
+# a busybox system container is created, started, exec'd into, limited,
+# stopped, suspended, re-adopted after kill -9 of berthd, and destroyed
+# with nothing left behind.
+set -euo pipefail
+: "${BERTHD:?set BERTHD to the berthd binary}"
+: "${BERTH:?set BERTH to the berth CLI}"
+: "${BERTH_MONITOR:?set BERTH_MONITOR to the berth-monitor binary}"
+: "${BERTH_RUNTIME:?set BERTH_RUNTIME to the berth-runtime binary}"
+ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+WORK=$(mktemp -d /tmp/berth-sup-test.XXXXXX)
+STATE=$WORK/state RUN=$WORK/run SOCK=$WORK/berthd.sock CG=berth.test-$$
+export BERTH_SOCKET=$SOCK
+BPID= EPID=
+PASSED=0 FAILED=0
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected [$2], got [$3]"; fi; }
+expect_contains() { if [[ "$3" == *"$2"* ]]; then ok "$1"; else fail "$1: [$2] not in [$3]"; fi; }
+
+# Processes started from this test's directories (monitors, containers' inits).
+our_pids() {
+  local p
+  for p in /proc/[0-9]*; do
+    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "$RUN/" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+cleanup() {
+  set +e
+  [ -n "$EPID" ] && kill "$EPID" 2>/dev/null
+  [ -n "$BPID" ] && kill -9 "$BPID" 2>/dev/null
+  for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done
+  sleep 0.2
+  if [ -d "$RUN/runtime" ]; then
+    for id in $(ls "$RUN/runtime"); do "$BERTH_RUNTIME" --root "$RUN/runtime" delete --force "$id" >/dev/null 2>&1; done
+  fi
+  for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$CG" 2>/dev/null); do
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+start_berthd() {
+  "$BERTHD" --state-dir "$STATE" --run-dir "$RUN" --socket "$SOCK" --cgroup-parent "$CG" \
+    --monitor "$BERTH_MONITOR" >>"$WORK/berthd.log" 2>&1 &
+  BPID=$!
+  for _ in $(seq 100); do
+    "$BERTH" list >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "berthd did not come up"; cat "$WORK/berthd.log"; return 1
+}
+
+field() { "$BERTH" status "$1" --format json | jq -r "$2"; }
+now_ms() { date +%s%3N; }
+
+cgroup_file() { # cgroup_file CONTROLLER V1FILE V2FILE
+  if [ -d "/sys/fs/cgroup/$1/$CG/ct1" ]; then cat "/sys/fs/cgroup/$1/$CG/ct1/$2"; else cat "/sys/fs/cgroup/$CG/ct1/$3"; fi
+}
+
+# A busybox system container template: busybox init with an inittab that
+# marks the boot finished and keeps a service running.
+TPL=$WORK/tpl
+"$ROOT_DIR/scripts/mkrootfs.sh" "$TPL" >/dev/null
+ln -sf ../bin/busybox "$TPL/sbin/init"
+cat > "$TPL/etc/inittab" <<'TAB'
+::sysinit:/bin/touch /run/booted
+::respawn:/bin/sleep 1000000
+::shutdown:/bin/echo halting
+TAB
+
+start_berthd
+
+# --- bad input: refused, naming the field, nothing made ---
+set +e
+out=$("$BERTH" create bad1 --rootfs "$WORK/none" 2>&1); rc=$?
+set -e
+expect_contains "missing template names rootfs" "rootfs: $WORK/none has no sbin/init" "$out"
+expect_eq "missing template exits 3" 3 "$rc"
+set +e
+out=$("$BERTH" create bad1 --rootfs "$TPL" --cpus -1 2>&1); rc=$?
+set -e
+expect_contains "negative cpus named" "cpus: expected a non-negative integer" "$out"
+expect_eq "bad input exits 2" 2 "$rc"
+out=$("$BERTH" create bad1 --rootfs "$TPL" --colour red 2>&1 || true)
+expect_contains "unknown field named" "colour: unknown field" "$out"
+out=$("$BERTH" create bad1 --rootfs "$TPL" --ram 100000G 2>&1 || true)
+expect_contains "more RAM than the node refused" "ram: " "$out"
+out=$("$BERTH" create bad1 --rootfs "$TPL" --cpus 100000 2>&1 || true)
+expect_contains "more CPUs than the node refused" "cpus: " "$out"
+expect_eq "nothing made for refused creates" "" "$(ls "$STATE/containers")"
+
+# --- create, start, exec ---
+"$BERTH" events > "$WORK/events.log" 2>&1 &
+EPID=$!
+"$BERTH" create ct1 --rootfs "$TPL" --ram 64M --cpus 1 --pids 200 --hostname ct1.test >/dev/null
+expect_contains "config file written" 'RAM="67108864"' "$(cat "$STATE/containers/ct1/config")"
+set +e
+out=$("$BERTH" create ct1 --rootfs "$TPL" 2>&1); rc=$?
+set -e
+expect_contains "duplicate name refused" "already exists" "$out"
+expect_eq "duplicate name exits 4" 4 "$rc"
+
+t0=$(now_ms)
+"$BERTH" start ct1 >/dev/null
+t1=$(now_ms)
+echo "# start latency: $((t1 - t0)) ms"
+expect_eq "running after start" running "$(field ct1 .state)"
+INIT1=$(field ct1 .init_pid)
+MON1=$(field ct1 .monitor_pid)
+for _ in $(seq 100); do "$BERTH" exec ct1 -- test -e /run/booted && break; sleep 0.05; done
+expect_eq "init is busybox" /bin/busybox "$(readlink /proc/"$INIT1"/exe)"
+expect_eq "monitor is the init's parent" "$MON1" "$(awk '{print $4}' /proc/"$INIT1"/stat)"
+expect_eq "monitor is not berthd's child" 1 "$( [ "$(awk '{print $4}' /proc/"$MON1"/stat)" != "$BPID" ] && echo 1 )"
+set +e
+out=$("$BERTH" exec ct1 -- sh -c 'echo out; echo err >&2; exit 3' 2>"$WORK/err"); rc=$?
+set -e
+expect_eq "exec stdout" out "$out"
+expect_eq "exec stderr" err "$(cat "$WORK/err")"
+expect_eq "exec exit status" 3 "$rc"
+expect_eq "hostname inside" ct1.test "$("$BERTH" exec ct1 -- hostname)"
+expect_eq "boot finished (sysinit ran)" yes "$("$BERTH" exec ct1 -- sh -c 'test -e /run/booted && echo yes')"
+expect_eq "memory limit" 67108864 "$(cgroup_file memory memory.limit_in_bytes memory.max)"
+expect_eq "pids limit" 200 "$(cgroup_file pids pids.max pids.max)"
+expect_eq "cpu quota" 100000 "$(cgroup_file cpu cpu.cfs_quota_us cpu.max | cut -d' ' -f1)"
+expect_contains "status shows memory use" memory_bytes "$("$BERTH" status ct1)"
+expect_contains "metrics per container" 'berth_container_pids{name="ct1"}' "$("$BERTH" metrics)"
+
+# --- set: live where the kernel allows ---
+out=$("$BERTH" set ct1 --ram 128M --hostname other)
+expect_contains "ram applied live" "ram: applied" "$out"
+expect_contains "hostname waits for restart" "hostname: saved, takes effect at the next start" "$out"
+expect_eq "memory limit raised live" 134217728 "$(cgroup_file memory memory.limit_in_bytes memory.max)"
+out=$("$BERTH" set ct1 --pids 0 2>&1 || true)
+expect_contains "bad set names the field" "pids: expected 1..4194304" "$out"
+
+# --- suspend / resume ---
+"$BERTH" suspend ct1 >/dev/null
+expect_eq "suspended" suspended "$(field ct1 .state)"
+frozen=$(cgroup_file freezer freezer.state cgroup.freeze)
+expect_eq "cgroup frozen" 1 "$( [ "$frozen" = FROZEN ] || [ "$frozen" = 1 ] && echo 1 )"
+set +e
+"$BERTH" exec ct1 -- true >/dev/null 2>&1; rc=$?
+set -e
+expect_eq "exec refused while suspended" 4 "$rc"
+"$BERTH" resume ct1 >/dev/null
+expect_eq "running after resume" running "$(field ct1 .state)"
+
+# --- stop / start ---
+t0=$(now_ms)
+"$BERTH" stop ct1 >/dev/null
+t1=$(now_ms)
+echo "# stop latency (busybox init halting on SIGUSR2): $((t1 - t0)) ms"
+expect_eq "stopped" stopped "$(field ct1 .state)"
+expect_eq "init gone" 1 "$( [ ! -e /proc/"$INIT1" ] && echo 1 )"
+expect_contains "exit recorded" '"signal"' "$(cat "$STATE/containers/ct1/exit.json")"
+expect_contains "console log kept" halting "$(cat "$STATE/containers/ct1/console.log")"
+set +e
+"$BERTH" stop ct1 >/dev/null 2>&1; rc=$?
+set -e
+expect_eq "stop of a stopped container exits 4" 4 "$rc"
+"$BERTH" start ct1 >/dev/null
+expect_eq "new hostname after restart" other "$("$BERTH" exec ct1 -- hostname)"
+INIT2=$(field ct1 .init_pid)
+MON2=$(field ct1 .monitor_pid)
+rss=$(awk '/^Rss:/{print $2}' /proc/"$MON2"/smaps_rollup)
+pss=$(awk '/^Pss:/{print $2}' /proc/"$MON2"/smaps_rollup)
+echo "# berth-monitor per container: RSS ${rss} KiB, PSS ${pss} KiB (LXC monitor: RSS ~2900 KiB, PSS ~425 KiB)"
+
+# --- kill -9 berthd: the container survives and is re-adopted ---
+kill -9 "$BPID"
+wait "$BPID" 2>/dev/null || true
+kill "$EPID" 2>/dev/null || true
+EPID=
+expect_eq "init alive without berthd" 1 "$( [ -e /proc/"$INIT2" ] && echo 1 )"
+start_berthd
+expect_eq "re-adopted as running" running "$(field ct1 .state)"
+expect_eq "same init pid after re-adoption" "$INIT2" "$(field ct1 .init_pid)"
+expect_eq "same monitor after re-adoption" "$MON2" "$(field ct1 .monitor_pid)"
+expect_eq "exec after re-adoption" ok "$("$BERTH" exec ct1 -- echo ok)"
+"$BERTH" events > "$WORK/events2.log" 2>&1 &
+EPID=$!
+sleep 0.2
+"$BERTH" stop ct1 --timeout 10 >/dev/null
+expect_eq "stop after re-adoption" stopped "$(field ct1 .state)"
+expect_contains "events: created" '"type":"created"' "$(cat "$WORK/events.log")"
+expect_contains "events: started" '"type":"started"' "$(cat "$WORK/events.log")"
+expect_contains "events after re-adoption: stopped" '"type":"stopped"' "$(cat "$WORK/events2.log")"
+
+# --- restart policy: a crashed init comes back ---
+"$BERTH" set ct1 --restart on-failure >/dev/null
+"$BERTH" start ct1 >/dev/null
+INIT3=$(field ct1 .init_pid)
+kill -9 "$INIT3"
+for _ in $(seq 60); do
+  p=$(field ct1 .init_pid); [ "$p" != null ] && [ "$p" != "$INIT3" ] && break; sleep 0.1
+done
+expect_eq "restarted after a crash" running "$(field ct1 .state)"
+
+# --- destroy: nothing left ---
+"$BERTH" destroy ct1 >/dev/null
+set +e
+"$BERTH" status ct1 >/dev/null 2>&1; rc=$?
+set -e
+expect_eq "status of a destroyed container exits 3" 3 "$rc"
+expect_eq "state dir removed" "" "$(ls "$STATE/containers")"
+expect_eq "no monitor or init left" "" "$(our_pids)"
+expect_eq "no mounts left" 0 "$(grep -c "$WORK" /proc/self/mountinfo || true)"
+expect_eq "no cgroup left" "" "$(find /sys/fs/cgroup -maxdepth 4 -type d -path "*$CG/ct1" 2>/dev/null)"
+expect_eq "no runtime state left" "" "$(ls "$RUN/runtime")"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
