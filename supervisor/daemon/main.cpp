@@ -65,10 +65,14 @@ private:
   NodeService* svc_ = nullptr;
 };
 
+// systemd's notification socket, taken out of the environment at start so
+// that monitors and containers do not inherit it.
+std::string g_notify_socket;
+
 /// Sends one sd_notify datagram ("READY=1") when run by systemd.
 void sd_notify(const char* msg) {
-  const char* path = std::getenv("NOTIFY_SOCKET");
-  if (!path || !*path) return;
+  if (g_notify_socket.empty()) return;
+  const char* path = g_notify_socket.c_str();
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   size_t len = std::strlen(path);
@@ -85,7 +89,9 @@ void sd_notify(const char* msg) {
 Result<int> api_listener(const std::string& path) {
   const char* fds = std::getenv("LISTEN_FDS");
   const char* pid = std::getenv("LISTEN_PID");
-  if (fds && pid && std::atoi(fds) >= 1 && std::atoi(pid) == ::getpid()) {
+  bool ours = fds && pid && std::atoi(fds) >= 1 && std::atoi(pid) == ::getpid();
+  for (const char* v : {"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"}) ::unsetenv(v);
+  if (ours) {
     ::fcntl(3, F_SETFD, FD_CLOEXEC);
     return 3;
   }
@@ -133,6 +139,8 @@ int main(int argc, char** argv) {
     }
   }
   log::configure("", fmt, debug);
+  if (const char* n = std::getenv("NOTIFY_SOCKET")) g_notify_socket = n;
+  ::unsetenv("NOTIFY_SOCKET");
   if (o.monitor_binary.empty()) {
     // berth-monitor sits next to berthd (installed or in the build tree).
     char self[4096];

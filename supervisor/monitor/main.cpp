@@ -7,6 +7,10 @@
 // {"pid":INIT,"monitor":PID,"started":EPOCH}; when the init exits it sends
 // {"exit":{...}} and closes. A client that sends "attach\n" gets the console:
 // bytes both ways until it hangs up.
+//
+// Once the container runs, the monitor re-executes itself with --serve:
+// the steady-state process holds only the serving loop's pages, which is
+// what each running container costs.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -37,6 +41,11 @@ namespace {
 struct Args {
   std::string name, bundle, runtime_root, socket, exit_file, log;
   int ready_fd = -1;
+  // Set when the monitor re-executes itself to serve (see main).
+  bool serve = false;
+  pid_t init_pid = 0;
+  time_t started = 0;
+  int listen_fd = -1, master_fd = -1;
 };
 
 constexpr off_t kLogMax = 1 << 20;  // console.log rotates to console.log.1 past this
@@ -51,6 +60,11 @@ bool parse_args(int argc, char** argv, Args& a) {
     else if (k == "--exit-file") a.exit_file = v;
     else if (k == "--log") a.log = v;
     else if (k == "--ready-fd") a.ready_fd = std::atoi(v.c_str());
+    else if (k == "--serve") a.serve = v == "1";
+    else if (k == "--init-pid") a.init_pid = std::atoi(v.c_str());
+    else if (k == "--started") a.started = std::atol(v.c_str());
+    else if (k == "--listen-fd") a.listen_fd = std::atoi(v.c_str());
+    else if (k == "--master-fd") a.master_fd = std::atoi(v.c_str());
     else return false;
   }
   return !a.name.empty() && !a.bundle.empty() && !a.runtime_root.empty() && !a.socket.empty() &&
@@ -65,7 +79,32 @@ struct Client {
 
 class Monitor {
 public:
-  explicit Monitor(const Args& a) : a_(a) { g_.root = a.runtime_root; }
+  explicit Monitor(const Args& a)
+      : a_(a), listen_(a.listen_fd), master_(a.master_fd), init_(a.init_pid), started_(a.started) {
+    g_.root = a.runtime_root;
+  }
+
+  /// Replaces this process image with a fresh one that only serves: the
+  /// create path's heap and code pages are dropped, while the children,
+  /// the subreaper flag and the fds passed on survive execve. Returns only
+  /// when the exec fails.
+  void reexec_to_serve() {
+    ::fcntl(listen_.get(), F_SETFD, 0);
+    ::fcntl(master_.get(), F_SETFD, 0);
+    std::vector<std::string> args = {"berth-monitor", "--serve", "1", "--name", a_.name, "--bundle", a_.bundle,
+                                     "--runtime-root", a_.runtime_root, "--socket", a_.socket,
+                                     "--exit-file", a_.exit_file, "--log", a_.log,
+                                     "--init-pid", std::to_string(init_), "--started", std::to_string(started_),
+                                     "--listen-fd", std::to_string(listen_.get()),
+                                     "--master-fd", std::to_string(master_.get())};
+    std::vector<char*> argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    ::execv("/proc/self/exe", argv.data());
+    log::warn("re-exec to serve: " + std::string(std::strerror(errno)) + "; serving from this image");
+    ::fcntl(listen_.get(), F_SETFD, FD_CLOEXEC);
+    ::fcntl(master_.get(), F_SETFD, FD_CLOEXEC);
+  }
 
   /// Creates and starts the container; reports to the ready fd.
   Status start() {
@@ -236,6 +275,10 @@ int main(int argc, char** argv) {
   // Orphans of the container's exec'd processes come here, not to PID 1.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   Monitor m(a);
+  if (a.serve) {
+    m.finish(m.run());
+    return 0;
+  }
   auto st = m.start();
   ::signal(SIGPIPE, SIG_IGN);  // berthd may be gone by the time we answer
   if (!st) {
@@ -246,6 +289,7 @@ int main(int argc, char** argv) {
   }
   if (ready) (void)write_all(ready.get(), "ok\n");
   ready.reset();
+  m.reexec_to_serve();
   m.finish(m.run());
   return 0;
 }
