@@ -113,6 +113,19 @@ json::Value make_spec(const Record& r, const Layout& l) {
 
   json::Value* lx = spec.find("linux");
   lx->set("cgroupsPath", l.cgroup_path(r.name));
+  if (!r.privileged && r.idmap_base) {
+    // Root inside is an unprivileged id range outside; the rootfs was
+    // shifted into it at create.
+    json::Value userns = json::Value::object();
+    userns.set("type", "user");
+    lx->find("namespaces")->push_back(std::move(userns));
+    json::Value map = json::Value::object();
+    map.set("containerID", 0);
+    map.set("hostID", *r.idmap_base);
+    map.set("size", kIdRange);
+    lx->set("uidMappings", json::Value(json::Array{map}));
+    lx->set("gidMappings", json::Value(json::Array{map}));
+  }
   // The default's resources deny every device (the runtime then allows the
   // default set); the record's limits go beside that rule.
   json::Value* res = lx->find("resources");

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "berth/base/fs.h"
@@ -14,6 +15,7 @@
 #include "berth/cgroups/resources.h"
 #include "berth/supervisor/bundle.h"
 #include "berth/supervisor/exec.h"
+#include "berth/supervisor/idshift.h"
 
 namespace berth::supervisor {
 
@@ -207,7 +209,20 @@ bool NodeService::wait_state(const std::string& name, State s, std::chrono::mill
   });
 }
 
+uint32_t NodeService::free_id_range() const {
+  // Ranges start above the ids a host hands out (subuid ranges usually
+  // begin at 100000 and are 65536 wide per user).
+  constexpr uint64_t first = 1u << 24;
+  std::vector<uint32_t> used;
+  for (const Entry* e : reg_.all())
+    if (e->record.idmap_base) used.push_back(*e->record.idmap_base);
+  uint64_t b = first;
+  while (std::find(used.begin(), used.end(), b) != used.end()) b += kIdRange;
+  return static_cast<uint32_t>(b);
+}
+
 Result<Record> NodeService::check_create(const json::Value& body) {
+  if (body.find("idmap_base")) return Error::msg("idmap_base: chosen by berthd, not settable");
   Record r;
   BERTH_TRY(apply_json(r, body, ""));
   if (r.name.empty()) return Error::msg("name: missing");
@@ -220,9 +235,11 @@ Result<Record> NodeService::check_create(const json::Value& body) {
   return r;
 }
 
-Result<json::Value> NodeService::create(const Record& r) {
+Result<json::Value> NodeService::create(const Record& req) {
+  Record r = req;
   {
     std::lock_guard lock(mu_);
+    if (!r.privileged) r.idmap_base = free_id_range();
     BERTH_TRY(reg_.add(r));
     (void)reg_.acquire(r.name);
   }
@@ -234,10 +251,12 @@ Result<json::Value> NodeService::create(const Record& r) {
     std::lock_guard lock(mu_);
     reg_.remove(r.name);
   });
-  if (::mkdir(dir.c_str(), 0700) < 0) return Error::os("mkdir " + dir);
+  // 0711: an unprivileged container's root must traverse it to its rootfs.
+  if (::mkdir(dir.c_str(), 0711) < 0) return Error::os("mkdir " + dir);
   made = true;
   BERTH_TRY(fs::mkdir_p(l.rootfs(r.name), 0755));
   BERTH_TRY(copy_tree(r.rootfs_source, l.rootfs(r.name)));
+  if (r.idmap_base) BERTH_TRY_CTX(shift_ownership(l.rootfs(r.name), *r.idmap_base), "rootfs");
   BERTH_TRY(fs::write_file_atomic(l.config(r.name), format_record(r), 0644));  // last: the record makes it exist
   undo.dismiss();
   {
@@ -443,7 +462,7 @@ Result<json::Value> NodeService::exec(const std::string& name, const std::vector
 
 Status NodeService::check_set(const std::string& name, const json::Value& changes) {
   if (!changes.is_object() || changes.as_object().empty()) return Error::msg("body: expected an object of changes");
-  for (const char* fixed : {"name", "rootfs"})
+  for (const char* fixed : {"name", "rootfs", "privileged", "idmap_base"})
     if (changes.find(fixed)) return Error::msg(std::string(fixed) + ": cannot be changed");
   Record r;
   {

@@ -130,6 +130,17 @@ const std::vector<Field>& fields() {
          return ok();
        },
        [](const Record& r) { return std::to_string(r.stop_timeout); }, true},
+      {"PRIVILEGED", [](Record& r, const std::string& v) -> Status { r.privileged = BERTH_TRY(parse_bool(v)); return ok(); },
+       [](const Record& r) { return std::string(r.privileged ? "yes" : "no"); }, false},
+      {"IDMAP_BASE",
+       [](Record& r, const std::string& v) -> Status {
+         if (v.empty()) return r.idmap_base.reset(), ok();
+         uint64_t b = BERTH_TRY(parse_uint(v, kIdRange, UINT32_MAX - kIdRange));
+         if (b % kIdRange) return Error::msg("expected a multiple of 65536, got " + v);
+         r.idmap_base = static_cast<uint32_t>(b);
+         return ok();
+       },
+       [](const Record& r) { return opt(r.idmap_base); }, false},
   };
   return table;
 }

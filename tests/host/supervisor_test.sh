@@ -10,6 +10,7 @@ set -euo pipefail
 : "${BERTH_RUNTIME:?set BERTH_RUNTIME to the berth-runtime binary}"
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=$(mktemp -d /tmp/berth-sup-test.XXXXXX)
+chmod 711 "$WORK"  # unprivileged containers traverse it to their rootfs
 STATE=$WORK/state RUN=$WORK/run SOCK=$WORK/berthd.sock CG=berth.test-$$
 export BERTH_SOCKET=$SOCK
 BPID= EPID=
@@ -24,7 +25,7 @@ expect_contains() { if [[ "$3" == *"$2"* ]]; then ok "$1"; else fail "$1: [$2] n
 our_pids() {
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "$RUN/" && echo "${p#/proc/}"
+    { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q -- "$RUN/" && echo "${p#/proc/}"
   done
   return 0
 }
@@ -123,6 +124,11 @@ set -e
 expect_eq "exec stdout" out "$out"
 expect_eq "exec stderr" err "$(cat "$WORK/err")"
 expect_eq "exec exit status" 3 "$rc"
+BASE=$(sed -n 's/^IDMAP_BASE="\(.*\)"$/\1/p' "$STATE/containers/ct1/config")
+expect_eq "unprivileged: own id range recorded" 16777216 "$BASE"
+expect_eq "unprivileged: root inside maps to the range" "0 $BASE 65536" "$("$BERTH" exec ct1 -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')"
+expect_eq "unprivileged: rootfs shifted" "$BASE:$BASE" "$(stat -c %u:%g "$STATE/containers/ct1/rootfs/bin/busybox")"
+expect_eq "unprivileged: init runs as the range's first uid" "$BASE" "$(awk '/^Uid:/{print $2}' /proc/"$INIT1"/status)"
 expect_eq "hostname inside" ct1.test "$("$BERTH" exec ct1 -- hostname)"
 expect_eq "boot finished (sysinit ran)" yes "$("$BERTH" exec ct1 -- sh -c 'test -e /run/booted && echo yes')"
 expect_eq "memory limit" 67108864 "$(cgroup_file memory memory.limit_in_bytes memory.max)"
@@ -201,6 +207,18 @@ for _ in $(seq 60); do
   p=$(field ct1 .init_pid); [ "$p" != null ] && [ "$p" != "$INIT3" ] && break; sleep 0.1
 done
 expect_eq "restarted after a crash" running "$(field ct1 .state)"
+
+# --- a second container gets its own id range; privileged is a choice ---
+"$BERTH" create ct2 --rootfs "$TPL" >/dev/null
+"$BERTH" create ct3 --rootfs "$TPL" --privileged yes >/dev/null
+"$BERTH" start ct2 >/dev/null
+"$BERTH" start ct3 >/dev/null
+expect_eq "second container: next id range" "0 $((BASE + 65536)) 65536" "$("$BERTH" exec ct2 -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')"
+expect_eq "privileged container: host ids" "0 0 4294967295" "$("$BERTH" exec ct3 -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')"
+out=$("$BERTH" set ct2 --privileged yes 2>&1 || true)
+expect_contains "privileged fixed at create" "privileged: cannot be changed" "$out"
+"$BERTH" destroy ct2 >/dev/null
+"$BERTH" destroy ct3 >/dev/null
 
 # --- destroy: nothing left ---
 "$BERTH" destroy ct1 >/dev/null

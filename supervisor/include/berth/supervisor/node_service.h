@@ -66,6 +66,8 @@ private:
   Status stop_locked_out(const std::string& name, bool force, std::optional<int> timeout);
   /// suspend (true) or resume (false): freezes the container's cgroup.
   Result<json::Value> freeze(const std::string& name, bool frozen);
+  /// The lowest uid/gid range no record holds (caller holds mu_).
+  uint32_t free_id_range() const;
   void adopt(const std::string& name, Hello h, UniqueFd conn);
   bool wait_state(const std::string& name, State s, std::chrono::milliseconds limit);
   json::Value entry_json(const Entry& e);

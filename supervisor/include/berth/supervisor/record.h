@@ -31,7 +31,15 @@ struct Record {
   bool autostart = false;
   RestartPolicy restart = RestartPolicy::no;
   int stop_timeout = 30;              // seconds before SIGKILL
+  // Unprivileged by default: own user namespace mapping 0..65535 inside to
+  // idmap_base.. on the host (a range no other container has), rootfs
+  // owned by that range. Both are fixed at create.
+  bool privileged = false;
+  std::optional<uint32_t> idmap_base;
 };
+
+/// Size of each container's uid/gid range.
+constexpr uint32_t kIdRange = 65536;
 
 /// Validates a container name: 1-64 of [A-Za-z0-9-], starting alphanumeric
 /// (it becomes a directory, a cgroup and a hostname default).
