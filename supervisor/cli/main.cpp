@@ -2,7 +2,9 @@
 // API on its unix socket. Exit codes: 0 done, 1 failed, 2 bad usage or
 // input, 3 no such container or operation, 4 conflict (exists, not
 // running, busy), 5 berthd unreachable.
+#include <poll.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -125,6 +127,57 @@ void print_table(const json::Value& list) {
   }
 }
 
+// Attaches the terminal to a container's console until Ctrl-] or the
+// console ends.
+int console(const std::string& name) {
+  auto s = connect_unix(g_socket);
+  if (!s) die(5, "cannot reach berthd: " + s.error().what());
+  std::string req = "GET /v1/containers/" + name + "/console HTTP/1.1\r\nHost: berthd\r\nConnection: Upgrade\r\n"
+                    "Upgrade: berth-console\r\n\r\n";
+  if (!write_all(s->get(), req)) die(5, "write to berthd failed");
+  std::string head;
+  char c;
+  while (head.find("\r\n\r\n") == std::string::npos && ::read(s->get(), &c, 1) == 1) head.push_back(c);
+  int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
+  if (status != 101) {
+    std::string body;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(s->get(), buf, sizeof buf)) > 0;) body.append(buf, static_cast<size_t>(n));
+    expect_ok(Response{status, body});
+    die(1, "console: unexpected answer from berthd");
+  }
+  termios saved{};
+  bool tty = ::tcgetattr(0, &saved) == 0;
+  if (tty) {
+    termios raw = saved;
+    ::cfmakeraw(&raw);
+    ::tcsetattr(0, TCSANOW, &raw);
+    std::fputs("connected to the console of the container; Ctrl-] detaches\r\n", stderr);
+  }
+  pollfd p[2] = {{0, POLLIN, 0}, {s->get(), POLLIN, 0}};
+  char buf[8192];
+  for (bool open = true; open;) {
+    if (::poll(p, 2, -1) < 0) continue;
+    if (p[1].revents) {
+      ssize_t n = ::read(s->get(), buf, sizeof buf);
+      if (n <= 0) break;
+      (void)!::write(1, buf, static_cast<size_t>(n));
+    }
+    if (p[0].revents) {
+      ssize_t n = ::read(0, buf, sizeof buf);
+      if (n <= 0) {
+        p[0].fd = -1;  // input ended: keep showing the console until it ends
+        continue;
+      }
+      for (ssize_t i = 0; i < n; ++i)
+        if (tty && buf[i] == 0x1d) n = i, open = false;  // Ctrl-]
+      if (n > 0 && !write_all(s->get(), std::string_view(buf, static_cast<size_t>(n)))) break;
+    }
+  }
+  if (tty) ::tcsetattr(0, TCSANOW, &saved);
+  return 0;
+}
+
 void usage() {
   std::fputs(
       "usage: berth [--socket PATH] COMMAND ...\n"
@@ -135,6 +188,7 @@ void usage() {
       "  stop NAME [--force] [--timeout S]     destroy NAME\n"
       "  exec NAME [--] COMMAND [ARG...]      (exits with the command's status)\n"
       "  set NAME --FIELD VALUE ...            (says which changes wait for a restart)\n"
+      "  console NAME (Ctrl-] detaches)       log NAME\n"
       "  list [--format json]   status NAME [--format json]   events   metrics\n",
       stderr);
   std::exit(2);
@@ -232,6 +286,13 @@ int main(int argc, char** argv) {
     for (const auto& k : r.find("live")->as_array()) std::printf("%s: applied\n", k.as_string().c_str());
     for (const auto& k : r.find("restart")->as_array())
       std::printf("%s: saved, takes effect at the next start\n", k.as_string().c_str());
+    return 0;
+  }
+  if (cmd == "console") return console(need_name());
+  if (cmd == "log") {
+    Response r = call("GET", "/v1/containers/" + need_name() + "/log");
+    if (r.status >= 300) expect_ok(r);
+    std::fputs(r.body.c_str(), stdout);
     return 0;
   }
   if (cmd == "events" || cmd == "metrics") {

@@ -7,6 +7,9 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <sys/socket.h>
+
+#include <array>
 #include <deque>
 #include <memory>
 
@@ -34,7 +37,13 @@ struct Deps {
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-  Session(stream::socket s, Deps& d) : sock_(std::move(s)), d_(d) {}
+  Session(stream::socket s, Deps& d) : sock_(std::move(s)), d_(d) {
+    // Who asks: the peer's uid goes into each operation and its event.
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(sock_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+      by_ = "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
+  }
 
   void read() {
     parser_.emplace();
@@ -77,8 +86,9 @@ private:
         asio::post(self->d_.io, [self, st] { self->respond(status_for(st.error()), error_body(st.error())); });
         return;
       }
-      std::string id = self->d_.ops.begin(action, target);
-      self->d_.events.publish("operation", target, json::Value(json::Object{{"id", id}, {"action", action}}));
+      std::string id = self->d_.ops.begin(action, target, self->by_);
+      self->d_.events.publish("operation", target,
+                              json::Value(json::Object{{"id", id}, {"action", action}, {"by", self->by_}}));
       auto doc = self->d_.ops.get(id);
       asio::post(self->d_.io, [self, id, doc] { self->respond(202, json::dump(*doc) + "\n", true, "/v1/operations/" + id); });
       self->d_.ops.finish(id, work());
@@ -107,6 +117,27 @@ private:
       }
       case Verb::operation_wait: return wait_operation(n, r.timeout);
       case Verb::events: return stream_events();
+      case Verb::log:
+        asio::post(d_.pool, [self = shared_from_this(), n] {
+          auto text = self->d_.svc.console_log(n);
+          asio::post(self->d_.io, [self, text] {
+            if (text) self->respond(200, *text, true, "", "text/plain; charset=utf-8");
+            else self->respond(status_for(text.error()), error_body(text.error()));
+          });
+        });
+        return;
+      case Verb::console:
+        asio::post(d_.pool, [self = shared_from_this(), n] {
+          auto fd = self->d_.svc.console(n);
+          if (!fd) {
+            Error e = fd.error();
+            asio::post(self->d_.io, [self, e] { self->respond(status_for(e), error_body(e)); });
+            return;
+          }
+          int raw = fd->release();
+          asio::post(self->d_.io, [self, raw] { self->relay(raw); });
+        });
+        return;
       case Verb::create: {
         auto rec = std::make_shared<Record>();
         json::Value body = r.body;
@@ -177,6 +208,41 @@ private:
     });
   }
 
+  // After "101 Switching Protocols" the connection carries the console:
+  // bytes both ways between the client and the monitor until either ends.
+  void relay(int monitor_fd) {
+    auto mon = std::make_shared<stream::socket>(d_.io);
+    mon->assign(stream(), monitor_fd);
+    std::string head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: berth-console\r\n\r\n";
+    auto early = std::make_shared<std::string>(beast::buffers_to_string(buf_.data()));  // typed ahead
+    auto self = shared_from_this();
+    asio::async_write(sock_, asio::buffer(head.data(), head.size()),
+                      [self, mon, early, keep = std::make_shared<std::string>(head)](beast::error_code ec, size_t) {
+                        if (ec) return;
+                        asio::async_write(*mon, asio::buffer(*early), [self, mon, early](beast::error_code ec2, size_t) {
+                          if (ec2) return;
+                          pump(self, self->sock_, *mon, mon);
+                          pump(self, *mon, self->sock_, mon);
+                        });
+                      });
+  }
+
+  static void pump(std::shared_ptr<Session> self, stream::socket& from, stream::socket& to,
+                   std::shared_ptr<stream::socket> mon) {
+    auto buf = std::make_shared<std::array<char, 8192>>();
+    from.async_read_some(asio::buffer(*buf), [self, &from, &to, mon, buf](beast::error_code ec, size_t n) {
+      if (ec) {
+        beast::error_code ignored;
+        self->sock_.close(ignored);
+        mon->close(ignored);
+        return;
+      }
+      asio::async_write(to, asio::buffer(buf->data(), n), [self, &from, &to, mon, buf](beast::error_code ec2, size_t) {
+        if (!ec2) pump(self, from, to, mon);
+      });
+    });
+  }
+
   void queue(std::string data) {
     out_.push_back(std::move(data));
     if (out_.size() == 1) write_next();
@@ -217,6 +283,7 @@ private:
   std::unique_ptr<asio::steady_timer> timer_;
   std::deque<std::string> out_;
   int sub_ = 0;
+  std::string by_;
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {

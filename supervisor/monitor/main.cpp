@@ -147,11 +147,11 @@ public:
       for (auto& c : clients_) p.push_back({c.fd.get(), POLLIN, 0});
       if (::poll(p.data(), p.size(), -1) < 0) continue;
       if (p[0].revents) status = reap(sfd.get());
-      if (p[1].revents & POLLIN) accept_client();
       if (p[2].revents & POLLIN) pump_console();
-      for (size_t i = 0; i < clients_.size(); ++i)
+      for (size_t i = 0; i + 3 < p.size(); ++i)  // the clients polled, not one accepted below
         if (p[3 + i].revents) serve_client(clients_[i]);
       std::erase_if(clients_, [](const Client& c) { return !c.fd; });
+      if (p[1].revents & POLLIN) accept_client();
     }
     pump_console();
     return status;

@@ -177,6 +177,11 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
     if (r.verb == Verb::destroy) BERTH_TRY(decode_stop(r));
     return r;
   }
+  if (p[3] == "log" || p[3] == "console") {
+    BERTH_TRY(want("GET"));
+    r.verb = p[3] == "log" ? Verb::log : Verb::console;
+    return r;
+  }
   BERTH_TRY(want("POST"));
   r.verb = BERTH_TRY(container_action(p[3]));
   if (r.verb == Verb::exec) BERTH_TRY(decode_exec(r));

@@ -16,6 +16,7 @@
 #include "berth/supervisor/bundle.h"
 #include "berth/supervisor/exec.h"
 #include "berth/supervisor/idshift.h"
+#include "berth/supervisor/unix_socket.h"
 
 namespace berth::supervisor {
 
@@ -504,6 +505,27 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
   o.set("live", std::move(live));
   o.set("restart", std::move(later));
   return o;
+}
+
+Result<std::string> NodeService::console_log(const std::string& name) {
+  {
+    std::lock_guard lock(mu_);
+    BERTH_TRY(reg_.get(name));
+  }
+  auto text = fs::read_file(o_.layout.console_log(name), 2u << 20);  // rotated at 1 MiB
+  if (!text && text.error().code() == ENOENT) return std::string();
+  return text;
+}
+
+Result<UniqueFd> NodeService::console(const std::string& name) {
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = BERTH_TRY(reg_.get(name));
+    if (!e->init_pid) return Error(EALREADY, "container " + name + " is " + state_name(e->state));
+  }
+  auto m = BERTH_TRY(connect_monitor(o_.layout, name));
+  BERTH_TRY_CTX(write_all(m.second.get(), "attach\n"), "console of " + name);
+  return std::move(m.second);
 }
 
 std::string NodeService::metrics() {

@@ -12,13 +12,14 @@ namespace {
 constexpr size_t kKeepFinished = 1000;
 }
 
-std::string Operations::begin(const std::string& action, const std::string& target) {
+std::string Operations::begin(const std::string& action, const std::string& target, const std::string& by) {
   std::lock_guard lock(mu_);
   std::string id = std::to_string(next_++);
   json::Value d = json::Value::object();
   d.set("id", id);
   d.set("action", action);
   d.set("target", target);
+  if (!by.empty()) d.set("by", by);
   d.set("status", "running");
   d.set("created", log::rfc3339_now());
   ops_[id].doc = std::move(d);

@@ -33,7 +33,7 @@ our_pids() {
 cleanup() {
   set +e
   [ -n "$EPID" ] && kill "$EPID" 2>/dev/null
-  [ -n "$BPID" ] && kill -9 "$BPID" 2>/dev/null
+  [ -n "$BPID" ] && kill -9 "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
   for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done
   sleep 0.2
   if [ -d "$RUN/runtime" ]; then
@@ -136,6 +136,16 @@ expect_eq "pids limit" 200 "$(cgroup_file pids pids.max pids.max)"
 expect_eq "cpu quota" 100000 "$(cgroup_file cpu cpu.cfs_quota_us cpu.max | cut -d' ' -f1)"
 expect_contains "status shows memory use" memory_bytes "$("$BERTH" status ct1)"
 expect_contains "metrics per container" 'berth_container_pids{name="ct1"}' "$("$BERTH" metrics)"
+
+# --- console and log ---
+timeout 3 "$BERTH" console ct1 < /dev/null > "$WORK/console.out" 2>&1 &
+CPID=$!
+sleep 0.5
+"$BERTH" exec ct1 -- sh -c 'echo via-console > /dev/console'
+wait "$CPID" || true
+expect_contains "console attach shows the console" via-console "$(cat "$WORK/console.out")"
+expect_contains "log holds the console output" via-console "$("$BERTH" log ct1)"
+expect_contains "operations record who asked" '"by":"uid 0' "$(curl -s --unix-socket "$SOCK" http://b/v1/operations)"
 
 # --- set: live where the kernel allows ---
 out=$("$BERTH" set ct1 --ram 128M --hostname other)

@@ -31,6 +31,9 @@ TEST(Api, Routes) {
   auto e = decode_request("POST", "/v1/containers/a/exec", R"({"args":["sh","-c","exit 3"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->args.size(), 3u);
+  EXPECT_EQ(decode_request("GET", "/v1/containers/a/log", "")->verb, Verb::log);
+  EXPECT_EQ(decode_request("GET", "/v1/containers/a/console", "")->verb, Verb::console);
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/console", "").error().code(), 405);
   EXPECT_TRUE(is_operation(Verb::start));
   EXPECT_FALSE(is_operation(Verb::list));
 }
@@ -69,7 +72,8 @@ TEST(Api, ErrorStatuses) {
 
 TEST(Operations, FinishCallsWaiters) {
   Operations ops;
-  std::string id = ops.begin("start", "a");
+  std::string id = ops.begin("start", "a", "uid 0 pid 1");
+  EXPECT_EQ(ops.get(id)->find("by")->as_string(), "uid 0 pid 1");
   EXPECT_EQ(ops.get(id)->find("status")->as_string(), "running");
   std::string seen;
   ASSERT_TRUE(ops.wait(id, [&](const json::Value& d) { seen = d.find("status")->as_string(); }));

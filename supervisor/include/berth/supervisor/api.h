@@ -15,7 +15,9 @@ namespace berth::supervisor {
 
 enum class Verb {
   ping, list, create, show, set, destroy, start, stop, restart, suspend, resume, exec,
-  operations, operation, operation_wait, events, metrics
+  operations, operation, operation_wait, events, metrics,
+  log,      // GET /v1/containers/NAME/log: the console log
+  console,  // GET /v1/containers/NAME/console: 101, then the console both ways
 };
 
 struct Request {

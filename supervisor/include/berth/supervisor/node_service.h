@@ -57,6 +57,8 @@ public:
   Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args) override;
   Status check_set(const std::string& name, const json::Value& changes) override;
   Result<json::Value> set(const std::string& name, const json::Value& changes) override;
+  Result<std::string> console_log(const std::string& name) override;
+  Result<UniqueFd> console(const std::string& name) override;
   std::string metrics() override;
 
 private:

@@ -18,8 +18,8 @@ class Operations {
 public:
   using Waiter = std::function<void(const json::Value& op)>;
 
-  /// A new running operation: "start" on "web1".
-  std::string begin(const std::string& action, const std::string& target);
+  /// A new running operation: "start" on "web1", asked by `by` ("uid 0 pid 42").
+  std::string begin(const std::string& action, const std::string& target, const std::string& by = "");
   /// Records the outcome and calls every waiter.
   void finish(const std::string& id, Result<json::Value> result);
   /// The operation's document, or ENOENT.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "berth/base/error.h"
+#include "berth/base/fd.h"
 #include "berth/base/json.h"
 #include "berth/supervisor/record.h"
 
@@ -37,6 +38,10 @@ public:
   virtual Status check_set(const std::string& name, const json::Value& changes) = 0;
   /// Changes the record; applies what it can live. {"live":[...],"restart":[...]}.
   virtual Result<json::Value> set(const std::string& name, const json::Value& changes) = 0;
+  /// The console log (the current file, at most its last MiB).
+  virtual Result<std::string> console_log(const std::string& name) = 0;
+  /// A connection to the container's console (through its monitor).
+  virtual Result<UniqueFd> console(const std::string& name) = 0;
   /// Prometheus text exposition of per-container cgroup figures.
   virtual std::string metrics() = 0;
 };
