@@ -13,6 +13,9 @@ WORK=$(mktemp -d /tmp/berth-sup-test.XXXXXX)
 chmod 711 "$WORK"  # unprivileged containers traverse it to their rootfs
 STATE=$WORK/state RUN=$WORK/run SOCK=$WORK/berthd.sock CG=berth.test-$$
 export BERTH_SOCKET=$SOCK
+# Sanitizer builds: reports of berthd, the monitors and the CLI land in
+# files the test checks at the end (the daemons' stderr is not the test's).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$WORK/sanitizer" UBSAN_OPTIONS="print_stacktrace=1:log_path=$WORK/sanitizer"
 BPID= EPID=
 PASSED=0 FAILED=0
 
@@ -241,6 +244,8 @@ expect_eq "no monitor or init left" "" "$(our_pids)"
 expect_eq "no mounts left" 0 "$(grep -c "$WORK" /proc/self/mountinfo || true)"
 expect_eq "no cgroup left" "" "$(find /sys/fs/cgroup -maxdepth 4 -type d -path "*$CG/ct1" 2>/dev/null)"
 expect_eq "no runtime state left" "" "$(ls "$RUN/runtime")"
+
+expect_eq "no sanitizer reports" "" "$(cat "$WORK"/sanitizer.* 2>/dev/null | head -20)"
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
