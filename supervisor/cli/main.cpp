@@ -7,6 +7,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -183,9 +184,10 @@ void usage() {
       "usage: berth [--socket PATH] COMMAND ...\n"
       "  create NAME --rootfs DIR [--hostname H] [--init busybox|systemd] [--ram SIZE] [--swap SIZE]\n"
       "              [--cpus N] [--cpulimit PCT] [--cpuweight 1-10000] [--cpuset LIST] [--pids N]\n"
-      "              [--autostart yes|no] [--restart no|on-failure|always] [--stop-timeout S]\n"
+      "              [--autostart yes|no] [--boot-order N] [--boot-delay S]\n"
+      "              [--restart no|on-failure|always] [--stop-timeout S] [--privileged yes|no]\n"
       "  start|restart|suspend|resume NAME\n"
-      "  stop NAME [--force] [--timeout S]     destroy NAME\n"
+      "  stop NAME [--force] [--timeout S]     stop --all (highest boot order first)   destroy NAME\n"
       "  exec NAME [--] COMMAND [ARG...]      (exits with the command's status)\n"
       "  set NAME --FIELD VALUE ...            (says which changes wait for a restart)\n"
       "  console NAME (Ctrl-] detaches)       log NAME\n"
@@ -243,6 +245,20 @@ int main(int argc, char** argv) {
     if (a.size() > 2) die(2, cmd + ": unexpected argument \"" + a[2] + "\"");
     json::Value v = run_operation("POST", "/v1/containers/" + name + "/" + cmd, "");
     std::printf("%s %s: %s\n", cmd.c_str(), name.c_str(), field(v, "state").c_str());
+    return 0;
+  }
+  if (cmd == "stop" && a.size() == 2 && a[1] == "--all") {
+    // Node shutdown: every running container, highest boot order first.
+    json::Value list = expect_ok(call("GET", "/v1/containers"));
+    std::vector<std::pair<long, std::string>> running;
+    for (const auto& c : list.as_array())
+      if (field(c, "state") != "stopped")
+        running.emplace_back(std::atol(field(*c.find("config"), "boot_order").c_str()), field(c, "name"));
+    std::stable_sort(running.begin(), running.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    for (const auto& [_, name] : running) {
+      run_operation("POST", "/v1/containers/" + name + "/stop", "");
+      std::printf("stop %s: done\n", name.c_str());
+    }
     return 0;
   }
   if (cmd == "stop" || cmd == "destroy") {

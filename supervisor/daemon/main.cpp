@@ -187,6 +187,7 @@ int main(int argc, char** argv) {
   if (usec > 0) ping();
   log::info("berthd: serving " + socket_path);
   sd_notify("READY=1\nSTATUS=serving");
+  asio::post(pool, [&svc] { svc.autostart(); });
   io.run();
   // Containers keep running: their monitors are not ours to stop.
   pool.stop();

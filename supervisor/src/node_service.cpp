@@ -141,14 +141,22 @@ void NodeService::reconcile() {
     }
     (void)fs::remove_tree(l.monitor_dir(name));
   }
-  std::vector<std::string> autostart;
+}
+
+void NodeService::autostart() {
+  // Boot order (then name), each followed by its delay.
+  std::vector<Record> todo;
   {
     std::lock_guard lock(mu_);
     for (const Entry* e : reg_.all())
-      if (e->record.autostart && e->state == State::stopped) autostart.push_back(e->record.name);
+      if (e->record.autostart && e->state == State::stopped) todo.push_back(e->record);
   }
-  for (const auto& name : autostart)
-    if (auto st = start(name); !st) log::error("autostart " + name + ": " + st.error().what());
+  std::stable_sort(todo.begin(), todo.end(), [](const Record& a, const Record& b) { return a.boot_order < b.boot_order; });
+  for (const Record& r : todo) {
+    if (auto st = start(r.name); !st) log::error("autostart " + r.name + ": " + st.error().what());
+    else events_.publish("autostarted", r.name);
+    if (r.boot_delay) std::this_thread::sleep_for(std::chrono::seconds(r.boot_delay));
+  }
 }
 
 void NodeService::adopt(const std::string& name, Hello h, UniqueFd conn) {

@@ -115,6 +115,12 @@ const std::vector<Field>& fields() {
        [](const Record& r) { return opt(r.pids); }, true},
       {"AUTOSTART", [](Record& r, const std::string& v) -> Status { r.autostart = BERTH_TRY(parse_bool(v)); return ok(); },
        [](const Record& r) { return std::string(r.autostart ? "yes" : "no"); }, true},
+      {"BOOT_ORDER",
+       [](Record& r, const std::string& v) -> Status { r.boot_order = static_cast<uint32_t>(BERTH_TRY(parse_uint(v, 0, 1000000))); return ok(); },
+       [](const Record& r) { return std::to_string(r.boot_order); }, true},
+      {"BOOT_DELAY",
+       [](Record& r, const std::string& v) -> Status { r.boot_delay = static_cast<uint32_t>(BERTH_TRY(parse_uint(v, 0, 3600))); return ok(); },
+       [](const Record& r) { return std::to_string(r.boot_delay); }, true},
       {"RESTART",
        [](Record& r, const std::string& v) -> Status {
          if (v == "no") r.restart = RestartPolicy::no;

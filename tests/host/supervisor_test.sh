@@ -221,6 +221,19 @@ for _ in $(seq 60); do
 done
 expect_eq "restarted after a crash" running "$(field ct1 .state)"
 
+# --- node "reboot": berthd, the monitor and the container all die; the
+# next berthd cleans the leftovers and autostarts the container ---
+"$BERTH" set ct1 --autostart yes --boot-order 2 --restart no >/dev/null
+INIT4=$(field ct1 .init_pid)
+kill -9 "$BPID"; wait "$BPID" 2>/dev/null || true
+for p in $(our_pids); do kill -9 "$p" 2>/dev/null || true; done
+for _ in $(seq 50); do [ -e /proc/"$INIT4" ] || break; sleep 0.1; done
+start_berthd
+for _ in $(seq 100); do [ "$(field ct1 .state)" = running ] && break; sleep 0.05; done
+expect_eq "autostarted after a node restart" running "$(field ct1 .state)"
+expect_eq "a new init after a node restart" 1 "$( [ "$(field ct1 .init_pid)" != "$INIT4" ] && echo 1 )"
+expect_contains "boot order recorded" 'BOOT_ORDER="2"' "$(cat "$STATE/containers/ct1/config")"
+
 # --- a second container gets its own id range; privileged is a choice ---
 "$BERTH" create ct2 --rootfs "$TPL" >/dev/null
 "$BERTH" create ct3 --rootfs "$TPL" --privileged yes >/dev/null
@@ -230,6 +243,8 @@ expect_eq "second container: next id range" "0 $((BASE + 65536)) 65536" "$("$BER
 expect_eq "privileged container: host ids" "0 0 4294967295" "$("$BERTH" exec ct3 -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')"
 out=$("$BERTH" set ct2 --privileged yes 2>&1 || true)
 expect_contains "privileged fixed at create" "privileged: cannot be changed" "$out"
+"$BERTH" stop --all >/dev/null
+expect_eq "stop --all stops every container" "stopped stopped stopped" "$(for c in ct1 ct2 ct3; do field $c .state; done | xargs)"
 "$BERTH" destroy ct2 >/dev/null
 "$BERTH" destroy ct3 >/dev/null
 

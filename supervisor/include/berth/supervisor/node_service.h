@@ -39,8 +39,11 @@ public:
   NodeService(NodeOptions o, EventBus& events, Host& host);
 
   /// Loads every record, re-adopts running containers through their
-  /// monitors, cleans what a crash left, starts autostart containers.
+  /// monitors, cleans what a crash left.
   void reconcile();
+  /// Starts the autostart containers that are not running, in boot order
+  /// with their delays (blocking: run it on a worker once the API serves).
+  void autostart();
   /// Called by the host when a watched monitor reports an exit.
   void on_exit(const std::string& name, const json::Value& exit);
 

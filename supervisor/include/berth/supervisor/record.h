@@ -29,6 +29,8 @@ struct Record {
   std::string cpuset;                 // "0-1,3"
   std::optional<uint32_t> pids;       // process limit
   bool autostart = false;
+  uint32_t boot_order = 0;            // autostart: lower first; stop-all: higher first
+  uint32_t boot_delay = 0;            // seconds to wait after starting this one
   RestartPolicy restart = RestartPolicy::no;
   int stop_timeout = 30;              // seconds before SIGKILL
   // Unprivileged by default: own user namespace mapping 0..65535 inside to
