@@ -98,6 +98,17 @@ expect_contains "more RAM than the node refused" "ram: " "$out"
 out=$("$BERTH" create bad1 --rootfs "$TPL" --cpus 100000 2>&1 || true)
 expect_contains "more CPUs than the node refused" "cpus: " "$out"
 expect_eq "nothing made for refused creates" "" "$(ls "$STATE/containers")"
+head -c 2000000 /dev/zero | tr '\0' ' ' > "$WORK/big.json"
+http_code() { curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" "$@"; }
+expect_eq "too large body refused" 413 "$(http_code --data-binary @"$WORK/big.json" http://b/v1/containers)"
+expect_eq "malformed JSON refused" 400 "$(http_code --data-binary '{nope' http://b/v1/containers)"
+expect_eq "unknown path" 404 "$(http_code http://b/v2/containers)"
+python3 - "$SOCK" <<'PY'
+import socket, sys
+for junk in (b"\x00\x01GARBAGE\r\n\r\n", b"GET /v1 HTTP/1.1\r\nContent-Length: x\r\n\r\n", b"POST /v1/containers HTTP/1.1\r\n"):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(junk); s.shutdown(socket.SHUT_WR); s.recv(4096); s.close()
+PY
+expect_eq "berthd serves after malformed requests" 0 "$("$BERTH" list >/dev/null; echo $?)"
 
 # --- create, start, exec ---
 "$BERTH" events > "$WORK/events.log" 2>&1 &
