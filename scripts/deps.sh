@@ -8,7 +8,7 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libcurl4-openssl-dev docker-registry skopeo apache2-utils openssl curl python3
       zlib1g-dev e2fsprogs debootstrap umoci
       libnl-3-dev libnl-route-3-dev libnftables-dev nftables containernetworking-plugins iperf3
-      util-linux)
+      util-linux libboost-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -32,9 +32,4 @@ Status send_seccomp_fd(const std::string& listener_path, const std::string& stat
 /// The runtime-spec features document (`berth-runtime features`).
 json::Value features_json();
 
-/// The default config.json of `berth-runtime spec` (runc's defaults; with
-/// rootless: a user namespace mapping the caller's uid/gid, no network ns,
-/// bind-mounted sysfs, no cgroup resources).
-json::Value default_spec(bool rootless);
-
 }  // namespace berth::runtime

@@ -177,6 +177,10 @@ if [ "$mode" = systemd ]; then
   for u in $(cat $R/run/berth/ctl/masks); do
     rm -rf "$U/$u"; ln -s /dev/null "$U/$u"
   done
+  # Debian's tmp.conf empties /tmp at boot ("D /tmp"), which would hide
+  # a checkout or build under the host's /tmp: keep /tmp as it is.
+  mkdir -p $R/etc/tmpfiles.d
+  echo "d /tmp 1777 root root -" > $R/etc/tmpfiles.d/tmp.conf
   # Generators only cost time here (fstab is empty, no gettys, no disks).
   G=$R/etc/systemd/system-generators
   mkdir -p $G

@@ -164,6 +164,12 @@ Result<Spec> parse_spec(std::string_view text, const std::string& bundle);
 /// `exec --process` file). `where` prefixes error paths.
 Result<Process> parse_process(const json::Value& v, const std::string& where);
 
+/// The default config.json of `berth-runtime spec` (runc's defaults; with
+/// rootless: a user namespace mapping the caller's uid/gid, no network ns,
+/// bind-mounted sysfs, no cgroup resources). The supervisor builds its
+/// system containers' bundles on it.
+json::Value default_spec(bool rootless);
+
 /// Capability name ("CAP_SYS_ADMIN") to number, or -1.
 int capability_from_name(std::string_view name);
 /// Number to name; "" when unknown.

@@ -1,0 +1,338 @@
+// berth — the node's command line: vzctl/prlctl-like verbs over berthd's
+// API on its unix socket. Exit codes: 0 done, 1 failed, 2 bad usage or
+// input, 3 no such container or operation, 4 conflict (exists, not
+// running, busy), 5 berthd unreachable.
+#include <poll.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "berth/base/json.h"
+#include "berth/supervisor/unix_socket.h"
+
+using namespace berth;
+using namespace berth::supervisor;
+
+namespace {
+
+struct Response {
+  int status = 0;
+  std::string body;
+};
+
+std::string g_socket = "/run/berthd/berthd.sock";
+
+[[noreturn]] void die(int code, const std::string& msg) {
+  std::fprintf(stderr, "berth: %s\n", msg.c_str());
+  std::exit(code);
+}
+
+Response call(const std::string& method, const std::string& path, const std::string& body = "") {
+  auto s = connect_unix(g_socket);
+  if (!s) die(5, "cannot reach berthd: " + s.error().what());
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: berthd\r\nConnection: close\r\n";
+  if (!body.empty()) req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  if (!write_all(s->get(), req)) die(5, "write to berthd failed");
+  std::string all;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(s->get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    all.append(buf, static_cast<size_t>(n));
+  }
+  size_t sp = all.find(' '), hdr_end = all.find("\r\n\r\n");
+  if (sp == std::string::npos || hdr_end == std::string::npos) die(1, "malformed answer from berthd");
+  return Response{std::atoi(all.c_str() + sp + 1), all.substr(hdr_end + 4)};
+}
+
+int exit_code_for(int status) {
+  switch (status) {
+    case 400: case 405: case 413: return 2;
+    case 404: return 3;
+    case 409: return 4;
+    default: return 1;
+  }
+}
+
+json::Value parse_or_die(const std::string& body) {
+  auto v = json::parse(body);
+  if (!v) die(1, "malformed JSON from berthd: " + v.error().what());
+  return *v;
+}
+
+// Fails with the server's error when the status is not 2xx.
+json::Value expect_ok(const Response& r) {
+  json::Value v = parse_or_die(r.body);
+  if (r.status >= 300) {
+    const json::Value* e = v.find("error");
+    die(exit_code_for(r.status), e && e->is_string() ? e->as_string() : r.body);
+  }
+  return v;
+}
+
+// Sends a request that starts an operation and waits for it to finish.
+json::Value run_operation(const std::string& method, const std::string& path, const std::string& body) {
+  json::Value op = expect_ok(call(method, path, body));
+  const json::Value* id = op.find("id");
+  if (!id || !id->is_string()) die(1, "no operation id in berthd's answer");
+  json::Value done = expect_ok(call("GET", "/v1/operations/" + id->as_string() + "/wait"));
+  const json::Value* status = done.find("status");
+  if (!status || status->as_string() != "success") {
+    const json::Value* e = done.find("error");
+    std::string msg = e && e->is_string() ? e->as_string() : json::dump(done);
+    const json::Value* status_code = done.find("code");
+    int code = status_code && status_code->is_uint() ? exit_code_for(static_cast<int>(status_code->as_uint())) : 1;
+    die(code, msg);
+  }
+  const json::Value* result = done.find("result");
+  return result ? *result : json::Value();
+}
+
+// --key value pairs into an API object ("--stop-timeout" -> "stop_timeout").
+json::Value options(const std::vector<std::string>& args, size_t from) {
+  json::Value o = json::Value::object();
+  for (size_t i = from; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (!a.starts_with("--") || a.size() < 3) die(2, "unexpected argument \"" + a + "\" (expected --field value)");
+    if (i + 1 >= args.size()) die(2, a + ": needs a value");
+    std::string key = a.substr(2);
+    for (char& c : key)
+      if (c == '-') c = '_';
+    o.set(key, args[++i]);
+  }
+  return o;
+}
+
+std::string field(const json::Value& v, const char* key) {
+  const json::Value* f = v.find(key);
+  if (!f) return "-";
+  if (f->is_string()) return f->as_string();
+  return json::dump(*f);
+}
+
+void print_table(const json::Value& list) {
+  std::printf("%-20s %-10s %-8s %-8s %-12s %-5s\n", "NAME", "STATE", "PID", "UPTIME", "RAM", "CPUS");
+  for (const auto& c : list.as_array()) {
+    const json::Value* cfg = c.find("config");
+    std::printf("%-20s %-10s %-8s %-8s %-12s %-5s\n", field(c, "name").c_str(), field(c, "state").c_str(),
+                field(c, "init_pid").c_str(), field(c, "uptime").c_str(), cfg ? field(*cfg, "ram").c_str() : "-",
+                cfg ? field(*cfg, "cpus").c_str() : "-");
+  }
+}
+
+// Attaches the terminal to a container's console until Ctrl-] or the
+// console ends.
+int console(const std::string& name) {
+  auto s = connect_unix(g_socket);
+  if (!s) die(5, "cannot reach berthd: " + s.error().what());
+  std::string req = "GET /v1/containers/" + name + "/console HTTP/1.1\r\nHost: berthd\r\nConnection: Upgrade\r\n"
+                    "Upgrade: berth-console\r\n\r\n";
+  if (!write_all(s->get(), req)) die(5, "write to berthd failed");
+  std::string head;
+  char c;
+  while (head.find("\r\n\r\n") == std::string::npos && ::read(s->get(), &c, 1) == 1) head.push_back(c);
+  int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
+  if (status != 101) {
+    std::string body;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(s->get(), buf, sizeof buf)) > 0;) body.append(buf, static_cast<size_t>(n));
+    expect_ok(Response{status, body});
+    die(1, "console: unexpected answer from berthd");
+  }
+  termios saved{};
+  bool tty = ::tcgetattr(0, &saved) == 0;
+  if (tty) {
+    termios raw = saved;
+    ::cfmakeraw(&raw);
+    ::tcsetattr(0, TCSANOW, &raw);
+    std::fputs("connected to the console of the container; Ctrl-] detaches\r\n", stderr);
+  }
+  pollfd p[2] = {{0, POLLIN, 0}, {s->get(), POLLIN, 0}};
+  char buf[8192];
+  for (bool open = true; open;) {
+    if (::poll(p, 2, -1) < 0) continue;
+    if (p[1].revents) {
+      ssize_t n = ::read(s->get(), buf, sizeof buf);
+      if (n <= 0) break;
+      (void)!::write(1, buf, static_cast<size_t>(n));
+    }
+    if (p[0].revents) {
+      ssize_t n = ::read(0, buf, sizeof buf);
+      if (n <= 0) {
+        p[0].fd = -1;  // input ended: keep showing the console until it ends
+        continue;
+      }
+      for (ssize_t i = 0; i < n; ++i)
+        if (tty && buf[i] == 0x1d) n = i, open = false;  // Ctrl-]
+      if (n > 0 && !write_all(s->get(), std::string_view(buf, static_cast<size_t>(n)))) break;
+    }
+  }
+  if (tty) ::tcsetattr(0, TCSANOW, &saved);
+  return 0;
+}
+
+void usage() {
+  std::fputs(
+      "usage: berth [--socket PATH] COMMAND ...\n"
+      "  create NAME --rootfs DIR [--hostname H] [--init busybox|systemd] [--ram SIZE] [--swap SIZE]\n"
+      "              [--cpus N] [--cpulimit PCT] [--cpuweight 1-10000] [--cpuset LIST] [--pids N]\n"
+      "              [--autostart yes|no] [--boot-order N] [--boot-delay S]\n"
+      "              [--restart no|on-failure|always] [--stop-timeout S] [--privileged yes|no]\n"
+      "  start|restart|suspend|resume NAME\n"
+      "  stop NAME [--force] [--timeout S]     stop --all (highest boot order first)   destroy NAME\n"
+      "  exec NAME [--] COMMAND [ARG...]      (exits with the command's status)\n"
+      "  set NAME --FIELD VALUE ...            (says which changes wait for a restart)\n"
+      "  console NAME (Ctrl-] detaches)       log NAME\n"
+      "  list [--format json]   status NAME [--format json]   events   metrics\n",
+      stderr);
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> a(argv + 1, argv + argc);
+  if (const char* env = std::getenv("BERTH_SOCKET")) g_socket = env;
+  if (a.size() >= 2 && a[0] == "--socket") {
+    g_socket = a[1];
+    a.erase(a.begin(), a.begin() + 2);
+  }
+  if (a.empty()) usage();
+  std::string cmd = a[0];
+  bool json_out = a.size() >= 3 && a[a.size() - 2] == "--format" && a.back() == "json";
+  if (json_out) a.resize(a.size() - 2);
+  auto need_name = [&] {
+    if (a.size() < 2 || a[1].starts_with("-")) die(2, cmd + ": needs a container name");
+    return a[1];
+  };
+  if (cmd == "list") {
+    json::Value v = expect_ok(call("GET", "/v1/containers"));
+    if (json_out) std::printf("%s\n", json::dump(v, true).c_str());
+    else print_table(v);
+    return 0;
+  }
+  if (cmd == "status") {
+    json::Value v = expect_ok(call("GET", "/v1/containers/" + need_name()));
+    if (json_out) {
+      std::printf("%s\n", json::dump(v, true).c_str());
+      return 0;
+    }
+    for (const auto& [k, val] : v.as_object())
+      if (!val.is_object()) std::printf("%-12s %s\n", k.c_str(), field(v, k.c_str()).c_str());
+    for (const char* group : {"resources", "config"})
+      if (const json::Value* g = v.find(group))
+        for (const auto& [k, val] : g->as_object()) std::printf("%-12s %s\n", k.c_str(), field(*g, k.c_str()).c_str());
+    return 0;
+  }
+  if (cmd == "create") {
+    std::string name = need_name();
+    json::Value body = options(a, 2);
+    body.set("name", name);
+    run_operation("POST", "/v1/containers", json::dump(body));
+    std::printf("created %s\n", name.c_str());
+    return 0;
+  }
+  if (cmd == "start" || cmd == "restart" || cmd == "suspend" || cmd == "resume") {
+    std::string name = need_name();
+    if (a.size() > 2) die(2, cmd + ": unexpected argument \"" + a[2] + "\"");
+    json::Value v = run_operation("POST", "/v1/containers/" + name + "/" + cmd, "");
+    std::printf("%s %s: %s\n", cmd.c_str(), name.c_str(), field(v, "state").c_str());
+    return 0;
+  }
+  if (cmd == "stop" && a.size() == 2 && a[1] == "--all") {
+    // Node shutdown: every running container, highest boot order first.
+    json::Value list = expect_ok(call("GET", "/v1/containers"));
+    std::vector<std::pair<long, std::string>> running;
+    for (const auto& c : list.as_array())
+      if (field(c, "state") != "stopped")
+        running.emplace_back(std::atol(field(*c.find("config"), "boot_order").c_str()), field(c, "name"));
+    std::stable_sort(running.begin(), running.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    for (const auto& [_, name] : running) {
+      run_operation("POST", "/v1/containers/" + name + "/stop", "");
+      std::printf("stop %s: done\n", name.c_str());
+    }
+    return 0;
+  }
+  if (cmd == "stop" || cmd == "destroy") {
+    std::string name = need_name();
+    json::Value body = json::Value::object();
+    for (size_t i = 2; i < a.size(); ++i) {
+      if (a[i] == "--force") body.set("force", true);
+      else if (a[i] == "--timeout" && cmd == "stop" && i + 1 < a.size()) {
+        char* end = nullptr;
+        long t = std::strtol(a[i + 1].c_str(), &end, 10);
+        if (*end || t < 0) die(2, "--timeout: expected seconds, got \"" + a[i + 1] + "\"");
+        body.set("timeout", t);
+        ++i;
+      } else die(2, cmd + ": unexpected argument \"" + a[i] + "\"");
+    }
+    std::string b = body.as_object().empty() ? "" : json::dump(body);
+    if (cmd == "stop") run_operation("POST", "/v1/containers/" + name + "/stop", b);
+    else run_operation("DELETE", "/v1/containers/" + name, b);
+    std::printf("%s %s: done\n", cmd.c_str(), name.c_str());
+    return 0;
+  }
+  if (cmd == "exec") {
+    std::string name = need_name();
+    size_t from = a.size() > 2 && a[2] == "--" ? 3 : 2;
+    if (from >= a.size()) die(2, "exec: needs a command");
+    json::Value args = json::Value::array();
+    for (size_t i = from; i < a.size(); ++i) args.push_back(a[i]);
+    json::Value body = json::Value::object();
+    body.set("args", std::move(args));
+    json::Value r = run_operation("POST", "/v1/containers/" + name + "/exec", json::dump(body));
+    std::fputs(r.find("stdout")->as_string().c_str(), stdout);
+    std::fputs(r.find("stderr")->as_string().c_str(), stderr);
+    return static_cast<int>(r.find("exit_code")->as_int());
+  }
+  if (cmd == "set") {
+    std::string name = need_name();
+    json::Value body = options(a, 2);
+    if (body.as_object().empty()) die(2, "set: nothing to change");
+    json::Value r = run_operation("PATCH", "/v1/containers/" + name, json::dump(body));
+    if (json_out) std::printf("%s\n", json::dump(r, true).c_str());
+    for (const auto& k : r.find("live")->as_array()) std::printf("%s: applied\n", k.as_string().c_str());
+    for (const auto& k : r.find("restart")->as_array())
+      std::printf("%s: saved, takes effect at the next start\n", k.as_string().c_str());
+    return 0;
+  }
+  if (cmd == "console") return console(need_name());
+  if (cmd == "log") {
+    Response r = call("GET", "/v1/containers/" + need_name() + "/log");
+    if (r.status >= 300) expect_ok(r);
+    std::fputs(r.body.c_str(), stdout);
+    return 0;
+  }
+  if (cmd == "events" || cmd == "metrics") {
+    auto s = connect_unix(g_socket);
+    if (!s) die(5, "cannot reach berthd: " + s.error().what());
+    std::string path = cmd == "events" ? "/v1/events" : "/metrics";
+    if (!write_all(s->get(), "GET " + path + " HTTP/1.1\r\nHost: berthd\r\nConnection: close\r\n\r\n")) die(5, "write failed");
+    std::string head;
+    char buf[65536];
+    bool body = false;
+    for (;;) {
+      ssize_t n = ::read(s->get(), buf, sizeof buf);
+      if (n <= 0) break;
+      if (body) {
+        (void)!::write(1, buf, static_cast<size_t>(n));
+        continue;
+      }
+      head.append(buf, static_cast<size_t>(n));
+      if (size_t e = head.find("\r\n\r\n"); e != std::string::npos) {
+        body = true;
+        (void)!::write(1, head.data() + e + 4, head.size() - e - 4);
+      }
+    }
+    return 0;
+  }
+  usage();
+}

@@ -1,0 +1,311 @@
+// http_server.cpp — Boost.Beast HTTP/1.1 over a unix socket; the only
+// translation unit that includes Beast.
+#include "http_server.h"
+
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <sys/socket.h>
+
+#include <array>
+#include <deque>
+#include <memory>
+
+#include "berth/supervisor/api.h"
+#include "berth/supervisor/events.h"
+#include "berth/supervisor/operations.h"
+#include "berth/supervisor/service.h"
+
+namespace berth::supervisor {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using stream = asio::local::stream_protocol;
+
+namespace {
+
+struct Deps {
+  asio::io_context& io;
+  asio::thread_pool& pool;
+  Service& svc;
+  Operations& ops;
+  EventBus& events;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+  Session(stream::socket s, Deps& d) : sock_(std::move(s)), d_(d) {
+    // Who asks: the peer's uid goes into each operation and its event.
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(sock_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+      by_ = "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
+  }
+
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBody);
+    http::async_read(sock_, buf_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->on_read(ec);
+    });
+  }
+
+private:
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::body_limit) return respond(413, error_body(Error::msg("body: too large")), false);
+    if (ec) return;  // closed or malformed: drop the connection
+    req_ = parser_->release();
+    keep_alive_ = req_.keep_alive();
+    auto r = decode_request(std::string_view(req_.method_string().data(), req_.method_string().size()),
+                            std::string_view(req_.target().data(), req_.target().size()), req_.body());
+    if (!r) return respond(r.error().code(), error_body(r.error()));
+    dispatch(std::move(*r));
+  }
+
+  // Runs fn() on the pool and writes its result back from the loop.
+  void blocking(std::function<Result<json::Value>()> fn) {
+    asio::post(d_.pool, [self = shared_from_this(), fn = std::move(fn)] {
+      auto res = fn();
+      asio::post(self->d_.io, [self, res = std::move(res)] {
+        if (res) self->respond(200, json::dump(*res) + "\n");
+        else self->respond(status_for(res.error()), error_body(res.error()));
+      });
+    });
+  }
+
+  // Checks the request on the pool, answers 202 with a new operation, then
+  // runs the work on the same worker.
+  void operation(const std::string& target, std::function<Status()> check,
+                 std::function<Result<json::Value>()> work, const char* action) {
+    asio::post(d_.pool, [self = shared_from_this(), target, check = std::move(check), work = std::move(work), action] {
+      auto st = check();
+      if (!st) {
+        asio::post(self->d_.io, [self, st] { self->respond(status_for(st.error()), error_body(st.error())); });
+        return;
+      }
+      std::string id = self->d_.ops.begin(action, target, self->by_);
+      self->d_.events.publish("operation", target,
+                              json::Value(json::Object{{"id", id}, {"action", action}, {"by", self->by_}}));
+      auto doc = self->d_.ops.get(id);
+      asio::post(self->d_.io, [self, id, doc] { self->respond(202, json::dump(*doc) + "\n", true, "/v1/operations/" + id); });
+      self->d_.ops.finish(id, work());
+    });
+  }
+
+  void dispatch(Request r) {
+    Service& s = d_.svc;
+    std::string n = r.name;
+    switch (r.verb) {
+      case Verb::ping:
+        return respond(200, "{\"api\":\"v1\",\"server\":\"berthd\"}\n");
+      case Verb::metrics:
+        asio::post(d_.pool, [self = shared_from_this()] {
+          std::string text = self->d_.svc.metrics();
+          asio::post(self->d_.io, [self, text] { self->respond(200, text, true, "", "text/plain; version=0.0.4"); });
+        });
+        return;
+      case Verb::list: return blocking([&s] { return Result<json::Value>(s.list()); });
+      case Verb::show: return blocking([&s, n] { return s.show(n); });
+      case Verb::operations: return respond(200, json::dump(d_.ops.list()) + "\n");
+      case Verb::operation: {
+        auto doc = d_.ops.get(n);
+        if (!doc) return respond(404, error_body(doc.error()));
+        return respond(200, json::dump(*doc) + "\n");
+      }
+      case Verb::operation_wait: return wait_operation(n, r.timeout);
+      case Verb::events: return stream_events();
+      case Verb::log:
+        asio::post(d_.pool, [self = shared_from_this(), n] {
+          auto text = self->d_.svc.console_log(n);
+          asio::post(self->d_.io, [self, text] {
+            if (text) self->respond(200, *text, true, "", "text/plain; charset=utf-8");
+            else self->respond(status_for(text.error()), error_body(text.error()));
+          });
+        });
+        return;
+      case Verb::console:
+        asio::post(d_.pool, [self = shared_from_this(), n] {
+          auto fd = self->d_.svc.console(n);
+          if (!fd) {
+            Error e = fd.error();
+            asio::post(self->d_.io, [self, e] { self->respond(status_for(e), error_body(e)); });
+            return;
+          }
+          int raw = fd->release();
+          asio::post(self->d_.io, [self, raw] { self->relay(raw); });
+        });
+        return;
+      case Verb::create: {
+        auto rec = std::make_shared<Record>();
+        json::Value body = r.body;
+        const json::Value* name = body.find("name");
+        std::string target = name && name->is_string() ? name->as_string() : "";
+        return operation(
+            target, [&s, rec, body]() -> Status { *rec = BERTH_TRY(s.check_create(body)); return ok(); },
+            [&s, rec] { return s.create(*rec); }, "create");
+      }
+      case Verb::set: {
+        json::Value body = r.body;
+        return operation(n, [&s, n, body] { return s.check_set(n, body); }, [&s, n, body] { return s.set(n, body); },
+                         "set");
+      }
+      default: break;
+    }
+    auto exists = [&s, n]() -> Status { return s.show(n).ok() ? ok() : Status(Error(ENOENT, "no container " + n)); };
+    std::function<Result<json::Value>()> work;
+    bool force = r.force;
+    auto timeout = r.timeout;
+    auto args = r.args;
+    switch (r.verb) {
+      case Verb::start: work = [&s, n] { return s.start(n); }; break;
+      case Verb::stop: work = [&s, n, force, timeout] { return s.stop(n, force, timeout); }; break;
+      case Verb::restart: work = [&s, n] { return s.restart(n); }; break;
+      case Verb::suspend: work = [&s, n] { return s.suspend(n); }; break;
+      case Verb::resume: work = [&s, n] { return s.resume(n); }; break;
+      case Verb::destroy: work = [&s, n] { return s.destroy(n); }; break;
+      case Verb::exec: work = [&s, n, args] { return s.exec(n, args); }; break;
+      default: return respond(500, error_body(Error::msg("unhandled request")));
+    }
+    operation(n, exists, std::move(work), verb_name(r.verb));
+  }
+
+  void wait_operation(const std::string& id, std::optional<int> timeout) {
+    auto done = std::make_shared<bool>(false);
+    auto self = shared_from_this();
+    auto st = d_.ops.wait(id, [self, done](const json::Value& doc) {
+      asio::post(self->d_.io, [self, done, doc] {
+        if (std::exchange(*done, true)) return;
+        self->timer_.reset();
+        self->respond(200, json::dump(doc) + "\n");
+      });
+    });
+    if (!st) return respond(404, error_body(st.error()));
+    if (!timeout) return;
+    timer_ = std::make_unique<asio::steady_timer>(d_.io, std::chrono::seconds(*timeout));
+    timer_->async_wait([self, done, id](beast::error_code ec) {
+      if (ec || std::exchange(*done, true)) return;
+      auto doc = self->d_.ops.get(id);
+      self->respond(200, json::dump(*doc) + "\n");
+    });
+  }
+
+  // Answers with a stream of JSON lines, one per event, until the client
+  // hangs up.
+  void stream_events() {
+    auto self = shared_from_this();
+    queue("HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n");
+    sub_ = d_.events.subscribe([weak = std::weak_ptr<Session>(self)](const std::string& line) {
+      if (auto s = weak.lock()) asio::post(s->d_.io, [s, line] { s->queue(line); });
+    });
+    auto byte = std::make_shared<char>();
+    sock_.async_read_some(asio::buffer(byte.get(), 1), [self, byte](beast::error_code, size_t) {
+      self->d_.events.unsubscribe(self->sub_);
+      beast::error_code ignored;
+      self->sock_.close(ignored);
+    });
+  }
+
+  // After "101 Switching Protocols" the connection carries the console:
+  // bytes both ways between the client and the monitor until either ends.
+  void relay(int monitor_fd) {
+    auto mon = std::make_shared<stream::socket>(d_.io);
+    mon->assign(stream(), monitor_fd);
+    std::string head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: berth-console\r\n\r\n";
+    auto early = std::make_shared<std::string>(beast::buffers_to_string(buf_.data()));  // typed ahead
+    auto self = shared_from_this();
+    asio::async_write(sock_, asio::buffer(head.data(), head.size()),
+                      [self, mon, early, keep = std::make_shared<std::string>(head)](beast::error_code ec, size_t) {
+                        if (ec) return;
+                        asio::async_write(*mon, asio::buffer(*early), [self, mon, early](beast::error_code ec2, size_t) {
+                          if (ec2) return;
+                          pump(self, self->sock_, *mon, mon);
+                          pump(self, *mon, self->sock_, mon);
+                        });
+                      });
+  }
+
+  static void pump(std::shared_ptr<Session> self, stream::socket& from, stream::socket& to,
+                   std::shared_ptr<stream::socket> mon) {
+    auto buf = std::make_shared<std::array<char, 8192>>();
+    from.async_read_some(asio::buffer(*buf), [self, &from, &to, mon, buf](beast::error_code ec, size_t n) {
+      if (ec) {
+        beast::error_code ignored;
+        self->sock_.close(ignored);
+        mon->close(ignored);
+        return;
+      }
+      asio::async_write(to, asio::buffer(buf->data(), n), [self, &from, &to, mon, buf](beast::error_code ec2, size_t) {
+        if (!ec2) pump(self, from, to, mon);
+      });
+    });
+  }
+
+  void queue(std::string data) {
+    out_.push_back(std::move(data));
+    if (out_.size() == 1) write_next();
+  }
+
+  void write_next() {
+    asio::async_write(sock_, asio::buffer(out_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->out_.pop_front();
+      if (!ec && !self->out_.empty()) self->write_next();
+    });
+  }
+
+  void respond(int status, std::string body, bool keep = true, std::string location = "",
+               const char* type = "application/json") {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+    res->set(http::field::server, "berthd");
+    res->set(http::field::content_type, type);
+    if (!location.empty()) res->set(http::field::location, location);
+    res->keep_alive(keep && keep_alive_);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    http::async_write(sock_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec || !res->keep_alive()) {
+        beast::error_code ignored;
+        self->sock_.shutdown(stream::socket::shutdown_send, ignored);
+        return;
+      }
+      self->read();
+    });
+  }
+
+  stream::socket sock_;
+  Deps& d_;
+  beast::flat_buffer buf_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::request<http::string_body> req_;
+  bool keep_alive_ = true;
+  std::unique_ptr<asio::steady_timer> timer_;
+  std::deque<std::string> out_;
+  int sub_ = 0;
+  std::string by_;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+public:
+  Listener(Deps d, int fd) : d_(d), acc_(d.io) { acc_.assign(stream(), fd); }
+  void accept() {
+    acc_.async_accept([self = shared_from_this()](beast::error_code ec, stream::socket s) {
+      if (!ec) std::make_shared<Session>(std::move(s), self->d_)->read();
+      self->accept();
+    });
+  }
+
+private:
+  Deps d_;
+  stream::acceptor acc_;
+};
+
+}  // namespace
+
+void serve_api(asio::io_context& io, asio::thread_pool& pool, int listen_fd, Service& svc, Operations& ops,
+               EventBus& events) {
+  std::make_shared<Listener>(Deps{io, pool, svc, ops, events}, listen_fd)->accept();
+}
+
+}  // namespace berth::supervisor

@@ -1,0 +1,196 @@
+// berthd — the node supervisor: constructs the registry-backed service,
+// re-adopts running containers, and serves the API until SIGTERM.
+// Stopping berthd never stops a container.
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it
+
+#include <boost/asio.hpp>
+#include <cstdio>
+#include <cstring>
+#include <istream>
+
+#include "berth/base/fs.h"
+#include "berth/base/log.h"
+#include "berth/supervisor/node_service.h"
+#include "berth/supervisor/operations.h"
+#include "berth/supervisor/unix_socket.h"
+#include "http_server.h"
+
+namespace asio = boost::asio;
+using namespace berth;
+using namespace berth::supervisor;
+
+namespace {
+
+/// The service's event-loop side: monitor connections and timers.
+class LoopHost final : public Host {
+public:
+  LoopHost(asio::io_context& io, asio::thread_pool& pool) : io_(io), pool_(pool) {}
+  void bind(NodeService* s) { svc_ = s; }
+
+  void watch(const std::string& name, UniqueFd conn) override {
+    int fd = conn.release();
+    asio::post(io_, [this, name, fd] {
+      auto sock = std::make_shared<asio::local::stream_protocol::socket>(io_);
+      sock->assign(asio::local::stream_protocol(), fd);
+      auto buf = std::make_shared<asio::streambuf>(65536);
+      asio::async_read_until(*sock, *buf, '\n', [this, name, sock, buf](boost::system::error_code ec, size_t) {
+        json::Value exit;  // null: the monitor hung up without reporting
+        if (!ec) {
+          std::istream in(buf.get());
+          std::string line;
+          std::getline(in, line);
+          if (auto v = json::parse(line); v && v->find("exit")) exit = *v->find("exit");
+        }
+        asio::post(pool_, [this, name, exit] { svc_->on_exit(name, exit); });
+      });
+    });
+  }
+
+  void later(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    auto t = std::make_shared<asio::steady_timer>(io_, delay);
+    t->async_wait([this, t, fn = std::move(fn)](boost::system::error_code) { asio::post(pool_, fn); });
+  }
+
+private:
+  asio::io_context& io_;
+  asio::thread_pool& pool_;
+  NodeService* svc_ = nullptr;
+};
+
+// systemd's notification socket, taken out of the environment at start so
+// that monitors and containers do not inherit it.
+std::string g_notify_socket;
+
+/// Sends one sd_notify datagram ("READY=1") when run by systemd.
+void sd_notify(const char* msg) {
+  if (g_notify_socket.empty()) return;
+  const char* path = g_notify_socket.c_str();
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  size_t len = std::strlen(path);
+  if (len >= sizeof a.sun_path) return;
+  std::memcpy(a.sun_path, path, len);
+  if (a.sun_path[0] == '@') a.sun_path[0] = '\0';  // abstract namespace
+  UniqueFd s(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s) return;
+  (void)::sendto(s.get(), msg, std::strlen(msg), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&a),
+                 static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
+}
+
+/// The listening socket: systemd's (socket activation) or our own.
+Result<int> api_listener(const std::string& path) {
+  const char* fds = std::getenv("LISTEN_FDS");
+  const char* pid = std::getenv("LISTEN_PID");
+  bool ours = fds && pid && std::atoi(fds) >= 1 && std::atoi(pid) == ::getpid();
+  for (const char* v : {"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"}) ::unsetenv(v);
+  if (ours) {
+    ::fcntl(3, F_SETFD, FD_CLOEXEC);
+    return 3;
+  }
+  BERTH_TRY(fs::mkdir_p(path.substr(0, path.rfind('/')), 0711));
+  UniqueFd s = BERTH_TRY(listen_unix(path, 0660));
+  // Members of group berth may use the API; without the group, root only.
+  if (group* g = ::getgrnam("berth")) {
+    if (::chown(path.c_str(), 0, g->gr_gid) < 0) return Error::os("chown " + path);
+  }
+  return s.release();
+}
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: berthd [--state-dir DIR] [--run-dir DIR] [--socket PATH] [--cgroup-parent NAME]\n"
+               "              [--monitor PATH] [--log-format text|json] [--debug]\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  NodeOptions o;
+  std::string socket_path;
+  log::Format fmt = log::Format::text;
+  bool debug = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "berthd: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--state-dir") o.layout.state_dir = fs::absolute(next());
+    else if (a == "--run-dir") o.layout.run_dir = fs::absolute(next());
+    else if (a == "--socket") socket_path = fs::absolute(next());
+    else if (a == "--cgroup-parent") o.layout.cgroup_parent = next();
+    else if (a == "--monitor") o.monitor_binary = fs::absolute(next());
+    else if (a == "--log-format") fmt = next() == "json" ? log::Format::json : log::Format::text;
+    else if (a == "--debug") debug = true;
+    else {
+      usage();
+      return 2;
+    }
+  }
+  log::configure("", fmt, debug);
+  if (const char* n = std::getenv("NOTIFY_SOCKET")) g_notify_socket = n;
+  ::unsetenv("NOTIFY_SOCKET");
+  if (o.monitor_binary.empty()) {
+    // berth-monitor sits next to berthd (installed or in the build tree).
+    char self[4096];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string dir = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string("/usr/bin/berthd");
+    dir = dir.substr(0, dir.rfind('/'));
+    o.monitor_binary = fs::exists(dir + "/berth-monitor") ? dir + "/berth-monitor" : dir + "/../monitor/berth-monitor";
+  }
+  if (socket_path.empty()) socket_path = o.layout.api_socket();
+  ::signal(SIGPIPE, SIG_IGN);
+
+  asio::io_context io;
+  asio::thread_pool pool(16);
+  EventBus events;
+  Operations ops;
+  LoopHost host(io, pool);
+  NodeService svc(o, events, host);
+  host.bind(&svc);
+
+  auto fd = api_listener(socket_path);
+  if (!fd) {
+    log::error("berthd: " + fd.error().what());
+    return 1;
+  }
+  svc.reconcile();
+  serve_api(io, pool, *fd, svc, ops, events);
+
+  asio::signal_set sigs(io, SIGTERM, SIGINT);
+  sigs.async_wait([&](boost::system::error_code, int) {
+    sd_notify("STOPPING=1");
+    io.stop();
+  });
+  // Watchdog pings at half the interval systemd expects.
+  asio::steady_timer dog(io);
+  std::function<void()> ping;
+  long usec = std::getenv("WATCHDOG_USEC") ? std::atol(std::getenv("WATCHDOG_USEC")) : 0;
+  ping = [&] {
+    sd_notify("WATCHDOG=1");
+    dog.expires_after(std::chrono::microseconds(usec / 2));
+    dog.async_wait([&](boost::system::error_code ec) {
+      if (!ec) ping();
+    });
+  };
+  if (usec > 0) ping();
+  log::info("berthd: serving " + socket_path);
+  sd_notify("READY=1\nSTATUS=serving");
+  asio::post(pool, [&svc] { svc.autostart(); });
+  io.run();
+  // Containers keep running: their monitors are not ours to stop.
+  pool.stop();
+  pool.join();
+  return 0;
+}

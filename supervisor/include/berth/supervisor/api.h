@@ -1,0 +1,55 @@
+// api.h — the REST API (/v1): request decoding (pure) and the HTTP server
+// over a unix socket (Boost.Beast, in one translation unit).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/base/error.h"
+#include "berth/base/json.h"
+
+namespace berth::supervisor {
+
+enum class Verb {
+  ping, list, create, show, set, destroy, start, stop, restart, suspend, resume, exec,
+  operations, operation, operation_wait, events, metrics,
+  log,      // GET /v1/containers/NAME/log: the console log
+  console,  // GET /v1/containers/NAME/console: 101, then the console both ways
+};
+
+struct Request {
+  Verb verb = Verb::ping;
+  std::string name;       // container name, or operation id
+  json::Value body;       // decoded JSON body (object) or null
+  bool force = false;     // stop, destroy
+  std::optional<int> timeout;            // stop (s), operation wait (s)
+  std::vector<std::string> args;         // exec
+};
+
+/// True for verbs that run as operations (202 + an operation id).
+bool is_operation(Verb v);
+/// Operation action name ("start").
+const char* verb_name(Verb v);
+
+/// Decodes method, target (path and query) and body. Errors carry the HTTP
+/// status in code(): 400 bad input, 404 unknown path, 405 wrong method,
+/// 413 body too large.
+Result<Request> decode_request(std::string_view method, std::string_view target, std::string_view body);
+
+/// HTTP status for a service error: ENOENT 404, EEXIST/EALREADY/EBUSY 409,
+/// no errno or EINVAL 400, ETIMEDOUT 504, else 500.
+int status_for(const Error& e);
+
+/// An error's text for users: the message alone when it is berth's own
+/// (no such container, exists, busy), with strerror otherwise.
+std::string describe(const Error& e);
+
+/// The JSON error body: {"error": "..."}.
+std::string error_body(const Error& e);
+
+constexpr size_t kMaxBody = 1u << 20;
+
+}  // namespace berth::supervisor

@@ -1,0 +1,29 @@
+// bundle.h — the OCI bundle of a system container, generated from its
+// record (pure: no I/O), and the record's limits as OCI resources.
+#pragma once
+
+#include <string>
+
+#include "berth/base/json.h"
+#include "berth/supervisor/layout.h"
+#include "berth/supervisor/record.h"
+
+namespace berth::supervisor {
+
+/// config.json for the container: its own init as the process on a
+/// terminal, the usual namespaces, the record's limits, cgroup under the
+/// layout's parent.
+json::Value make_spec(const Record& r, const Layout& l);
+
+/// The record's limits as an OCI linux.resources object (memory, swap,
+/// CPU quota/weight/cpuset, pids), also what `set` applies live.
+json::Value make_resources(const Record& r);
+
+/// cgroup v2 cpu.weight (1..10000) to v1 cpu.shares (2..262144), the
+/// inverse of the conversion the cgroups library applies on v2.
+uint64_t weight_to_shares(uint32_t weight);
+
+/// The signal that asks an init of this kind to halt.
+int halt_signal(InitKind k);
+
+}  // namespace berth::supervisor

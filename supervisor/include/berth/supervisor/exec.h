@@ -1,0 +1,20 @@
+// exec.h — running a command inside a running system container.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "berth/base/error.h"
+#include "berth/base/json.h"
+#include "berth/runtime/container.h"
+
+namespace berth::supervisor {
+
+/// Runs `args` in container `name` through the runtime library, with the
+/// container's own process settings (from its bundle) and no terminal;
+/// collects stdout and stderr (up to `limit` bytes each). Returns
+/// {"exit_code","stdout","stderr"}.
+Result<json::Value> exec_collect(const runtime::Globals& g, const std::string& bundle, const std::string& name,
+                                 const std::vector<std::string>& args, size_t limit = 16u << 20);
+
+}  // namespace berth::supervisor

@@ -1,0 +1,89 @@
+// node_service.h — the Service of one node: records on disk, the registry,
+// monitors (one per running container) through the runtime library.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+#include "berth/base/fd.h"
+#include "berth/runtime/container.h"
+#include "berth/supervisor/events.h"
+#include "berth/supervisor/layout.h"
+#include "berth/supervisor/monitor_client.h"
+#include "berth/supervisor/registry.h"
+#include "berth/supervisor/service.h"
+
+namespace berth::supervisor {
+
+/// What the service needs from the event loop that hosts it.
+class Host {
+public:
+  virtual ~Host() = default;
+  /// Watches a connected monitor socket (its hello line already read);
+  /// calls on_exit(name, exit document) when the monitor reports the
+  /// init's exit or hangs up.
+  virtual void watch(const std::string& name, UniqueFd conn) = 0;
+  /// Runs `fn` on a worker after `delay`.
+  virtual void later(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+};
+
+struct NodeOptions {
+  Layout layout;
+  std::string monitor_binary;  // berth-monitor
+};
+
+class NodeService final : public Service {
+public:
+  NodeService(NodeOptions o, EventBus& events, Host& host);
+
+  /// Loads every record, re-adopts running containers through their
+  /// monitors, cleans what a crash left.
+  void reconcile();
+  /// Starts the autostart containers that are not running, in boot order
+  /// with their delays (blocking: run it on a worker once the API serves).
+  void autostart();
+  /// Called by the host when a watched monitor reports an exit.
+  void on_exit(const std::string& name, const json::Value& exit);
+
+  Result<Record> check_create(const json::Value& body) override;
+  Result<json::Value> create(const Record& r) override;
+  json::Value list() override;
+  Result<json::Value> show(const std::string& name) override;
+  Result<json::Value> start(const std::string& name) override;
+  Result<json::Value> stop(const std::string& name, bool force, std::optional<int> timeout) override;
+  Result<json::Value> restart(const std::string& name) override;
+  Result<json::Value> suspend(const std::string& name) override;
+  Result<json::Value> resume(const std::string& name) override;
+  Result<json::Value> destroy(const std::string& name) override;
+  Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args) override;
+  Status check_set(const std::string& name, const json::Value& changes) override;
+  Result<json::Value> set(const std::string& name, const json::Value& changes) override;
+  Result<std::string> console_log(const std::string& name) override;
+  Result<UniqueFd> console(const std::string& name) override;
+  std::string metrics() override;
+
+private:
+  /// Holds the entry's busy flag for one operation.
+  class Claim;
+  Status start_locked_out(const std::string& name);
+  Status stop_locked_out(const std::string& name, bool force, std::optional<int> timeout);
+  /// suspend (true) or resume (false): freezes the container's cgroup.
+  Result<json::Value> freeze(const std::string& name, bool frozen);
+  /// The lowest uid/gid range no record holds (caller holds mu_).
+  uint32_t free_id_range() const;
+  void adopt(const std::string& name, Hello h, UniqueFd conn);
+  bool wait_state(const std::string& name, State s, std::chrono::milliseconds limit);
+  json::Value entry_json(const Entry& e);
+
+  NodeOptions o_;
+  runtime::Globals g_;
+  EventBus& events_;
+  Host& host_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  Registry reg_;
+};
+
+}  // namespace berth::supervisor

@@ -1,0 +1,45 @@
+// operations.h — long actions as operations with ids: created when the API
+// accepts a request, finished by the worker that ran it; waiters are called
+// back once. Thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "berth/base/error.h"
+#include "berth/base/json.h"
+
+namespace berth::supervisor {
+
+class Operations {
+public:
+  using Waiter = std::function<void(const json::Value& op)>;
+
+  /// A new running operation: "start" on "web1", asked by `by` ("uid 0 pid 42").
+  std::string begin(const std::string& action, const std::string& target, const std::string& by = "");
+  /// Records the outcome and calls every waiter.
+  void finish(const std::string& id, Result<json::Value> result);
+  /// The operation's document, or ENOENT.
+  Result<json::Value> get(const std::string& id) const;
+  /// Calls `w` when the operation is done (at once if it already is);
+  /// ENOENT when there is no such operation.
+  Status wait(const std::string& id, Waiter w);
+  json::Value list() const;
+
+private:
+  struct Op {
+    json::Value doc;
+    bool done = false;
+    std::vector<Waiter> waiters;
+  };
+  void trim();  // forgets the oldest finished operations past a bound
+  mutable std::mutex mu_;
+  std::map<std::string, Op> ops_;
+  std::vector<std::string> order_;
+  unsigned long next_ = 1;
+};
+
+}  // namespace berth::supervisor

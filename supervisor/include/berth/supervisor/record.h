@@ -1,0 +1,78 @@
+// record.h — a system container's record: what berthd keeps on disk per
+// container (`<state>/containers/<name>/config`, vzctl-style KEY="value").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/base/error.h"
+#include "berth/base/json.h"
+
+namespace berth::supervisor {
+
+/// How the container's init is asked to halt.
+enum class InitKind { busybox, systemd };
+enum class RestartPolicy { no, on_failure, always };
+
+struct Record {
+  std::string name;
+  std::string hostname;
+  std::string rootfs_source;          // template directory copied at create
+  InitKind init = InitKind::busybox;
+  std::optional<uint64_t> ram;        // bytes
+  std::optional<uint64_t> swap;       // bytes beyond RAM
+  std::optional<uint32_t> cpus;       // CPUs' worth of time
+  std::optional<uint32_t> cpu_limit;  // percent of one CPU (150 = 1.5 CPUs)
+  std::optional<uint32_t> cpu_weight; // 1..10000
+  std::string cpuset;                 // "0-1,3"
+  std::optional<uint32_t> pids;       // process limit
+  bool autostart = false;
+  uint32_t boot_order = 0;            // autostart: lower first; stop-all: higher first
+  uint32_t boot_delay = 0;            // seconds to wait after starting this one
+  RestartPolicy restart = RestartPolicy::no;
+  int stop_timeout = 30;              // seconds before SIGKILL
+  // Unprivileged by default: own user namespace mapping 0..65535 inside to
+  // idmap_base.. on the host (a range no other container has), rootfs
+  // owned by that range. Both are fixed at create.
+  bool privileged = false;
+  std::optional<uint32_t> idmap_base;
+};
+
+/// Size of each container's uid/gid range.
+constexpr uint32_t kIdRange = 65536;
+
+/// Validates a container name: 1-64 of [A-Za-z0-9-], starting alphanumeric
+/// (it becomes a directory, a cgroup and a hostname default).
+Status validate_name(const std::string& name);
+
+/// Sets one field from its text form (KEY as in the config file, e.g.
+/// "RAM"), validating it; errors name the key and what was expected.
+Status set_field(Record& r, const std::string& key, const std::string& value);
+
+/// The config file's text: a banner and one KEY="value" line per field.
+std::string format_record(const Record& r);
+
+/// Parses a config file; errors name the line and the key. Unknown keys
+/// are refused; NAME and ROOTFS are required.
+Result<Record> parse_record(std::string_view text);
+
+/// Applies an API object ({"ram": "256M", "cpus": 2, ...}) to a record.
+/// Keys are the lower-case config keys; unknown keys are refused, naming
+/// them; values may be strings, numbers or booleans.
+Status apply_json(Record& r, const json::Value& v, const std::string& where);
+
+/// The record as an API object (the same keys apply_json takes).
+json::Value record_json(const Record& r);
+
+/// Fields whose change on a running container waits for a restart.
+bool needs_restart(const std::string& key);
+
+/// Parses a size: bytes, or a number with K/M/G/T (powers of 1024).
+Result<uint64_t> parse_size(const std::string& s);
+
+const char* init_name(InitKind k);
+const char* restart_name(RestartPolicy p);
+
+}  // namespace berth::supervisor

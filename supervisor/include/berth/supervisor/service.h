@@ -1,0 +1,49 @@
+// service.h — what the API calls: one method per verb. Methods may block
+// (mounts, copies, waiting for an init to halt): the API server runs them
+// on worker threads, never on its event loop.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/base/error.h"
+#include "berth/base/fd.h"
+#include "berth/base/json.h"
+#include "berth/supervisor/record.h"
+
+namespace berth::supervisor {
+
+class Service {
+public:
+  virtual ~Service() = default;
+  /// Decodes and checks a create request before anything is made (fast).
+  virtual Result<Record> check_create(const json::Value& body) = 0;
+  virtual Result<json::Value> create(const Record& r) = 0;
+  virtual json::Value list() = 0;
+  virtual Result<json::Value> show(const std::string& name) = 0;
+  /// Boots the container's init and returns when it runs.
+  virtual Result<json::Value> start(const std::string& name) = 0;
+  /// Asks the init to halt, kills everything after `timeout` seconds (the
+  /// record's STOP_TIMEOUT when absent; at once with `force`).
+  virtual Result<json::Value> stop(const std::string& name, bool force, std::optional<int> timeout) = 0;
+  virtual Result<json::Value> restart(const std::string& name) = 0;
+  virtual Result<json::Value> suspend(const std::string& name) = 0;
+  virtual Result<json::Value> resume(const std::string& name) = 0;
+  /// Stops the container if needed and removes everything made for it.
+  virtual Result<json::Value> destroy(const std::string& name) = 0;
+  /// Runs a command inside; {"exit_code","stdout","stderr"}.
+  virtual Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args) = 0;
+  /// Checks a change (fast), before it is queued.
+  virtual Status check_set(const std::string& name, const json::Value& changes) = 0;
+  /// Changes the record; applies what it can live. {"live":[...],"restart":[...]}.
+  virtual Result<json::Value> set(const std::string& name, const json::Value& changes) = 0;
+  /// The console log (the current file, at most its last MiB).
+  virtual Result<std::string> console_log(const std::string& name) = 0;
+  /// A connection to the container's console (through its monitor).
+  virtual Result<UniqueFd> console(const std::string& name) = 0;
+  /// Prometheus text exposition of per-container cgroup figures.
+  virtual std::string metrics() = 0;
+};
+
+}  // namespace berth::supervisor

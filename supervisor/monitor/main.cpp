@@ -1,0 +1,295 @@
+// berth-monitor — one per running system container: its parent and
+// subreaper, holder of its console pty and log, recorder of its exit
+// status. berthd starts it detached (double fork, own session) and talks
+// to it over a unix socket, so a restart of berthd never touches it.
+//
+// Protocol (monitor.sock, one line each): on connect the monitor sends
+// {"pid":INIT,"monitor":PID,"started":EPOCH}; when the init exits it sends
+// {"exit":{...}} and closes. A client that sends "attach\n" gets the console:
+// bytes both ways until it hangs up.
+//
+// Once the container runs, the monitor re-executes itself with --serve:
+// the steady-state process holds only the serving loop's pages, which is
+// what each running container costs.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "berth/base/fs.h"
+#include "berth/base/json.h"
+#include "berth/base/log.h"
+#include "berth/runtime/container.h"
+#include "berth/supervisor/unix_socket.h"
+
+using namespace berth;
+using namespace berth::supervisor;
+
+namespace {
+
+struct Args {
+  std::string name, bundle, runtime_root, socket, exit_file, log;
+  int ready_fd = -1;
+  // Set when the monitor re-executes itself to serve (see main).
+  bool serve = false;
+  pid_t init_pid = 0;
+  time_t started = 0;
+  int listen_fd = -1, master_fd = -1;
+};
+
+constexpr off_t kLogMax = 1 << 20;  // console.log rotates to console.log.1 past this
+
+bool parse_args(int argc, char** argv, Args& a) {
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--name") a.name = v;
+    else if (k == "--bundle") a.bundle = v;
+    else if (k == "--runtime-root") a.runtime_root = v;
+    else if (k == "--socket") a.socket = v;
+    else if (k == "--exit-file") a.exit_file = v;
+    else if (k == "--log") a.log = v;
+    else if (k == "--ready-fd") a.ready_fd = std::atoi(v.c_str());
+    else if (k == "--serve") a.serve = v == "1";
+    else if (k == "--init-pid") a.init_pid = std::atoi(v.c_str());
+    else if (k == "--started") a.started = std::atol(v.c_str());
+    else if (k == "--listen-fd") a.listen_fd = std::atoi(v.c_str());
+    else if (k == "--master-fd") a.master_fd = std::atoi(v.c_str());
+    else return false;
+  }
+  return !a.name.empty() && !a.bundle.empty() && !a.runtime_root.empty() && !a.socket.empty() &&
+         !a.exit_file.empty() && !a.log.empty();
+}
+
+struct Client {
+  UniqueFd fd;
+  bool attached = false;
+  std::string in;  // partial command line
+};
+
+class Monitor {
+public:
+  explicit Monitor(const Args& a)
+      : a_(a), listen_(a.listen_fd), master_(a.master_fd), init_(a.init_pid), started_(a.started) {
+    g_.root = a.runtime_root;
+  }
+
+  /// Replaces this process image with a fresh one that only serves: the
+  /// create path's heap and code pages are dropped, while the children,
+  /// the subreaper flag and the fds passed on survive execve. Returns only
+  /// when the exec fails.
+  void reexec_to_serve() {
+    ::fcntl(listen_.get(), F_SETFD, 0);
+    ::fcntl(master_.get(), F_SETFD, 0);
+    std::vector<std::string> args = {"berth-monitor", "--serve", "1", "--name", a_.name, "--bundle", a_.bundle,
+                                     "--runtime-root", a_.runtime_root, "--socket", a_.socket,
+                                     "--exit-file", a_.exit_file, "--log", a_.log,
+                                     "--init-pid", std::to_string(init_), "--started", std::to_string(started_),
+                                     "--listen-fd", std::to_string(listen_.get()),
+                                     "--master-fd", std::to_string(master_.get())};
+    std::vector<char*> argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    ::execv("/proc/self/exe", argv.data());
+    log::warn("re-exec to serve: " + std::string(std::strerror(errno)) + "; serving from this image");
+    ::fcntl(listen_.get(), F_SETFD, FD_CLOEXEC);
+    ::fcntl(master_.get(), F_SETFD, FD_CLOEXEC);
+  }
+
+  /// Creates and starts the container; reports to the ready fd.
+  Status start() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return Error::os("socketpair");
+    UniqueFd ours(sv[0]), theirs(sv[1]);
+    listen_ = BERTH_TRY(listen_unix(a_.socket, 0600));
+    runtime::CreateOptions o;
+    o.id = a_.name;
+    o.bundle = a_.bundle;
+    o.console_fd = theirs.get();
+    BERTH_TRY_CTX(runtime::create(g_, o), "create");
+    theirs.reset();
+    auto master = recv_fd(ours.get());
+    if (!master) return cleanup_after(std::move(master).error().wrap("console pty"));
+    master_ = std::move(*master);
+    ::fcntl(master_.get(), F_SETFL, ::fcntl(master_.get(), F_GETFL) | O_NONBLOCK);
+    auto started = runtime::start(g_, a_.name);
+    if (!started) return cleanup_after(std::move(started).error().wrap("start"));
+    auto st = runtime::load_state(g_, a_.name);
+    if (!st) return cleanup_after(std::move(st).error());
+    init_ = st->pid;
+    started_ = std::time(nullptr);
+    return {};
+  }
+
+  /// Serves clients and the console until the init exits; returns its status.
+  int run() {
+    // Only now: the container's init, cloned by create(), must not inherit
+    // a blocked SIGCHLD or an ignored SIGPIPE.
+    ::signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    int status = reap(sfd.get());  // an init that died before the mask was set
+    while (status < 0) {
+      std::vector<pollfd> p = {{sfd.get(), POLLIN, 0}, {listen_.get(), POLLIN, 0}, {master_.get(), POLLIN, 0}};
+      for (auto& c : clients_) p.push_back({c.fd.get(), POLLIN, 0});
+      if (::poll(p.data(), p.size(), -1) < 0) continue;
+      if (p[0].revents) status = reap(sfd.get());
+      if (p[2].revents & POLLIN) pump_console();
+      for (size_t i = 0; i + 3 < p.size(); ++i)  // the clients polled, not one accepted below
+        if (p[3 + i].revents) serve_client(clients_[i]);
+      std::erase_if(clients_, [](const Client& c) { return !c.fd; });
+      if (p[1].revents & POLLIN) accept_client();
+    }
+    pump_console();
+    return status;
+  }
+
+  /// Records the exit, removes the runtime's container, tells the clients.
+  void finish(int status) {
+    json::Value e = json::Value::object();
+    if (WIFEXITED(status)) e.set("code", WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) e.set("signal", WTERMSIG(status));
+    e.set("time", log::rfc3339_now());
+    auto w = fs::write_file_atomic(a_.exit_file, json::dump(e) + "\n", 0644);
+    if (!w) log::error("exit status: " + w.error().what());
+    auto rm = runtime::remove(g_, a_.name, true);
+    if (!rm) log::error("delete: " + rm.error().what());
+    json::Value line = json::Value::object();
+    line.set("exit", std::move(e));
+    std::string text = json::dump(line) + "\n";
+    ::unlink(a_.socket.c_str());
+    for (auto& c : clients_)
+      if (!c.attached) (void)write_all(c.fd.get(), text);
+  }
+
+private:
+  Status cleanup_after(Error e) {
+    (void)runtime::remove(g_, a_.name, true);
+    return e;
+  }
+
+  int reap(int sfd) {
+    signalfd_siginfo si;
+    while (::read(sfd, &si, sizeof si) == sizeof si) {
+    }
+    int result = -1;
+    for (;;) {
+      int status;
+      pid_t p = ::waitpid(-1, &status, WNOHANG);
+      if (p <= 0) break;
+      if (p == init_) result = status;
+    }
+    return result;
+  }
+
+  std::string hello() const {
+    json::Value h = json::Value::object();
+    h.set("pid", init_);
+    h.set("monitor", ::getpid());
+    h.set("started", static_cast<int64_t>(started_));
+    return json::dump(h) + "\n";
+  }
+
+  void accept_client() {
+    UniqueFd c(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!c) return;
+    if (!write_all(c.get(), hello())) return;
+    clients_.push_back(Client{std::move(c)});
+  }
+
+  void serve_client(Client& c) {
+    char buf[4096];
+    ssize_t n = ::read(c.fd.get(), buf, sizeof buf);
+    if (n <= 0) return c.fd.reset();
+    if (c.attached) {
+      (void)write_all(master_.get(), std::string_view(buf, static_cast<size_t>(n)));
+      return;
+    }
+    c.in.append(buf, static_cast<size_t>(n));
+    if (c.in.size() > 256) return c.fd.reset();
+    size_t nl = c.in.find('\n');
+    if (nl == std::string::npos) return;
+    if (c.in.substr(0, nl) == "attach") {
+      c.attached = true;
+      std::string rest = c.in.substr(nl + 1);
+      if (!rest.empty()) (void)write_all(master_.get(), rest);
+    }
+    c.in.clear();
+  }
+
+  void pump_console() {
+    char buf[8192];
+    for (;;) {
+      ssize_t n = ::read(master_.get(), buf, sizeof buf);
+      if (n <= 0) return;
+      std::string_view data(buf, static_cast<size_t>(n));
+      append_log(data);
+      for (auto& c : clients_)
+        if (c.attached && !write_all(c.fd.get(), data)) c.fd.reset();
+    }
+  }
+
+  void append_log(std::string_view data) {
+    if (!log_) log_ = UniqueFd(::open(a_.log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+    if (!log_) return;
+    (void)write_all(log_.get(), data);
+    struct stat st;
+    if (::fstat(log_.get(), &st) == 0 && st.st_size > kLogMax) {
+      ::rename(a_.log.c_str(), (a_.log + ".1").c_str());
+      log_.reset();
+    }
+  }
+
+  Args a_;
+  runtime::Globals g_;
+  UniqueFd listen_, master_, log_;
+  std::vector<Client> clients_;
+  pid_t init_ = 0;
+  time_t started_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (!parse_args(argc, argv, a)) {
+    std::fprintf(stderr,
+                 "usage: berth-monitor --name N --bundle DIR --runtime-root DIR --socket PATH --exit-file PATH "
+                 "--log PATH [--ready-fd FD]\n");
+    return 2;
+  }
+  UniqueFd ready(a.ready_fd);
+  // Orphans of the container's exec'd processes come here, not to PID 1.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  Monitor m(a);
+  if (a.serve) {
+    m.finish(m.run());
+    return 0;
+  }
+  auto st = m.start();
+  ::signal(SIGPIPE, SIG_IGN);  // berthd may be gone by the time we answer
+  if (!st) {
+    ::unlink(a.socket.c_str());
+    if (ready) (void)write_all(ready.get(), "error " + st.error().what() + "\n");
+    log::error(st.error().what());
+    return 1;
+  }
+  if (ready) (void)write_all(ready.get(), "ok\n");
+  ready.reset();
+  m.reexec_to_serve();
+  m.finish(m.run());
+  return 0;
+}

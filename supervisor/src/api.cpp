@@ -1,0 +1,218 @@
+// api.cpp — decoding API requests into verbs (no I/O).
+#include "berth/supervisor/api.h"
+
+#include <charconv>
+
+namespace berth::supervisor {
+
+namespace {
+
+struct Target {
+  std::vector<std::string> parts;  // path segments
+  std::map<std::string, std::string> query;
+};
+
+Target split_target(std::string_view t) {
+  Target out;
+  std::string_view path = t, query;
+  if (size_t q = t.find('?'); q != std::string_view::npos) {
+    path = t.substr(0, q);
+    query = t.substr(q + 1);
+  }
+  while (!path.empty()) {
+    size_t s = path.find('/');
+    std::string_view seg = path.substr(0, s);
+    if (!seg.empty()) out.parts.emplace_back(seg);
+    if (s == std::string_view::npos) break;
+    path.remove_prefix(s + 1);
+  }
+  while (!query.empty()) {
+    size_t a = query.find('&');
+    std::string_view kv = query.substr(0, a);
+    size_t eq = kv.find('=');
+    out.query[std::string(kv.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(kv.substr(eq + 1));
+    if (a == std::string_view::npos) break;
+    query.remove_prefix(a + 1);
+  }
+  return out;
+}
+
+Error bad(int status, std::string msg) { return Error(status, std::move(msg)); }
+
+Result<int> parse_seconds(const std::string& s, const std::string& what) {
+  int v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < 0 || v > 86400)
+    return bad(400, what + ": expected seconds 0..86400, got \"" + s + "\"");
+  return v;
+}
+
+Status decode_body(Request& r, std::string_view body) {
+  if (body.empty()) return ok();
+  auto v = json::parse(body);
+  if (!v) return bad(400, "body: " + v.error().what());
+  if (!v->is_object()) return bad(400, "body: expected a JSON object");
+  r.body = std::move(*v);
+  return ok();
+}
+
+// Options a stop/destroy body may carry: {"force": bool, "timeout": seconds}.
+Status decode_stop(Request& r) {
+  if (r.body.is_null()) return ok();
+  for (const auto& [k, v] : r.body.as_object()) {
+    if (k == "force") {
+      if (!v.is_bool()) return bad(400, "force: expected true or false");
+      r.force = v.as_bool();
+    } else if (k == "timeout" && r.verb == Verb::stop) {
+      if (!v.is_uint() || v.as_uint() > 86400) return bad(400, "timeout: expected seconds 0..86400");
+      r.timeout = static_cast<int>(v.as_uint());
+    } else {
+      return bad(400, k + ": unknown field");
+    }
+  }
+  return ok();
+}
+
+Status decode_exec(Request& r) {
+  const json::Value* args = r.body.is_null() ? nullptr : r.body.find("args");
+  if (!args || !args->is_array() || args->as_array().empty()) return bad(400, "args: expected a non-empty array of strings");
+  for (const auto& [k, _] : r.body.as_object())
+    if (k != "args") return bad(400, k + ": unknown field");
+  for (size_t i = 0; i < args->as_array().size(); ++i) {
+    const json::Value& a = args->as_array()[i];
+    if (!a.is_string()) return bad(400, "args[" + std::to_string(i) + "]: expected a string");
+    r.args.push_back(a.as_string());
+  }
+  return ok();
+}
+
+Result<Verb> container_action(const std::string& a) {
+  static const std::map<std::string, Verb> actions = {{"start", Verb::start},     {"stop", Verb::stop},
+                                                       {"restart", Verb::restart}, {"suspend", Verb::suspend},
+                                                       {"resume", Verb::resume},   {"exec", Verb::exec}};
+  auto it = actions.find(a);
+  if (it == actions.end()) return bad(404, "no action " + a);
+  return it->second;
+}
+
+}  // namespace
+
+bool is_operation(Verb v) {
+  switch (v) {
+    case Verb::create: case Verb::destroy: case Verb::start: case Verb::stop: case Verb::restart:
+    case Verb::suspend: case Verb::resume: case Verb::exec: case Verb::set:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const char* verb_name(Verb v) {
+  switch (v) {
+    case Verb::create: return "create";
+    case Verb::destroy: return "destroy";
+    case Verb::start: return "start";
+    case Verb::stop: return "stop";
+    case Verb::restart: return "restart";
+    case Verb::suspend: return "suspend";
+    case Verb::resume: return "resume";
+    case Verb::exec: return "exec";
+    case Verb::set: return "set";
+    case Verb::list: return "list";
+    case Verb::show: return "show";
+    default: return "other";
+  }
+}
+
+Result<Request> decode_request(std::string_view method, std::string_view target, std::string_view body) {
+  if (body.size() > kMaxBody) return bad(413, "body: larger than " + std::to_string(kMaxBody) + " bytes");
+  Target t = split_target(target);
+  const auto& p = t.parts;
+  Request r;
+  auto want = [&](std::string_view m) -> Status {
+    if (method != m) return bad(405, std::string(method) + " " + std::string(target) + ": expected " + std::string(m));
+    return ok();
+  };
+  if (p.size() == 1 && p[0] == "metrics") {
+    BERTH_TRY(want("GET"));
+    r.verb = Verb::metrics;
+    return r;
+  }
+  if (p.empty() || p[0] != "v1") return bad(404, "no such path " + std::string(target) + " (the API is under /v1)");
+  if (p.size() == 1) {
+    BERTH_TRY(want("GET"));
+    return r;  // ping
+  }
+  if (p[1] == "events" && p.size() == 2) {
+    BERTH_TRY(want("GET"));
+    r.verb = Verb::events;
+    return r;
+  }
+  if (p[1] == "operations") {
+    BERTH_TRY(want("GET"));
+    if (p.size() == 2) r.verb = Verb::operations;
+    else if (p.size() == 3) r.verb = Verb::operation;
+    else if (p.size() == 4 && p[3] == "wait") r.verb = Verb::operation_wait;
+    else return bad(404, "no such path " + std::string(target));
+    if (p.size() >= 3) r.name = p[2];
+    if (auto it = t.query.find("timeout"); it != t.query.end()) r.timeout = BERTH_TRY(parse_seconds(it->second, "timeout"));
+    return r;
+  }
+  if (p[1] != "containers" || p.size() > 4) return bad(404, "no such path " + std::string(target));
+  BERTH_TRY(decode_body(r, body));
+  if (p.size() == 2) {
+    if (method == "GET") r.verb = Verb::list;
+    else if (method == "POST") r.verb = Verb::create;
+    else return bad(405, std::string(method) + " /v1/containers: expected GET or POST");
+    if (r.verb == Verb::create && r.body.is_null()) return bad(400, "body: expected the container's settings");
+    return r;
+  }
+  r.name = p[2];
+  if (p.size() == 3) {
+    if (method == "GET") r.verb = Verb::show;
+    else if (method == "PATCH") r.verb = Verb::set;
+    else if (method == "DELETE") r.verb = Verb::destroy;
+    else return bad(405, std::string(method) + " /v1/containers/NAME: expected GET, PATCH or DELETE");
+    if (r.verb == Verb::set && r.body.is_null()) return bad(400, "body: expected the changes");
+    if (r.verb == Verb::destroy) BERTH_TRY(decode_stop(r));
+    return r;
+  }
+  if (p[3] == "log" || p[3] == "console") {
+    BERTH_TRY(want("GET"));
+    r.verb = p[3] == "log" ? Verb::log : Verb::console;
+    return r;
+  }
+  BERTH_TRY(want("POST"));
+  r.verb = BERTH_TRY(container_action(p[3]));
+  if (r.verb == Verb::exec) BERTH_TRY(decode_exec(r));
+  else if (r.verb == Verb::stop) BERTH_TRY(decode_stop(r));
+  else if (!r.body.is_null() && !r.body.as_object().empty()) return bad(400, r.body.as_object()[0].first + ": unknown field");
+  return r;
+}
+
+int status_for(const Error& e) {
+  switch (e.code()) {
+    case ENOENT: return 404;
+    case EEXIST: case EALREADY: case EBUSY: return 409;
+    case 0: case EINVAL: return 400;
+    case ETIMEDOUT: return 504;
+    default: return 500;
+  }
+}
+
+std::string describe(const Error& e) {
+  switch (e.code()) {
+    case ENOENT: case EEXIST: case EALREADY: case EBUSY: case ETIMEDOUT:
+      return e.message();  // berth's own message says it all
+    default:
+      return e.what();
+  }
+}
+
+std::string error_body(const Error& e) {
+  json::Value o = json::Value::object();
+  o.set("error", describe(e));
+  return json::dump(o) + "\n";
+}
+
+}  // namespace berth::supervisor

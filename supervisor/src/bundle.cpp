@@ -1,0 +1,137 @@
+// bundle.cpp — a system container's config.json: the runtime's default spec
+// with the record's init, hostname and limits.
+#include "berth/supervisor/bundle.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <initializer_list>
+
+#include "berth/runtime/spec.h"
+
+namespace berth::supervisor {
+
+namespace {
+
+json::Value strings(std::initializer_list<const char*> items) {
+  json::Value a = json::Value::array();
+  for (const char* s : items) a.push_back(s);
+  return a;
+}
+
+// What a full OS needs to boot and run its services as root inside, without
+// what reaches the host kernel as a whole (modules, raw I/O, clock, MAC
+// policy). CAP_SYS_BOOT is kept: in a pid namespace reboot(2) ends the
+// container's init, which is how busybox and systemd halt. CAP_SYS_ADMIN
+// only for systemd, which mounts its own file systems.
+json::Value capabilities(InitKind k) {
+  json::Value caps = strings({"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+                              "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+                              "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+                              "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_LEASE",
+                              "CAP_MKNOD", "CAP_AUDIT_WRITE", "CAP_SETFCAP"});
+  if (k == InitKind::systemd) caps.push_back("CAP_SYS_ADMIN");
+  json::Value c = json::Value::object();
+  c.set("bounding", caps);
+  c.set("effective", caps);
+  c.set("permitted", caps);
+  return c;
+}
+
+// The runtime's default process, turned into a system container's init:
+// /sbin/init on the console pty, no rlimits or no_new_privs (su and
+// setuid helpers must work inside).
+void make_init_process(json::Value& p, const Record& r) {
+  p.set("args", strings({"/sbin/init"}));
+  p.set("env", strings({"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=linux",
+                        "container=berth"}));
+  p.set("capabilities", capabilities(r.init));
+  p.set("noNewPrivileges", false);
+  json::Object kept;
+  for (auto& m : p.as_object())
+    if (m.first != "rlimits") kept.push_back(std::move(m));
+  p = json::Value(std::move(kept));
+}
+
+}  // namespace
+
+uint64_t weight_to_shares(uint32_t weight) {
+  uint64_t w = std::clamp<uint32_t>(weight, 1, 10000);
+  return 2 + ((w - 1) * 262142 + 9998) / 9999;
+}
+
+int halt_signal(InitKind k) {
+  // systemd halts on SIGRTMIN+3; busybox init halts on SIGUSR1 and powers
+  // off on SIGUSR2 (SIGTERM reboots it), both ending with reboot(2).
+  return k == InitKind::systemd ? SIGRTMIN + 3 : SIGUSR2;
+}
+
+json::Value make_resources(const Record& r) {
+  json::Value res = json::Value::object();
+  json::Value mem = json::Value::object();
+  if (r.ram) {
+    mem.set("limit", *r.ram);
+    mem.set("swap", *r.ram + r.swap.value_or(0));  // OCI swap is memory + swap
+  }
+  if (!mem.as_object().empty()) res.set("memory", std::move(mem));
+  json::Value cpu = json::Value::object();
+  // CPUS and CPULIMIT both cap CPU time; the tighter one wins.
+  std::optional<uint64_t> quota;
+  if (r.cpus) quota = uint64_t{*r.cpus} * 100000;
+  if (r.cpu_limit) quota = std::min<uint64_t>(quota.value_or(UINT64_MAX), uint64_t{*r.cpu_limit} * 1000);
+  if (quota) {
+    cpu.set("quota", *quota);
+    cpu.set("period", 100000);
+  }
+  if (r.cpu_weight) cpu.set("shares", weight_to_shares(*r.cpu_weight));
+  if (!r.cpuset.empty()) cpu.set("cpus", r.cpuset);
+  if (!cpu.as_object().empty()) res.set("cpu", std::move(cpu));
+  if (r.pids) {
+    json::Value p = json::Value::object();
+    p.set("limit", *r.pids);
+    res.set("pids", std::move(p));
+  }
+  return res;
+}
+
+json::Value make_spec(const Record& r, const Layout& l) {
+  json::Value spec = runtime::default_spec(false);
+  json::Value* root = spec.find("root");
+  root->set("path", l.rootfs(r.name));
+  root->set("readonly", false);
+  make_init_process(*spec.find("process"), r);
+  spec.set("hostname", r.hostname.empty() ? r.name : r.hostname);
+  json::Value run = json::Value::object();
+  run.set("destination", "/run");
+  run.set("type", "tmpfs");
+  run.set("source", "tmpfs");
+  run.set("options", strings({"nosuid", "nodev", "mode=755", "size=65536k"}));
+  spec.find("mounts")->push_back(std::move(run));
+  json::Value ann = json::Value::object();
+  ann.set("org.berth.init", init_name(r.init));
+  spec.set("annotations", std::move(ann));
+
+  json::Value* lx = spec.find("linux");
+  lx->set("cgroupsPath", l.cgroup_path(r.name));
+  if (!r.privileged && r.idmap_base) {
+    // Root inside is an unprivileged id range outside; the rootfs was
+    // shifted into it at create.
+    json::Value userns = json::Value::object();
+    userns.set("type", "user");
+    lx->find("namespaces")->push_back(std::move(userns));
+    json::Value map = json::Value::object();
+    map.set("containerID", 0);
+    map.set("hostID", *r.idmap_base);
+    map.set("size", kIdRange);
+    lx->set("uidMappings", json::Value(json::Array{map}));
+    lx->set("gidMappings", json::Value(json::Array{map}));
+  }
+  // The default's resources deny every device (the runtime then allows the
+  // default set); the record's limits go beside that rule.
+  json::Value* res = lx->find("resources");
+  json::Value limits = make_resources(r);
+  for (auto& [k, v] : limits.as_object()) res->set(k, std::move(v));
+  return spec;
+}
+
+}  // namespace berth::supervisor

@@ -1,0 +1,80 @@
+// exec.cpp — exec with captured output.
+#include "berth/supervisor/exec.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "berth/base/fs.h"
+#include "berth/runtime/spec.h"
+
+namespace berth::supervisor {
+
+Result<json::Value> exec_collect(const runtime::Globals& g, const std::string& bundle, const std::string& name,
+                                 const std::vector<std::string>& args, size_t limit) {
+  if (args.empty()) return Error::msg("args: expected a command");
+  std::string text = BERTH_TRY(fs::read_file(fs::join(bundle, "config.json")));
+  runtime::Spec spec = BERTH_TRY_CTX(runtime::parse_spec(text, bundle), "bundle of " + name);
+  runtime::ExecOptions o;
+  o.id = name;
+  o.process = *spec.process;
+  o.process.args = args;
+  o.process.terminal = false;
+  o.process.console_size.reset();
+
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) < 0) return Error::os("pipe");
+  UniqueFd out_r(out[0]), out_w(out[1]);
+  if (::pipe2(err, O_CLOEXEC) < 0) return Error::os("pipe");
+  UniqueFd err_r(err[0]), err_w(err[1]);
+  UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  // The exec needs its own stdio, which a threaded daemon cannot lend: a
+  // child process takes the pipes as its stdio and runs the library's exec.
+  pid_t pid = ::fork();
+  if (pid < 0) return Error::os("fork for exec");
+  if (pid == 0) {
+    ::dup2(devnull.get(), 0);
+    ::dup2(out_w.get(), 1);
+    ::dup2(err_w.get(), 2);
+    auto r = runtime::exec(g, o);
+    if (!r) {
+      std::string m = "exec: " + r.error().what() + "\n";
+      (void)!::write(2, m.data(), m.size());
+      ::_exit(255);
+    }
+    ::_exit(*r);
+  }
+  out_w.reset();
+  err_w.reset();
+  std::string bufs[2];
+  pollfd p[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
+  int open = 2;
+  while (open > 0) {
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (p[i].fd < 0 || !p[i].revents) continue;
+      char buf[8192];
+      ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        p[i].fd = -1;
+        --open;
+      } else if (bufs[i].size() < limit) {
+        bufs[i].append(buf, static_cast<size_t>(std::min<size_t>(n, limit - bufs[i].size())));
+      }
+    }
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  json::Value r = json::Value::object();
+  r.set("exit_code", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  r.set("stdout", bufs[0]);
+  r.set("stderr", bufs[1]);
+  return r;
+}
+
+}  // namespace berth::supervisor

@@ -1,0 +1,570 @@
+// node_service.cpp — the node's Service: each verb checks the registry
+// under the lock, does its blocking work without it, and publishes events.
+#include "berth/supervisor/node_service.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "berth/base/fs.h"
+#include "berth/base/log.h"
+#include "berth/cgroups/resources.h"
+#include "berth/supervisor/bundle.h"
+#include "berth/supervisor/exec.h"
+#include "berth/supervisor/idshift.h"
+#include "berth/supervisor/unix_socket.h"
+
+namespace berth::supervisor {
+
+using namespace std::chrono_literals;
+
+/// The busy flag of one entry, held for one operation.
+class NodeService::Claim {
+public:
+  Claim(NodeService& s, std::string name) : s_(s), name_(std::move(name)) {}
+  Status take() {
+    std::lock_guard lock(s_.mu_);
+    BERTH_TRY(s_.reg_.acquire(name_));
+    held_ = true;
+    return ok();
+  }
+  ~Claim() {
+    if (!held_) return;
+    std::lock_guard lock(s_.mu_);
+    s_.reg_.release(name_);
+  }
+
+private:
+  NodeService& s_;
+  std::string name_;
+  bool held_ = false;
+};
+
+namespace {
+
+// Runs `cp -a SRC/. DST`: preserves owners, modes, links and xattrs, and
+// reflinks where the file system can.
+Status copy_tree(const std::string& src, const std::string& dst) {
+  std::string from = src + "/.";
+  pid_t pid = ::fork();
+  if (pid < 0) return Error::os("fork cp");
+  if (pid == 0) {
+    ::execlp("cp", "cp", "-a", "--reflink=auto", from.c_str(), dst.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return Error::msg("copy " + src + " to " + dst + ": cp failed");
+  return ok();
+}
+
+uint64_t node_memory() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(size) : 0;
+}
+
+// The highest CPU number a cpuset names.
+long max_cpu(const std::string& cpuset) {
+  long best = -1, cur = 0;
+  bool in = false;
+  for (char c : cpuset) {
+    if (c >= '0' && c <= '9') {
+      cur = cur * 10 + (c - '0');
+      in = true;
+    } else {
+      if (in) best = std::max(best, cur);
+      cur = 0;
+      in = false;
+    }
+  }
+  if (in) best = std::max(best, cur);
+  return best;
+}
+
+Status check_node_limits(const Record& r) {
+  long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  uint64_t mem = node_memory();
+  if (r.ram && mem && *r.ram > mem)
+    return Error::msg("ram: " + std::to_string(*r.ram) + " bytes is more than the node has (" + std::to_string(mem) + ")");
+  if (r.cpus && cpus > 0 && *r.cpus > cpus)
+    return Error::msg("cpus: " + std::to_string(*r.cpus) + " is more than the node has (" + std::to_string(cpus) + ")");
+  if (!r.cpuset.empty() && cpus > 0 && max_cpu(r.cpuset) >= cpus)
+    return Error::msg("cpuset: " + r.cpuset + " names a CPU the node does not have (0-" + std::to_string(cpus - 1) + ")");
+  return ok();
+}
+
+}  // namespace
+
+NodeService::NodeService(NodeOptions o, EventBus& events, Host& host)
+    : o_(std::move(o)), events_(events), host_(host) {
+  g_.root = o_.layout.runtime_root();
+}
+
+void NodeService::reconcile() {
+  const Layout& l = o_.layout;
+  for (const auto& d : {l.containers(), l.runtime_root(), fs::join(l.run_dir, "monitors")})
+    if (auto st = fs::mkdir_p(d, 0711); !st) log::error("reconcile: " + st.error().what());
+  auto names = fs::list_dir(l.containers());
+  if (!names) return log::error("reconcile: " + names.error().what());
+  for (const auto& name : *names) {
+    if (!fs::exists(l.config(name))) {
+      // A create that crashed before its last step (writing the config).
+      log::warn("reconcile: removing " + l.container_dir(name) + ", left by an unfinished create");
+      (void)fs::remove_tree(l.container_dir(name));
+      continue;
+    }
+    auto text = fs::read_file(l.config(name));
+    auto rec = text ? parse_record(*text) : Result<Record>(text.error());
+    if (!rec || rec->name != name) {
+      log::error("reconcile: " + l.config(name) + ": " + (rec ? "NAME does not match the directory" : rec.error().what()));
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      (void)reg_.add(*rec);
+    }
+    if (auto m = connect_monitor(l, name)) {
+      adopt(name, m->first, std::move(m->second));
+      events_.publish("adopted", name);
+      continue;
+    }
+    // No monitor: whatever the runtime still holds for it has no parent
+    // to report its exit and is removed.
+    if (fs::exists(fs::join(l.runtime_root(), name))) {
+      log::warn("reconcile: " + name + " has runtime state but no monitor; removing it");
+      if (auto st = runtime::remove(g_, name, true); !st) log::error("reconcile: " + st.error().what());
+    }
+    (void)fs::remove_tree(l.monitor_dir(name));
+  }
+}
+
+void NodeService::autostart() {
+  // Boot order (then name), each followed by its delay.
+  std::vector<Record> todo;
+  {
+    std::lock_guard lock(mu_);
+    for (const Entry* e : reg_.all())
+      if (e->record.autostart && e->state == State::stopped) todo.push_back(e->record);
+  }
+  std::stable_sort(todo.begin(), todo.end(), [](const Record& a, const Record& b) { return a.boot_order < b.boot_order; });
+  for (const Record& r : todo) {
+    if (auto st = start(r.name); !st) log::error("autostart " + r.name + ": " + st.error().what());
+    else events_.publish("autostarted", r.name);
+    if (r.boot_delay) std::this_thread::sleep_for(std::chrono::seconds(r.boot_delay));
+  }
+}
+
+void NodeService::adopt(const std::string& name, Hello h, UniqueFd conn) {
+  auto st = runtime::load_state(g_, name);
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = reg_.find(name);
+    if (!e) return;
+    e->state = st && st->status == runtime::ContainerStatus::paused ? State::suspended : State::running;
+    e->init_pid = h.init_pid;
+    e->monitor_pid = h.monitor_pid;
+    e->started = h.started;
+    changed_.notify_all();
+  }
+  host_.watch(name, std::move(conn));
+}
+
+void NodeService::on_exit(const std::string& name, const json::Value& exit) {
+  bool restart = false, lost = exit.is_null();
+  std::chrono::milliseconds delay{0};
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = reg_.find(name);
+    if (!e) return;
+    const json::Value* code = exit.find("code");
+    bool failed = !lost && (exit.find("signal") || (code && code->as_int() != 0));
+    RestartPolicy p = e->record.restart;
+    if (!e->stop_requested && (p == RestartPolicy::always || (p == RestartPolicy::on_failure && failed))) {
+      restart = true;
+      delay = std::chrono::milliseconds(std::min(60000, 1000 << std::min(e->restarts, 6)));
+      ++e->restarts;
+    }
+    e->state = State::stopped;
+    e->init_pid = e->monitor_pid = 0;
+    changed_.notify_all();
+  }
+  json::Value extra = json::Value::object();
+  extra.set("exit", exit);
+  events_.publish(lost ? "monitor-lost" : "stopped", name, std::move(extra));
+  if (lost) {
+    // The monitor died under a running container: nothing can report that
+    // container's exit any more, so it is stopped for good.
+    host_.later(0ms, [this, name] { (void)runtime::remove(g_, name, true); });
+  }
+  if (restart) {
+    host_.later(delay, [this, name] {
+      Claim c(*this, name);
+      if (!c.take()) return;
+      if (auto st = start_locked_out(name); !st) log::error("restart " + name + ": " + st.error().what());
+    });
+  }
+}
+
+bool NodeService::wait_state(const std::string& name, State s, std::chrono::milliseconds limit) {
+  std::unique_lock lock(mu_);
+  return changed_.wait_for(lock, limit, [&] {
+    const Entry* e = reg_.find(name);
+    return !e || e->state == s;
+  });
+}
+
+uint32_t NodeService::free_id_range() const {
+  // Ranges start above the ids a host hands out (subuid ranges usually
+  // begin at 100000 and are 65536 wide per user).
+  constexpr uint64_t first = 1u << 24;
+  std::vector<uint32_t> used;
+  for (const Entry* e : reg_.all())
+    if (e->record.idmap_base) used.push_back(*e->record.idmap_base);
+  uint64_t b = first;
+  while (std::find(used.begin(), used.end(), b) != used.end()) b += kIdRange;
+  return static_cast<uint32_t>(b);
+}
+
+Result<Record> NodeService::check_create(const json::Value& body) {
+  if (body.find("idmap_base")) return Error::msg("idmap_base: chosen by berthd, not settable");
+  Record r;
+  BERTH_TRY(apply_json(r, body, ""));
+  if (r.name.empty()) return Error::msg("name: missing");
+  if (r.rootfs_source.empty()) return Error::msg("rootfs: missing (a directory holding the template's root)");
+  if (!fs::exists(fs::join(r.rootfs_source, "sbin/init")))
+    return Error(ENOENT, "rootfs: " + r.rootfs_source + " has no sbin/init");
+  BERTH_TRY(check_node_limits(r));
+  std::lock_guard lock(mu_);
+  if (reg_.find(r.name)) return Error(EEXIST, "name: container " + r.name + " already exists");
+  return r;
+}
+
+Result<json::Value> NodeService::create(const Record& req) {
+  Record r = req;
+  {
+    std::lock_guard lock(mu_);
+    if (!r.privileged) r.idmap_base = free_id_range();
+    BERTH_TRY(reg_.add(r));
+    (void)reg_.acquire(r.name);
+  }
+  const Layout& l = o_.layout;
+  std::string dir = l.container_dir(r.name);
+  bool made = false;
+  Defer undo([&] {
+    if (made) (void)fs::remove_tree(dir);
+    std::lock_guard lock(mu_);
+    reg_.remove(r.name);
+  });
+  // 0711: an unprivileged container's root must traverse it to its rootfs.
+  if (::mkdir(dir.c_str(), 0711) < 0) return Error::os("mkdir " + dir);
+  made = true;
+  BERTH_TRY(fs::mkdir_p(l.rootfs(r.name), 0755));
+  BERTH_TRY(copy_tree(r.rootfs_source, l.rootfs(r.name)));
+  if (r.idmap_base) BERTH_TRY_CTX(shift_ownership(l.rootfs(r.name), *r.idmap_base), "rootfs");
+  BERTH_TRY(fs::write_file_atomic(l.config(r.name), format_record(r), 0644));  // last: the record makes it exist
+  undo.dismiss();
+  {
+    std::lock_guard lock(mu_);
+    reg_.release(r.name);
+  }
+  events_.publish("created", r.name);
+  return show(r.name);
+}
+
+json::Value NodeService::entry_json(const Entry& e) {
+  json::Value o = json::Value::object();
+  o.set("name", e.record.name);
+  o.set("state", state_name(e.state));
+  if (e.init_pid) {
+    o.set("init_pid", e.init_pid);
+    o.set("monitor_pid", e.monitor_pid);
+    o.set("started", static_cast<int64_t>(e.started));
+    o.set("uptime", static_cast<int64_t>(::time(nullptr) - e.started));
+  }
+  o.set("config", record_json(e.record));
+  return o;
+}
+
+json::Value NodeService::list() {
+  std::lock_guard lock(mu_);
+  json::Value a = json::Value::array();
+  for (const Entry* e : reg_.all()) a.push_back(entry_json(*e));
+  return a;
+}
+
+Result<json::Value> NodeService::show(const std::string& name) {
+  json::Value o;
+  bool live = false;
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = BERTH_TRY(reg_.get(name));
+    o = entry_json(*e);
+    live = e->init_pid != 0;
+  }
+  if (live) {
+    if (auto s = runtime::stats_event(g_, name)) {
+      const json::Value* d = s->find("data");
+      json::Value r = json::Value::object();
+      r.set("cpu_ns", d->find("cpu")->find("usage")->find("total")->as_uint());
+      r.set("memory_bytes", d->find("memory")->find("usage")->find("usage")->as_uint());
+      r.set("pids", d->find("pids")->find("current")->as_uint());
+      o.set("resources", std::move(r));
+    }
+  }
+  if (auto ex = fs::read_file(o_.layout.exit_file(name)))
+    if (auto v = json::parse(*ex)) o.set("last_exit", std::move(*v));
+  return o;
+}
+
+Result<json::Value> NodeService::start(const std::string& name) {
+  Claim c(*this, name);
+  BERTH_TRY(c.take());
+  {
+    std::lock_guard lock(mu_);
+    if (Entry* e = reg_.find(name)) e->restarts = 0;
+  }
+  BERTH_TRY(start_locked_out(name));
+  return show(name);
+}
+
+Status NodeService::start_locked_out(const std::string& name) {
+  const Layout& l = o_.layout;
+  Record r;
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = BERTH_TRY(reg_.get(name));
+    if (e->state != State::stopped) return Error(EALREADY, "container " + name + " is " + state_name(e->state));
+    e->state = State::starting;
+    e->stop_requested = false;
+    r = e->record;
+  }
+  auto failed = [&](Error err) -> Status {
+    {
+      std::lock_guard lock(mu_);
+      if (Entry* e = reg_.find(name)) e->state = State::stopped;
+      changed_.notify_all();
+    }
+    json::Value extra = json::Value::object();
+    extra.set("error", err.what());
+    events_.publish("start-failed", name, std::move(extra));
+    return std::move(err).wrap("start " + name);
+  };
+  if (auto st = fs::mkdir_p(l.bundle(name), 0700); !st) return failed(std::move(st).error());
+  auto spec = json::dump(make_spec(r, l), true) + "\n";
+  if (auto st = fs::write_file_atomic(fs::join(l.bundle(name), "config.json"), spec, 0600); !st)
+    return failed(std::move(st).error());
+  if (fs::exists(fs::join(l.runtime_root(), name))) (void)runtime::remove(g_, name, true);
+  ::unlink(l.exit_file(name).c_str());
+  if (auto st = launch_monitor(o_.monitor_binary, l, name, 60); !st) return failed(std::move(st).error());
+  auto m = connect_monitor(l, name);
+  if (!m) return failed(std::move(m).error());
+  adopt(name, m->first, std::move(m->second));
+  json::Value extra = json::Value::object();
+  extra.set("init_pid", m->first.init_pid);
+  events_.publish("started", name, std::move(extra));
+  return ok();
+}
+
+Result<json::Value> NodeService::stop(const std::string& name, bool force, std::optional<int> timeout) {
+  Claim c(*this, name);
+  BERTH_TRY(c.take());
+  BERTH_TRY(stop_locked_out(name, force, timeout));
+  return show(name);
+}
+
+Status NodeService::stop_locked_out(const std::string& name, bool force, std::optional<int> timeout) {
+  InitKind kind;
+  int limit;
+  bool suspended;
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = BERTH_TRY(reg_.get(name));
+    if (e->state == State::stopped) return Error(EALREADY, "container " + name + " is not running");
+    suspended = e->state == State::suspended;
+    e->state = State::stopping;
+    e->stop_requested = true;
+    kind = e->record.init;
+    limit = force ? 0 : timeout.value_or(e->record.stop_timeout);
+  }
+  events_.publish("stopping", name);
+  if (suspended) (void)runtime::resume(g_, name);  // a frozen init cannot take a signal
+  if (limit > 0) (void)runtime::kill(g_, name, halt_signal(kind), false);
+  if (!wait_state(name, State::stopped, std::chrono::seconds(limit))) {
+    log::warn("stop " + name + ": still running after " + std::to_string(limit) + "s, killing it");
+    (void)runtime::kill(g_, name, SIGKILL, true);
+  }
+  if (!wait_state(name, State::stopped, 10s)) return Error(ETIMEDOUT, "stop " + name + ": the monitor did not report an exit");
+  return ok();
+}
+
+Result<json::Value> NodeService::restart(const std::string& name) {
+  Claim c(*this, name);
+  BERTH_TRY(c.take());
+  auto st = stop_locked_out(name, false, std::nullopt);
+  if (!st && st.error().code() != EALREADY) return std::move(st).error();
+  BERTH_TRY(start_locked_out(name));
+  return show(name);
+}
+
+Result<json::Value> NodeService::suspend(const std::string& name) { return freeze(name, true); }
+
+Result<json::Value> NodeService::resume(const std::string& name) { return freeze(name, false); }
+
+Result<json::Value> NodeService::freeze(const std::string& name, bool frozen) {
+  Claim c(*this, name);
+  BERTH_TRY(c.take());
+  State from = frozen ? State::running : State::suspended, to = frozen ? State::suspended : State::running;
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = BERTH_TRY(reg_.get(name));
+    if (e->state != from) return Error(EALREADY, "container " + name + " is " + state_name(e->state));
+  }
+  auto st = frozen ? runtime::pause(g_, name) : runtime::resume(g_, name);
+  if (!st) return std::move(st).error().wrap((frozen ? "suspend " : "resume ") + name);
+  {
+    std::lock_guard lock(mu_);
+    if (Entry* e = reg_.find(name)) e->state = to;
+  }
+  events_.publish(frozen ? "suspended" : "resumed", name);
+  return show(name);
+}
+
+Result<json::Value> NodeService::destroy(const std::string& name) {
+  Claim c(*this, name);
+  BERTH_TRY(c.take());
+  bool running;
+  {
+    std::lock_guard lock(mu_);
+    running = BERTH_TRY(reg_.get(name))->state != State::stopped;
+  }
+  if (running) BERTH_TRY(stop_locked_out(name, true, std::nullopt));
+  const Layout& l = o_.layout;
+  if (fs::exists(fs::join(l.runtime_root(), name))) (void)runtime::remove(g_, name, true);
+  BERTH_TRY(fs::remove_tree(l.monitor_dir(name)));
+  // The config goes first: a crash halfway leaves a directory without a
+  // record, which the next start removes.
+  if (::unlink(l.config(name).c_str()) < 0 && errno != ENOENT) return Error::os("unlink " + l.config(name));
+  BERTH_TRY(fs::remove_tree(l.container_dir(name)));
+  {
+    std::lock_guard lock(mu_);
+    reg_.remove(name);
+  }
+  events_.publish("destroyed", name);
+  json::Value o = json::Value::object();
+  o.set("name", name);
+  return o;
+}
+
+Result<json::Value> NodeService::exec(const std::string& name, const std::vector<std::string>& args) {
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = BERTH_TRY(reg_.get(name));
+    if (e->state != State::running) return Error(EALREADY, "container " + name + " is " + state_name(e->state));
+  }
+  return exec_collect(g_, o_.layout.bundle(name), name, args);
+}
+
+Status NodeService::check_set(const std::string& name, const json::Value& changes) {
+  if (!changes.is_object() || changes.as_object().empty()) return Error::msg("body: expected an object of changes");
+  for (const char* fixed : {"name", "rootfs", "privileged", "idmap_base"})
+    if (changes.find(fixed)) return Error::msg(std::string(fixed) + ": cannot be changed");
+  Record r;
+  {
+    std::lock_guard lock(mu_);
+    r = BERTH_TRY(reg_.get(name))->record;
+  }
+  BERTH_TRY(apply_json(r, changes, ""));
+  return check_node_limits(r);
+}
+
+Result<json::Value> NodeService::set(const std::string& name, const json::Value& changes) {
+  Claim c(*this, name);
+  BERTH_TRY(c.take());
+  BERTH_TRY(check_set(name, changes));
+  Record r;
+  bool running;
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = BERTH_TRY(reg_.get(name));
+    r = e->record;
+    running = e->state == State::running || e->state == State::suspended;
+  }
+  BERTH_TRY(apply_json(r, changes, ""));
+  json::Value live = json::Value::array(), later = json::Value::array();
+  for (const auto& [k, _] : changes.as_object()) (needs_restart(k) ? later : live).push_back(k);
+  if (running && !live.as_array().empty()) {
+    auto res = BERTH_TRY(cgroups::parse_resources(make_resources(r), "resources"));
+    BERTH_TRY_CTX(runtime::update(g_, name, res), "set " + name);
+  }
+  BERTH_TRY(fs::write_file_atomic(o_.layout.config(name), format_record(r), 0644));
+  {
+    std::lock_guard lock(mu_);
+    if (Entry* e = reg_.find(name)) e->record = r;
+  }
+  json::Value extra = json::Value::object();
+  extra.set("changes", changes);
+  events_.publish("updated", name, std::move(extra));
+  json::Value o = json::Value::object();
+  o.set("live", std::move(live));
+  o.set("restart", std::move(later));
+  return o;
+}
+
+Result<std::string> NodeService::console_log(const std::string& name) {
+  {
+    std::lock_guard lock(mu_);
+    BERTH_TRY(reg_.get(name));
+  }
+  auto text = fs::read_file(o_.layout.console_log(name), 2u << 20);  // rotated at 1 MiB
+  if (!text && text.error().code() == ENOENT) return std::string();
+  return text;
+}
+
+Result<UniqueFd> NodeService::console(const std::string& name) {
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = BERTH_TRY(reg_.get(name));
+    if (!e->init_pid) return Error(EALREADY, "container " + name + " is " + state_name(e->state));
+  }
+  auto m = BERTH_TRY(connect_monitor(o_.layout, name));
+  BERTH_TRY_CTX(write_all(m.second.get(), "attach\n"), "console of " + name);
+  return std::move(m.second);
+}
+
+std::string NodeService::metrics() {
+  std::vector<std::string> running;
+  size_t total;
+  {
+    std::lock_guard lock(mu_);
+    total = reg_.size();
+    for (const Entry* e : reg_.all())
+      if (e->init_pid) running.push_back(e->record.name);
+  }
+  std::string cpu = "# HELP berth_container_cpu_seconds_total CPU time used by the container's cgroup.\n"
+                    "# TYPE berth_container_cpu_seconds_total counter\n";
+  std::string mem = "# HELP berth_container_memory_bytes Memory charged to the container's cgroup.\n"
+                    "# TYPE berth_container_memory_bytes gauge\n";
+  std::string pids = "# HELP berth_container_pids Processes in the container.\n# TYPE berth_container_pids gauge\n";
+  for (const auto& n : running) {
+    auto s = runtime::stats_event(g_, n);
+    if (!s) continue;
+    const json::Value* d = s->find("data");
+    std::string label = "{name=\"" + n + "\"} ";
+    char secs[64];
+    std::snprintf(secs, sizeof secs, "%.9f",
+                  static_cast<double>(d->find("cpu")->find("usage")->find("total")->as_uint()) / 1e9);
+    cpu += "berth_container_cpu_seconds_total" + label + secs + "\n";
+    mem += "berth_container_memory_bytes" + label + std::to_string(d->find("memory")->find("usage")->find("usage")->as_uint()) + "\n";
+    pids += "berth_container_pids" + label + std::to_string(d->find("pids")->find("current")->as_uint()) + "\n";
+  }
+  return "# HELP berth_containers Containers known to this node.\n# TYPE berth_containers gauge\nberth_containers " +
+         std::to_string(total) + "\n# HELP berth_containers_running Containers running.\n# TYPE berth_containers_running gauge\nberth_containers_running " +
+         std::to_string(running.size()) + "\n" + cpu + mem + pids;
+}
+
+}  // namespace berth::supervisor

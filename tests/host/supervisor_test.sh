@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# supervisor_test.sh — berthd, berth-monitor and the berth CLI on this host:
+# a busybox system container is created, started, exec'd into, limited,
+# stopped, suspended, re-adopted after kill -9 of berthd, and destroyed
+# with nothing left behind.
+set -euo pipefail
+: "${BERTHD:?set BERTHD to the berthd binary}"
+: "${BERTH:?set BERTH to the berth CLI}"
+: "${BERTH_MONITOR:?set BERTH_MONITOR to the berth-monitor binary}"
+: "${BERTH_RUNTIME:?set BERTH_RUNTIME to the berth-runtime binary}"
+ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+WORK=$(mktemp -d /tmp/berth-sup-test.XXXXXX)
+chmod 711 "$WORK"  # unprivileged containers traverse it to their rootfs
+STATE=$WORK/state RUN=$WORK/run SOCK=$WORK/berthd.sock CG=berth.test-$$
+export BERTH_SOCKET=$SOCK
+# Sanitizer builds: reports of berthd, the monitors and the CLI land in
+# files the test checks at the end (the daemons' stderr is not the test's).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$WORK/sanitizer" UBSAN_OPTIONS="print_stacktrace=1:log_path=$WORK/sanitizer"
+BPID= EPID=
+PASSED=0 FAILED=0
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected [$2], got [$3]"; fi; }
+expect_contains() { if [[ "$3" == *"$2"* ]]; then ok "$1"; else fail "$1: [$2] not in [$3]"; fi; }
+
+# Processes started from this test's directories (monitors, containers' inits).
+our_pids() {
+  local p
+  for p in /proc/[0-9]*; do
+    { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q -- "$RUN/" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+cleanup() {
+  set +e
+  [ -n "$EPID" ] && kill "$EPID" 2>/dev/null
+  [ -n "$BPID" ] && kill -9 "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
+  for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done
+  sleep 0.2
+  if [ -d "$RUN/runtime" ]; then
+    for id in $(ls "$RUN/runtime"); do "$BERTH_RUNTIME" --root "$RUN/runtime" delete --force "$id" >/dev/null 2>&1; done
+  fi
+  for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$CG" 2>/dev/null); do
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+start_berthd() {
+  "$BERTHD" --state-dir "$STATE" --run-dir "$RUN" --socket "$SOCK" --cgroup-parent "$CG" \
+    --monitor "$BERTH_MONITOR" >>"$WORK/berthd.log" 2>&1 &
+  BPID=$!
+  for _ in $(seq 100); do
+    "$BERTH" list >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "berthd did not come up"; cat "$WORK/berthd.log"; return 1
+}
+
+field() { "$BERTH" status "$1" --format json | jq -r "$2"; }
+now_ms() { date +%s%3N; }
+
+cgroup_file() { # cgroup_file CONTROLLER V1FILE V2FILE
+  if [ -d "/sys/fs/cgroup/$1/$CG/ct1" ]; then cat "/sys/fs/cgroup/$1/$CG/ct1/$2"; else cat "/sys/fs/cgroup/$CG/ct1/$3"; fi
+}
+
+# A busybox system container template: busybox init with an inittab that
+# marks the boot finished and keeps a service running.
+TPL=$WORK/tpl
+"$ROOT_DIR/scripts/mkrootfs.sh" "$TPL" >/dev/null
+ln -sf ../bin/busybox "$TPL/sbin/init"
+cat > "$TPL/etc/inittab" <<'TAB'
+::sysinit:/bin/touch /run/booted
+::respawn:/bin/sleep 1000000
+::shutdown:/bin/echo halting
+TAB
+
+start_berthd
+
+# --- bad input: refused, naming the field, nothing made ---
+set +e
+out=$("$BERTH" create bad1 --rootfs "$WORK/none" 2>&1); rc=$?
+set -e
+expect_contains "missing template names rootfs" "rootfs: $WORK/none has no sbin/init" "$out"
+expect_eq "missing template exits 3" 3 "$rc"
+set +e
+out=$("$BERTH" create bad1 --rootfs "$TPL" --cpus -1 2>&1); rc=$?
+set -e
+expect_contains "negative cpus named" "cpus: expected a non-negative integer" "$out"
+expect_eq "bad input exits 2" 2 "$rc"
+out=$("$BERTH" create bad1 --rootfs "$TPL" --colour red 2>&1 || true)
+expect_contains "unknown field named" "colour: unknown field" "$out"
+out=$("$BERTH" create bad1 --rootfs "$TPL" --ram 100000G 2>&1 || true)
+expect_contains "more RAM than the node refused" "ram: " "$out"
+out=$("$BERTH" create bad1 --rootfs "$TPL" --cpus 100000 2>&1 || true)
+expect_contains "more CPUs than the node refused" "cpus: " "$out"
+expect_eq "nothing made for refused creates" "" "$(ls "$STATE/containers")"
+head -c 2000000 /dev/zero | tr '\0' ' ' > "$WORK/big.json"
+http_code() { curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" "$@"; }
+expect_eq "too large body refused" 413 "$(http_code --data-binary @"$WORK/big.json" http://b/v1/containers)"
+expect_eq "malformed JSON refused" 400 "$(http_code --data-binary '{nope' http://b/v1/containers)"
+expect_eq "unknown path" 404 "$(http_code http://b/v2/containers)"
+python3 - "$SOCK" <<'PY'
+import socket, sys
+for junk in (b"\x00\x01GARBAGE\r\n\r\n", b"GET /v1 HTTP/1.1\r\nContent-Length: x\r\n\r\n", b"POST /v1/containers HTTP/1.1\r\n"):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(junk); s.shutdown(socket.SHUT_WR); s.recv(4096); s.close()
+PY
+expect_eq "berthd serves after malformed requests" 0 "$("$BERTH" list >/dev/null; echo $?)"
+
+# --- create, start, exec ---
+"$BERTH" events > "$WORK/events.log" 2>&1 &
+EPID=$!
+"$BERTH" create ct1 --rootfs "$TPL" --ram 64M --cpus 1 --pids 200 --hostname ct1.test >/dev/null
+expect_contains "config file written" 'RAM="67108864"' "$(cat "$STATE/containers/ct1/config")"
+set +e
+out=$("$BERTH" create ct1 --rootfs "$TPL" 2>&1); rc=$?
+set -e
+expect_contains "duplicate name refused" "already exists" "$out"
+expect_eq "duplicate name exits 4" 4 "$rc"
+
+t0=$(now_ms)
+"$BERTH" start ct1 >/dev/null
+t1=$(now_ms)
+echo "# start latency: $((t1 - t0)) ms"
+expect_eq "running after start" running "$(field ct1 .state)"
+INIT1=$(field ct1 .init_pid)
+MON1=$(field ct1 .monitor_pid)
+for _ in $(seq 100); do "$BERTH" exec ct1 -- test -e /run/booted && break; sleep 0.05; done
+expect_eq "init is busybox" /bin/busybox "$(readlink /proc/"$INIT1"/exe)"
+expect_eq "monitor is the init's parent" "$MON1" "$(awk '{print $4}' /proc/"$INIT1"/stat)"
+expect_eq "monitor is not berthd's child" 1 "$( [ "$(awk '{print $4}' /proc/"$MON1"/stat)" != "$BPID" ] && echo 1 )"
+set +e
+out=$("$BERTH" exec ct1 -- sh -c 'echo out; echo err >&2; exit 3' 2>"$WORK/err"); rc=$?
+set -e
+expect_eq "exec stdout" out "$out"
+expect_eq "exec stderr" err "$(cat "$WORK/err")"
+expect_eq "exec exit status" 3 "$rc"
+BASE=$(sed -n 's/^IDMAP_BASE="\(.*\)"$/\1/p' "$STATE/containers/ct1/config")
+expect_eq "unprivileged: own id range recorded" 16777216 "$BASE"
+expect_eq "unprivileged: root inside maps to the range" "0 $BASE 65536" "$("$BERTH" exec ct1 -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')"
+expect_eq "unprivileged: rootfs shifted" "$BASE:$BASE" "$(stat -c %u:%g "$STATE/containers/ct1/rootfs/bin/busybox")"
+expect_eq "unprivileged: init runs as the range's first uid" "$BASE" "$(awk '/^Uid:/{print $2}' /proc/"$INIT1"/status)"
+expect_eq "hostname inside" ct1.test "$("$BERTH" exec ct1 -- hostname)"
+expect_eq "boot finished (sysinit ran)" yes "$("$BERTH" exec ct1 -- sh -c 'test -e /run/booted && echo yes')"
+expect_eq "memory limit" 67108864 "$(cgroup_file memory memory.limit_in_bytes memory.max)"
+expect_eq "pids limit" 200 "$(cgroup_file pids pids.max pids.max)"
+expect_eq "cpu quota" 100000 "$(cgroup_file cpu cpu.cfs_quota_us cpu.max | cut -d' ' -f1)"
+expect_contains "status shows memory use" memory_bytes "$("$BERTH" status ct1)"
+expect_contains "metrics per container" 'berth_container_pids{name="ct1"}' "$("$BERTH" metrics)"
+
+# --- console and log ---
+timeout 3 "$BERTH" console ct1 < /dev/null > "$WORK/console.out" 2>&1 &
+CPID=$!
+sleep 0.5
+"$BERTH" exec ct1 -- sh -c 'echo via-console > /dev/console'
+wait "$CPID" || true
+expect_contains "console attach shows the console" via-console "$(cat "$WORK/console.out")"
+expect_contains "log holds the console output" via-console "$("$BERTH" log ct1)"
+expect_contains "operations record who asked" '"by":"uid 0' "$(curl -s --unix-socket "$SOCK" http://b/v1/operations)"
+
+# --- set: live where the kernel allows ---
+out=$("$BERTH" set ct1 --ram 128M --hostname other)
+expect_contains "ram applied live" "ram: applied" "$out"
+expect_contains "hostname waits for restart" "hostname: saved, takes effect at the next start" "$out"
+expect_eq "memory limit raised live" 134217728 "$(cgroup_file memory memory.limit_in_bytes memory.max)"
+out=$("$BERTH" set ct1 --pids 0 2>&1 || true)
+expect_contains "bad set names the field" "pids: expected 1..4194304" "$out"
+
+# --- suspend / resume ---
+"$BERTH" suspend ct1 >/dev/null
+expect_eq "suspended" suspended "$(field ct1 .state)"
+frozen=$(cgroup_file freezer freezer.state cgroup.freeze)
+expect_eq "cgroup frozen" 1 "$( [ "$frozen" = FROZEN ] || [ "$frozen" = 1 ] && echo 1 )"
+set +e
+"$BERTH" exec ct1 -- true >/dev/null 2>&1; rc=$?
+set -e
+expect_eq "exec refused while suspended" 4 "$rc"
+"$BERTH" resume ct1 >/dev/null
+expect_eq "running after resume" running "$(field ct1 .state)"
+
+# --- stop / start ---
+t0=$(now_ms)
+"$BERTH" stop ct1 >/dev/null
+t1=$(now_ms)
+echo "# stop latency (busybox init halting on SIGUSR2): $((t1 - t0)) ms"
+expect_eq "stopped" stopped "$(field ct1 .state)"
+expect_eq "init gone" 1 "$( [ ! -e /proc/"$INIT1" ] && echo 1 )"
+expect_contains "exit recorded" '"signal"' "$(cat "$STATE/containers/ct1/exit.json")"
+expect_contains "console log kept" halting "$(cat "$STATE/containers/ct1/console.log")"
+set +e
+"$BERTH" stop ct1 >/dev/null 2>&1; rc=$?
+set -e
+expect_eq "stop of a stopped container exits 4" 4 "$rc"
+"$BERTH" start ct1 >/dev/null
+expect_eq "new hostname after restart" other "$("$BERTH" exec ct1 -- hostname)"
+INIT2=$(field ct1 .init_pid)
+MON2=$(field ct1 .monitor_pid)
+rss=$(awk '/^Rss:/{print $2}' /proc/"$MON2"/smaps_rollup)
+pss=$(awk '/^Pss:/{print $2}' /proc/"$MON2"/smaps_rollup)
+echo "# berth-monitor per container: RSS ${rss} KiB, PSS ${pss} KiB (LXC monitor: RSS ~2900 KiB, PSS ~425 KiB)"
+
+# --- kill -9 berthd: the container survives and is re-adopted ---
+kill -9 "$BPID"
+wait "$BPID" 2>/dev/null || true
+kill "$EPID" 2>/dev/null || true
+EPID=
+expect_eq "init alive without berthd" 1 "$( [ -e /proc/"$INIT2" ] && echo 1 )"
+start_berthd
+expect_eq "re-adopted as running" running "$(field ct1 .state)"
+expect_eq "same init pid after re-adoption" "$INIT2" "$(field ct1 .init_pid)"
+expect_eq "same monitor after re-adoption" "$MON2" "$(field ct1 .monitor_pid)"
+expect_eq "exec after re-adoption" ok "$("$BERTH" exec ct1 -- echo ok)"
+"$BERTH" events > "$WORK/events2.log" 2>&1 &
+EPID=$!
+sleep 0.2
+"$BERTH" stop ct1 --timeout 10 >/dev/null
+expect_eq "stop after re-adoption" stopped "$(field ct1 .state)"
+expect_contains "events: created" '"type":"created"' "$(cat "$WORK/events.log")"
+expect_contains "events: started" '"type":"started"' "$(cat "$WORK/events.log")"
+expect_contains "events after re-adoption: stopped" '"type":"stopped"' "$(cat "$WORK/events2.log")"
+
+# --- restart policy: a crashed init comes back ---
+"$BERTH" set ct1 --restart on-failure >/dev/null
+"$BERTH" start ct1 >/dev/null
+INIT3=$(field ct1 .init_pid)
+kill -9 "$INIT3"
+for _ in $(seq 60); do
+  p=$(field ct1 .init_pid); [ "$p" != null ] && [ "$p" != "$INIT3" ] && break; sleep 0.1
+done
+expect_eq "restarted after a crash" running "$(field ct1 .state)"
+
+# --- node "reboot": berthd, the monitor and the container all die; the
+# next berthd cleans the leftovers and autostarts the container ---
+"$BERTH" set ct1 --autostart yes --boot-order 2 --restart no >/dev/null
+INIT4=$(field ct1 .init_pid)
+kill -9 "$BPID"; wait "$BPID" 2>/dev/null || true
+for p in $(our_pids); do kill -9 "$p" 2>/dev/null || true; done
+for _ in $(seq 50); do [ -e /proc/"$INIT4" ] || break; sleep 0.1; done
+start_berthd
+for _ in $(seq 100); do [ "$(field ct1 .state)" = running ] && break; sleep 0.05; done
+expect_eq "autostarted after a node restart" running "$(field ct1 .state)"
+expect_eq "a new init after a node restart" 1 "$( [ "$(field ct1 .init_pid)" != "$INIT4" ] && echo 1 )"
+expect_contains "boot order recorded" 'BOOT_ORDER="2"' "$(cat "$STATE/containers/ct1/config")"
+
+# --- a second container gets its own id range; privileged is a choice ---
+"$BERTH" create ct2 --rootfs "$TPL" >/dev/null
+"$BERTH" create ct3 --rootfs "$TPL" --privileged yes >/dev/null
+"$BERTH" start ct2 >/dev/null
+"$BERTH" start ct3 >/dev/null
+expect_eq "second container: next id range" "0 $((BASE + 65536)) 65536" "$("$BERTH" exec ct2 -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')"
+expect_eq "privileged container: host ids" "0 0 4294967295" "$("$BERTH" exec ct3 -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')"
+out=$("$BERTH" set ct2 --privileged yes 2>&1 || true)
+expect_contains "privileged fixed at create" "privileged: cannot be changed" "$out"
+"$BERTH" stop --all >/dev/null
+expect_eq "stop --all stops every container" "stopped stopped stopped" "$(for c in ct1 ct2 ct3; do field $c .state; done | xargs)"
+"$BERTH" destroy ct2 >/dev/null
+"$BERTH" destroy ct3 >/dev/null
+
+# --- destroy: nothing left ---
+"$BERTH" destroy ct1 >/dev/null
+set +e
+"$BERTH" status ct1 >/dev/null 2>&1; rc=$?
+set -e
+expect_eq "status of a destroyed container exits 3" 3 "$rc"
+expect_eq "state dir removed" "" "$(ls "$STATE/containers")"
+expect_eq "no monitor or init left" "" "$(our_pids)"
+expect_eq "no mounts left" 0 "$(grep -c "$WORK" /proc/self/mountinfo || true)"
+expect_eq "no cgroup left" "" "$(find /sys/fs/cgroup -maxdepth 4 -type d -path "*$CG/ct1" 2>/dev/null)"
+expect_eq "no runtime state left" "" "$(ls "$RUN/runtime")"
+
+expect_eq "no sanitizer reports" "" "$(cat "$WORK"/sanitizer.* 2>/dev/null | head -20)"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

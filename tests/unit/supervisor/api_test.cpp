@@ -1,0 +1,87 @@
+// api_test.cpp — request decoding: paths, methods, bodies, statuses.
+#include "berth/supervisor/api.h"
+
+#include <gtest/gtest.h>
+
+#include "berth/supervisor/operations.h"
+
+using namespace berth;
+using namespace berth::supervisor;
+
+TEST(Api, Routes) {
+  EXPECT_EQ(decode_request("GET", "/v1/containers", "")->verb, Verb::list);
+  auto c = decode_request("POST", "/v1/containers", R"({"name":"a"})");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->verb, Verb::create);
+  EXPECT_EQ(decode_request("GET", "/v1/containers/a", "")->verb, Verb::show);
+  EXPECT_EQ(decode_request("PATCH", "/v1/containers/a", R"({"ram":"1G"})")->verb, Verb::set);
+  EXPECT_EQ(decode_request("DELETE", "/v1/containers/a", "")->verb, Verb::destroy);
+  auto s = decode_request("POST", "/v1/containers/a/stop", R"({"force":true,"timeout":5})");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->verb, Verb::stop);
+  EXPECT_TRUE(s->force);
+  EXPECT_EQ(*s->timeout, 5);
+  auto w = decode_request("GET", "/v1/operations/7/wait?timeout=3", "");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->verb, Verb::operation_wait);
+  EXPECT_EQ(w->name, "7");
+  EXPECT_EQ(*w->timeout, 3);
+  EXPECT_EQ(decode_request("GET", "/metrics", "")->verb, Verb::metrics);
+  EXPECT_EQ(decode_request("GET", "/v1/events", "")->verb, Verb::events);
+  auto e = decode_request("POST", "/v1/containers/a/exec", R"({"args":["sh","-c","exit 3"]})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->args.size(), 3u);
+  EXPECT_EQ(decode_request("GET", "/v1/containers/a/log", "")->verb, Verb::log);
+  EXPECT_EQ(decode_request("GET", "/v1/containers/a/console", "")->verb, Verb::console);
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/console", "").error().code(), 405);
+  EXPECT_TRUE(is_operation(Verb::start));
+  EXPECT_FALSE(is_operation(Verb::list));
+}
+
+TEST(Api, BadRequests) {
+  auto r = decode_request("GET", "/v2/containers", "");
+  EXPECT_EQ(r.error().code(), 404);
+  r = decode_request("PUT", "/v1/containers", "");
+  EXPECT_EQ(r.error().code(), 405);
+  r = decode_request("POST", "/v1/containers", "{nope");
+  EXPECT_EQ(r.error().code(), 400);
+  EXPECT_EQ(r.error().message().rfind("body: ", 0), 0u);
+  r = decode_request("POST", "/v1/containers", "[1]");
+  EXPECT_EQ(r.error().code(), 400);
+  r = decode_request("POST", "/v1/containers/a/exec", R"({"args":[1]})");
+  EXPECT_EQ(r.error().message(), "args[0]: expected a string");
+  r = decode_request("POST", "/v1/containers/a/stop", R"({"timeout":-1})");
+  EXPECT_EQ(r.error().message(), "timeout: expected seconds 0..86400");
+  r = decode_request("POST", "/v1/containers/a/start", R"({"x":1})");
+  EXPECT_EQ(r.error().message(), "x: unknown field");
+  r = decode_request("POST", "/v1/containers/a/fly", "");
+  EXPECT_EQ(r.error().code(), 404);
+  r = decode_request("POST", "/v1/containers", std::string(kMaxBody + 1, ' '));
+  EXPECT_EQ(r.error().code(), 413);
+  r = decode_request("GET", "/v1/operations/1/wait?timeout=x", "");
+  EXPECT_EQ(r.error().code(), 400);
+}
+
+TEST(Api, ErrorStatuses) {
+  EXPECT_EQ(status_for(Error(ENOENT, "no container a")), 404);
+  EXPECT_EQ(status_for(Error(EEXIST, "exists")), 409);
+  EXPECT_EQ(status_for(Error::msg("ram: bad")), 400);
+  EXPECT_EQ(status_for(Error(EIO, "x")), 500);
+  EXPECT_EQ(describe(Error(ENOENT, "no container a")), "no container a");
+}
+
+TEST(Operations, FinishCallsWaiters) {
+  Operations ops;
+  std::string id = ops.begin("start", "a", "uid 0 pid 1");
+  EXPECT_EQ(ops.get(id)->find("by")->as_string(), "uid 0 pid 1");
+  EXPECT_EQ(ops.get(id)->find("status")->as_string(), "running");
+  std::string seen;
+  ASSERT_TRUE(ops.wait(id, [&](const json::Value& d) { seen = d.find("status")->as_string(); }));
+  EXPECT_EQ(seen, "");
+  ops.finish(id, Error(EEXIST, "container a already exists"));
+  EXPECT_EQ(seen, "failure");
+  EXPECT_EQ(ops.get(id)->find("code")->as_int(), 409);
+  ASSERT_TRUE(ops.wait(id, [&](const json::Value& d) { seen = d.find("error")->as_string(); }));
+  EXPECT_EQ(seen, "container a already exists");
+  EXPECT_FALSE(ops.wait("99", [](const json::Value&) {}));
+}

@@ -1,0 +1,61 @@
+// bundle_test.cpp — the generated OCI bundle parses with the runtime's own
+// parser and carries the record's limits.
+#include "berth/supervisor/bundle.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "berth/runtime/spec.h"
+
+using namespace berth;
+using namespace berth::supervisor;
+
+TEST(Bundle, SpecParsesAndCarriesLimits) {
+  Record r;
+  r.name = "ct1";
+  r.rootfs_source = "/templates/bb";
+  r.ram = 64u << 20;
+  r.swap = 32u << 20;
+  r.cpus = 2;
+  r.cpu_limit = 50;
+  r.cpu_weight = 100;
+  r.cpuset = "0";
+  r.pids = 100;
+  Layout l;
+  l.state_dir = "/var/lib/berth-test";
+  l.cgroup_parent = "berth.t";
+  auto spec = runtime::parse_spec(json::dump(make_spec(r, l)), "/var/lib/berth-test/containers/ct1/bundle");
+  ASSERT_TRUE(spec) << spec.error().what();
+  EXPECT_EQ(spec->root_path, "/var/lib/berth-test/containers/ct1/rootfs");
+  EXPECT_EQ(spec->hostname, "ct1");
+  EXPECT_EQ(spec->process->args, std::vector<std::string>{"/sbin/init"});
+  EXPECT_TRUE(spec->process->terminal);
+  EXPECT_EQ(spec->linux.cgroups_path, "/berth.t/ct1");
+  const auto& res = *spec->linux.resources;
+  EXPECT_EQ(*res.memory.limit, 64 << 20);
+  EXPECT_EQ(*res.memory.swap, 96 << 20);
+  EXPECT_EQ(*res.cpu.quota, 50000);  // CPULIMIT 50% is tighter than CPUS 2
+  EXPECT_EQ(*res.cpu.period, 100000u);
+  EXPECT_EQ(res.cpu.cpus, "0");
+  EXPECT_EQ(*res.pids.limit, 100);
+  EXPECT_TRUE(spec->has_namespace(CLONE_NEWPID));
+  EXPECT_TRUE(spec->has_namespace(CLONE_NEWNET));
+}
+
+TEST(Bundle, NoLimitsNoResources) {
+  Record r;
+  r.name = "ct2";
+  EXPECT_TRUE(make_resources(r).as_object().empty());
+}
+
+TEST(Bundle, WeightRoundTripsThroughShares) {
+  for (uint32_t w : {1u, 2u, 100u, 5000u, 9999u, 10000u}) {
+    uint64_t s = weight_to_shares(w);
+    EXPECT_EQ(1 + ((s - 2) * 9999) / 262142, w) << w;
+  }
+}
+
+TEST(Bundle, HaltSignals) {
+  EXPECT_EQ(halt_signal(InitKind::systemd), SIGRTMIN + 3);
+  EXPECT_EQ(halt_signal(InitKind::busybox), SIGUSR2);
+}

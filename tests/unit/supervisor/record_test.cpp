@@ -1,0 +1,91 @@
+// record_test.cpp — the config file format: round trip, bad input naming the field.
+#include "berth/supervisor/record.h"
+
+#include <gtest/gtest.h>
+
+using namespace berth;
+using namespace berth::supervisor;
+
+TEST(Record, RoundTrip) {
+  Record r;
+  r.name = "web1";
+  r.hostname = "web1.example";
+  r.rootfs_source = "/srv/templates/busybox";
+  r.init = InitKind::systemd;
+  r.ram = 256u << 20;
+  r.swap = 128u << 20;
+  r.cpus = 2;
+  r.cpu_limit = 150;
+  r.cpu_weight = 200;
+  r.cpuset = "0-1";
+  r.pids = 512;
+  r.autostart = true;
+  r.restart = RestartPolicy::on_failure;
+  r.stop_timeout = 10;
+  std::string text = format_record(r);
+  EXPECT_NE(text.find("RAM=\"268435456\"\n"), std::string::npos);
+  auto back = parse_record(text);
+  ASSERT_TRUE(back) << back.error().what();
+  EXPECT_EQ(format_record(*back), text);
+  EXPECT_EQ(back->init, InitKind::systemd);
+  EXPECT_EQ(*back->cpu_limit, 150u);
+}
+
+TEST(Record, ParsesCommentsAndUnquoted) {
+  auto r = parse_record("# comment\n\nNAME=ct1\nROOTFS=\"/r\"\nRAM=\"1G\"\nAUTOSTART=yes\n");
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(*r->ram, 1ull << 30);
+  EXPECT_TRUE(r->autostart);
+}
+
+TEST(Record, BadInputNamesLineAndKey) {
+  auto r = parse_record("NAME=\"ct1\"\nROOTFS=\"/r\"\nCPUS=\"-1\"\n");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message().rfind("line 3: CPUS: expected a non-negative integer", 0), 0u) << r.error().message();
+  r = parse_record("NAME=\"ct1\"\nROOTFS=\"/r\"\nCOLOUR=\"red\"\n");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("COLOUR: unknown field"), std::string::npos);
+  r = parse_record("NAME=\"ct1\"\n");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "ROOTFS: missing");
+  r = parse_record("NAME=\"../x\"\nROOTFS=\"/r\"\n");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("NAME: expected 1-64"), std::string::npos);
+}
+
+TEST(Record, Sizes) {
+  EXPECT_EQ(*parse_size("512M"), 512ull << 20);
+  EXPECT_EQ(*parse_size("2g"), 2ull << 30);
+  EXPECT_EQ(*parse_size("4096"), 4096u);
+  EXPECT_FALSE(parse_size("12X"));
+  EXPECT_FALSE(parse_size("M"));
+  EXPECT_FALSE(parse_size("99999999999999999999T"));
+}
+
+TEST(Record, ApplyJson) {
+  Record r;
+  auto v = json::parse(R"({"name":"a1","rootfs":"/r","ram":"64M","cpus":2,"autostart":true,"cpuweight":"50"})");
+  ASSERT_TRUE(apply_json(r, *v, ""));
+  EXPECT_EQ(*r.ram, 64u << 20);
+  EXPECT_EQ(*r.cpus, 2u);
+  EXPECT_TRUE(r.autostart);
+  auto bad = apply_json(r, *json::parse(R"({"cpus":-2})"), "");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message().rfind("cpus: expected a non-negative number", 0), 0u) << bad.error().message();
+  bad = apply_json(r, *json::parse(R"({"ram":"1K"})"), "");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(), "ram: expected at least 4M, got 1K");
+  bad = apply_json(r, *json::parse(R"({"RAM":"64M"})"), "");
+  EXPECT_EQ(bad.error().message(), "RAM: unknown field");
+  bad = apply_json(r, *json::parse(R"({"hostname":"a\"b"})"), "");
+  EXPECT_FALSE(bad);
+  bad = apply_json(r, *json::parse(R"({"cpuset":"0-"})"), "");
+  EXPECT_EQ(bad.error().message().rfind("cpuset: expected a CPU list", 0), 0u);
+}
+
+TEST(Record, LiveFields) {
+  EXPECT_FALSE(needs_restart("ram"));
+  EXPECT_FALSE(needs_restart("cpuset"));
+  EXPECT_TRUE(needs_restart("hostname"));
+  EXPECT_TRUE(needs_restart("init"));
+}

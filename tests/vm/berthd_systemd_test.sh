@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# berthd_systemd_test.sh — runs inside the VM with systemd as PID 1 (pure
+# cgroup v2): berthd's units verify clean, socket activation starts berthd,
+# a busybox system container created and started through it survives
+# `systemctl restart berthd` (same init), and a node-stop-like stop/start
+# of the units halts it in order and brings the autostart container back.
+set -euo pipefail
+: "${BERTHD:?}" "${BERTH:?}" "${BERTH_MONITOR:?}"
+ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PASSED=0 FAILED=0
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected [$2], got [$3]"; fi; }
+export BERTH_SOCKET=/run/berthd/berthd.sock
+field() { "$BERTH" status "$1" --format json | jq -r "$2"; }
+
+expect_eq "systemd is PID 1" systemd "$(cat /proc/1/comm)"
+# The units as installed, pointing at this build's binaries.
+U=/run/systemd/system
+bindir=$(dirname "$BERTHD")
+sed "s|@CMAKE_INSTALL_FULL_BINDIR@/berthd|$BERTHD --monitor $BERTH_MONITOR|; s|@CMAKE_INSTALL_FULL_DOCDIR@|/usr/share/doc/berth|" \
+  "$ROOT_DIR/systemd/berthd.service.in" > $U/berthd.service
+sed "s|@CMAKE_INSTALL_FULL_BINDIR@|$bindir|" "$ROOT_DIR/systemd/berth-containers.service.in" > $U/berth-containers.service
+cp "$ROOT_DIR/systemd/berthd.socket" $U/
+systemd-sysusers "$ROOT_DIR/systemd/berth.sysusers"
+systemd-tmpfiles --create "$ROOT_DIR/systemd/berth.tmpfiles"
+systemd-analyze verify $U/berthd.service $U/berthd.socket $U/berth-containers.service && ok "systemd-analyze verify clean" ||
+  fail "systemd-analyze verify"
+systemctl daemon-reload
+systemctl start berthd.socket
+expect_eq "socket group berth, mode 0660" "srw-rw---- root berth" "$(stat -c '%A %U %G' $BERTH_SOCKET)"
+expect_eq "berthd not started before the first request" inactive "$(systemctl is-active berthd.service || true)"
+"$BERTH" list >/dev/null
+expect_eq "socket activation started berthd" active "$(systemctl is-active berthd.service)"
+expect_eq "watchdog armed" 30s "$(systemctl show -P WatchdogUSec berthd.service)"
+
+TPL=/var/tmp/berth-tpl
+"$ROOT_DIR/scripts/mkrootfs.sh" $TPL >/dev/null
+ln -sf ../bin/busybox $TPL/sbin/init
+printf '::sysinit:/bin/touch /run/booted\n::respawn:/bin/sleep 1000000\n' > $TPL/etc/inittab
+"$BERTH" create ct1 --rootfs $TPL --ram 64M --autostart yes >/dev/null
+"$BERTH" start ct1 >/dev/null
+INIT=$(field ct1 .init_pid)
+expect_eq "running" running "$(field ct1 .state)"
+expect_eq "memory.max in pure v2" 67108864 "$(cat /sys/fs/cgroup/berth.containers/ct1/memory.max)"
+systemctl restart berthd.service
+"$BERTH" list >/dev/null
+expect_eq "same init after systemctl restart berthd" "$INIT" "$(field ct1 .init_pid)"
+expect_eq "exec after restart" ok "$("$BERTH" exec ct1 -- echo ok)"
+
+# Node stop: berth-containers stops first (stop --all), then berthd.
+systemctl start berth-containers.service
+systemctl stop berth-containers.service berthd.service berthd.socket
+expect_eq "init halted at node stop" 1 "$( [ ! -e /proc/"$INIT" ] && echo 1 )"
+systemctl start berthd.socket berth-containers.service
+"$BERTH" list >/dev/null
+for _ in $(seq 200); do [ "$(field ct1 .state)" = running ] && break; sleep 0.1; done
+expect_eq "autostart container back after node start" running "$(field ct1 .state)"
+"$BERTH" destroy ct1 >/dev/null
+systemctl stop berthd.service berthd.socket
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
