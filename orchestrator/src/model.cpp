@@ -59,7 +59,8 @@ public:
   Fields(const json::Value& v, std::string where) : v_(v), where_(std::move(where)) {}
 
   Status object() const {
-    if (!v_.is_object()) return Error::msg(where_ + ": expected an object, got " + json::Value::type_name(v_.type()));
+    if (!v_.is_object())
+      return Error::msg((where_.empty() ? "" : where_ + ": ") + "expected an object, got " + json::Value::type_name(v_.type()));
     return ok();
   }
   const json::Value* get(std::string_view k) {
