@@ -28,8 +28,9 @@ int64_t desired_count(const Environment& e) {
   return n;
 }
 
-// Polls until every container of `env` is placed on a ready node as the
-// file says (or, for a deleted environment, until none is left).
+// Polls until every container of `env` is placed as the file says on a
+// live node that keeps it (ready or cordoned), or, for a deleted
+// environment, until none is left.
 int wait_for(Etcd& etcd, const std::string& prefix, const std::string& name, const Environment* env, long seconds) {
   if (seconds <= 0) return 0;
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -45,7 +46,9 @@ int wait_for(Etcd& etcd, const std::string& prefix, const std::string& name, con
         continue;
       }
       for (const auto& r : env->roles)
-        if (r.name == c.role && r.tmpl == c.tmpl && r.resources == c.resources && st->condition(c.node) == "ready") ++have;
+        if (r.name == c.role && r.tmpl == c.tmpl && r.resources == c.resources &&
+            (st->condition(c.node) == "ready" || st->condition(c.node) == "cordoned"))
+          ++have;
     }
     if (have == want) {
       if (env) std::printf("%s: %lld containers placed\n", name.c_str(), static_cast<long long>(have));

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, args->flag("help") ? stdout : stderr);
     return args->flag("help") ? 0 : 2;
   }
-  log::configure(args->get("log"), log::Format::text, args->flag("debug"));
+  log::configure(args->get("log"), log::Format::json, args->flag("debug"));  // timestamped lines
   long n = args->num("nodes", 1);
   long first = args->num("first", 0);
   std::string id_prefix = args->get("id-prefix", "sim-");

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, args->flag("help") ? stdout : stderr);
     return args->flag("help") ? 0 : 2;
   }
-  log::configure(args->get("log"), log::Format::text, args->flag("debug"));
+  log::configure(args->get("log"), log::Format::json, args->flag("debug"));  // timestamped lines
   OrchestratorOptions o;
   o.etcd = cli::etcd_config(*args);
   o.prefix = cli::prefix(*args);

@@ -384,10 +384,12 @@ struct Orchestrator::Impl {
 
   Status lead(const std::atomic<bool>& stop) {
     std::atomic<bool> done{false};
-    std::thread ka([&] { keep_leadership(stop, done); });
+    lost = false;
+    std::thread ka;
+    if (opt.elect) ka = std::thread([&] { keep_leadership(stop, done); });
     Defer join([&] {
       done = true;
-      ka.join();
+      if (ka.joinable()) ka.join();
     });
     suspect_since.clear();
     unplaceable.clear();
@@ -423,7 +425,7 @@ struct Orchestrator::Impl {
       sleep_unless(opt.tick_ms, &stop);
     }
     watcher->stop();
-    if (!lost.load()) (void)etcd.lease_revoke(leader_lease);  // hand over at once
+    if (opt.elect && !lost.load()) (void)etcd.lease_revoke(leader_lease);  // hand over at once
     return ok();
   }
 };
@@ -459,7 +461,6 @@ Status Orchestrator::run(const std::atomic<bool>& stop) {
       continue;
     }
     announced = false;
-    impl.lost = false;
     log::info("elected leader as " + opt_.id);
     auto st = impl.lead(stop);
     if (!st) log::error("leader: " + st.error().what());
