@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# cluster.sh — the orchestrator at scale on a real etcd: simulated nodes
+# (berth-node-sim, the node agent's etcd protocol, containers recorded
+# instead of run) join, environments totalling C containers are placed by
+# the real scheduler, then the F nodes of one simulator are killed and
+# their containers rescheduled. Reports placements per second, etcd writes
+# per placement, orchestrator RSS, and the failure detection and
+# rescheduling times. Measures; never fails on a time.
+#
+#   bench/cluster.sh            # 1000 nodes, 20000 containers, 100 killed
+#   bench/cluster.sh --short    # 50 nodes, 500 containers, 5 killed (CI)
+#   options: --nodes N --containers C --fail F --grace S --ttl S
+#            --build DIR (default /tmp/orch-build, or $BERTH_BUILD)
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+
+NODES=1000 CONTAINERS=20000 FAIL=100 GRACE=10 TTL=5
+BUILD=${BERTH_BUILD:-/tmp/orch-build}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --short) NODES=50 CONTAINERS=500 FAIL=5 ;;
+    --nodes) NODES=$2; shift ;;
+    --containers) CONTAINERS=$2; shift ;;
+    --fail) FAIL=$2; shift ;;
+    --grace) GRACE=$2; shift ;;
+    --ttl) TTL=$2; shift ;;
+    --build) BUILD=$2; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown option $1" ;;
+  esac
+  shift
+done
+ORCH=$BUILD/orchestrator/berth-orchestrator SIM=$BUILD/orchestrator/berth-node-sim
+[ -x "$ORCH" ] && [ -x "$SIM" ] || die "build berth-orchestrator and berth-node-sim in $BUILD first"
+command -v etcd >/dev/null || die "etcd is not installed (scripts/deps.sh)"
+
+DIR=$(mktemp -d /tmp/berth-bench-cluster.XXXXXX)
+PIDS=()
+cleanup() {
+  set +e
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.5
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+now_ms() { date +%s%3N; }
+CP=$(port) PP=$(port)
+E=http://127.0.0.1:$CP
+etcd --name b1 --data-dir "$DIR/etcd" --listen-client-urls "$E" --advertise-client-urls "$E" \
+  --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
+  --initial-cluster "b1=http://127.0.0.1:$PP" --quota-backend-bytes $((4 << 30)) >"$DIR/etcd.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do curl -sf "$E/health" | grep -q true && break; sleep 0.1; done
+
+b64() { printf '%s' "$1" | base64 -w0; }
+# count PREFIX: keys under a prefix (a count-only range on the gateway).
+count() {
+  local end
+  end=$(python3 -c 'import sys,base64; p=sys.argv[1].encode(); print(base64.b64encode(p[:-1]+bytes([p[-1]+1])).decode())' "$1")
+  curl -s -X POST "$E/v3/kv/range" -d "{\"key\":\"$(b64 "$1")\",\"range_end\":\"$end\",\"count_only\":true}" |
+    sed -n 's/.*"count":"\([0-9]*\)".*/\1/p' | grep . || echo 0
+}
+revision() { curl -s -X POST "$E/v3/kv/range" -d "{\"key\":\"$(b64 x)\"}" | sed -n 's/.*"revision":"\([0-9]*\)".*/\1/p'; }
+
+# Capacity: 64 cpus per node; containers of 1 cpu, 1 GiB, 10 GiB disk.
+SIMOPTS=(--etcd "$E" --cpus 64 --memory-mb 262144 --disk-gb 4000 --lease-ttl "$TTL" --usage-interval 30)
+"$SIM" "${SIMOPTS[@]}" --nodes $((NODES - FAIL)) --id-prefix n- >"$DIR/sim-live.log" 2>&1 &
+PIDS+=($!)
+"$SIM" "${SIMOPTS[@]}" --nodes "$FAIL" --id-prefix f- >"$DIR/sim-fail.log" 2>&1 &
+SIM_FAIL=$!
+PIDS+=($SIM_FAIL)
+t0=$(now_ms)
+while [ "$(count /berth/nodes/)" -lt $((NODES * 2)) ]; do sleep 0.2; done  # spec + alive per node
+t_join=$(( $(now_ms) - t0 ))
+
+"$ORCH" --etcd "$E" --grace "$GRACE" --leader-ttl 5 >"$DIR/orch.log" 2>&1 &
+ORCH_PID=$!
+PIDS+=($ORCH_PID)
+while ! grep -q '"leading' "$DIR/orch.log"; do sleep 0.1; done
+
+# Environments of 1000 containers (the last one takes the remainder).
+ENVS=$(( (CONTAINERS + 999) / 1000 ))
+rev0=$(revision)
+t0=$(now_ms)
+for i in $(seq 1 "$ENVS"); do
+  n=$(( i < ENVS ? 1000 : CONTAINERS - (ENVS - 1) * 1000 ))
+  v="{\"name\":\"env$i\",\"roles\":[{\"name\":\"app\",\"template\":\"debian-12\",\"count\":$n,\"resources\":{\"cpus\":1,\"memory_mb\":1024,\"disk_gb\":10}}]}"
+  curl -s -X POST "$E/v3/kv/put" -d "{\"key\":\"$(b64 /berth/envs/env$i)\",\"value\":\"$(b64 "$v")\"}" >/dev/null
+done
+while [ "$(count /berth/containers/)" -lt "$CONTAINERS" ]; do sleep 0.05; done
+t_place=$(( $(now_ms) - t0 ))
+rev1=$(revision)
+# Every node has run what it was given?
+t0=$(now_ms)
+while [ "$(count /berth/assign/)" -lt "$CONTAINERS" ]; do sleep 0.05; done
+rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$ORCH_PID/status)
+hwm_kb=$(awk '/VmHWM/ {print $2}' /proc/$ORCH_PID/status)
+on_failing=$(count /berth/assign/f-)
+
+# Kill the simulator of FAIL nodes: detection, then rescheduling.
+t0=$(now_ms)
+kill -9 $SIM_FAIL
+while [ "$(grep -c 'lease gone, suspect' "$DIR/orch.log" || true)" -lt "$FAIL" ]; do sleep 0.05; done
+t_detect=$(( $(now_ms) - t0 ))
+while [ "$(count /berth/assign/f-)" -gt 0 ] || [ "$(count /berth/containers/)" -lt "$CONTAINERS" ]; do
+  sleep 0.05
+  [ $(( $(now_ms) - t0 )) -lt $(( (GRACE + 120) * 1000 )) ] || { echo "rescheduling did not finish" >&2; break; }
+done
+t_resched=$(( $(now_ms) - t0 ))
+left=$(count /berth/assign/f-)
+kill "$ORCH_PID"; wait "$ORCH_PID" 2>/dev/null || true
+stats=$(sed -n 's/.*"msg":"stopped: \([^"]*\)".*/\1/p' "$DIR/orch.log")
+
+writes=$((rev1 - rev0))
+pps=$(python3 -c "print(f'{$CONTAINERS / max($t_place, 1) * 1000:.0f}')")
+wpp=$(python3 -c "print(f'{$writes / $CONTAINERS:.3f}')")
+cat <<T
+## bench/cluster.sh — $NODES simulated nodes, $CONTAINERS containers, $FAIL nodes killed
+
+| measure | value |
+|---|---|
+| nodes joined (spec + alive under a lease) | $NODES in $t_join ms |
+| containers placed | $CONTAINERS in $t_place ms |
+| placements per second | $pps |
+| etcd writes (revisions) during placement | $writes (1 per placement transaction of up to 40 containers, plus environments and node usage reports) |
+| etcd writes per placement | $wpp |
+| orchestrator RSS after placement (peak) | $((rss_kb / 1024)) MiB ($((hwm_kb / 1024)) MiB) |
+| containers on the $FAIL killed nodes | $on_failing |
+| all $FAIL nodes suspect (lease TTL ${TTL} s) | $t_detect ms after the kill |
+| all their containers rescheduled (grace ${GRACE} s) | $t_resched ms after the kill (goal: grace + 10 s = $(( (GRACE + 10) * 1000 )) ms) |
+| containers left on dead nodes | $left |
+| orchestrator totals | $stats |
+T
