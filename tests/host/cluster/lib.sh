@@ -85,3 +85,40 @@ placed_on() {
 # A value read straight from etcd (for checks): $1 = key.
 etcd_get() { ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" get --print-value-only "$1"; }
 etcd_count() { ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" get --prefix --keys-only "$1" | grep -c . || true; }
+
+# Starts a three-member etcd cluster; sets ETCD_URLS (comma-separated),
+# ETCD_URL (the first), ETCD_MEMBER_PIDS and ETCD_MEMBER_URLS.
+cl_start_etcd3() {
+  local i cports=() pports=() initial=""
+  for i in 1 2 3; do cports+=("$(cl_free_port)"); pports+=("$(cl_free_port)"); done
+  for i in 0 1 2; do initial+="${initial:+,}m$i=http://127.0.0.1:${pports[$i]}"; done
+  ETCD_MEMBER_PIDS=() ETCD_MEMBER_URLS=()
+  for i in 0 1 2; do
+    mkdir -p "$CL_DIR/m$i"
+    etcd --name "m$i" --data-dir "$CL_DIR/m$i/data" \
+      --listen-client-urls "http://127.0.0.1:${cports[$i]}" --advertise-client-urls "http://127.0.0.1:${cports[$i]}" \
+      --listen-peer-urls "http://127.0.0.1:${pports[$i]}" --initial-advertise-peer-urls "http://127.0.0.1:${pports[$i]}" \
+      --initial-cluster "$initial" --initial-cluster-state new >"$CL_DIR/m$i/etcd.log" 2>&1 &
+    CL_PIDS+=("$!")
+    ETCD_MEMBER_PIDS+=("$!")
+    ETCD_MEMBER_URLS+=("http://127.0.0.1:${cports[$i]}")
+  done
+  ETCD_URLS=$(IFS=,; echo "${ETCD_MEMBER_URLS[*]}")
+  ETCD_URL=${ETCD_MEMBER_URLS[0]}
+  export BERTH_ETCD=$ETCD_URLS
+  for i in $(seq 1 100); do
+    curl -sf "$ETCD_URL/health" 2>/dev/null | grep -q true && return 0
+    sleep 0.1
+  done
+  echo "etcd cluster did not start"; return 1
+}
+
+# Index (0-2) of the member that leads the etcd cluster.
+cl_etcd_leader() {
+  local i
+  for i in 0 1 2; do
+    ETCDCTL_API=3 etcdctl --endpoints "${ETCD_MEMBER_URLS[$i]}" endpoint status -w fields 2>/dev/null |
+      awk '/"Leader"/ {l=$3} /"MemberID"/ {m=$3} END {exit !(l==m && l!="")}' && { echo $i; return 0; }
+  done
+  return 1
+}
