@@ -10,11 +10,12 @@
 #   bench/cluster.sh            # 1000 nodes, 20000 containers, 100 killed
 #   bench/cluster.sh --short    # 50 nodes, 500 containers, 5 killed (CI)
 #   options: --nodes N --containers C --fail F --grace S --ttl S
+#            --evict-rate NODES_PER_S (50) --commit-threads N (8)
 #            --build DIR (default /tmp/orch-build, or $BERTH_BUILD)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-NODES=1000 CONTAINERS=20000 FAIL=100 GRACE=10 TTL=5
+NODES=1000 CONTAINERS=20000 FAIL=100 GRACE=10 TTL=5 EVICT=50 THREADS=8
 BUILD=${BERTH_BUILD:-/tmp/orch-build}
 while [ $# -gt 0 ]; do
   case $1 in
@@ -24,6 +25,8 @@ while [ $# -gt 0 ]; do
     --fail) FAIL=$2; shift ;;
     --grace) GRACE=$2; shift ;;
     --ttl) TTL=$2; shift ;;
+    --evict-rate) EVICT=$2; shift ;;
+    --commit-threads) THREADS=$2; shift ;;
     --build) BUILD=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option $1" ;;
@@ -75,13 +78,16 @@ t0=$(now_ms)
 while [ "$(count /berth/nodes/)" -lt $((NODES * 2)) ]; do sleep 0.2; done  # spec + alive per node
 t_join=$(( $(now_ms) - t0 ))
 
-"$ORCH" --etcd "$E" --grace "$GRACE" --leader-ttl 5 >"$DIR/orch.log" 2>&1 &
+"$ORCH" --etcd "$E" --grace "$GRACE" --leader-ttl 5 --evict-rate "$EVICT" --commit-threads "$THREADS" >"$DIR/orch.log" 2>&1 &
 ORCH_PID=$!
 PIDS+=($ORCH_PID)
 while ! grep -q '"leading' "$DIR/orch.log"; do sleep 0.1; done
 
 # Environments of 1000 containers (the last one takes the remainder).
 ENVS=$(( (CONTAINERS + 999) / 1000 ))
+ETCD_PID=${PIDS[0]}
+cpu_s() { awk '{printf "%.1f", ($14 + $15) / 100}' /proc/$1/stat; }
+oc0=$(cpu_s $ORCH_PID) ec0=$(cpu_s $ETCD_PID)
 rev0=$(revision)
 t0=$(now_ms)
 for i in $(seq 1 "$ENVS"); do
@@ -92,6 +98,7 @@ done
 while [ "$(count /berth/containers/)" -lt "$CONTAINERS" ]; do sleep 0.05; done
 t_place=$(( $(now_ms) - t0 ))
 rev1=$(revision)
+oc1=$(cpu_s $ORCH_PID) ec1=$(cpu_s $ETCD_PID)
 # Every node has run what it was given?
 t0=$(now_ms)
 while [ "$(count /berth/assign/)" -lt "$CONTAINERS" ]; do sleep 0.05; done
@@ -126,10 +133,11 @@ cat <<T
 | placements per second | $pps |
 | etcd writes (revisions) during placement | $writes (1 per placement transaction of up to 40 containers, plus environments and node usage reports) |
 | etcd writes per placement | $wpp |
+| CPU time during placement: orchestrator / etcd | $(python3 -c "print(f'{$oc1 - $oc0:.1f} s / {$ec1 - $ec0:.1f} s')") |
 | orchestrator RSS after placement (peak) | $((rss_kb / 1024)) MiB ($((hwm_kb / 1024)) MiB) |
 | containers on the $FAIL killed nodes | $on_failing |
 | all $FAIL nodes suspect (lease TTL ${TTL} s) | $t_detect ms after the kill |
-| all their containers rescheduled (grace ${GRACE} s) | $t_resched ms after the kill (goal: grace + 10 s = $(( (GRACE + 10) * 1000 )) ms) |
+| all their containers rescheduled (grace ${GRACE} s, eviction rate $EVICT nodes/s) | $t_resched ms after the kill (goal: grace + 10 s = $(( (GRACE + 10) * 1000 )) ms) |
 | containers left on dead nodes | $left |
 | orchestrator totals | $stats |
 T

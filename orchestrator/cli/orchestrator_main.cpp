@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   o.grace_ms = static_cast<long>(args->real("grace", 30) * 1000);
   o.evict_rate = args->real("evict-rate", 20);
   o.storm_fraction = args->real("storm-fraction", 0.55);
-  o.commit_threads = static_cast<int>(args->num("commit-threads", 4));
+  o.commit_threads = static_cast<int>(args->num("commit-threads", 8));
   o.batch = static_cast<int>(std::clamp(args->num("batch", 40), 1L, 40L));
   o.elect = !args->flag("no-election");
   struct sigaction sa {};

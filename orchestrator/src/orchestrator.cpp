@@ -401,7 +401,11 @@ struct Orchestrator::Impl {
       if (b.canceled) resync = true;
       else if (!b.events.empty()) queue.push_back(b);
     };
-    auto watcher = std::make_unique<Watcher>(opt.etcd, keys.prefix(), prefix_end(keys.prefix()), *rev + 1, on_batch);
+    // Three watches, not one on the whole prefix: assign/ (a copy of
+    // containers/) and events/ would double what etcd sends us.
+    std::vector<std::unique_ptr<Watcher>> watchers;
+    for (const std::string& p : {keys.nodes(), keys.envs(), keys.containers()})
+      watchers.push_back(std::make_unique<Watcher>(opt.etcd, p, prefix_end(p), *rev + 1, on_batch));
     log::info("leading (" + std::to_string(st.nodes().size()) + " nodes, " + std::to_string(st.envs().size()) +
               " environments, " + std::to_string(st.containers().size()) + " containers)");
     while (!stop.load() && !lost.load()) {
@@ -417,14 +421,15 @@ struct Orchestrator::Impl {
       }
       if (again) {
         auto r = load_state(etcd, st);
-        if (r) watcher->restart(*r + 1);
+        if (r)
+          for (auto& w : watchers) w->restart(*r + 1);
       }
       health();
       reconcile();
       events.tick(etcd);
       sleep_unless(opt.tick_ms, &stop);
     }
-    watcher->stop();
+    for (auto& w : watchers) w->stop();
     if (opt.elect && !lost.load()) (void)etcd.lease_revoke(leader_lease);  // hand over at once
     return ok();
   }

@@ -24,7 +24,7 @@ struct OrchestratorOptions {
   long grace_ms = 30000;          // suspect -> containers rescheduled
   double evict_rate = 20;         // nodes fenced per second at most
   double storm_fraction = 0.55;   // stop evicting when more than this share of nodes is dark
-  int commit_threads = 4;
+  int commit_threads = 8;
   int batch = 40;                 // containers per placement transaction
   long tick_ms = 100;
 };
