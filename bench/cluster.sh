@@ -108,8 +108,11 @@ on_failing=$(count /berth/assign/f-)
 
 # Kill the simulator of FAIL nodes: detection, then rescheduling.
 t0=$(now_ms)
+lines0=$(wc -l <"$DIR/orch.log")
+early=$(grep -c 'lease gone, suspect' "$DIR/orch.log" || true)
 kill -9 $SIM_FAIL
-while [ "$(grep -c 'lease gone, suspect' "$DIR/orch.log" || true)" -lt "$FAIL" ]; do sleep 0.05; done
+dark_failed() { tail -n +$((lines0 + 1)) "$DIR/orch.log" | grep -o 'node f-[0-9]*: lease gone' | sort -u | wc -l; }
+while [ "$(dark_failed)" -lt "$FAIL" ]; do sleep 0.05; done
 t_detect=$(( $(now_ms) - t0 ))
 while [ "$(count /berth/assign/f-)" -gt 0 ] || [ "$(count /berth/containers/)" -lt "$CONTAINERS" ]; do
   sleep 0.05
@@ -139,5 +142,6 @@ cat <<T
 | all $FAIL nodes suspect (lease TTL ${TTL} s) | $t_detect ms after the kill |
 | all their containers rescheduled (grace ${GRACE} s, eviction rate $EVICT nodes/s) | $t_resched ms after the kill (goal: grace + 10 s = $(( (GRACE + 10) * 1000 )) ms) |
 | containers left on dead nodes | $left |
+| nodes seen suspect before the kill (missed keepalives under load) | $early |
 | orchestrator totals | $stats |
 T

@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  AgentHost host(cli::etcd_config(*args), keys, ptrs, static_cast<int>(args->num("threads", std::min(8L, std::max(1L, n / 50)))));
+  AgentHost host(cli::etcd_config(*args), keys, ptrs, static_cast<int>(args->num("threads", std::min(32L, std::max(1L, n / 25)))));
   auto st = host.run(g_stop, true);
   if (!st) return cli::fail("berth-node-sim", st.error());
   return 0;

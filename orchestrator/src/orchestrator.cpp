@@ -71,6 +71,7 @@ struct Orchestrator::Impl {
   double evict_tokens = 0;
   Clock::time_point last_refill = Clock::now();
   bool storm_reported = false;
+  int64_t conflicts_seen = 0;
 
   Impl(OrchestratorOptions& o, OrchestratorStats& s)
       : opt(o), stats(s), keys(o.prefix), etcd(o.etcd), st(keys), events(keys) {}
@@ -276,33 +277,47 @@ struct Orchestrator::Impl {
     commit(work);
   }
 
+  // Commits the batches: in rounds (a node's second batch needs the
+  // revision its first produced), and within a round several nodes'
+  // batches packed into one transaction, each node guarded by its own
+  // alloc revision. etcd allows 128 operations per branch.
   void commit(std::vector<Batch*>& work) {
-    // Per node, batches run in order: the second needs the revision the
-    // first one produced.
     std::map<std::string, std::vector<Batch*>> chains;
     for (Batch* b : work) chains[b->node].push_back(b);
-    std::vector<std::vector<Batch*>*> list;
-    for (auto& [n, c] : chains) list.push_back(&c);
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      Etcd e(opt.etcd);
-      for (;;) {
-        size_t i = next++;
-        if (i >= list.size()) return;
-        int64_t rev = (*list[i])[0]->alloc_revision;
-        for (Batch* b : *list[i]) {
-          b->alloc_revision = rev;
-          commit_one(e, *b);
-          if (!b->done) break;
-          rev = b->revision;
+    for (size_t round = 0;; ++round) {
+      std::vector<std::vector<Batch*>> groups;
+      size_t ops = 0, cmps = 0;
+      for (auto& [node, chain] : chains) {
+        if (round >= chain.size()) continue;
+        if (round > 0) {
+          if (!chain[round - 1]->done) continue;
+          chain[round]->alloc_revision = chain[round - 1]->revision;
         }
+        Batch* b = chain[round];
+        size_t moves = 0;
+        for (const auto& f : b->from) moves += !f.empty() && f != b->node;
+        size_t bops = 1 + 2 * b->recs.size() + moves, bcmps = 1 + b->recs.size();
+        if (groups.empty() || ops + bops > kMaxOps || cmps + bcmps > kMaxOps) {
+          groups.emplace_back();
+          ops = 1;  // the event
+          cmps = opt.elect ? 1 : 0;
+        }
+        groups.back().push_back(b);
+        ops += bops;
+        cmps += bcmps;
       }
-    };
-    int threads = std::max(1, std::min<int>(opt.commit_threads, static_cast<int>(list.size())));
-    std::vector<std::thread> pool;
-    for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
+      if (groups.empty()) break;
+      std::atomic<size_t> next{0};
+      auto worker = [&] {
+        Etcd e(opt.etcd);
+        for (size_t i; (i = next++) < groups.size();) commit_group(e, groups[i]);
+      };
+      int threads = std::max(1, std::min<int>(opt.commit_threads, static_cast<int>(groups.size())));
+      std::vector<std::thread> pool;
+      for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+      worker();
+      for (auto& t : pool) t.join();
+    }
     for (Batch* b : work) {
       if (!b->error.empty()) log::warn("place on " + b->node + ": " + b->error);
       if (!b->done) continue;
@@ -317,42 +332,45 @@ struct Orchestrator::Impl {
     }
   }
 
-  void commit_one(Etcd& e, Batch& b) {
+  static constexpr size_t kMaxOps = 126;
+
+  void commit_group(Etcd& e, std::vector<Batch*>& group) {
     std::vector<Compare> cmp = guard();
-    cmp.push_back(Compare::mod_revision(keys.node_alloc(b.node), b.alloc_revision));
-    std::vector<Op> ops{Op::put(keys.node_alloc(b.node), alloc_value(b.alloc_after, b.count_after))};
+    std::vector<Op> ops;
     json::Value placed = json::Value::array(), moved = json::Value::array();
-    for (size_t i = 0; i < b.recs.size(); ++i) {
-      const ContainerRec& r = b.recs[i];
-      cmp.push_back(b.revs[i] ? Compare::mod_revision(keys.container(r.id), b.revs[i]) : Compare::absent(keys.container(r.id)));
-      std::string v = json::dump(to_json(r));
-      ops.push_back(Op::put(keys.container(r.id), v));
-      ops.push_back(Op::put(keys.assign(b.node, r.id), v));
-      if (!b.from[i].empty() && b.from[i] != b.node) {
-        ops.push_back(Op::del(keys.assign(b.from[i], r.id)));
-        moved.push_back(r.id + " from " + b.from[i]);
-      } else {
-        placed.push_back(r.id);
+    for (Batch* bp : group) {
+      Batch& b = *bp;
+      cmp.push_back(Compare::mod_revision(keys.node_alloc(b.node), b.alloc_revision));
+      ops.push_back(Op::put(keys.node_alloc(b.node), alloc_value(b.alloc_after, b.count_after)));
+      for (size_t i = 0; i < b.recs.size(); ++i) {
+        const ContainerRec& r = b.recs[i];
+        cmp.push_back(b.revs[i] ? Compare::mod_revision(keys.container(r.id), b.revs[i]) : Compare::absent(keys.container(r.id)));
+        std::string v = json::dump(to_json(r));
+        ops.push_back(Op::put(keys.container(r.id), v));
+        ops.push_back(Op::put(keys.assign(b.node, r.id), v));
+        if (!b.from[i].empty() && b.from[i] != b.node) {
+          ops.push_back(Op::del(keys.assign(b.from[i], r.id)));
+          moved.push_back(r.id + " from " + b.from[i] + " to " + b.node);
+        } else {
+          placed.push_back(r.id + " on " + b.node);
+        }
       }
     }
     json::Value detail = json::Value::object();
-    detail.set("node", b.node);
     if (!placed.as_array().empty()) detail.set("placed", std::move(placed));
     if (!moved.as_array().empty()) detail.set("moved", std::move(moved));
     events.append_op(ops, "placement", std::move(detail));
     auto t = e.txn(cmp, ops);
     stats.txns++;
-    if (!t) {
-      b.error = t.error().what();
-      return;
+    for (Batch* b : group) {
+      if (!t) b->error = t.error().what();
+      else if (!t->succeeded) b->conflict = true;
+      else {
+        b->done = true;
+        b->revision = t->revision;
+      }
     }
-    if (!t->succeeded) {
-      stats.conflicts++;
-      b.conflict = true;
-      return;
-    }
-    b.done = true;
-    b.revision = t->revision;
+    if (t && !t->succeeded) stats.conflicts++;
   }
 
   void remove(const std::vector<std::pair<std::string, int64_t>>& drop) {
@@ -372,6 +390,7 @@ struct Orchestrator::Impl {
       events.append_op(ops, "remove", std::move(detail));
       auto t = etcd.txn(cmp, ops);
       stats.txns++;
+      if (t && !t->succeeded) stats.conflicts++;
       if (!t || !t->succeeded) continue;
       for (size_t j = i; j < std::min(drop.size(), i + 40); ++j) {
         st.apply(KeyValue{keys.container(drop[j].first), {}, t->revision, t->revision, 0, 0}, true);
@@ -401,10 +420,15 @@ struct Orchestrator::Impl {
       if (b.canceled) resync = true;
       else if (!b.events.empty()) queue.push_back(b);
     };
-    // Three watches, not one on the whole prefix: assign/ (a copy of
-    // containers/) and events/ would double what etcd sends us.
+    // Not the whole prefix: assign/ (a copy of containers/) and events/
+    // would double what etcd sends us. An elected leader is the only
+    // writer of containers/ (every write is guarded by its leader key), so
+    // it keeps its own copy and re-reads everything after a refused
+    // transaction instead of watching its own writes come back.
     std::vector<std::unique_ptr<Watcher>> watchers;
-    for (const std::string& p : {keys.nodes(), keys.envs(), keys.containers()})
+    std::vector<std::string> watched{keys.nodes(), keys.envs()};
+    if (!opt.elect) watched.push_back(keys.containers());
+    for (const std::string& p : watched)
       watchers.push_back(std::make_unique<Watcher>(opt.etcd, p, prefix_end(p), *rev + 1, on_batch));
     log::info("leading (" + std::to_string(st.nodes().size()) + " nodes, " + std::to_string(st.envs().size()) +
               " environments, " + std::to_string(st.containers().size()) + " containers)");
@@ -416,7 +440,8 @@ struct Orchestrator::Impl {
           st.apply(queue.front());
           queue.pop_front();
         }
-        again = resync;
+        again = resync || (opt.elect && conflicts_seen != stats.conflicts.load());
+        conflicts_seen = stats.conflicts.load();
         resync = false;
       }
       if (again) {
