@@ -134,7 +134,7 @@ cat <<T
 | nodes joined (spec + alive under a lease) | $NODES in $t_join ms |
 | containers placed | $CONTAINERS in $t_place ms |
 | placements per second | $pps |
-| etcd writes (revisions) during placement | $writes (1 per placement transaction of up to 40 containers, plus environments and node usage reports) |
+| etcd writes (revisions) during placement | $writes (one per placement transaction of up to ~40 containers over several nodes, plus the environments, events and node usage reports) |
 | etcd writes per placement | $wpp |
 | CPU time during placement: orchestrator / etcd | $(python3 -c "print(f'{$oc1 - $oc0:.1f} s / {$ec1 - $ec0:.1f} s')") |
 | orchestrator RSS after placement (peak) | $((rss_kb / 1024)) MiB ($((hwm_kb / 1024)) MiB) |
