@@ -81,6 +81,7 @@ void NodeAgent::on_events(const std::vector<const WatchEvent*>& evs) {
   std::lock_guard<std::mutex> l(mu_);
   if (!lease_) return;
   bool changed = false;
+  std::vector<std::string> updated;
   for (const WatchEvent* e : evs) {
     if (e->kv.mod_revision <= joined_rev_) continue;
     int64_t& seen = key_rev_[e->kv.key];
@@ -96,10 +97,17 @@ void NodeAgent::on_events(const std::vector<const WatchEvent*>& evs) {
       log::warn("node " + spec_.id + ": assignment " + id + ": " + c.error().what());
       continue;
     }
+    auto it = desired_.find(id);
+    if (it != desired_.end() && !(it->second.resources == c->resources && it->second.tmpl == c->tmpl))
+      updated.push_back(id);  // vertical scaling in place
     desired_[id] = std::move(*c);
     changed = true;
   }
   if (changed) converge();
+  for (const auto& id : updated) {
+    auto st = driver_.start(desired_[id]);
+    if (!st) log::warn("node " + spec_.id + ": update " + id + ": " + st.error().what());
+  }
 }
 
 Status NodeAgent::tick(Etcd& etcd) {

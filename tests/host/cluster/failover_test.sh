@@ -79,6 +79,11 @@ wait_until 5 node_is a-0000 ready || fail "uncordon did not make a-0000 ready"
 [ "$(placed_on a-0000)" -ge 1 ] || fail "uncordoned node got no work"
 echo "ok: cordon, drain, uncordon"
 
+# Vertical scaling: new resources for every container, kept where they fit.
+"$CLUSTER" env scale web app 20 --cpus 2 --memory-mb 512 --wait 10
+[ "$("$CLUSTER" env show web | grep -c '2 cpus, 512 MiB')" -eq 20 ] || fail "vertical scale not applied to all 20"
+echo "ok: vertical scale"
+
 # No node holds more than its capacity, no container is assigned twice.
 n_assign=$(etcd_count /berth/assign/)
 [ "$n_assign" -eq 20 ] || fail "$n_assign assignment keys for 20 containers"
