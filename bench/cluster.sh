@@ -49,6 +49,23 @@ cleanup() {
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 now_ms() { date +%s%3N; }
+# stall WHAT: called when a wait runs past its bound; says where, keeps the logs.
+stall() {
+  echo "$PROG: stalled: $1 (logs kept in $DIR)" >&2
+  tail -5 "$DIR"/*.log >&2
+  trap - EXIT
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  exit 1
+}
+# until_true SECONDS WHAT COMMAND...: polls every 50 ms.
+until_true() {
+  local end=$(( $(now_ms) + $1 * 1000 )) what=$2
+  shift 2
+  until "$@"; do
+    [ "$(now_ms)" -lt "$end" ] || stall "$what"
+    sleep 0.05
+  done
+}
 CP=$(port) PP=$(port)
 E=http://127.0.0.1:$CP
 etcd --name b1 --data-dir "$DIR/etcd" --listen-client-urls "$E" --advertise-client-urls "$E" \
@@ -75,13 +92,14 @@ PIDS+=($!)
 SIM_FAIL=$!
 PIDS+=($SIM_FAIL)
 t0=$(now_ms)
-while [ "$(count /berth/nodes/)" -lt $((NODES * 2)) ]; do sleep 0.2; done  # spec + alive per node
+joined() { [ "$(count /berth/nodes/)" -ge $((NODES * 2)) ]; }  # spec + alive per node
+until_true 120 "nodes joining" joined
 t_join=$(( $(now_ms) - t0 ))
 
 "$ORCH" --etcd "$E" --grace "$GRACE" --leader-ttl 5 --evict-rate "$EVICT" --commit-threads "$THREADS" >"$DIR/orch.log" 2>&1 &
 ORCH_PID=$!
 PIDS+=($ORCH_PID)
-while ! grep -q '"leading' "$DIR/orch.log"; do sleep 0.1; done
+until_true 30 "orchestrator election" grep -q '"leading' "$DIR/orch.log"
 
 # Environments of 1000 containers (the last one takes the remainder).
 ENVS=$(( (CONTAINERS + 999) / 1000 ))
@@ -95,13 +113,15 @@ for i in $(seq 1 "$ENVS"); do
   v="{\"name\":\"env$i\",\"roles\":[{\"name\":\"app\",\"template\":\"debian-12\",\"count\":$n,\"resources\":{\"cpus\":1,\"memory_mb\":1024,\"disk_gb\":10}}]}"
   curl -s -X POST "$E/v3/kv/put" -d "{\"key\":\"$(b64 /berth/envs/env$i)\",\"value\":\"$(b64 "$v")\"}" >/dev/null
 done
-while [ "$(count /berth/containers/)" -lt "$CONTAINERS" ]; do sleep 0.05; done
+all_placed() { [ "$(count /berth/containers/)" -ge "$CONTAINERS" ]; }
+until_true 180 "placement" all_placed
 t_place=$(( $(now_ms) - t0 ))
 rev1=$(revision)
 oc1=$(cpu_s $ORCH_PID) ec1=$(cpu_s $ETCD_PID)
 # Every node has run what it was given?
 t0=$(now_ms)
-while [ "$(count /berth/assign/)" -lt "$CONTAINERS" ]; do sleep 0.05; done
+all_assigned() { [ "$(count /berth/assign/)" -ge "$CONTAINERS" ]; }
+until_true 60 "assignments" all_assigned
 rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$ORCH_PID/status)
 hwm_kb=$(awk '/VmHWM/ {print $2}' /proc/$ORCH_PID/status)
 on_failing=$(count /berth/assign/f-)
@@ -112,7 +132,8 @@ lines0=$(wc -l <"$DIR/orch.log")
 early=$(grep -c 'lease gone, suspect' "$DIR/orch.log" || true)
 kill -9 $SIM_FAIL
 dark_failed() { tail -n +$((lines0 + 1)) "$DIR/orch.log" | grep -o 'node f-[0-9]*: lease gone' | sort -u | wc -l; }
-while [ "$(dark_failed)" -lt "$FAIL" ]; do sleep 0.05; done
+all_dark() { [ "$(dark_failed)" -ge "$FAIL" ]; }
+until_true 60 "failure detection" all_dark
 t_detect=$(( $(now_ms) - t0 ))
 while [ "$(count /berth/assign/f-)" -gt 0 ] || [ "$(count /berth/containers/)" -lt "$CONTAINERS" ]; do
   sleep 0.05
