@@ -8,7 +8,8 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libcurl4-openssl-dev docker-registry skopeo apache2-utils openssl curl python3
       zlib1g-dev e2fsprogs debootstrap umoci
       libnl-3-dev libnl-route-3-dev libnftables-dev nftables containernetworking-plugins iperf3
-      util-linux libboost-dev)
+      util-linux libboost-dev
+      etcd-server etcd-client)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -18,3 +19,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# etcd-server enables and tries to start a system etcd; berth's tests start
+# their own on free loopback ports, so keep the packaged service off.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now etcd >/dev/null 2>&1 || true; fi

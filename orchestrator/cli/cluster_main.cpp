@@ -1,0 +1,70 @@
+// cluster_main.cpp — berth-cluster: environments, nodes, status and events
+// of a cluster, through etcd (the orchestrator acts on what is written).
+#include <cstdio>
+#include <map>
+
+#include "berth/orchestrator/events.h"
+#include "cluster.h"
+
+using namespace berth;
+using namespace berth::orch;
+
+namespace {
+
+const char kUsage[] =
+    "usage: berth-cluster [--etcd URL] [--prefix /berth/] COMMAND\n"
+    "  env create FILE [--wait S]     env apply FILE [--wait S]\n"
+    "  env scale NAME ROLE COUNT [--cpus N] [--memory-mb N] [--disk-gb N] [--wait S]\n"
+    "  env delete NAME [--wait S]     env show NAME     env list\n"
+    "  node list   node cordon ID   node uncordon ID   node drain ID [--wait S]\n"
+    "  cluster status\n"
+    "  events [--limit N]\n";
+
+int status(Etcd& etcd, const cli::Args& a) {
+  auto st = cli::read_cluster(etcd, cli::prefix(a));
+  if (!st) return cli::fail("berth-cluster", st.error());
+  auto leader = etcd.get(Keys(cli::prefix(a)).leader());
+  std::map<std::string, int> by;
+  for (const auto& [id, n] : st->nodes()) by[st->condition(id)]++;
+  int64_t desired = 0;
+  for (const auto& [name, e] : st->envs())
+    for (const auto& r : e.roles) desired += r.count;
+  std::printf("leader: %s\n", leader && !leader->kvs.empty() ? leader->kvs[0].value.c_str() : "(none)");
+  std::printf("nodes: %zu", st->nodes().size());
+  for (const auto& [c, n] : by) std::printf(", %d %s", n, c.c_str());
+  std::printf("\nenvironments: %zu\ncontainers: %zu placed of %lld desired\n", st->envs().size(), st->containers().size(),
+              static_cast<long long>(desired));
+  for (const auto& [name, err] : st->env_errors()) std::printf("environment %s: invalid: %s\n", name.c_str(), err.c_str());
+  return 0;
+}
+
+int events(Etcd& etcd, const cli::Args& a) {
+  Keys k(cli::prefix(a));
+  auto r = etcd.get_prefix(k.events());
+  if (!r) return cli::fail("berth-cluster", r.error().wrap("events"));
+  long limit = a.num("limit", 0);
+  size_t from = limit > 0 && r->kvs.size() > static_cast<size_t>(limit) ? r->kvs.size() - limit : 0;
+  for (size_t i = from; i < r->kvs.size(); ++i) std::printf("%s\n", r->kvs[i].value.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = cli::parse_args(argc, argv, 1, {"help"});
+  if (!args) return cli::fail("berth-cluster", args.error());
+  if (args->flag("help") || args->pos.empty()) {
+    std::fputs(kUsage, args->flag("help") ? stdout : stderr);
+    return args->flag("help") ? 0 : 2;
+  }
+  EtcdConfig cfg = cli::etcd_config(*args);
+  cfg.retry_ms = args->num("etcd-retry-ms", 3000);
+  Etcd etcd(cfg);
+  const std::string& group = args->pos[0];
+  if (group == "env") return cli::env_command(etcd, *args);
+  if (group == "node") return cli::node_command(etcd, *args);
+  if (group == "cluster" && args->pos.size() == 2 && args->pos[1] == "status") return status(etcd, *args);
+  if (group == "events") return events(etcd, *args);
+  std::fputs(kUsage, stderr);
+  return 2;
+}

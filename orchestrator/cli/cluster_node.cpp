@@ -1,0 +1,72 @@
+// cluster_node.cpp — berth-cluster node: list, cordon, uncordon, drain.
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "cluster.h"
+
+namespace berth::orch::cli {
+
+namespace {
+
+constexpr const char* kProg = "berth-cluster";
+
+std::string labels_str(const std::map<std::string, std::string>& m) {
+  std::string s;
+  for (const auto& [k, v] : m) s += (s.empty() ? "" : ",") + k + "=" + v;
+  return s.empty() ? "-" : s;
+}
+
+int list(Etcd& etcd, const Args& a) {
+  auto st = read_cluster(etcd, prefix(a));
+  if (!st) return fail(kProg, st.error());
+  std::printf("%-16s %-9s %-24s %-28s %-28s %s\n", "NODE", "STATE", "LABELS", "CAPACITY", "ALLOCATED", "CONTAINERS");
+  for (const auto& v : st->views()) {
+    std::printf("%-16s %-9s %-24s %-28s %-28s %lld\n", v.spec.id.c_str(), v.state.c_str(), labels_str(v.spec.labels).c_str(),
+                v.spec.capacity.str().c_str(), v.used.str().c_str(), static_cast<long long>(v.containers));
+  }
+  for (const auto& [id, n] : st->nodes())
+    if (!n.spec_error.empty()) std::printf("%-16s %-9s %s\n", id.c_str(), "invalid", n.spec_error.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int node_command(Etcd& etcd, const Args& a) {
+  const auto& p = a.pos;
+  std::string verb = p.size() > 1 ? p[1] : "";
+  if (verb == "list" && p.size() == 2) return list(etcd, a);
+  if ((verb == "cordon" || verb == "uncordon" || verb == "drain") && p.size() == 3) {
+    Keys k(prefix(a));
+    const std::string& id = p[2];
+    auto spec = etcd.get(k.node_spec(id));
+    if (!spec) return fail(kProg, spec.error());
+    if (spec->kvs.empty()) return fail(kProg, Error(ENOENT, "node " + id + ": not found"));
+    auto r = verb == "uncordon" ? etcd.del(k.node_admin(id))
+                                : etcd.put(k.node_admin(id), verb == "drain" ? "draining" : "cordoned");
+    if (!r) return fail(kProg, r.error().wrap(verb + " " + id));
+    std::printf("%s: %s\n", id.c_str(), verb == "uncordon" ? "ready" : verb == "drain" ? "draining" : "cordoned");
+    if (verb != "drain") return 0;
+    long wait = a.num("wait", 60);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+    for (;;) {
+      auto st = read_cluster(etcd, prefix(a));
+      if (!st) return fail(kProg, st.error());
+      int left = 0;
+      for (const auto& [cid, c] : st->containers()) left += c.node == id;
+      if (left == 0) {
+        std::printf("%s: drained\n", id.c_str());
+        return 0;
+      }
+      if (std::chrono::steady_clock::now() >= until) {
+        std::fprintf(stderr, "%s: drain %s: %d containers still there after %ld s (see events)\n", kProg, id.c_str(), left, wait);
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  std::fprintf(stderr, "%s: node: expected list, cordon|uncordon|drain ID\n", kProg);
+  return 2;
+}
+
+}  // namespace berth::orch::cli

@@ -1,0 +1,204 @@
+// etcd.h — an etcd v3 client over the JSON gateway (`POST /v3/...`):
+// key/value calls, leases, transactions and streaming watches. Keys and
+// values are raw bytes here; the codec base64-encodes them on the wire.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "berth/base/error.h"
+
+namespace berth::orch {
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+  int64_t create_revision = 0;
+  int64_t mod_revision = 0;
+  int64_t version = 0;
+  int64_t lease = 0;
+};
+
+struct RangeResult {
+  int64_t revision = 0;  // the store's revision when the range was read
+  std::vector<KeyValue> kvs;
+  int64_t count = 0;
+};
+
+/// One comparison of a transaction: `target(key) result number|value`.
+struct Compare {
+  enum class Target { version, create, mod, value };
+  enum class Result { equal, greater, less, not_equal };
+  std::string key;
+  Target target = Target::mod;
+  Result result = Result::equal;
+  int64_t number = 0;
+  std::string value;
+
+  static Compare mod_revision(std::string key, int64_t rev) { return {std::move(key), Target::mod, Result::equal, rev, {}}; }
+  static Compare create_revision(std::string key, int64_t rev) {
+    return {std::move(key), Target::create, Result::equal, rev, {}};
+  }
+  /// True when the key does not exist.
+  static Compare absent(std::string key) { return create_revision(std::move(key), 0); }
+};
+
+/// One operation of a transaction.
+struct Op {
+  enum class Kind { put, del, range };
+  Kind kind = Kind::put;
+  std::string key;
+  std::string value;      // put
+  std::string range_end;  // del/range; empty = the key alone
+  int64_t lease = 0;      // put
+
+  static Op put(std::string k, std::string v, int64_t lease = 0) { return {Kind::put, std::move(k), std::move(v), {}, lease}; }
+  static Op del(std::string k, std::string end = {}) { return {Kind::del, std::move(k), {}, std::move(end), 0}; }
+  static Op get(std::string k, std::string end = {}) { return {Kind::range, std::move(k), {}, std::move(end), 0}; }
+};
+
+struct TxnResult {
+  bool succeeded = false;
+  int64_t revision = 0;
+  std::vector<RangeResult> ranges;  // one per range op of the branch taken, in order
+};
+
+struct Lease {
+  int64_t id = 0;
+  int64_t ttl = 0;
+};
+
+struct WatchEvent {
+  enum class Type { put, del };
+  Type type = Type::put;
+  KeyValue kv;
+};
+
+/// One message of a watch stream.
+struct WatchBatch {
+  int64_t revision = 0;
+  bool created = false;
+  bool canceled = false;
+  int64_t compact_revision = 0;  // set when canceled because history was compacted
+  std::vector<WatchEvent> events;
+};
+
+/// The end of a prefix range: the prefix with its last byte incremented.
+std::string prefix_end(std::string_view prefix);
+
+/// Request bodies and response parsers of the gateway (pure; unit-tested).
+namespace codec {
+std::string base64_encode(std::string_view in);
+Result<std::string> base64_decode(std::string_view in);
+
+std::string range_request(std::string_view key, std::string_view end, int64_t limit = 0, bool keys_only = false);
+std::string put_request(std::string_view key, std::string_view value, int64_t lease = 0);
+std::string delete_request(std::string_view key, std::string_view end);
+std::string txn_request(const std::vector<Compare>& cmp, const std::vector<Op>& success, const std::vector<Op>& failure);
+std::string lease_grant_request(int64_t ttl);
+std::string lease_id_request(int64_t id);
+std::string watch_request(std::string_view key, std::string_view end, int64_t start_revision);
+
+/// A gateway error body {"error","message","code"} or a non-JSON one.
+Error error_from(long http_status, std::string_view body);
+Result<RangeResult> parse_range(std::string_view body);
+/// The header revision of a put/delete answer.
+Result<int64_t> parse_revision(std::string_view body);
+Result<TxnResult> parse_txn(std::string_view body);
+Result<Lease> parse_lease_grant(std::string_view body);
+/// The TTL left after a renewal; 0 means the lease is gone.
+Result<int64_t> parse_keepalive(std::string_view body);
+Result<WatchBatch> parse_watch(std::string_view line);
+}  // namespace codec
+
+/// Connection settings shared by clients and watchers.
+struct EtcdConfig {
+  std::vector<std::string> endpoints;  // "http://127.0.0.1:2379"
+  long timeout_ms = 5000;              // per request
+  /// How long a call keeps retrying while no endpoint answers (0: one try
+  /// per endpoint). Only failures before the request was sent are retried.
+  long retry_ms = 0;
+};
+
+/// Splits "http://a:1,http://b:2" into endpoints.
+std::vector<std::string> split_endpoints(std::string_view list);
+
+/// A blocking client. Not thread-safe: give each thread its own.
+/// Errors: ECONNREFUSED/ETIMEDOUT/ECONNRESET when etcd is unreachable,
+/// EPROTO for an answer that is not the gateway's JSON, and the gRPC code
+/// mapped to an errno for etcd's own refusals (ENOENT for NOT_FOUND...).
+class Etcd {
+public:
+  explicit Etcd(EtcdConfig cfg);
+  ~Etcd();
+  Etcd(const Etcd&) = delete;
+  Etcd& operator=(const Etcd&) = delete;
+
+  const EtcdConfig& config() const { return cfg_; }
+
+  Result<RangeResult> get(std::string_view key);
+  Result<RangeResult> range(std::string_view key, std::string_view end, int64_t limit = 0, bool keys_only = false);
+  Result<RangeResult> get_prefix(std::string_view prefix) { return range(prefix, prefix_end(prefix)); }
+  /// Returns the new store revision.
+  Result<int64_t> put(std::string_view key, std::string_view value, int64_t lease = 0);
+  Result<int64_t> del(std::string_view key, std::string_view end = {});
+  Result<TxnResult> txn(const std::vector<Compare>& cmp, const std::vector<Op>& success,
+                        const std::vector<Op>& failure = {});
+  Result<Lease> lease_grant(int64_t ttl);
+  /// One renewal; returns the TTL left (0: the lease expired).
+  Result<int64_t> lease_keepalive(int64_t id);
+  Status lease_revoke(int64_t id);
+  /// GET /health on each endpoint until one says healthy, with backoff
+  /// (200 ms doubling to 5 s), logging each failure; gives up after
+  /// `give_up_ms` (0: never) or when `stop` becomes true.
+  Status wait_ready(long give_up_ms, const std::atomic<bool>* stop = nullptr);
+
+  /// Raw POST to the gateway (path like "/v3/kv/put"); the body on 200.
+  Result<std::string> post(std::string_view path, std::string_view body);
+
+private:
+  struct Impl;
+  EtcdConfig cfg_;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// A watch on [key, end) that reconnects (rotating endpoints, with backoff)
+/// and resumes from the last revision it delivered + 1. When etcd has
+/// compacted that revision away, `on_batch` gets a batch with `canceled`
+/// and `compact_revision` set: the owner must re-list and call restart().
+class Watcher {
+public:
+  using Callback = std::function<void(const WatchBatch&)>;
+  Watcher(EtcdConfig cfg, std::string key, std::string end, int64_t start_revision, Callback on_batch);
+  ~Watcher();
+  Watcher(const Watcher&) = delete;
+  Watcher& operator=(const Watcher&) = delete;
+
+  void stop();
+  /// The last revision delivered.
+  int64_t revision() const { return next_rev_.load() - 1; }
+  /// Reconnects from a new start revision (after a re-list).
+  void restart(int64_t start_revision);
+
+private:
+  void run();
+  EtcdConfig cfg_;
+  std::string key_, end_;
+  Callback cb_;
+  std::atomic<int64_t> next_rev_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> reconnect_{false};
+  std::thread thread_;
+};
+
+/// Sleeps up to `ms`, waking early when `stop` is set.
+void sleep_unless(long ms, const std::atomic<bool>* stop);
+
+}  // namespace berth::orch

@@ -1,0 +1,236 @@
+// agent.cpp — registration, keepalive, fencing on return, and convergence
+// of one node to its assignments.
+#include "berth/orchestrator/agent.h"
+
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "berth/base/log.h"
+
+namespace berth::orch {
+
+using Clock = std::chrono::steady_clock;
+
+NodeAgent::NodeAgent(Keys keys, NodeSpec spec, ContainerDriver& driver, AgentOptions opt)
+    : keys_(std::move(keys)), spec_(std::move(spec)), driver_(driver), opt_(opt) {
+  if (opt_.keepalive_ms <= 0) opt_.keepalive_ms = opt_.lease_ttl * 1000 / 3;
+}
+
+Result<int64_t> NodeAgent::join(Etcd& etcd) {
+  auto lease = BERTH_TRY_CTX(etcd.lease_grant(opt_.lease_ttl), "node " + spec_.id + ": join");
+  std::string spec = json::dump(to_json(spec_));
+  std::string alive = "{\"time\":\"" + log::rfc3339_now() + "\"}";
+  std::string a = keys_.assigns(spec_.id);
+  auto t = BERTH_TRY_CTX(etcd.txn({},
+                                  {Op::put(keys_.node_spec(spec_.id), spec), Op::put(keys_.node_alive(spec_.id), alive, lease.id),
+                                   Op::get(a, prefix_end(a)), Op::get(keys_.node_fence(spec_.id))}),
+                         "node " + spec_.id + ": join");
+  if (t.ranges.size() != 2) return Error(EPROTO, "node " + spec_.id + ": join: unexpected transaction answer");
+  bool fenced = !t.ranges[1].kvs.empty();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    desired_.clear();
+    key_rev_.clear();
+    for (const auto& kv : t.ranges[0].kvs) {
+      auto c = container_from(kv.value);
+      if (!c) {
+        log::warn("node " + spec_.id + ": assignment " + kv.key + ": " + c.error().what());
+        continue;
+      }
+      key_rev_[kv.key] = kv.mod_revision;
+      desired_[c->id] = std::move(*c);
+    }
+    lease_ = lease.id;
+    joined_rev_ = t.revision;
+    auto now = Clock::now();
+    last_renewed_ = now;
+    next_keepalive_ = now + std::chrono::milliseconds(opt_.keepalive_ms);
+    // Spread the usage reports of many nodes over the period.
+    static thread_local std::minstd_rand rng(std::random_device{}());
+    next_usage_ = now + std::chrono::milliseconds(opt_.usage_ms ? rng() % opt_.usage_ms : 0);
+    converge();
+  }
+  if (fenced) {
+    // The stale copies are stopped: now the scheduler may use us again.
+    BERTH_TRY_CTX(etcd.del(keys_.node_fence(spec_.id)), "node " + spec_.id + ": clear fence");
+    log::info("node " + spec_.id + ": was fenced; stale containers stopped, fence cleared");
+  }
+  return t.revision;
+}
+
+void NodeAgent::converge() {
+  std::set<std::string> have;
+  for (auto& id : driver_.list()) have.insert(std::move(id));
+  for (const auto& id : have) {
+    if (desired_.count(id)) continue;
+    auto st = driver_.stop(id);
+    if (!st) log::warn("node " + spec_.id + ": stop " + id + ": " + st.error().what());
+  }
+  for (const auto& [id, c] : desired_) {
+    if (have.count(id)) continue;
+    auto st = driver_.start(c);
+    if (!st) log::warn("node " + spec_.id + ": start " + id + ": " + st.error().what());
+  }
+}
+
+void NodeAgent::on_events(const std::vector<const WatchEvent*>& evs) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!lease_) return;
+  bool changed = false;
+  std::vector<std::string> updated;
+  for (const WatchEvent* e : evs) {
+    if (e->kv.mod_revision <= joined_rev_) continue;
+    int64_t& seen = key_rev_[e->kv.key];
+    if (e->kv.mod_revision < seen) continue;
+    seen = e->kv.mod_revision;
+    std::string id = e->kv.key.substr(e->kv.key.rfind('/') + 1);
+    if (e->type == WatchEvent::Type::del) {
+      changed |= desired_.erase(id) > 0;
+      continue;
+    }
+    auto c = container_from(e->kv.value);
+    if (!c) {
+      log::warn("node " + spec_.id + ": assignment " + id + ": " + c.error().what());
+      continue;
+    }
+    auto it = desired_.find(id);
+    if (it != desired_.end() && !(it->second.resources == c->resources && it->second.tmpl == c->tmpl))
+      updated.push_back(id);  // vertical scaling in place
+    desired_[id] = std::move(*c);
+    changed = true;
+  }
+  if (changed) converge();
+  for (const auto& id : updated) {
+    auto st = driver_.start(desired_[id]);
+    if (!st) log::warn("node " + spec_.id + ": update " + id + ": " + st.error().what());
+  }
+}
+
+Status NodeAgent::tick(Etcd& etcd) {
+  auto now = Clock::now();
+  if (!lease_) return join(etcd).ok() ? ok() : Status(Error::msg("node " + spec_.id + ": not joined"));
+  if (now >= next_keepalive_) {
+    auto ttl = etcd.lease_keepalive(lease_);
+    if (ttl && *ttl > 0) {
+      last_renewed_ = now;
+      next_keepalive_ = now + std::chrono::milliseconds(opt_.keepalive_ms);
+    } else if (ttl) {
+      log::warn("node " + spec_.id + ": lease expired; rejoining");
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        lease_ = 0;
+      }
+      auto j = join(etcd);
+      if (!j) return j.error();
+    } else {
+      next_keepalive_ = now + std::chrono::milliseconds(500);
+      return ttl.error().wrap("node " + spec_.id + ": keepalive");
+    }
+  }
+  if (opt_.usage_ms > 0 && now >= next_usage_) {
+    next_usage_ = now + std::chrono::milliseconds(opt_.usage_ms);
+    json::Value u = driver_.usage();
+    if (!u.is_object()) u = json::Value::object();
+    u.set("time", log::rfc3339_now());
+    size_t n;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      n = desired_.size();
+    }
+    u.set("assigned", static_cast<int64_t>(n));
+    auto r = etcd.put(keys_.node_usage(spec_.id), json::dump(u));
+    if (!r) return r.error().wrap("node " + spec_.id + ": usage report");
+  }
+  return ok();
+}
+
+Status NodeAgent::leave(Etcd& etcd) {
+  int64_t lease;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    lease = std::exchange(lease_, 0);
+  }
+  if (!lease) return ok();
+  return etcd.lease_revoke(lease);
+}
+
+AgentHost::AgentHost(EtcdConfig cfg, Keys keys, std::vector<NodeAgent*> agents, int threads)
+    : cfg_(std::move(cfg)), keys_(std::move(keys)), agents_(std::move(agents)), threads_(std::max(1, threads)) {}
+
+Status AgentHost::run(const std::atomic<bool>& stop, bool leave_on_stop) {
+  if (agents_.empty()) return Error::msg("no node to run");
+  {
+    Etcd e(cfg_);
+    BERTH_TRY(e.wait_ready(0, &stop));
+  }
+  // Watch from before the joins: each agent skips what its join read.
+  Etcd e(cfg_);
+  int64_t start = 0;
+  while (!stop.load()) {
+    auto r = e.get(keys_.leader());
+    if (r) {
+      start = r->revision + 1;
+      break;
+    }
+    log::warn("agent: " + r.error().what());
+    sleep_unless(1000, &stop);
+  }
+  std::unordered_map<std::string, NodeAgent*> by_id;
+  for (NodeAgent* a : agents_) by_id[a->id()] = a;
+  std::string wkey = agents_.size() == 1 ? keys_.assigns(agents_[0]->id()) : keys_.assigns();
+  size_t skip = keys_.assigns().size();
+  std::unique_ptr<Watcher> watch;
+  watch = std::make_unique<Watcher>(cfg_, wkey, prefix_end(wkey), start, [&](const WatchBatch& b) {
+    std::unordered_map<NodeAgent*, std::vector<const WatchEvent*>> per;
+    for (const auto& ev : b.events) {
+      std::string_view k = ev.kv.key;
+      if (k.size() <= skip) continue;
+      k.remove_prefix(skip);
+      auto it = by_id.find(std::string(k.substr(0, k.find('/'))));
+      if (it != by_id.end()) per[it->second].push_back(&ev);
+    }
+    for (auto& [a, evs] : per) a->on_events(evs);
+    if (b.canceled && b.compact_revision) {
+      // History was compacted under us: resume from what is left (the
+      // next rejoin re-reads the assignments in full).
+      log::error("agent: watch history compacted at " + std::to_string(b.compact_revision) + "; resuming there");
+      watch->restart(b.compact_revision);
+    }
+  });
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads_; ++t) {
+    pool.emplace_back([&, t] {
+      Etcd etcd(cfg_);
+      std::vector<NodeAgent*> mine;
+      for (size_t i = t; i < agents_.size(); i += threads_) mine.push_back(agents_[i]);
+      long backoff = 200;
+      for (NodeAgent* a : mine) {
+        while (!stop.load()) {
+          auto j = a->join(etcd);
+          if (j) break;
+          log::warn(j.error().what());
+          sleep_unless(backoff, &stop);
+          backoff = std::min(backoff * 2, 5000L);
+        }
+      }
+      while (!stop.load()) {
+        for (NodeAgent* a : mine) {
+          auto st = a->tick(etcd);
+          if (!st) log::warn(st.error().what());
+        }
+        sleep_unless(100, &stop);
+      }
+      if (leave_on_stop)
+        for (NodeAgent* a : mine) (void)a->leave(etcd);
+    });
+  }
+  for (auto& th : pool) th.join();
+  watch->stop();
+  return ok();
+}
+
+}  // namespace berth::orch

@@ -1,0 +1,502 @@
+// orchestrator.cpp — election, the leader's watch-fed copy of the cluster
+// and its reconcile passes.
+#include "berth/orchestrator/orchestrator.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "berth/base/fd.h"
+#include "berth/base/log.h"
+#include "berth/orchestrator/events.h"
+#include "berth/orchestrator/scheduler.h"
+#include "berth/orchestrator/state.h"
+
+namespace berth::orch {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long ms_since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+// One placement transaction: containers to put on one node.
+struct Batch {
+  std::string node;
+  int64_t alloc_revision = 0;
+  Resources alloc_after;
+  int64_t count_after = 0;
+  std::vector<ContainerRec> recs;  // with node = destination
+  std::vector<std::string> from;   // previous node per rec ("" = new)
+  std::vector<int64_t> revs;       // previous mod_revision per rec (0 = new)
+  // filled by the commit
+  bool done = false;
+  bool conflict = false;
+  int64_t revision = 0;
+  std::string error;
+};
+
+std::string alloc_value(const Resources& r, int64_t count) {
+  json::Value v = to_json(r);
+  v.set("containers", count);
+  return json::dump(v);
+}
+
+}  // namespace
+
+struct Orchestrator::Impl {
+  OrchestratorOptions& opt;
+  OrchestratorStats& stats;
+  Keys keys;
+  Etcd etcd;
+  ClusterState st;
+  int64_t leader_lease = 0;
+  int64_t leader_rev = 0;  // create_revision of our leader key
+  std::atomic<bool> lost{false};
+  EventLog events;
+
+  std::mutex mu;  // guards queue
+  std::deque<WatchBatch> queue;
+  bool resync = false;
+
+  std::unordered_map<std::string, Clock::time_point> suspect_since;
+  std::map<std::string, std::string> unplaceable;  // container -> reason last reported
+  double evict_tokens = 0;
+  Clock::time_point last_refill = Clock::now();
+  bool storm_reported = false;
+  int64_t conflicts_seen = 0;
+
+  Impl(OrchestratorOptions& o, OrchestratorStats& s)
+      : opt(o), stats(s), keys(o.prefix), etcd(o.etcd), st(keys), events(keys) {}
+
+  // ---- election ----
+
+  // One campaign attempt: true when we became leader.
+  Result<bool> campaign() {
+    auto cur = BERTH_TRY(etcd.get(keys.leader()));
+    if (!cur.kvs.empty()) return false;
+    auto lease = BERTH_TRY(etcd.lease_grant(opt.leader_ttl));
+    auto t = BERTH_TRY(etcd.txn({Compare::absent(keys.leader())}, {Op::put(keys.leader(), opt.id, lease.id)}));
+    if (!t.succeeded) {
+      (void)etcd.lease_revoke(lease.id);
+      return false;
+    }
+    leader_lease = lease.id;
+    leader_rev = t.revision;
+    return true;
+  }
+
+  void keep_leadership(const std::atomic<bool>& stop, const std::atomic<bool>& done) {
+    Etcd ka(opt.etcd);
+    auto last_ok = Clock::now();
+    long period = std::max<long>(200, opt.leader_ttl * 1000 / 3);
+    while (!stop.load() && !done.load()) {
+      auto ttl = ka.lease_keepalive(leader_lease);
+      if (ttl && *ttl > 0) {
+        last_ok = Clock::now();
+      } else if ((ttl && *ttl == 0) || ms_since(last_ok) >= opt.leader_ttl * 1000) {
+        log::error("leadership lost: " + (ttl ? std::string("lease expired") : ttl.error().what()));
+        lost = true;
+        return;
+      }
+      sleep_unless(ttl ? period : 200, &done);
+    }
+  }
+
+  std::vector<Compare> guard() const {
+    if (!opt.elect) return {};
+    return {Compare::create_revision(keys.leader(), leader_rev)};
+  }
+
+  // ---- health ----
+
+  void refill(double rate) {
+    double secs = ms_since(last_refill) / 1000.0;
+    last_refill = Clock::now();
+    evict_tokens = std::min(std::max(1.0, rate), evict_tokens + secs * rate);
+  }
+
+  void health() {
+    refill(opt.evict_rate);
+    size_t total = 0, dark = 0;
+    std::vector<std::string> due;
+    for (auto& [id, n] : st.nodes()) {
+      if (!n.spec) continue;
+      ++total;
+      if (n.alive) {
+        if (suspect_since.erase(id) && !n.fenced) events.add("recovered", fields({{"node", id}}));
+        continue;
+      }
+      ++dark;
+      if (n.fenced) continue;
+      auto [it, fresh] = suspect_since.emplace(id, Clock::now());
+      if (fresh) {
+        log::warn("node " + id + ": lease gone, suspect");
+        events.add("suspect", fields({{"node", id}}));
+      } else if (ms_since(it->second) >= opt.grace_ms) {
+        due.push_back(id);
+      }
+    }
+    if (due.empty()) return;
+    if (total > 0 && static_cast<double>(dark) / total > opt.storm_fraction) {
+      if (!storm_reported)
+        log::error(std::to_string(dark) + " of " + std::to_string(total) +
+                   " nodes are dark at once: evictions stopped (possible partition)");
+      storm_reported = true;
+      return;
+    }
+    storm_reported = false;
+    for (const auto& id : due) {
+      if (evict_tokens < 1) break;
+      evict_tokens -= 1;
+      fence(id);
+    }
+  }
+
+  // Records the fence (only while the node's lease is still gone); its
+  // containers are then re-placed by reconcile().
+  void fence(const std::string& id) {
+    std::vector<Compare> cmp = guard();
+    cmp.push_back(Compare::absent(keys.node_alive(id)));
+    std::string why = "{\"time\":\"" + log::rfc3339_now() + "\",\"reason\":\"lease expired\"}";
+    std::vector<Op> ops{Op::put(keys.node_fence(id), why)};
+    events.append_op(ops, "fence", fields({{"node", id}}));
+    auto t = etcd.txn(cmp, ops);
+    stats.txns++;
+    if (!t) {
+      log::warn("fence node " + id + ": " + t.error().what());
+      return;
+    }
+    if (!t->succeeded) return;  // came back, or we are not leader any more
+    stats.fenced++;
+    log::warn("node " + id + ": fenced after " + std::to_string(opt.grace_ms) + " ms; moving its containers");
+    st.apply(KeyValue{keys.node_fence(id), why, t->revision, t->revision, 1, 0}, false);
+  }
+
+  // ---- reconcile ----
+
+  void reconcile() {
+    std::vector<std::pair<std::string, int64_t>> drop;  // (container, mod_revision)
+    std::vector<Request> reqs;
+    std::unordered_map<std::string, const ContainerRec*> moving;
+    std::unordered_map<std::string, Strategy> strategy_of;
+    std::unordered_map<std::string, bool> exclude;
+    const auto& cs = st.containers();
+    // Containers no environment wants any more.
+    for (const auto& [id, c] : cs) {
+      auto e = st.envs().find(c.env);
+      if (e == st.envs().end()) {
+        if (!st.env_errors().count(c.env)) drop.emplace_back(id, c.mod_revision);
+        continue;
+      }
+      const Role* role = nullptr;
+      for (const auto& r : e->second.roles)
+        if (r.name == c.role) role = &r;
+      size_t dot = id.rfind('.');
+      int64_t index = dot == std::string::npos ? -1 : std::atoll(id.c_str() + dot + 1);
+      if (!role || index >= role->count) drop.emplace_back(id, c.mod_revision);
+    }
+    for (const auto& [name, env] : st.envs()) {
+      for (const auto& role : env.roles) {
+        for (int64_t i = 0; i < role.count; ++i) {
+          std::string id = name + "." + role.name + "." + std::to_string(i);
+          Request r{id, name + "." + role.name, role.tmpl, role.resources, role.placement, {}};
+          auto it = cs.find(id);
+          if (it == cs.end()) {
+            reqs.push_back(std::move(r));
+          } else {
+            const ContainerRec& c = it->second;
+            std::string cond = st.condition(c.node);
+            bool displaced = cond == "fenced" || cond == "draining" || cond == "unknown" || cond == "invalid";
+            bool changed = c.tmpl != role.tmpl || !(c.resources == role.resources) || c.network != role.network;
+            if (!displaced && !changed) continue;
+            if (!displaced) r.prefer = c.node;
+            moving[id] = &c;
+            exclude[id] = true;
+            reqs.push_back(std::move(r));
+          }
+          strategy_of[id] = env.strategy;
+        }
+      }
+    }
+    if (!drop.empty()) remove(drop);
+    if (reqs.empty()) return;
+    std::vector<NodeView> views = st.views(&exclude);
+    std::unordered_map<std::string, size_t> index;
+    for (size_t i = 0; i < views.size(); ++i) index[views[i].spec.id] = i;
+    std::map<std::string, std::vector<Batch>> by_node;
+    for (const auto& r : reqs) {
+      Decision d = pick(views, r, strategy_of[r.container]);
+      if (d.node.empty()) {
+        auto& last = unplaceable[r.container];
+        if (last != d.reason) {
+          log::warn("unplaceable: " + d.reason);
+          events.add("unplaceable", fields({{"container", r.container}, {"reason", d.reason}}));
+          last = d.reason;
+        }
+        continue;
+      }
+      unplaceable.erase(r.container);
+      NodeView& v = views[index[d.node]];
+      account(v, r);
+      auto& batches = by_node[d.node];
+      if (batches.empty() || static_cast<int>(batches.back().recs.size()) >= opt.batch) {
+        batches.emplace_back();
+        batches.back().node = d.node;
+        batches.back().alloc_revision = v.alloc_revision;
+      }
+      Batch& b = batches.back();
+      ContainerRec rec;
+      auto mv = moving.find(r.container);
+      std::string env = r.group.substr(0, r.group.find('.'));
+      std::string role = r.group.substr(r.group.find('.') + 1);
+      rec.id = r.container;
+      rec.env = env;
+      rec.role = role;
+      rec.tmpl = r.tmpl;
+      rec.resources = r.resources;
+      for (const auto& ro : st.envs().at(env).roles)
+        if (ro.name == role) rec.network = ro.network;
+      rec.node = d.node;
+      b.from.push_back(mv == moving.end() ? "" : mv->second->node);
+      b.revs.push_back(mv == moving.end() ? 0 : mv->second->mod_revision);
+      b.recs.push_back(std::move(rec));
+      b.alloc_after = v.used;
+      b.count_after = v.containers;
+    }
+    std::vector<Batch*> work;
+    for (auto& [node, bs] : by_node)
+      for (auto& b : bs) work.push_back(&b);
+    commit(work);
+  }
+
+  // Commits the batches: in rounds (a node's second batch needs the
+  // revision its first produced), and within a round several nodes'
+  // batches packed into one transaction, each node guarded by its own
+  // alloc revision. etcd allows 128 operations per branch.
+  void commit(std::vector<Batch*>& work) {
+    std::map<std::string, std::vector<Batch*>> chains;
+    for (Batch* b : work) chains[b->node].push_back(b);
+    for (size_t round = 0;; ++round) {
+      std::vector<std::vector<Batch*>> groups;
+      size_t ops = 0, cmps = 0;
+      for (auto& [node, chain] : chains) {
+        if (round >= chain.size()) continue;
+        if (round > 0) {
+          if (!chain[round - 1]->done) continue;
+          chain[round]->alloc_revision = chain[round - 1]->revision;
+        }
+        Batch* b = chain[round];
+        size_t moves = 0;
+        for (const auto& f : b->from) moves += !f.empty() && f != b->node;
+        size_t bops = 1 + 2 * b->recs.size() + moves, bcmps = 1 + b->recs.size();
+        if (groups.empty() || ops + bops > kMaxOps || cmps + bcmps > kMaxOps) {
+          groups.emplace_back();
+          ops = 1;  // the event
+          cmps = opt.elect ? 1 : 0;
+        }
+        groups.back().push_back(b);
+        ops += bops;
+        cmps += bcmps;
+      }
+      if (groups.empty()) break;
+      std::atomic<size_t> next{0};
+      auto worker = [&] {
+        Etcd e(opt.etcd);
+        for (size_t i; (i = next++) < groups.size();) commit_group(e, groups[i]);
+      };
+      int threads = std::max(1, std::min<int>(opt.commit_threads, static_cast<int>(groups.size())));
+      std::vector<std::thread> pool;
+      for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+      worker();
+      for (auto& t : pool) t.join();
+    }
+    for (Batch* b : work) {
+      if (!b->error.empty()) log::warn("place on " + b->node + ": " + b->error);
+      if (!b->done) continue;
+      for (size_t i = 0; i < b->recs.size(); ++i) {
+        ContainerRec& r = b->recs[i];
+        st.apply(KeyValue{keys.container(r.id), json::dump(to_json(r)), b->revision, b->revision, 1, 0}, false);
+        if (b->from[i].empty()) stats.placed++;
+        else if (b->from[i] != b->node) stats.moved++;
+      }
+      st.apply(KeyValue{keys.node_alloc(b->node), alloc_value(b->alloc_after, b->count_after), b->revision, b->revision, 1, 0},
+               false);
+    }
+  }
+
+  static constexpr size_t kMaxOps = 126;
+
+  void commit_group(Etcd& e, std::vector<Batch*>& group) {
+    std::vector<Compare> cmp = guard();
+    std::vector<Op> ops;
+    json::Value placed = json::Value::array(), moved = json::Value::array();
+    for (Batch* bp : group) {
+      Batch& b = *bp;
+      cmp.push_back(Compare::mod_revision(keys.node_alloc(b.node), b.alloc_revision));
+      ops.push_back(Op::put(keys.node_alloc(b.node), alloc_value(b.alloc_after, b.count_after)));
+      for (size_t i = 0; i < b.recs.size(); ++i) {
+        const ContainerRec& r = b.recs[i];
+        cmp.push_back(b.revs[i] ? Compare::mod_revision(keys.container(r.id), b.revs[i]) : Compare::absent(keys.container(r.id)));
+        std::string v = json::dump(to_json(r));
+        ops.push_back(Op::put(keys.container(r.id), v));
+        ops.push_back(Op::put(keys.assign(b.node, r.id), v));
+        if (!b.from[i].empty() && b.from[i] != b.node) {
+          ops.push_back(Op::del(keys.assign(b.from[i], r.id)));
+          moved.push_back(r.id + " from " + b.from[i] + " to " + b.node);
+        } else {
+          placed.push_back(r.id + " on " + b.node);
+        }
+      }
+    }
+    json::Value detail = json::Value::object();
+    if (!placed.as_array().empty()) detail.set("placed", std::move(placed));
+    if (!moved.as_array().empty()) detail.set("moved", std::move(moved));
+    events.append_op(ops, "placement", std::move(detail));
+    auto t = e.txn(cmp, ops);
+    stats.txns++;
+    for (Batch* b : group) {
+      if (!t) b->error = t.error().what();
+      else if (!t->succeeded) b->conflict = true;
+      else {
+        b->done = true;
+        b->revision = t->revision;
+      }
+    }
+    if (t && !t->succeeded) stats.conflicts++;
+  }
+
+  void remove(const std::vector<std::pair<std::string, int64_t>>& drop) {
+    for (size_t i = 0; i < drop.size(); i += 40) {
+      std::vector<Compare> cmp = guard();
+      std::vector<Op> ops;
+      json::Value ids = json::Value::array();
+      for (size_t j = i; j < std::min(drop.size(), i + 40); ++j) {
+        const ContainerRec& c = st.containers().at(drop[j].first);
+        cmp.push_back(Compare::mod_revision(keys.container(c.id), drop[j].second));
+        ops.push_back(Op::del(keys.container(c.id)));
+        ops.push_back(Op::del(keys.assign(c.node, c.id)));
+        ids.push_back(c.id);
+      }
+      json::Value detail = json::Value::object();
+      detail.set("removed", std::move(ids));
+      events.append_op(ops, "remove", std::move(detail));
+      auto t = etcd.txn(cmp, ops);
+      stats.txns++;
+      if (t && !t->succeeded) stats.conflicts++;
+      if (!t || !t->succeeded) continue;
+      for (size_t j = i; j < std::min(drop.size(), i + 40); ++j) {
+        st.apply(KeyValue{keys.container(drop[j].first), {}, t->revision, t->revision, 0, 0}, true);
+        stats.removed++;
+      }
+    }
+  }
+
+  // ---- leading ----
+
+  Status lead(const std::atomic<bool>& stop) {
+    std::atomic<bool> done{false};
+    lost = false;
+    std::thread ka;
+    if (opt.elect) ka = std::thread([&] { keep_leadership(stop, done); });
+    Defer join([&] {
+      done = true;
+      if (ka.joinable()) ka.join();
+    });
+    suspect_since.clear();
+    unplaceable.clear();
+    auto rev = load_state(etcd, st);
+    if (!rev) return rev.error();
+    events.open(etcd);
+    auto on_batch = [this](const WatchBatch& b) {
+      std::lock_guard<std::mutex> l(mu);
+      if (b.canceled) resync = true;
+      else if (!b.events.empty()) queue.push_back(b);
+    };
+    // Not the whole prefix: assign/ (a copy of containers/) and events/
+    // would double what etcd sends us. An elected leader is the only
+    // writer of containers/ (every write is guarded by its leader key), so
+    // it keeps its own copy and re-reads everything after a refused
+    // transaction instead of watching its own writes come back.
+    std::vector<std::unique_ptr<Watcher>> watchers;
+    std::vector<std::string> watched{keys.nodes(), keys.envs()};
+    if (!opt.elect) watched.push_back(keys.containers());
+    for (const std::string& p : watched)
+      watchers.push_back(std::make_unique<Watcher>(opt.etcd, p, prefix_end(p), *rev + 1, on_batch));
+    log::info("leading (" + std::to_string(st.nodes().size()) + " nodes, " + std::to_string(st.envs().size()) +
+              " environments, " + std::to_string(st.containers().size()) + " containers)");
+    while (!stop.load() && !lost.load()) {
+      bool again = false;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        while (!queue.empty()) {
+          st.apply(queue.front());
+          queue.pop_front();
+        }
+        again = resync || (opt.elect && conflicts_seen != stats.conflicts.load());
+        conflicts_seen = stats.conflicts.load();
+        resync = false;
+      }
+      if (again) {
+        auto r = load_state(etcd, st);
+        if (r)
+          for (auto& w : watchers) w->restart(*r + 1);
+      }
+      health();
+      reconcile();
+      events.tick(etcd);
+      sleep_unless(opt.tick_ms, &stop);
+    }
+    for (auto& w : watchers) w->stop();
+    if (opt.elect && !lost.load()) (void)etcd.lease_revoke(leader_lease);  // hand over at once
+    return ok();
+  }
+};
+
+Orchestrator::Orchestrator(OrchestratorOptions opt) : opt_(std::move(opt)) {}
+Orchestrator::~Orchestrator() = default;
+
+Status Orchestrator::run(const std::atomic<bool>& stop) {
+  if (opt_.etcd.endpoints.empty()) return Error::msg("no etcd endpoint");
+  if (opt_.id.empty()) return Error::msg("no replica id");
+  if (opt_.leader_ttl < 2) return Error::msg("leader TTL must be at least 2 s");
+  Impl impl(opt_, stats_);
+  bool announced = false;
+  while (!stop.load()) {
+    auto ready = impl.etcd.wait_ready(0, &stop);
+    if (!ready) break;
+    if (!opt_.elect) {
+      auto st = impl.lead(stop);
+      if (!st) log::error(st.error().what());
+      sleep_unless(1000, &stop);
+      continue;
+    }
+    auto won = impl.campaign();
+    if (!won) {
+      log::warn("campaign: " + won.error().what());
+      sleep_unless(1000, &stop);
+      continue;
+    }
+    if (!*won) {
+      if (!announced) log::info("standby: another replica leads");
+      announced = true;
+      sleep_unless(200, &stop);
+      continue;
+    }
+    announced = false;
+    log::info("elected leader as " + opt_.id);
+    auto st = impl.lead(stop);
+    if (!st) log::error("leader: " + st.error().what());
+    if (impl.lost.load()) log::warn("stepped down");
+  }
+  return ok();
+}
+
+}  // namespace berth::orch

@@ -1,0 +1,136 @@
+// state.cpp — the cluster's keys decoded into nodes, environments and
+// containers.
+#include "berth/orchestrator/state.h"
+
+#include "berth/base/log.h"
+
+namespace berth::orch {
+
+void ClusterState::clear() {
+  key_rev_.clear();
+  nodes_.clear();
+  envs_.clear();
+  env_errors_.clear();
+  containers_.clear();
+}
+
+void ClusterState::apply(const WatchBatch& b) {
+  for (const auto& e : b.events) apply(e.kv, e.type == WatchEvent::Type::del);
+}
+
+void ClusterState::apply(const KeyValue& kv, bool deleted) {
+  int64_t& seen = key_rev_[kv.key];
+  if (kv.mod_revision && kv.mod_revision < seen) return;
+  seen = kv.mod_revision;
+  std::string_view key = kv.key;
+  const std::string& p = keys_.prefix();
+  if (key.substr(0, p.size()) != p) return;
+  key.remove_prefix(p.size());
+  auto take = [&](std::string_view dir) {
+    if (key.substr(0, dir.size()) != dir) return false;
+    key.remove_prefix(dir.size());
+    return true;
+  };
+  if (take("nodes/")) {
+    size_t slash = key.find('/');
+    if (slash == std::string_view::npos) return;
+    std::string id(key.substr(0, slash));
+    std::string_view what = key.substr(slash + 1);
+    NodeInfo& n = nodes_[id];
+    if (what == "spec") {
+      n.spec.reset();
+      n.spec_error.clear();
+      if (!deleted) {
+        auto s = node_spec_from(kv.value);
+        if (s && s->id == id) n.spec = std::move(*s);
+        else n.spec_error = s ? "spec id " + s->id + " does not match its key" : s.error().what();
+        if (!n.spec_error.empty()) log::warn("node " + id + ": ignored: " + n.spec_error);
+      }
+    } else if (what == "alive") {
+      n.alive = !deleted;
+    } else if (what == "admin") {
+      n.admin = deleted ? "" : kv.value;
+    } else if (what == "fence") {
+      n.fenced = !deleted;
+    } else if (what == "usage") {
+      n.usage = deleted ? "" : kv.value;
+    } else if (what == "alloc") {
+      n.alloc_revision = deleted ? 0 : kv.mod_revision;
+    }
+    if (!n.spec && n.spec_error.empty() && !n.alive && n.admin.empty() && !n.fenced && n.usage.empty() &&
+        n.alloc_revision == 0)
+      nodes_.erase(id);
+  } else if (take("envs/")) {
+    std::string name(key);
+    envs_.erase(name);
+    env_errors_.erase(name);
+    if (deleted) return;
+    auto e = environment_from(kv.value);
+    if (e && e->name == name) envs_[name] = std::move(*e);
+    else env_errors_[name] = e ? "name does not match its key" : e.error().what();
+  } else if (take("containers/")) {
+    std::string id(key);
+    if (deleted) {
+      containers_.erase(id);
+      return;
+    }
+    auto c = container_from(kv.value);
+    if (!c) {
+      log::warn("container " + id + ": ignored: " + c.error().what());
+      return;
+    }
+    c->mod_revision = kv.mod_revision;
+    containers_[id] = std::move(*c);
+  }
+}
+
+std::string ClusterState::condition(const std::string& id) const {
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) return "unknown";
+  const NodeInfo& n = it->second;
+  if (!n.spec) return n.spec_error.empty() ? "joining" : "invalid";
+  if (n.fenced) return "fenced";
+  if (!n.alive) return "suspect";
+  if (!n.admin.empty()) return n.admin;
+  return "ready";
+}
+
+std::vector<NodeView> ClusterState::views(const std::unordered_map<std::string, bool>* exclude) const {
+  std::vector<NodeView> out;
+  std::unordered_map<std::string, size_t> index;
+  for (const auto& [id, n] : nodes_) {
+    if (!n.spec) continue;
+    NodeView v;
+    v.spec = *n.spec;
+    v.state = condition(id);
+    v.schedulable = v.state == "ready";
+    v.alloc_revision = n.alloc_revision;
+    index[id] = out.size();
+    out.push_back(std::move(v));
+  }
+  for (const auto& [id, c] : containers_) {
+    if (exclude && exclude->count(id)) continue;
+    auto it = index.find(c.node);
+    if (it == index.end()) continue;
+    NodeView& v = out[it->second];
+    v.used += c.resources;
+    v.containers++;
+    v.groups[c.env + "." + c.role]++;
+  }
+  return out;
+}
+
+Result<int64_t> load_state(Etcd& etcd, ClusterState& st) {
+  // One read-only transaction: the three ranges share one revision.
+  const Keys& k = st.keys();
+  auto t = BERTH_TRY_CTX(etcd.txn({},
+                                  {Op::get(k.nodes(), prefix_end(k.nodes())), Op::get(k.envs(), prefix_end(k.envs())),
+                                   Op::get(k.containers(), prefix_end(k.containers()))}),
+                         "read cluster state");
+  st.clear();
+  for (const auto& r : t.ranges)
+    for (const auto& kv : r.kvs) st.apply(kv, false);
+  return t.revision;
+}
+
+}  // namespace berth::orch

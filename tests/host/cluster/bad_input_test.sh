@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# bad_input_test.sh — environment files with unknown keys, impossible
+# resources, unsatisfiable placement or a template no node has are refused
+# with the reason and nothing is placed; a node or an environment record
+# of garbage in etcd is reported, not fatal.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cl_setup
+cl_start_etcd
+cl_bg sim.log "$SIM" --nodes 2 --cpus 8 --memory-mb 16384 --templates debian-12
+cl_bg orch.log "$ORCH" --grace 5
+wait_until 10 bash -c "[ \$('$CLUSTER' node list | grep -c ready) -eq 2 ]" || fail "nodes did not join"
+
+refused() {  # refused NAME EXPECTED-TEXT JSON
+  printf '%s' "$3" >"$CL_DIR/$1.json"
+  set +e
+  out=$("$CLUSTER" env create "$CL_DIR/$1.json" --wait 2 2>&1); rc=$?
+  set -e
+  [ $rc -ne 0 ] || fail "$1: accepted"
+  echo "$out" | grep -qF "$2" || fail "$1: expected \"$2\" in: $out"
+  echo "ok: $1: $out"
+}
+R='"resources":{"cpus":1,"memory_mb":256}'
+refused unknown-key 'roles[0].replica: unknown key' \
+  "{\"name\":\"a\",\"roles\":[{\"name\":\"w\",\"template\":\"debian-12\",\"count\":1,$R,\"replica\":2}]}"
+refused impossible-resources 'roles[0] (w).resources: 64 cpus, 256 MiB, 0 GiB is larger than every node' \
+  '{"name":"b","roles":[{"name":"w","template":"debian-12","count":1,"resources":{"cpus":64,"memory_mb":256}}]}'
+refused negative 'roles[0].resources.cpus: must be more than 0' \
+  '{"name":"c","roles":[{"name":"w","template":"debian-12","count":1,"resources":{"cpus":-1,"memory_mb":256}}]}'
+refused unsatisfiable 'unsatisfiable placement: no node fits d.db.2' \
+  "{\"name\":\"d\",\"roles\":[{\"name\":\"db\",\"template\":\"debian-12\",\"count\":3,$R,\"placement\":{\"anti_affinity\":true}}]}"
+refused too-many 'unsatisfiable placement: no node fits e.w.16' \
+  "{\"name\":\"e\",\"roles\":[{\"name\":\"w\",\"template\":\"debian-12\",\"count\":17,$R}]}"
+refused no-template 'no node has template "centos-7"' \
+  "{\"name\":\"f\",\"roles\":[{\"name\":\"w\",\"template\":\"centos-7\",\"count\":1,$R}]}"
+refused labels 'label region is not mars' \
+  "{\"name\":\"g\",\"roles\":[{\"name\":\"w\",\"template\":\"debian-12\",\"count\":1,$R,\"placement\":{\"labels\":{\"region\":\"mars\"}}}]}"
+refused not-json 'line 1 column' '{"name":'
+sleep 0.5
+[ "$(etcd_count /berth/envs/)" -eq 0 ] || fail "a refused environment was stored"
+[ "$(etcd_count /berth/containers/)" -eq 0 ] || fail "a refused environment placed containers"
+echo "ok: nothing stored, nothing placed"
+
+# Garbage written by a node or by hand: reported, the orchestrator goes on.
+ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" put /berth/nodes/bad/spec '{"id":"bad","capacity":"lots"' >/dev/null
+ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" put /berth/envs/junk 'not json' >/dev/null
+"$CLUSTER" node list | grep -q '^bad .*invalid' || fail "garbage node spec not reported"
+"$CLUSTER" cluster status | grep -q 'environment junk: invalid' || fail "garbage environment not reported"
+cat >"$CL_DIR/ok.json" <<J
+{"name":"ok","roles":[{"name":"w","template":"debian-12","count":4,$R}]}
+J
+"$CLUSTER" env create "$CL_DIR/ok.json" --wait 10 || fail "a good environment is not placed next to garbage"
+set +e
+"$CLUSTER" env create "$CL_DIR/ok.json" --wait 0 >"$CL_DIR/again.out" 2>&1; rc=$?
+set -e
+[ $rc -ne 0 ] && grep -q "already exists" "$CL_DIR/again.out" || fail "a second create of the same environment was not refused"
+kill -0 "${CL_PIDS[-1]}" || fail "orchestrator died on garbage"
+echo "PASS bad_input_test"
