@@ -11,12 +11,12 @@
 #   bench/cluster.sh --short    # 50 nodes, 500 containers, 5 killed (CI)
 #   options: --nodes N --containers C --fail F --grace S --ttl S
 #            --evict-rate NODES_PER_S (50) --commit-threads N (8)
-#            --build DIR (default /tmp/orch-build, or $BERTH_BUILD)
+#            --build DIR (default <repo>/build, or $BERTH_BUILD)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
 NODES=1000 CONTAINERS=20000 FAIL=100 GRACE=10 TTL=5 EVICT=50 THREADS=8
-BUILD=${BERTH_BUILD:-/tmp/orch-build}
+BUILD=${BERTH_BUILD:-$REPO/build}
 while [ $# -gt 0 ]; do
   case $1 in
     --short) NODES=50 CONTAINERS=500 FAIL=5 ;;

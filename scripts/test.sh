@@ -16,5 +16,5 @@ if [ "${BERTH_SKIP_BENCH:-0}" != 1 ]; then
   "$root/bench/lifecycle.sh" --short --runtime "$root/build/runtime/berth-runtime"
   "$root/bench/images.sh" --short --image-bin "$root/build/images/cli/berth-image"
   "$root/bench/net.sh" --short
-  "$root/bench/cluster.sh" --short
+  "$root/bench/cluster.sh" --short --build "$root/build"
 fi
