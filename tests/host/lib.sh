@@ -15,7 +15,7 @@ cleanup() {
     for id in $(ls "$STATE" 2>/dev/null); do "${RT[@]}" delete --force "$id" >/dev/null 2>&1 || true; done
   fi
   # Whatever a failed test left mounted under its dir, deepest first.
-  grep -o " $WORK/[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | while read -r m; do umount -l "$m" || true; done
+  { grep -o " $WORK/[^ ]*" /proc/self/mountinfo 2>/dev/null || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
