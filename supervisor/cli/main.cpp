@@ -182,7 +182,7 @@ int console(const std::string& name) {
 void usage() {
   std::fputs(
       "usage: berth [--socket PATH] COMMAND ...\n"
-      "  create NAME --rootfs DIR [--hostname H] [--init busybox|systemd] [--ram SIZE] [--swap SIZE]\n"
+      "  create NAME --template TAG [--disk SIZE] | --rootfs DIR   [--hostname H] [--init busybox|systemd] [--ram SIZE] [--swap SIZE]\n"
       "              [--cpus N] [--cpulimit PCT] [--cpuweight 1-10000] [--cpuset LIST] [--pids N]\n"
       "              [--autostart yes|no] [--boot-order N] [--boot-delay S]\n"
       "              [--restart no|on-failure|always] [--stop-timeout S] [--privileged yes|no]\n"
@@ -191,7 +191,9 @@ void usage() {
       "  exec NAME [--] COMMAND [ARG...]      (exits with the command's status)\n"
       "  set NAME --FIELD VALUE ...            (says which changes wait for a restart)\n"
       "  console NAME (Ctrl-] detaches)       log NAME\n"
-      "  list [--format json]   status NAME [--format json]   events   metrics\n",
+      "  list [--format json]   status NAME [--format json]   events   metrics\n"
+      "  snapshot NAME SNAP   rollback NAME SNAP (stopped)   snapshots NAME   commit NAME TAG (stopped)\n"
+      "  image ls [--format json]   image build-template busybox TAG\n",
       stderr);
   std::exit(2);
 }
@@ -303,6 +305,43 @@ int main(int argc, char** argv) {
     for (const auto& k : r.find("restart")->as_array())
       std::printf("%s: saved, takes effect at the next start\n", k.as_string().c_str());
     return 0;
+  }
+  if (cmd == "snapshot" || cmd == "rollback" || cmd == "commit") {
+    std::string name = need_name();
+    if (a.size() != 3) die(2, cmd + ": expected NAME and " + (cmd == "commit" ? "TAG" : "SNAPSHOT"));
+    json::Value body = json::Value::object();
+    body.set(cmd == "commit" ? "tag" : "name", a[2]);
+    json::Value r = run_operation("POST", "/v1/containers/" + name + "/" + cmd, json::dump(body));
+    if (cmd == "commit") std::printf("committed %s as %s %s\n", name.c_str(), a[2].c_str(), field(r, "digest").c_str());
+    else std::printf("%s %s: %s\n", cmd.c_str(), name.c_str(), a[2].c_str());
+    return 0;
+  }
+  if (cmd == "snapshots") {
+    json::Value v = expect_ok(call("GET", "/v1/containers/" + need_name() + "/snapshots"));
+    if (json_out) return std::printf("%s\n", json::dump(v, true).c_str()), 0;
+    std::printf("%-24s %-12s %s\n", "SNAPSHOT", "CREATED", "SIZE");
+    for (const auto& s : v.as_array())
+      std::printf("%-24s %-12s %s\n", field(s, "name").c_str(), field(s, "created").c_str(), field(s, "size").c_str());
+    return 0;
+  }
+  if (cmd == "image") {
+    if (a.size() == 2 && a[1] == "ls") {
+      json::Value v = expect_ok(call("GET", "/v1/images"));
+      if (json_out) return std::printf("%s\n", json::dump(v, true).c_str()), 0;
+      std::printf("%-40s %-20s %s\n", "TAG", "DIGEST", "SIZE");
+      for (const auto& i : v.as_array())
+        std::printf("%-40s %-20.19s %s\n", field(i, "tag").c_str(), field(i, "digest").c_str(), field(i, "size").c_str());
+      return 0;
+    }
+    if (a.size() == 4 && a[1] == "build-template") {
+      json::Value body = json::Value::object();
+      body.set("template", a[2]);
+      body.set("tag", a[3]);
+      json::Value r = run_operation("POST", "/v1/images", json::dump(body));
+      std::printf("%s %s\n", a[3].c_str(), field(r, "digest").c_str());
+      return 0;
+    }
+    die(2, "image: expected ls or build-template KIND TAG");
   }
   if (cmd == "console") return console(need_name());
   if (cmd == "log") {

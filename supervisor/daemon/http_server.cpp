@@ -109,6 +109,13 @@ private:
         return;
       case Verb::list: return blocking([&s] { return Result<json::Value>(s.list()); });
       case Verb::show: return blocking([&s, n] { return s.show(n); });
+      case Verb::snapshots: return blocking([&s, n] { return s.snapshots(n); });
+      case Verb::images: return blocking([&s] { return s.images(); });
+      case Verb::build_template: {
+        std::string kind = r.args[0], tag = r.args[1];
+        return operation(
+            tag, [] { return ok(); }, [&s, kind, tag] { return s.build_template(kind, tag); }, "build-template");
+      }
       case Verb::operations: return respond(200, json::dump(d_.ops.list()) + "\n");
       case Verb::operation: {
         auto doc = d_.ops.get(n);
@@ -167,6 +174,9 @@ private:
       case Verb::resume: work = [&s, n] { return s.resume(n); }; break;
       case Verb::destroy: work = [&s, n] { return s.destroy(n); }; break;
       case Verb::exec: work = [&s, n, args] { return s.exec(n, args); }; break;
+      case Verb::snapshot: work = [&s, n, args] { return s.snapshot(n, args[0]); }; break;
+      case Verb::rollback: work = [&s, n, args] { return s.rollback(n, args[0]); }; break;
+      case Verb::commit: work = [&s, n, args] { return s.commit(n, args[0]); }; break;
       default: return respond(500, error_body(Error::msg("unhandled request")));
     }
     operation(n, exists, std::move(work), verb_name(r.verb));

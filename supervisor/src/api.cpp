@@ -1,7 +1,9 @@
 // api.cpp — decoding API requests into verbs (no I/O).
 #include "berth/supervisor/api.h"
 
+#include <algorithm>
 #include <charconv>
+#include <initializer_list>
 
 namespace berth::supervisor {
 
@@ -86,10 +88,26 @@ Status decode_exec(Request& r) {
   return ok();
 }
 
+// A body of string fields, exactly `keys`, into r.args in that order.
+Status decode_strings(Request& r, std::initializer_list<const char*> keys) {
+  if (r.body.is_null()) return bad(400, std::string(*keys.begin()) + ": missing");
+  for (const auto& [k, _] : r.body.as_object())
+    if (std::find_if(keys.begin(), keys.end(), [&](const char* want) { return k == want; }) == keys.end())
+      return bad(400, k + ": unknown field");
+  for (const char* k : keys) {
+    const json::Value* v = r.body.find(k);
+    if (!v || !v->is_string() || v->as_string().empty()) return bad(400, std::string(k) + ": expected a non-empty string");
+    r.args.push_back(v->as_string());
+  }
+  return ok();
+}
+
 Result<Verb> container_action(const std::string& a) {
   static const std::map<std::string, Verb> actions = {{"start", Verb::start},     {"stop", Verb::stop},
                                                        {"restart", Verb::restart}, {"suspend", Verb::suspend},
-                                                       {"resume", Verb::resume},   {"exec", Verb::exec}};
+                                                       {"resume", Verb::resume},   {"exec", Verb::exec},
+                                                       {"snapshot", Verb::snapshot}, {"rollback", Verb::rollback},
+                                                       {"commit", Verb::commit}};
   auto it = actions.find(a);
   if (it == actions.end()) return bad(404, "no action " + a);
   return it->second;
@@ -101,6 +119,7 @@ bool is_operation(Verb v) {
   switch (v) {
     case Verb::create: case Verb::destroy: case Verb::start: case Verb::stop: case Verb::restart:
     case Verb::suspend: case Verb::resume: case Verb::exec: case Verb::set:
+    case Verb::snapshot: case Verb::rollback: case Verb::commit: case Verb::build_template:
       return true;
     default:
       return false;
@@ -120,6 +139,10 @@ const char* verb_name(Verb v) {
     case Verb::set: return "set";
     case Verb::list: return "list";
     case Verb::show: return "show";
+    case Verb::snapshot: return "snapshot";
+    case Verb::rollback: return "rollback";
+    case Verb::commit: return "commit";
+    case Verb::build_template: return "build-template";
     default: return "other";
   }
 }
@@ -158,6 +181,14 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
     if (auto it = t.query.find("timeout"); it != t.query.end()) r.timeout = BERTH_TRY(parse_seconds(it->second, "timeout"));
     return r;
   }
+  if (p[1] == "images" && p.size() == 2) {
+    BERTH_TRY(decode_body(r, body));
+    if (method == "GET") r.verb = Verb::images;
+    else if (method == "POST") r.verb = Verb::build_template;
+    else return bad(405, std::string(method) + " /v1/images: expected GET or POST");
+    if (r.verb == Verb::build_template) BERTH_TRY(decode_strings(r, {"template", "tag"}));
+    return r;
+  }
   if (p[1] != "containers" || p.size() > 4) return bad(404, "no such path " + std::string(target));
   BERTH_TRY(decode_body(r, body));
   if (p.size() == 2) {
@@ -177,14 +208,16 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
     if (r.verb == Verb::destroy) BERTH_TRY(decode_stop(r));
     return r;
   }
-  if (p[3] == "log" || p[3] == "console") {
+  if (p[3] == "log" || p[3] == "console" || p[3] == "snapshots") {
     BERTH_TRY(want("GET"));
-    r.verb = p[3] == "log" ? Verb::log : Verb::console;
+    r.verb = p[3] == "log" ? Verb::log : p[3] == "console" ? Verb::console : Verb::snapshots;
     return r;
   }
   BERTH_TRY(want("POST"));
   r.verb = BERTH_TRY(container_action(p[3]));
   if (r.verb == Verb::exec) BERTH_TRY(decode_exec(r));
+  else if (r.verb == Verb::snapshot || r.verb == Verb::rollback) BERTH_TRY(decode_strings(r, {"name"}));
+  else if (r.verb == Verb::commit) BERTH_TRY(decode_strings(r, {"tag"}));
   else if (r.verb == Verb::stop) BERTH_TRY(decode_stop(r));
   else if (!r.body.is_null() && !r.body.as_object().empty()) return bad(400, r.body.as_object()[0].first + ": unknown field");
   return r;

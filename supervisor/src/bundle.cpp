@@ -97,7 +97,7 @@ json::Value make_resources(const Record& r) {
 json::Value make_spec(const Record& r, const Layout& l) {
   json::Value spec = runtime::default_spec(false);
   json::Value* root = spec.find("root");
-  root->set("path", l.rootfs(r.name));
+  root->set("path", r.template_tag.empty() ? l.rootfs(r.name) : l.disk_rootfs(r.name));
   root->set("readonly", false);
   make_init_process(*spec.find("process"), r);
   spec.set("hostname", r.hostname.empty() ? r.name : r.hostname);

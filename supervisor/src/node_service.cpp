@@ -13,6 +13,7 @@
 #include "berth/base/fs.h"
 #include "berth/base/log.h"
 #include "berth/cgroups/resources.h"
+#include "berth/images/disk.h"
 #include "berth/supervisor/bundle.h"
 #include "berth/supervisor/exec.h"
 #include "berth/supervisor/idshift.h"
@@ -21,28 +22,6 @@
 namespace berth::supervisor {
 
 using namespace std::chrono_literals;
-
-/// The busy flag of one entry, held for one operation.
-class NodeService::Claim {
-public:
-  Claim(NodeService& s, std::string name) : s_(s), name_(std::move(name)) {}
-  Status take() {
-    std::lock_guard lock(s_.mu_);
-    BERTH_TRY(s_.reg_.acquire(name_));
-    held_ = true;
-    return ok();
-  }
-  ~Claim() {
-    if (!held_) return;
-    std::lock_guard lock(s_.mu_);
-    s_.reg_.release(name_);
-  }
-
-private:
-  NodeService& s_;
-  std::string name_;
-  bool held_ = false;
-};
 
 namespace {
 
@@ -103,6 +82,9 @@ Status check_node_limits(const Record& r) {
 NodeService::NodeService(NodeOptions o, EventBus& events, Host& host)
     : o_(std::move(o)), events_(events), host_(host) {
   g_.root = o_.layout.runtime_root();
+  if (auto st = fs::mkdir_p(o_.layout.state_dir, 0711); !st) store_ = std::move(st).error();
+  else store_ = images::Store::open(o_.layout.images());
+  if (!store_) log::error("image store " + o_.layout.images() + ": " + store_.error().what());
 }
 
 void NodeService::reconcile() {
@@ -140,6 +122,7 @@ void NodeService::reconcile() {
       if (auto st = runtime::remove(g_, name, true); !st) log::error("reconcile: " + st.error().what());
     }
     (void)fs::remove_tree(l.monitor_dir(name));
+    unmount_root(name);
   }
 }
 
@@ -201,6 +184,20 @@ void NodeService::on_exit(const std::string& name, const json::Value& exit) {
     // container's exit any more, so it is stopped for good.
     host_.later(0ms, [this, name] { (void)runtime::remove(g_, name, true); });
   }
+  if (!restart) {
+    // An exit nobody asked for (a crash, a halt from inside): the disk is
+    // unmounted here; a stop unmounts it itself, holding the entry.
+    host_.later(0ms, [this, name] {
+      Claim c(*this, name);
+      if (!c.take()) return;
+      {
+        std::lock_guard lock(mu_);
+        Entry* e = reg_.find(name);
+        if (!e || e->state != State::stopped) return;
+      }
+      unmount_root(name);
+    });
+  }
   if (restart) {
     host_.later(delay, [this, name] {
       Claim c(*this, name);
@@ -235,8 +232,11 @@ Result<Record> NodeService::check_create(const json::Value& body) {
   Record r;
   BERTH_TRY(apply_json(r, body, ""));
   if (r.name.empty()) return Error::msg("name: missing");
-  if (r.rootfs_source.empty()) return Error::msg("rootfs: missing (a directory holding the template's root)");
-  if (!fs::exists(fs::join(r.rootfs_source, "sbin/init")))
+  if (r.rootfs_source.empty() == r.template_tag.empty())
+    return Error::msg("template: expected a template (an image tag) or rootfs (a directory), one of them");
+  if (!r.template_tag.empty()) BERTH_TRY(check_template(r, body.find("init") != nullptr));
+  else if (r.disk) return Error::msg("disk: a quota needs a template (a --rootfs copy has no disk)");
+  else if (!fs::exists(fs::join(r.rootfs_source, "sbin/init")))
     return Error(ENOENT, "rootfs: " + r.rootfs_source + " has no sbin/init");
   BERTH_TRY(check_node_limits(r));
   std::lock_guard lock(mu_);
@@ -256,16 +256,20 @@ Result<json::Value> NodeService::create(const Record& req) {
   std::string dir = l.container_dir(r.name);
   bool made = false;
   Defer undo([&] {
-    if (made) (void)fs::remove_tree(dir);
+    if (made) (void)images::destroy_disk(l.disk(r.name)), (void)fs::remove_tree(dir);
     std::lock_guard lock(mu_);
     reg_.remove(r.name);
   });
   // 0711: an unprivileged container's root must traverse it to its rootfs.
   if (::mkdir(dir.c_str(), 0711) < 0) return Error::os("mkdir " + dir);
   made = true;
-  BERTH_TRY(fs::mkdir_p(l.rootfs(r.name), 0755));
-  BERTH_TRY(copy_tree(r.rootfs_source, l.rootfs(r.name)));
-  if (r.idmap_base) BERTH_TRY_CTX(shift_ownership(l.rootfs(r.name), *r.idmap_base), "rootfs");
+  if (!r.template_tag.empty()) {
+    BERTH_TRY(make_disk(r));  // shifted into the id range as it is unpacked
+  } else {
+    BERTH_TRY(fs::mkdir_p(l.rootfs(r.name), 0755));
+    BERTH_TRY(copy_tree(r.rootfs_source, l.rootfs(r.name)));
+    if (r.idmap_base) BERTH_TRY_CTX(shift_ownership(l.rootfs(r.name), *r.idmap_base), "rootfs");
+  }
   BERTH_TRY(fs::write_file_atomic(l.config(r.name), format_record(r), 0644));  // last: the record makes it exist
   undo.dismiss();
   {
@@ -352,8 +356,10 @@ Status NodeService::start_locked_out(const std::string& name) {
     json::Value extra = json::Value::object();
     extra.set("error", err.what());
     events_.publish("start-failed", name, std::move(extra));
+    unmount_root(name);
     return std::move(err).wrap("start " + name);
   };
+  if (auto st = mount_root(r); !st) return failed(std::move(st).error());
   if (auto st = fs::mkdir_p(l.bundle(name), 0700); !st) return failed(std::move(st).error());
   auto spec = json::dump(make_spec(r, l), true) + "\n";
   if (auto st = fs::write_file_atomic(fs::join(l.bundle(name), "config.json"), spec, 0600); !st)
@@ -399,6 +405,8 @@ Status NodeService::stop_locked_out(const std::string& name, bool force, std::op
     (void)runtime::kill(g_, name, SIGKILL, true);
   }
   if (!wait_state(name, State::stopped, 10s)) return Error(ETIMEDOUT, "stop " + name + ": the monitor did not report an exit");
+  if (fs::exists(fs::join(o_.layout.runtime_root(), name))) (void)runtime::remove(g_, name, true);
+  unmount_root(name);
   return ok();
 }
 
@@ -449,6 +457,7 @@ Result<json::Value> NodeService::destroy(const std::string& name) {
   // The config goes first: a crash halfway leaves a directory without a
   // record, which the next start removes.
   if (::unlink(l.config(name).c_str()) < 0 && errno != ENOENT) return Error::os("unlink " + l.config(name));
+  BERTH_TRY_CTX(images::destroy_disk(l.disk(name)), "destroy " + name);
   BERTH_TRY(fs::remove_tree(l.container_dir(name)));
   {
     std::lock_guard lock(mu_);
@@ -471,7 +480,7 @@ Result<json::Value> NodeService::exec(const std::string& name, const std::vector
 
 Status NodeService::check_set(const std::string& name, const json::Value& changes) {
   if (!changes.is_object() || changes.as_object().empty()) return Error::msg("body: expected an object of changes");
-  for (const char* fixed : {"name", "rootfs", "privileged", "idmap_base"})
+  for (const char* fixed : {"name", "rootfs", "template", "privileged", "idmap_base"})
     if (changes.find(fixed)) return Error::msg(std::string(fixed) + ": cannot be changed");
   Record r;
   {
@@ -494,10 +503,12 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
     r = e->record;
     running = e->state == State::running || e->state == State::suspended;
   }
+  Record old_r = r;
   BERTH_TRY(apply_json(r, changes, ""));
+  bool disk_live = BERTH_TRY_CTX(resize_root(old_r, r, running), "set " + name);
   json::Value live = json::Value::array(), later = json::Value::array();
-  for (const auto& [k, _] : changes.as_object()) (needs_restart(k) ? later : live).push_back(k);
-  if (running && !live.as_array().empty()) {
+  for (const auto& [k, _] : changes.as_object()) (needs_restart(k) || (k == "disk" && !disk_live) ? later : live).push_back(k);
+  if (running && std::any_of(live.as_array().begin(), live.as_array().end(), [](const json::Value& k) { return k.as_string() != "disk"; })) {
     auto res = BERTH_TRY(cgroups::parse_resources(make_resources(r), "resources"));
     BERTH_TRY_CTX(runtime::update(g_, name, res), "set " + name);
   }

@@ -74,6 +74,22 @@ const std::vector<Field>& fields() {
          return ok();
        },
        [](const Record& r) { return r.rootfs_source; }, false},
+      {"TEMPLATE",
+       [](Record& r, const std::string& v) -> Status {
+         if (v.empty() || v.find_first_of(" \t") != std::string::npos) return Error::msg("expected an image tag, got \"" + v + "\"");
+         r.template_tag = v;
+         return ok();
+       },
+       [](const Record& r) { return r.template_tag; }, false},
+      {"DISK",
+       [](Record& r, const std::string& v) -> Status {
+         if (v.empty()) return r.disk.reset(), ok();
+         uint64_t b = BERTH_TRY(parse_size(v));
+         if (b < (16u << 20) || b > (16ull << 40)) return Error::msg("expected 16M..16T, got " + v);
+         r.disk = b;
+         return ok();
+       },
+       [](const Record& r) { return opt(r.disk); }, true},
       {"INIT",
        [](Record& r, const std::string& v) -> Status {
          if (v == "busybox") r.init = InitKind::busybox;
@@ -230,7 +246,7 @@ std::string format_record(const Record& r) {
 Result<Record> parse_record(std::string_view text) {
   Record r;
   size_t line_no = 0;
-  bool have_name = false, have_rootfs = false;
+  bool have_name = false, have_root = false;
   while (!text.empty()) {
     ++line_no;
     size_t nl = text.find('\n');
@@ -246,10 +262,10 @@ Result<Record> parse_record(std::string_view text) {
     if (value.find('"') != std::string::npos) return Error::msg(where + ": " + key + ": quote inside the value");
     BERTH_TRY_CTX(set_field(r, key, value), where);
     have_name |= key == "NAME";
-    have_rootfs |= key == "ROOTFS";
+    have_root |= key == "ROOTFS" || key == "TEMPLATE";
   }
   if (!have_name) return Error::msg("NAME: missing");
-  if (!have_rootfs) return Error::msg("ROOTFS: missing");
+  if (!have_root) return Error::msg("ROOTFS or TEMPLATE: missing");
   return r;
 }
 

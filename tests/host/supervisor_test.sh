@@ -4,64 +4,7 @@
 # stopped, suspended, re-adopted after kill -9 of berthd, and destroyed
 # with nothing left behind.
 set -euo pipefail
-: "${BERTHD:?set BERTHD to the berthd binary}"
-: "${BERTH:?set BERTH to the berth CLI}"
-: "${BERTH_MONITOR:?set BERTH_MONITOR to the berth-monitor binary}"
-: "${BERTH_RUNTIME:?set BERTH_RUNTIME to the berth-runtime binary}"
-ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-WORK=$(mktemp -d /tmp/berth-sup-test.XXXXXX)
-chmod 711 "$WORK"  # unprivileged containers traverse it to their rootfs
-STATE=$WORK/state RUN=$WORK/run SOCK=$WORK/berthd.sock CG=berth.test-$$
-export BERTH_SOCKET=$SOCK
-# Sanitizer builds: reports of berthd, the monitors and the CLI land in
-# files the test checks at the end (the daemons' stderr is not the test's).
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$WORK/sanitizer" UBSAN_OPTIONS="print_stacktrace=1:log_path=$WORK/sanitizer"
-BPID= EPID=
-PASSED=0 FAILED=0
-
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected [$2], got [$3]"; fi; }
-expect_contains() { if [[ "$3" == *"$2"* ]]; then ok "$1"; else fail "$1: [$2] not in [$3]"; fi; }
-
-# Processes started from this test's directories (monitors, containers' inits).
-our_pids() {
-  local p
-  for p in /proc/[0-9]*; do
-    { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q -- "$RUN/" && echo "${p#/proc/}"
-  done
-  return 0
-}
-
-cleanup() {
-  set +e
-  [ -n "$EPID" ] && kill "$EPID" 2>/dev/null
-  [ -n "$BPID" ] && kill -9 "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
-  for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done
-  sleep 0.2
-  if [ -d "$RUN/runtime" ]; then
-    for id in $(ls "$RUN/runtime"); do "$BERTH_RUNTIME" --root "$RUN/runtime" delete --force "$id" >/dev/null 2>&1; done
-  fi
-  for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$CG" 2>/dev/null); do
-    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-start_berthd() {
-  "$BERTHD" --state-dir "$STATE" --run-dir "$RUN" --socket "$SOCK" --cgroup-parent "$CG" \
-    --monitor "$BERTH_MONITOR" >>"$WORK/berthd.log" 2>&1 &
-  BPID=$!
-  for _ in $(seq 100); do
-    "$BERTH" list >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  echo "berthd did not come up"; cat "$WORK/berthd.log"; return 1
-}
-
-field() { "$BERTH" status "$1" --format json | jq -r "$2"; }
-now_ms() { date +%s%3N; }
+source "$(dirname "${BASH_SOURCE[0]}")/berthd_lib.sh"
 
 cgroup_file() { # cgroup_file CONTROLLER V1FILE V2FILE
   if [ -d "/sys/fs/cgroup/$1/$CG/ct1" ]; then cat "/sys/fs/cgroup/$1/$CG/ct1/$2"; else cat "/sys/fs/cgroup/$CG/ct1/$3"; fi

@@ -38,6 +38,30 @@ TEST(Api, Routes) {
   EXPECT_FALSE(is_operation(Verb::list));
 }
 
+TEST(Api, DiskAndImageRoutes) {
+  auto s = decode_request("POST", "/v1/containers/a/snapshot", R"({"name":"s1"})");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->verb, Verb::snapshot);
+  EXPECT_EQ(s->args, std::vector<std::string>{"s1"});
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/rollback", R"({"name":"s1"})")->verb, Verb::rollback);
+  auto c = decode_request("POST", "/v1/containers/a/commit", R"({"tag":"t/x"})");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->args, std::vector<std::string>{"t/x"});
+  EXPECT_EQ(decode_request("GET", "/v1/containers/a/snapshots", "")->verb, Verb::snapshots);
+  EXPECT_EQ(decode_request("GET", "/v1/images", "")->verb, Verb::images);
+  auto b = decode_request("POST", "/v1/images", R"({"template":"busybox","tag":"t"})");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->verb, Verb::build_template);
+  EXPECT_EQ(b->args, (std::vector<std::string>{"busybox", "t"}));
+  EXPECT_TRUE(is_operation(Verb::commit));
+  EXPECT_FALSE(is_operation(Verb::snapshots));
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/snapshot", "").error().code(), 400);
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/snapshot", R"({"name":""})").error().code(), 400);
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/commit", R"({"tag":"t","x":1})").error().message(), "x: unknown field");
+  EXPECT_EQ(decode_request("POST", "/v1/images", R"({"tag":"t"})").error().code(), 400);
+  EXPECT_EQ(decode_request("DELETE", "/v1/images", "").error().code(), 405);
+}
+
 TEST(Api, BadRequests) {
   auto r = decode_request("GET", "/v2/containers", "");
   EXPECT_EQ(r.error().code(), 404);

@@ -47,7 +47,12 @@ TEST(Record, BadInputNamesLineAndKey) {
   EXPECT_NE(r.error().message().find("COLOUR: unknown field"), std::string::npos);
   r = parse_record("NAME=\"ct1\"\n");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message(), "ROOTFS: missing");
+  EXPECT_EQ(r.error().message(), "ROOTFS or TEMPLATE: missing");
+  r = parse_record("NAME=\"ct1\"\nTEMPLATE=\"berth/busybox\"\nDISK=\"64M\"\n");
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->template_tag, "berth/busybox");
+  EXPECT_EQ(r->disk, 64ull << 20);
+  EXPECT_FALSE(parse_record("NAME=\"ct1\"\nTEMPLATE=\"t\"\nDISK=\"1M\"\n"));
   r = parse_record("NAME=\"../x\"\nROOTFS=\"/r\"\n");
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("NAME: expected 1-64"), std::string::npos);

@@ -18,6 +18,10 @@ enum class Verb {
   operations, operation, operation_wait, events, metrics,
   log,      // GET /v1/containers/NAME/log: the console log
   console,  // GET /v1/containers/NAME/console: 101, then the console both ways
+  snapshot, rollback, commit,  // POST /v1/containers/NAME/ACTION {"name"|"tag": ...}
+  snapshots,                   // GET /v1/containers/NAME/snapshots
+  images,                      // GET /v1/images
+  build_template,              // POST /v1/images {"template": "busybox", "tag": ...}
 };
 
 struct Request {
@@ -26,7 +30,8 @@ struct Request {
   json::Value body;       // decoded JSON body (object) or null
   bool force = false;     // stop, destroy
   std::optional<int> timeout;            // stop (s), operation wait (s)
-  std::vector<std::string> args;         // exec
+  std::vector<std::string> args;         // exec; snapshot, rollback and commit: the snapshot or tag;
+                                         // build_template: kind and tag
 };
 
 /// True for verbs that run as operations (202 + an operation id).

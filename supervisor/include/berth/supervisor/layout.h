@@ -17,6 +17,10 @@ struct Layout {
   std::string container_dir(const std::string& n) const { return fs::join(containers(), n); }
   std::string config(const std::string& n) const { return fs::join(container_dir(n), "config"); }
   std::string rootfs(const std::string& n) const { return fs::join(container_dir(n), "rootfs"); }
+  /// A template container's disk (images::create_disk) and its mounted root.
+  std::string disk(const std::string& n) const { return fs::join(container_dir(n), "disk"); }
+  std::string disk_rootfs(const std::string& n) const { return fs::join(disk(n), "rootfs"); }
+  std::string images() const { return fs::join(state_dir, "images"); }
   std::string bundle(const std::string& n) const { return fs::join(container_dir(n), "bundle"); }
   std::string exit_file(const std::string& n) const { return fs::join(container_dir(n), "exit.json"); }
   std::string console_log(const std::string& n) const { return fs::join(container_dir(n), "console.log"); }

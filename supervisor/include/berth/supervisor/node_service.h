@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "berth/base/fd.h"
+#include "berth/images/store.h"
 #include "berth/runtime/container.h"
 #include "berth/supervisor/events.h"
 #include "berth/supervisor/layout.h"
@@ -63,6 +64,12 @@ public:
   Result<std::string> console_log(const std::string& name) override;
   Result<UniqueFd> console(const std::string& name) override;
   std::string metrics() override;
+  Result<json::Value> snapshot(const std::string& name, const std::string& snap) override;
+  Result<json::Value> rollback(const std::string& name, const std::string& snap) override;
+  Result<json::Value> snapshots(const std::string& name) override;
+  Result<json::Value> commit(const std::string& name, const std::string& tag) override;
+  Result<json::Value> images() override;
+  Result<json::Value> build_template(const std::string& kind, const std::string& tag) override;
 
 private:
   /// Holds the entry's busy flag for one operation.
@@ -76,6 +83,24 @@ private:
   void adopt(const std::string& name, Hello h, UniqueFd conn);
   bool wait_state(const std::string& name, State s, std::chrono::milliseconds limit);
   json::Value entry_json(const Entry& e);
+  /// The image store under <state>/images (opened at construction).
+  Result<const images::Store*> store() const;
+  /// Checks a TEMPLATE request: the tag exists; the init kind follows the
+  /// image's org.berth.init label unless the request names one.
+  Status check_template(Record& r, bool init_given) const;
+  /// Makes a template container's disk in its directory.
+  Status make_disk(const Record& r);
+  /// Mounts a template container's disk before its bundle is written.
+  Status mount_root(const Record& r);
+  /// Unmounts a stopped template container's disk, waiting for the last
+  /// user of the container's mount namespace to go.
+  void unmount_root(const std::string& name);
+  /// The record of a container that must have a disk, and whether it runs.
+  Result<std::pair<Record, bool>> disk_entry(const std::string& name);
+  /// Resizes the disk when a set changes DISK (grows live, shrinks
+  /// stopped); false when a running container's disk grows at its next
+  /// start instead.
+  Result<bool> resize_root(const Record& old_r, const Record& new_r, bool running);
 
   NodeOptions o_;
   runtime::Globals g_;
@@ -84,6 +109,29 @@ private:
   std::mutex mu_;
   std::condition_variable changed_;
   Registry reg_;
+  Result<images::Store> store_{Error::msg("not opened")};
+};
+
+/// The busy flag of one entry, held for one operation.
+class NodeService::Claim {
+public:
+  Claim(NodeService& s, std::string name) : s_(s), name_(std::move(name)) {}
+  Status take() {
+    std::lock_guard lock(s_.mu_);
+    BERTH_TRY(s_.reg_.acquire(name_));
+    held_ = true;
+    return ok();
+  }
+  ~Claim() {
+    if (!held_) return;
+    std::lock_guard lock(s_.mu_);
+    s_.reg_.release(name_);
+  }
+
+private:
+  NodeService& s_;
+  std::string name_;
+  bool held_ = false;
 };
 
 }  // namespace berth::supervisor

@@ -19,7 +19,9 @@ enum class RestartPolicy { no, on_failure, always };
 struct Record {
   std::string name;
   std::string hostname;
-  std::string rootfs_source;          // template directory copied at create
+  std::string rootfs_source;          // a directory copied at create (no disk quota)
+  std::string template_tag;           // or: an image store tag the disk is made from
+  std::optional<uint64_t> disk;       // disk quota, bytes (template containers; default 10G)
   InitKind init = InitKind::busybox;
   std::optional<uint64_t> ram;        // bytes
   std::optional<uint64_t> swap;       // bytes beyond RAM
@@ -39,6 +41,9 @@ struct Record {
   bool privileged = false;
   std::optional<uint32_t> idmap_base;
 };
+
+/// The disk quota when the record names none.
+constexpr uint64_t kDefaultDisk = 10ull << 30;
 
 /// Size of each container's uid/gid range.
 constexpr uint32_t kIdRange = 65536;

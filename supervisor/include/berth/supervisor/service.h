@@ -42,6 +42,19 @@ public:
   virtual Result<std::string> console_log(const std::string& name) = 0;
   /// A connection to the container's console (through its monitor).
   virtual Result<UniqueFd> console(const std::string& name) = 0;
+  /// Copies a template container's disk to snapshot `snap` (live: the
+  /// file system is frozen for the copy).
+  virtual Result<json::Value> snapshot(const std::string& name, const std::string& snap) = 0;
+  /// Puts the disk back to snapshot `snap`; the container must be stopped.
+  virtual Result<json::Value> rollback(const std::string& name, const std::string& snap) = 0;
+  /// [{"name","created","size"}] of a template container's snapshots.
+  virtual Result<json::Value> snapshots(const std::string& name) = 0;
+  /// Turns the disk's changes into a new image tagged `tag`.
+  virtual Result<json::Value> commit(const std::string& name, const std::string& tag) = 0;
+  /// The node's image store: [{"tag","digest","size"}].
+  virtual Result<json::Value> images() = 0;
+  /// Builds an OS template ("busybox") into the store as `tag`.
+  virtual Result<json::Value> build_template(const std::string& kind, const std::string& tag) = 0;
   /// Prometheus text exposition of per-container cgroup figures.
   virtual std::string metrics() = 0;
 };

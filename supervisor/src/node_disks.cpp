@@ -1,0 +1,188 @@
+// node_disks.cpp — the node's template containers: disks with quotas made
+// from the image store, mounted for a start and unmounted after the exit,
+// resized, snapshotted, rolled back and committed (the images library).
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "berth/base/log.h"
+#include "berth/images/disk.h"
+#include "berth/images/image.h"
+#include "berth/images/template.h"
+#include "berth/supervisor/node_service.h"
+
+namespace berth::supervisor {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::optional<images::IdShift> shift_of(const Record& r) {
+  if (!r.idmap_base) return std::nullopt;
+  return images::IdShift{*r.idmap_base, *r.idmap_base, kIdRange};
+}
+
+}  // namespace
+
+Result<const images::Store*> NodeService::store() const {
+  if (!store_) return Error(store_.error()).wrap("image store");
+  return &*store_;
+}
+
+Status NodeService::check_template(Record& r, bool init_given) const {
+  const images::Store* s = BERTH_TRY(store());
+  auto tag = images::find_tag(*s, r.template_tag);
+  if (!tag) return Error(ENOENT, "template: no image " + r.template_tag + " in the node's store");
+  r.template_tag = *tag;
+  auto image = BERTH_TRY_CTX(images::load_image(*s, *tag), "template");
+  if (init_given) return ok();
+  for (const auto& [k, v] : image.config.labels)
+    if (k == images::kInitLabel) r.init = v == "systemd" ? InitKind::systemd : InitKind::busybox;
+  return ok();
+}
+
+Status NodeService::make_disk(const Record& r) {
+  images::DiskOptions opts;
+  opts.size_bytes = r.disk.value_or(kDefaultDisk);
+  opts.shift = shift_of(r);
+  const images::Store* s = BERTH_TRY(store());
+  std::string dir = o_.layout.disk(r.name);
+  BERTH_TRY_CTX(images::create_disk(*s, r.template_tag, dir, opts), "disk");
+  // The images library makes it 0700; an unprivileged container's root
+  // must traverse it to its rootfs.
+  if (::chmod(dir.c_str(), 0711) < 0) return Error::os("chmod " + dir);
+  return ok();
+}
+
+Status NodeService::mount_root(const Record& r) {
+  if (r.template_tag.empty()) return ok();
+  std::string dir = o_.layout.disk(r.name);
+  if (!images::disk_mounted(dir)) {
+    // A quota changed while the container ran and could not grow live.
+    auto info = BERTH_TRY_CTX(images::read_disk(dir), "disk");
+    uint64_t want = r.disk.value_or(kDefaultDisk);
+    if (info.size_bytes != want) BERTH_TRY_CTX(images::resize_disk(dir, want), "disk");
+  }
+  BERTH_TRY_CTX(images::mount_disk(dir), "disk");
+  return ok();
+}
+
+void NodeService::unmount_root(const std::string& name) {
+  std::string dir = o_.layout.disk(name);
+  if (!fs::exists(dir)) return;
+  // The init is reaped, but the kernel frees the container's mount
+  // namespace (and with it the last reference to the overlay) only after
+  // its other processes are gone too: EBUSY for a moment is expected.
+  for (int i = 0;; ++i) {
+    auto st = images::unmount_disk(dir);
+    if (st) return;
+    if (st.error().code() != EBUSY || i == 100) return log::error("unmount disk of " + name + ": " + st.error().what());
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+Result<std::pair<Record, bool>> NodeService::disk_entry(const std::string& name) {
+  std::lock_guard lock(mu_);
+  Entry* e = BERTH_TRY(reg_.get(name));
+  if (e->record.template_tag.empty())
+    return Error::msg("container " + name + " has a copied root (--rootfs), not a disk: no snapshots, commit or quota");
+  return std::pair{e->record, e->state != State::stopped};
+}
+
+Result<bool> NodeService::resize_root(const Record& old_r, const Record& new_r, bool running) {
+  if (new_r.disk == old_r.disk) return true;
+  if (new_r.template_tag.empty()) return Error::msg("disk: container " + new_r.name + " has no disk (made with --rootfs)");
+  uint64_t from = old_r.disk.value_or(kDefaultDisk), to = new_r.disk.value_or(kDefaultDisk);
+  if (running && to < from) return Error(EBUSY, "disk: shrinking needs the container stopped");
+  auto st = images::resize_disk(o_.layout.disk(new_r.name), to);
+  // Online growth needs CAP_SYS_RESOURCE, which a confined berthd may
+  // lack: the new size is then applied at the next start, offline.
+  if (!st && running && st.error().code() == EPERM) return false;
+  if (!st) return std::move(st).error().wrap("disk");
+  return true;
+}
+
+Result<json::Value> NodeService::snapshot(const std::string& name, const std::string& snap) {
+  Claim c(*this, name);
+  BERTH_TRY(c.take());
+  BERTH_TRY(disk_entry(name));
+  BERTH_TRY_CTX(images::snapshot_disk(o_.layout.disk(name), snap), "snapshot " + name);
+  json::Value extra = json::Value::object();
+  extra.set("snapshot", snap);
+  events_.publish("snapshot", name, extra);
+  return extra;
+}
+
+Result<json::Value> NodeService::rollback(const std::string& name, const std::string& snap) {
+  Claim c(*this, name);
+  BERTH_TRY(c.take());
+  auto [r, running] = BERTH_TRY(disk_entry(name));
+  if (running) return Error(EALREADY, "container " + name + " is running: stop it before a rollback");
+  unmount_root(name);
+  BERTH_TRY_CTX(images::rollback_disk(o_.layout.disk(name), snap), "rollback " + name);
+  json::Value extra = json::Value::object();
+  extra.set("snapshot", snap);
+  events_.publish("rolled-back", name, extra);
+  return extra;
+}
+
+Result<json::Value> NodeService::snapshots(const std::string& name) {
+  BERTH_TRY(disk_entry(name));
+  auto list = BERTH_TRY(images::list_snapshots(o_.layout.disk(name)));
+  json::Value a = json::Value::array();
+  for (const auto& s : list) {
+    json::Value o = json::Value::object();
+    o.set("name", s.name);
+    o.set("created", s.created);
+    o.set("size", s.size_bytes);
+    a.push_back(std::move(o));
+  }
+  return a;
+}
+
+Result<json::Value> NodeService::commit(const std::string& name, const std::string& tag) {
+  Claim c(*this, name);
+  BERTH_TRY(c.take());
+  auto [r, running] = BERTH_TRY(disk_entry(name));
+  if (running) return Error(EALREADY, "container " + name + " is running: stop it for a consistent commit");
+  const images::Store* s = BERTH_TRY(store());
+  // The disk's upper directory lives inside its ext4 image: mounted for the commit.
+  BERTH_TRY(mount_root(r));
+  auto d = images::commit_disk(*s, o_.layout.disk(name), tag);
+  unmount_root(name);
+  if (!d) return std::move(d).error().wrap("commit " + name);
+  json::Value o = json::Value::object();
+  o.set("tag", tag);
+  o.set("digest", d->digest.str());
+  events_.publish("committed", name, o);
+  return o;
+}
+
+Result<json::Value> NodeService::images() {
+  const images::Store* s = BERTH_TRY(store());
+  auto list = BERTH_TRY(s->list());
+  json::Value a = json::Value::array();
+  for (const auto& d : list) {
+    json::Value o = json::Value::object();
+    for (const auto& [k, v] : d.annotations)
+      if (k == images::ref_name_annotation) o.set("tag", v);
+    o.set("digest", d.digest.str());
+    o.set("size", d.size);
+    a.push_back(std::move(o));
+  }
+  return a;
+}
+
+Result<json::Value> NodeService::build_template(const std::string& kind, const std::string& tag) {
+  const images::Store* s = BERTH_TRY(store());
+  if (kind != "busybox") return Error::msg("kind: expected busybox, got \"" + kind + "\"");
+  auto d = BERTH_TRY_CTX(images::build_busybox_template(*s, tag, images::BusyboxTemplate{}), "build-template");
+  json::Value o = json::Value::object();
+  o.set("tag", tag);
+  o.set("digest", d.digest.str());
+  events_.publish("image-built", tag, o);
+  return o;
+}
+
+}  // namespace berth::supervisor

@@ -1,0 +1,65 @@
+# berthd_lib.sh — what the berthd host tests share: a work directory,
+# checks, starting berthd on it, and a cleanup that leaves no process,
+# mount, runtime state or cgroup behind. Sourced after `set -euo pipefail`.
+: "${BERTHD:?set BERTHD to the berthd binary}"
+: "${BERTH:?set BERTH to the berth CLI}"
+: "${BERTH_MONITOR:?set BERTH_MONITOR to the berth-monitor binary}"
+: "${BERTH_RUNTIME:?set BERTH_RUNTIME to the berth-runtime binary}"
+ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+WORK=$(mktemp -d /tmp/berth-sup-test.XXXXXX)
+chmod 711 "$WORK"  # unprivileged containers traverse it to their rootfs
+STATE=$WORK/state RUN=$WORK/run SOCK=$WORK/berthd.sock CG=berth.test-$$
+export BERTH_SOCKET=$SOCK
+# Sanitizer builds: reports of berthd, the monitors and the CLI land in
+# files the test checks at the end (the daemons' stderr is not the test's).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$WORK/sanitizer" UBSAN_OPTIONS="print_stacktrace=1:log_path=$WORK/sanitizer"
+BPID= EPID=
+PASSED=0 FAILED=0
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected [$2], got [$3]"; fi; }
+expect_contains() { if [[ "$3" == *"$2"* ]]; then ok "$1"; else fail "$1: [$2] not in [$3]"; fi; }
+
+# Processes started from this test's directories (monitors, containers' inits).
+our_pids() {
+  local p
+  for p in /proc/[0-9]*; do
+    { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q -- "$RUN/" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+cleanup() {
+  set +e
+  [ -n "$EPID" ] && kill "$EPID" 2>/dev/null
+  [ -n "$BPID" ] && kill -9 "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
+  for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done
+  sleep 0.2
+  if [ -d "$RUN/runtime" ]; then
+    for id in $(ls "$RUN/runtime"); do "$BERTH_RUNTIME" --root "$RUN/runtime" delete --force "$id" >/dev/null 2>&1; done
+  fi
+  # Template containers' disks: the overlay, then the ext4 (whose loop
+  # device detaches itself).
+  for m in $(awk -v w="$WORK/" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r); do umount -l "$m"; done
+  for l in $(losetup -a 2>/dev/null | awk -F: -v w="$WORK/" 'index($0, w) {print $1}'); do losetup -d "$l"; done
+  for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$CG" 2>/dev/null); do
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+start_berthd() {
+  "$BERTHD" --state-dir "$STATE" --run-dir "$RUN" --socket "$SOCK" --cgroup-parent "$CG" \
+    --monitor "$BERTH_MONITOR" >>"$WORK/berthd.log" 2>&1 &
+  BPID=$!
+  for _ in $(seq 100); do
+    "$BERTH" list >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "berthd did not come up"; cat "$WORK/berthd.log"; return 1
+}
+
+field() { "$BERTH" status "$1" --format json | jq -r "$2"; }
+now_ms() { date +%s%3N; }
