@@ -1,22 +1,47 @@
 #!/usr/bin/env bash
-# quickstart.sh — installs dependencies, builds berth, builds a busybox
-# rootfs offline, and runs one OCI container with memory, pids and CPU
-# limits under berth-runtime, showing from inside that it works.
+# quickstart.sh — installs dependencies, builds berth, and runs its main
+# job on the embedded single-node default: berthd (the node supervisor) on
+# a state directory of its own, a busybox OS template built offline, and a
+# system container made from it with a 1 GiB disk quota, RAM, CPU and
+# process limits, that boots its own init and is shown working from inside.
+# Everything it made is removed on exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh"
 "$root/scripts/build.sh" "$root/build" -DBERTH_TESTS=OFF >/dev/null
-rt=$root/build/runtime/berth-runtime
+bin=$root/build/supervisor
 work=$(mktemp -d /tmp/berth-quickstart.XXXXXX)
-trap '"$rt" --root "$work/state" delete --force quickstart >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-"$root/scripts/mkrootfs.sh" "$work/bundle/rootfs"
-cd "$work/bundle"
-"$rt" spec
-jq '.process.terminal=false
-  | .process.args=["sh","-c","echo \"hello from $(hostname), pid $$ in its own pid namespace\"; echo memory limit: $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max); echo pids limit: $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max); ps; ls /"]
-  | .linux.resources.memory={"limit":67108864}
-  | .linux.resources.pids={"limit":64}
-  | .linux.resources.cpu={"quota":50000,"period":100000}' config.json > c && mv c config.json
-echo "== berth-runtime run quickstart (64 MiB, 64 pids, half a CPU)"
-"$rt" --root "$work/state" run quickstart
-echo "== container exited with status $?; its state dir and cgroup are gone"
+chmod 711 "$work"   # unprivileged containers must reach their disk below it
+export BERTH_SOCKET=$work/berthd.sock
+berth() { "$bin/berth" "$@"; }
+daemon=
+cleanup() {
+  set +e
+  berth destroy demo >/dev/null 2>&1
+  [ -n "$daemon" ] && kill "$daemon" && wait "$daemon" 2>/dev/null
+  { grep -o " $work/[^ ]*" /proc/self/mountinfo || true; } | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin/berthd" --state-dir "$work/state" --run-dir "$work/run" --socket "$BERTH_SOCKET" \
+  --cgroup-parent berth-quickstart --monitor "$bin/berth-monitor" >"$work/berthd.log" 2>&1 &
+daemon=$!
+for _ in $(seq 100); do [ -S "$BERTH_SOCKET" ] && break; sleep 0.1; done
+[ -S "$BERTH_SOCKET" ] || { cat "$work/berthd.log"; exit 1; }
+
+echo "== berth image build-template busybox berth/busybox"
+berth image build-template busybox berth/busybox
+echo "== berth create demo (1 GiB disk, 256 MiB RAM, 1 CPU, 200 processes; unprivileged)"
+berth create demo --template berth/busybox --disk 1G --ram 256M --cpus 1 --pids 200
+berth start demo
+echo "== inside the container"
+berth exec demo -- sh -c 'echo "hello from $(hostname): PID 1 is $(cat /proc/1/comm), booted at $(cat /run/berth-booted)";
+  echo "root is uid $(id -u) inside, $(cat /proc/self/uid_map | awk "{print \$2}") on the host";
+  df -h / | sed "s/^/  /"; ps -o pid,user,comm | sed "s/^/  /"'
+echo "== berth status demo"
+berth status demo
+echo "== berth stop demo; berth destroy demo"
+berth stop demo
+berth destroy demo
+echo "done: the container, its disk and its cgroup are gone"
