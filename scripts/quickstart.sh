@@ -19,6 +19,8 @@ cleanup() {
   set +e
   berth destroy demo >/dev/null 2>&1
   [ -n "$daemon" ] && kill "$daemon" && wait "$daemon" 2>/dev/null
+  # berthd's (now empty) cgroup parent, in every hierarchy.
+  find /sys/fs/cgroup -maxdepth 2 -type d -name berth-quickstart -exec rmdir {} + 2>/dev/null
   { grep -o " $work/[^ ]*" /proc/self/mountinfo || true; } | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$work"
 }
