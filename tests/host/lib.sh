@@ -4,7 +4,7 @@
 set -euo pipefail
 : "${BERTH_RUNTIME:?set BERTH_RUNTIME to the berth-runtime binary}"
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-host-test.XXXXXX")
+WORK=$(mktemp -d "${BERTH_TEST_TMPDIR:-/tmp}/berth-host-test.XXXXXX")
 STATE=$WORK/state
 RT=("$BERTH_RUNTIME" --root "$STATE")
 PASSED=0
