@@ -66,6 +66,14 @@ struct Orchestrator::Impl {
   std::deque<WatchBatch> queue;
   bool resync = false;
 
+  // nodes/ and envs/ come on separate watch streams, so an environment
+  // change can arrive before node changes that etcd committed earlier.
+  // Placement waits until the view of nodes/ has caught up with the newest
+  // environment change applied (checked with a keys-only read).
+  int64_t nodes_rev = 0;    // newest nodes/ revision applied
+  int64_t env_barrier = 0;  // newest envs/ revision applied, until nodes/ are known to be as new
+  Clock::time_point barrier_since;
+
   std::unordered_map<std::string, Clock::time_point> suspect_since;
   std::map<std::string, std::string> unplaceable;  // container -> reason last reported
   double evict_tokens = 0;
@@ -401,6 +409,39 @@ struct Orchestrator::Impl {
 
   // ---- leading ----
 
+  void note_revisions(const WatchBatch& b) {
+    for (const WatchEvent& e : b.events) {
+      if (e.kv.key.compare(0, keys.nodes().size(), keys.nodes()) == 0) nodes_rev = std::max(nodes_rev, e.kv.mod_revision);
+      else if (e.kv.key.compare(0, keys.envs().size(), keys.envs()) == 0 && e.kv.mod_revision > env_barrier) {
+        if (env_barrier <= nodes_rev) barrier_since = Clock::now();
+        env_barrier = e.kv.mod_revision;
+      }
+    }
+  }
+
+  // True when no node key changed after the last nodes/ event applied and
+  // before the newest environment change (deletions are not seen by this
+  // check; failure handling covers a node that vanished). A stream that
+  // stays behind for 2 s gets a full re-read instead.
+  bool nodes_caught_up() {
+    if (env_barrier <= nodes_rev) return true;
+    auto r = etcd.range(keys.nodes(), prefix_end(keys.nodes()), 0, true);
+    if (r) {
+      int64_t newest = 0;
+      for (const KeyValue& kv : r->kvs)
+        if (kv.mod_revision <= env_barrier) newest = std::max(newest, kv.mod_revision);
+      if (newest <= nodes_rev) {
+        env_barrier = 0;
+        return true;
+      }
+    }
+    if (ms_since(barrier_since) > 2000) {
+      std::lock_guard<std::mutex> l(mu);
+      resync = true;
+    }
+    return false;
+  }
+
   Status lead(const std::atomic<bool>& stop) {
     std::atomic<bool> done{false};
     lost = false;
@@ -414,6 +455,8 @@ struct Orchestrator::Impl {
     unplaceable.clear();
     auto rev = load_state(etcd, st);
     if (!rev) return rev.error();
+    nodes_rev = *rev;
+    env_barrier = 0;
     events.open(etcd);
     auto on_batch = [this](const WatchBatch& b) {
       std::lock_guard<std::mutex> l(mu);
@@ -437,6 +480,7 @@ struct Orchestrator::Impl {
       {
         std::lock_guard<std::mutex> l(mu);
         while (!queue.empty()) {
+          note_revisions(queue.front());
           st.apply(queue.front());
           queue.pop_front();
         }
@@ -446,11 +490,14 @@ struct Orchestrator::Impl {
       }
       if (again) {
         auto r = load_state(etcd, st);
-        if (r)
+        if (r) {
           for (auto& w : watchers) w->restart(*r + 1);
+          nodes_rev = *r;
+          env_barrier = 0;
+        }
       }
       health();
-      reconcile();
+      if (nodes_caught_up()) reconcile();
       events.tick(etcd);
       sleep_unless(opt.tick_ms, &stop);
     }

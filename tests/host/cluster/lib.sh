@@ -72,7 +72,17 @@ wait_until() {
   echo "timed out after ${secs}s waiting for: $*"; return 1
 }
 
-fail() { echo "FAIL: $*"; exit 1; }
+# Fails the test, showing the ends of the processes' logs first.
+fail() {
+  echo "FAIL: $*"
+  local f
+  for f in "$CL_DIR"/*.log; do
+    [ -f "$f" ] || continue
+    echo "--- ${f##*/} (last 15 lines)"
+    tail -n 15 "$f"
+  done
+  exit 1
+}
 
 # Containers recorded by simulated node $2 in state dir $1 (one per line).
 sim_running() { cat "$1/$2" 2>/dev/null || true; }
