@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <ctime>
 
 #include "berth/base/json.h"
@@ -57,7 +58,8 @@ void write(Level level, std::string_view msg) {
     json::append_quoted(line, msg);
     line += ",\"time\":\"" + rfc3339_now() + "\"}\n";
   } else if (g_fd == 2) {
-    line = "berth-runtime: ";
+    line = program_invocation_short_name;  // the binary's own name: berth-runtime, berthd, berth-net...
+    line += ": ";
     line += msg;
     line += '\n';
   } else {
