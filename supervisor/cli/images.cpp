@@ -250,11 +250,12 @@ int image_command(const std::vector<std::string>& a, bool json_out) {
   if (sub == "pull") return pull(a, json_out);
   if (sub == "push") return push(a, json_out);
   if (sub == "build-template") return build_template(a);
-  if ((sub == "rm" || sub == "inspect") && (a.size() != 3 || a[2].starts_with("-")))
-    usage_error("image " + sub + ": expected one IMAGE");
-  // The reference becomes part of the request's path.
-  if (a[2].find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@-") != std::string::npos)
-    die(2, "image reference \"" + a[2] + "\": unexpected character");
+  if (sub == "rm" || sub == "inspect") {
+    if (a.size() != 3 || a[2].starts_with("-")) usage_error("image " + sub + ": expected one IMAGE");
+    // The reference becomes part of the request's path.
+    if (a[2].find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@-") != std::string::npos)
+      die(2, "image reference \"" + a[2] + "\": unexpected character");
+  }
   if (sub == "inspect") return inspect(a[2], json_out);
   if (sub == "rm") {
     json::Value r = expect_ok(call("DELETE", "/v1/images/" + a[2]));
