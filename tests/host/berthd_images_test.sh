@@ -78,6 +78,13 @@ out=$("$BERTH" image pull --platform linux/arm64 --tag local/app-arm "${AUTH[@]}
 expect_eq "pull another platform under a tag of its own" 0 $rc
 expect_eq "inspect: the arm64 manifest" linux/arm64 "$("$BERTH" image inspect local/app-arm --format json | jq -r .platform)"
 
+# On a terminal the progress is redrawn in place.
+script -qec "$(printf '%q ' "$BERTH" image pull --tag local/tty "${AUTH[@]}" "$REG/test/app:1")" /dev/null \
+  > "$WORK/tty.out" 2>&1; rc=$?
+expect_eq "pull on a terminal" 0 $rc
+check "terminal progress draws lines in place" grep -q $'\r\x1b\\[K' "$WORK/tty.out"
+check "terminal progress shows the layers" grep -q "layer sha256:" "$WORK/tty.out"
+
 # ---- a container from the pulled image --------------------------------------
 "$BERTH" create c1 --template "$REG/test/app:1" --disk 64M >/dev/null; rc=$?
 expect_eq "create from the pulled image" 0 $rc
@@ -158,7 +165,8 @@ check "stop took less than the stop timeout ($(( $(now_ms) - start )) ms)" test 
 out=$("$BERTH" image rm "$REG/test/app:1" 2>&1); rc=$?
 expect_eq "rm once no container uses it" 0 $rc
 expect_contains "rm says what it untagged" "untagged $REG/test/app:1" "$out"
-"$BERTH" image rm local/app-arm >/dev/null && "$BERTH" image rm "$REG/test/noproc:1" >/dev/null
+"$BERTH" image rm local/app-arm >/dev/null && "$BERTH" image rm local/tty >/dev/null &&
+  "$BERTH" image rm "$REG/test/noproc:1" >/dev/null
 out=$("$BERTH" image prune 2>&1); rc=$?
 expect_eq "prune" 0 $rc
 expect_contains "prune reports what it removed" "removed" "$out"
