@@ -497,6 +497,8 @@ Status NodeService::check_set(const std::string& name, const json::Value& change
     r = BERTH_TRY(reg_.get(name))->record;
   }
   BERTH_TRY(apply_json(r, changes, ""));
+  if (r.init == InitKind::app && !fs::exists(o_.layout.app_process(name)))
+    return Error::msg("init: app runs the process of an image without an init label; " + name + " was not made from one");
   return check_node_limits(r);
 }
 

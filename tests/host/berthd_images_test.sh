@@ -99,6 +99,10 @@ expect_eq "PID 1 runs in the image's WorkingDir" /srv "$("$BERTH" exec c1 -- rea
 out=$("$BERTH" exec c1 -- df -k / 2>&1 | awk 'NR==2 {print $2}')
 check "the disk quota holds ($out KiB)" test "${out:-0}" -gt 50000 -a "${out:-0}" -le 65536
 
+err=$("$BERTH" set c1 --init busybox 2>&1); rc=$?
+expect_eq "set --init busybox on an app container (boots /sbin/init at the next start)" 0 $rc
+"$BERTH" set c1 --init app >/dev/null 2>&1
+
 err=$("$BERTH" image rm "$REG/test/app:1" 2>&1); rc=$?
 expect_eq "rm of an image in use exits 4" 4 $rc
 expect_contains "rm in use: names the container" "is used by container c1" "$err"
@@ -155,6 +159,13 @@ err=$("$BERTH" create c2 --template "$REG/test/noproc:1" 2>&1); rc=$?
 expect_eq "create from an image with no init and no cmd exits 2" 2 $rc
 expect_contains "no init, no cmd: says so" "no entrypoint or cmd to run" "$err"
 check "nothing made for the refused create" test ! -e "$STATE/containers/c2"
+"$BERTH" image build-template busybox berth/busybox >/dev/null
+"$BERTH" create c3 --template berth/busybox --disk 32M >/dev/null
+err=$("$BERTH" set c3 --init app 2>&1); rc=$?
+expect_eq "set --init app on a template container exits 2" 2 $rc
+expect_contains "set --init app: says why" "was not made from one" "$err"
+"$BERTH" destroy c3 >/dev/null
+"$BERTH" image rm berth/busybox >/dev/null
 
 # ---- stop, destroy, rm, prune ----------------------------------------------
 start=$(now_ms)
