@@ -15,16 +15,12 @@
 
 #include "berth/base/json.h"
 #include "berth/supervisor/unix_socket.h"
+#include "client.h"
 
 using namespace berth;
 using namespace berth::supervisor;
 
-namespace {
-
-struct Response {
-  int status = 0;
-  std::string body;
-};
+namespace berth::cli {
 
 std::string g_socket = "/run/berthd/berthd.sock";
 
@@ -33,7 +29,7 @@ std::string g_socket = "/run/berthd/berthd.sock";
   std::exit(code);
 }
 
-Response call(const std::string& method, const std::string& path, const std::string& body = "") {
+Response call(const std::string& method, const std::string& path, const std::string& body) {
   auto s = connect_unix(g_socket);
   if (!s) die(5, "cannot reach berthd: " + s.error().what());
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: berthd\r\nConnection: close\r\n";
@@ -83,7 +79,10 @@ json::Value run_operation(const std::string& method, const std::string& path, co
   json::Value op = expect_ok(call(method, path, body));
   const json::Value* id = op.find("id");
   if (!id || !id->is_string()) die(1, "no operation id in berthd's answer");
-  json::Value done = expect_ok(call("GET", "/v1/operations/" + id->as_string() + "/wait"));
+  return operation_outcome(expect_ok(call("GET", "/v1/operations/" + id->as_string() + "/wait")));
+}
+
+json::Value operation_outcome(const json::Value& done) {
   const json::Value* status = done.find("status");
   if (!status || status->as_string() != "success") {
     const json::Value* e = done.find("error");
@@ -193,12 +192,14 @@ void usage() {
       "  console NAME (Ctrl-] detaches)       log NAME\n"
       "  list [--format json]   status NAME [--format json]   events   metrics\n"
       "  snapshot NAME SNAP   rollback NAME SNAP (stopped)   snapshots NAME   commit NAME TAG (stopped)\n"
-      "  image ls [--format json]   image build-template busybox TAG\n",
+      "  image ls|pull|push|rm|prune|inspect|build-template ...   (berth image for details)\n",
       stderr);
   std::exit(2);
 }
 
-}  // namespace
+}  // namespace berth::cli
+
+using namespace berth::cli;
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
@@ -324,25 +325,7 @@ int main(int argc, char** argv) {
       std::printf("%-24s %-12s %s\n", field(s, "name").c_str(), field(s, "created").c_str(), field(s, "size").c_str());
     return 0;
   }
-  if (cmd == "image") {
-    if (a.size() == 2 && a[1] == "ls") {
-      json::Value v = expect_ok(call("GET", "/v1/images"));
-      if (json_out) return std::printf("%s\n", json::dump(v, true).c_str()), 0;
-      std::printf("%-40s %-20s %s\n", "TAG", "DIGEST", "SIZE");
-      for (const auto& i : v.as_array())
-        std::printf("%-40s %-20.19s %s\n", field(i, "tag").c_str(), field(i, "digest").c_str(), field(i, "size").c_str());
-      return 0;
-    }
-    if (a.size() == 4 && a[1] == "build-template") {
-      json::Value body = json::Value::object();
-      body.set("template", a[2]);
-      body.set("tag", a[3]);
-      json::Value r = run_operation("POST", "/v1/images", json::dump(body));
-      std::printf("%s %s\n", a[3].c_str(), field(r, "digest").c_str());
-      return 0;
-    }
-    die(2, "image: expected ls or build-template KIND TAG");
-  }
+  if (cmd == "image") return image_command(a, json_out);
   if (cmd == "console") return console(need_name());
   if (cmd == "log") {
     Response r = call("GET", "/v1/containers/" + need_name() + "/log");

@@ -78,9 +78,12 @@ private:
 
   // Checks the request on the pool, answers 202 with a new operation, then
   // runs the work on the same worker.
+  // `id_out`, when given, receives the operation's id before the work runs.
   void operation(const std::string& target, std::function<Status()> check,
-                 std::function<Result<json::Value>()> work, const char* action) {
-    asio::post(d_.pool, [self = shared_from_this(), target, check = std::move(check), work = std::move(work), action] {
+                 std::function<Result<json::Value>()> work, const char* action,
+                 std::shared_ptr<std::string> id_out = nullptr) {
+    asio::post(d_.pool, [self = shared_from_this(), target, check = std::move(check), work = std::move(work), action,
+                         id_out] {
       auto st = check();
       if (!st) {
         asio::post(self->d_.io, [self, st] { self->respond(status_for(st.error()), error_body(st.error())); });
@@ -91,6 +94,7 @@ private:
                               json::Value(json::Object{{"id", id}, {"action", action}, {"by", self->by_}}));
       auto doc = self->d_.ops.get(id);
       asio::post(self->d_.io, [self, id, doc] { self->respond(202, json::dump(*doc) + "\n", true, "/v1/operations/" + id); });
+      if (id_out) *id_out = id;
       self->d_.ops.finish(id, work());
     });
   }
@@ -113,9 +117,16 @@ private:
       case Verb::images: return blocking([&s] { return s.images(); });
       case Verb::build_template: {
         std::string kind = r.args[0], tag = r.args[1];
+        std::vector<std::string> packages(r.args.begin() + 2, r.args.end());
         return operation(
-            tag, [] { return ok(); }, [&s, kind, tag] { return s.build_template(kind, tag); }, "build-template");
+            tag, [] { return ok(); }, [&s, kind, tag, packages] { return s.build_template(kind, tag, packages); },
+            "build-template");
       }
+      case Verb::image_pull: case Verb::image_push: return image_transfer(r);
+      case Verb::image_prune:
+        return operation("", [] { return ok(); }, [&s] { return s.prune_images(); }, "image-prune");
+      case Verb::image_inspect: return blocking([&s, n] { return s.inspect_image(n); });
+      case Verb::image_remove: return blocking([&s, n] { return s.remove_image(n); });
       case Verb::operations: return respond(200, json::dump(d_.ops.list()) + "\n");
       case Verb::operation: {
         auto doc = d_.ops.get(n);
@@ -180,6 +191,25 @@ private:
       default: return respond(500, error_body(Error::msg("unhandled request")));
     }
     operation(n, exists, std::move(work), verb_name(r.verb));
+  }
+
+  // A pull or push: an operation whose progress goes into its document and,
+  // for each blob's change of state, an "operation-progress" event.
+  void image_transfer(const Request& r) {
+    Service& s = d_.svc;
+    bool push = r.verb == Verb::image_push;
+    json::Value body = r.body;
+    auto id = std::make_shared<std::string>();
+    ProgressReport report = [ops = &d_.ops, events = &d_.events, id, target = r.name](const json::Value& progress,
+                                                                                       const json::Value& change) {
+      ops->progress(*id, progress);
+      if (!change.is_null())
+        events->publish("operation-progress", target, json::Value(json::Object{{"id", *id}, {"change", change}}));
+    };
+    operation(
+        r.name, [&s, body, push] { return s.check_image_transfer(body, push); },
+        [&s, body, push, report] { return push ? s.push_image(body, report) : s.pull_image(body, report); },
+        verb_name(r.verb), id);
   }
 
   void wait_operation(const std::string& id, std::optional<int> timeout) {

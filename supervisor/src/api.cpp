@@ -120,6 +120,7 @@ bool is_operation(Verb v) {
     case Verb::create: case Verb::destroy: case Verb::start: case Verb::stop: case Verb::restart:
     case Verb::suspend: case Verb::resume: case Verb::exec: case Verb::set:
     case Verb::snapshot: case Verb::rollback: case Verb::commit: case Verb::build_template:
+    case Verb::image_pull: case Verb::image_push: case Verb::image_prune:
       return true;
     default:
       return false;
@@ -143,6 +144,9 @@ const char* verb_name(Verb v) {
     case Verb::rollback: return "rollback";
     case Verb::commit: return "commit";
     case Verb::build_template: return "build-template";
+    case Verb::image_pull: return "image-pull";
+    case Verb::image_push: return "image-push";
+    case Verb::image_prune: return "image-prune";
     default: return "other";
   }
 }
@@ -181,12 +185,8 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
     if (auto it = t.query.find("timeout"); it != t.query.end()) r.timeout = BERTH_TRY(parse_seconds(it->second, "timeout"));
     return r;
   }
-  if (p[1] == "images" && p.size() == 2) {
-    BERTH_TRY(decode_body(r, body));
-    if (method == "GET") r.verb = Verb::images;
-    else if (method == "POST") r.verb = Verb::build_template;
-    else return bad(405, std::string(method) + " /v1/images: expected GET or POST");
-    if (r.verb == Verb::build_template) BERTH_TRY(decode_strings(r, {"template", "tag"}));
+  if (p[1] == "images") {
+    BERTH_TRY(decode_image_request(r, method, p, body));
     return r;
   }
   if (p[1] != "containers" || p.size() > 4) return bad(404, "no such path " + std::string(target));

@@ -53,6 +53,19 @@ void make_init_process(json::Value& p, const Record& r) {
   p = json::Value(std::move(kept));
 }
 
+// An app container's PID 1: the image's own process, with the same
+// capabilities as a busybox system container.
+void make_app_process(json::Value& p, const Record& r, const json::Value& app) {
+  make_init_process(p, r);
+  p.set("args", *app.find("args"));
+  p.set("env", *app.find("env"));
+  p.set("cwd", *app.find("cwd"));
+  json::Value user = json::Value::object();
+  user.set("uid", *app.find("uid"));
+  user.set("gid", *app.find("gid"));
+  p.set("user", std::move(user));
+}
+
 }  // namespace
 
 uint64_t weight_to_shares(uint32_t weight) {
@@ -63,6 +76,7 @@ uint64_t weight_to_shares(uint32_t weight) {
 int halt_signal(InitKind k) {
   // systemd halts on SIGRTMIN+3; busybox init halts on SIGUSR1 and powers
   // off on SIGUSR2 (SIGTERM reboots it), both ending with reboot(2).
+  if (k == InitKind::app) return SIGTERM;
   return k == InitKind::systemd ? SIGRTMIN + 3 : SIGUSR2;
 }
 
@@ -94,12 +108,13 @@ json::Value make_resources(const Record& r) {
   return res;
 }
 
-json::Value make_spec(const Record& r, const Layout& l) {
+json::Value make_spec(const Record& r, const Layout& l, const json::Value* app) {
   json::Value spec = runtime::default_spec(false);
   json::Value* root = spec.find("root");
   root->set("path", r.template_tag.empty() ? l.rootfs(r.name) : l.disk_rootfs(r.name));
   root->set("readonly", false);
-  make_init_process(*spec.find("process"), r);
+  if (app) make_app_process(*spec.find("process"), r, *app);
+  else make_init_process(*spec.find("process"), r);
   spec.set("hostname", r.hostname.empty() ? r.name : r.hostname);
   json::Value run = json::Value::object();
   run.set("destination", "/run");

@@ -36,10 +36,16 @@ Status NodeService::check_template(Record& r, bool init_given) const {
   if (!tag) return Error(ENOENT, "template: no image " + r.template_tag + " in the node's store");
   r.template_tag = *tag;
   auto image = BERTH_TRY_CTX(images::load_image(*s, *tag), "template");
-  if (init_given) return ok();
+  if (init_given) return r.init == InitKind::app ? check_app_image(image) : ok();
   for (const auto& [k, v] : image.config.labels)
-    if (k == images::kInitLabel) r.init = v == "systemd" ? InitKind::systemd : InitKind::busybox;
-  return ok();
+    if (k == images::kInitLabel) {
+      r.init = v == "systemd" ? InitKind::systemd : InitKind::busybox;
+      return ok();
+    }
+  // Not a berth template (an image from a registry): its own process is
+  // the container's PID 1.
+  r.init = InitKind::app;
+  return check_app_image(image);
 }
 
 Status NodeService::make_disk(const Record& r) {
@@ -156,32 +162,6 @@ Result<json::Value> NodeService::commit(const std::string& name, const std::stri
   o.set("tag", tag);
   o.set("digest", d->digest.str());
   events_.publish("committed", name, o);
-  return o;
-}
-
-Result<json::Value> NodeService::images() {
-  const images::Store* s = BERTH_TRY(store());
-  auto list = BERTH_TRY(s->list());
-  json::Value a = json::Value::array();
-  for (const auto& d : list) {
-    json::Value o = json::Value::object();
-    for (const auto& [k, v] : d.annotations)
-      if (k == images::ref_name_annotation) o.set("tag", v);
-    o.set("digest", d.digest.str());
-    o.set("size", d.size);
-    a.push_back(std::move(o));
-  }
-  return a;
-}
-
-Result<json::Value> NodeService::build_template(const std::string& kind, const std::string& tag) {
-  const images::Store* s = BERTH_TRY(store());
-  if (kind != "busybox") return Error::msg("kind: expected busybox, got \"" + kind + "\"");
-  auto d = BERTH_TRY_CTX(images::build_busybox_template(*s, tag, images::BusyboxTemplate{}), "build-template");
-  json::Value o = json::Value::object();
-  o.set("tag", tag);
-  o.set("digest", d.digest.str());
-  events_.publish("image-built", tag, o);
   return o;
 }
 

@@ -236,6 +236,7 @@ Result<Record> NodeService::check_create(const json::Value& body) {
     return Error::msg("template: expected a template (an image tag) or rootfs (a directory), one of them");
   if (!r.template_tag.empty()) BERTH_TRY(check_template(r, body.find("init") != nullptr));
   else if (r.disk) return Error::msg("disk: a quota needs a template (a --rootfs copy has no disk)");
+  else if (r.init == InitKind::app) return Error::msg("init: app runs an image's entrypoint and needs a template");
   else if (!fs::exists(fs::join(r.rootfs_source, "sbin/init")))
     return Error(ENOENT, "rootfs: " + r.rootfs_source + " has no sbin/init");
   BERTH_TRY(check_node_limits(r));
@@ -265,6 +266,7 @@ Result<json::Value> NodeService::create(const Record& req) {
   made = true;
   if (!r.template_tag.empty()) {
     BERTH_TRY(make_disk(r));  // shifted into the id range as it is unpacked
+    if (r.init == InitKind::app) BERTH_TRY(write_app_process(r));
   } else {
     BERTH_TRY(fs::mkdir_p(l.rootfs(r.name), 0755));
     BERTH_TRY(copy_tree(r.rootfs_source, l.rootfs(r.name)));
@@ -361,7 +363,14 @@ Status NodeService::start_locked_out(const std::string& name) {
   };
   if (auto st = mount_root(r); !st) return failed(std::move(st).error());
   if (auto st = fs::mkdir_p(l.bundle(name), 0700); !st) return failed(std::move(st).error());
-  auto spec = json::dump(make_spec(r, l), true) + "\n";
+  json::Value app;
+  if (r.init == InitKind::app) {
+    auto text = fs::read_file(l.app_process(name));
+    auto v = text ? json::parse(*text) : Result<json::Value>(text.error());
+    if (!v) return failed(std::move(v).error().wrap("app process"));
+    app = std::move(*v);
+  }
+  auto spec = json::dump(make_spec(r, l, app.is_null() ? nullptr : &app), true) + "\n";
   if (auto st = fs::write_file_atomic(fs::join(l.bundle(name), "config.json"), spec, 0600); !st)
     return failed(std::move(st).error());
   if (fs::exists(fs::join(l.runtime_root(), name))) (void)runtime::remove(g_, name, true);
@@ -488,6 +497,8 @@ Status NodeService::check_set(const std::string& name, const json::Value& change
     r = BERTH_TRY(reg_.get(name))->record;
   }
   BERTH_TRY(apply_json(r, changes, ""));
+  if (r.init == InitKind::app && !fs::exists(o_.layout.app_process(name)))
+    return Error::msg("init: app runs the process of an image without an init label; " + name + " was not made from one");
   return check_node_limits(r);
 }
 

@@ -28,6 +28,12 @@ std::string Operations::begin(const std::string& action, const std::string& targ
   return id;
 }
 
+void Operations::progress(const std::string& id, json::Value progress) {
+  std::lock_guard lock(mu_);
+  auto it = ops_.find(id);
+  if (it != ops_.end() && !it->second.done) it->second.doc.set("progress", std::move(progress));
+}
+
 void Operations::finish(const std::string& id, Result<json::Value> result) {
   std::vector<Waiter> waiters;
   json::Value doc;

@@ -94,7 +94,8 @@ const std::vector<Field>& fields() {
        [](Record& r, const std::string& v) -> Status {
          if (v == "busybox") r.init = InitKind::busybox;
          else if (v == "systemd") r.init = InitKind::systemd;
-         else return Error::msg("expected busybox or systemd, got \"" + v + "\"");
+         else if (v == "app") r.init = InitKind::app;
+         else return Error::msg("expected busybox, systemd or app, got \"" + v + "\"");
          return ok();
        },
        [](const Record& r) { return std::string(init_name(r.init)); }, false},
@@ -184,7 +185,13 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-const char* init_name(InitKind k) { return k == InitKind::systemd ? "systemd" : "busybox"; }
+const char* init_name(InitKind k) {
+  switch (k) {
+    case InitKind::systemd: return "systemd";
+    case InitKind::app: return "app";
+    default: return "busybox";
+  }
+}
 
 const char* restart_name(RestartPolicy p) {
   switch (p) {

@@ -62,6 +62,43 @@ TEST(Api, DiskAndImageRoutes) {
   EXPECT_EQ(decode_request("DELETE", "/v1/images", "").error().code(), 405);
 }
 
+TEST(Api, ImageStoreRoutes) {
+  auto p = decode_request("POST", "/v1/images/pull", R"({"ref":"r:5000/a/b:1","platform":"linux/arm64","ca":"PEM"})");
+  ASSERT_TRUE(p) << p.error().what();
+  EXPECT_EQ(p->verb, Verb::image_pull);
+  EXPECT_EQ(p->name, "r:5000/a/b:1");
+  EXPECT_TRUE(is_operation(Verb::image_pull));
+  auto u = decode_request("POST", "/v1/images/push", R"({"image":"x","ref":"r/a:1","credentials":"u:p"})");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->verb, Verb::image_push);
+  EXPECT_EQ(decode_request("POST", "/v1/images/prune", "")->verb, Verb::image_prune);
+  auto i = decode_request("GET", "/v1/images/127.0.0.1:5000/team/app:1.0", "");
+  ASSERT_TRUE(i);
+  EXPECT_EQ(i->verb, Verb::image_inspect);
+  EXPECT_EQ(i->name, "127.0.0.1:5000/team/app:1.0");
+  auto d = decode_request("DELETE", "/v1/images/busybox", "");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->verb, Verb::image_remove);
+  EXPECT_FALSE(is_operation(Verb::image_remove));
+  auto b = decode_request("POST", "/v1/images", R"({"template":"debian","tag":"d","packages":["curl","vim"]})");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->args, (std::vector<std::string>{"debian", "d", "curl", "vim"}));
+
+  EXPECT_EQ(decode_request("POST", "/v1/images/pull", "{}").error().message(), "ref: missing");
+  EXPECT_EQ(decode_request("POST", "/v1/images/pull", R"({"ref":""})").error().message(),
+            "ref: expected a non-empty string");
+  EXPECT_EQ(decode_request("POST", "/v1/images/pull", R"({"ref":"a","plain_http":"yes"})").error().message(),
+            "plain_http: expected true or false");
+  EXPECT_EQ(decode_request("POST", "/v1/images/pull", R"({"ref":"a","password":"p"})").error().message(),
+            "password: unknown field");
+  EXPECT_EQ(decode_request("POST", "/v1/images/push", R"({"ref":"a"})").error().message(), "image: missing");
+  EXPECT_EQ(decode_request("POST", "/v1/images/push", R"({"ref":"a","image":"b","tag":"c"})").error().code(), 400);
+  EXPECT_EQ(decode_request("POST", "/v1/images/prune", R"({"all":true})").error().code(), 400);
+  EXPECT_EQ(decode_request("PUT", "/v1/images/busybox", "").error().code(), 405);
+  EXPECT_EQ(decode_request("POST", "/v1/images", R"({"template":"debian","tag":"d","packages":[""]})").error().code(),
+            400);
+}
+
 TEST(Api, BadRequests) {
   auto r = decode_request("GET", "/v2/containers", "");
   EXPECT_EQ(r.error().code(), 404);

@@ -58,4 +58,24 @@ TEST(Bundle, WeightRoundTripsThroughShares) {
 TEST(Bundle, HaltSignals) {
   EXPECT_EQ(halt_signal(InitKind::systemd), SIGRTMIN + 3);
   EXPECT_EQ(halt_signal(InitKind::busybox), SIGUSR2);
+  EXPECT_EQ(halt_signal(InitKind::app), SIGTERM);
+}
+
+TEST(Bundle, AppRunsTheImageProcess) {
+  Record r;
+  r.name = "app1";
+  r.template_tag = "reg/app:1";
+  r.init = InitKind::app;
+  Layout l;
+  auto app = json::parse(R"({"args":["/bin/sh","-c","sleep 1"],"env":["PATH=/bin","container=berth"],
+                             "cwd":"/srv","uid":1000,"gid":100})");
+  ASSERT_TRUE(app);
+  auto spec = runtime::parse_spec(json::dump(make_spec(r, l, &*app)), "/var/lib/berth/containers/app1/bundle");
+  ASSERT_TRUE(spec) << spec.error().what();
+  EXPECT_EQ(spec->process->args, (std::vector<std::string>{"/bin/sh", "-c", "sleep 1"}));
+  EXPECT_EQ(spec->process->cwd, "/srv");
+  EXPECT_EQ(spec->process->user.uid, 1000u);
+  EXPECT_EQ(spec->process->user.gid, 100u);
+  EXPECT_TRUE(spec->process->terminal);
+  EXPECT_EQ(spec->root_path, "/var/lib/berth/containers/app1/disk/rootfs");
 }

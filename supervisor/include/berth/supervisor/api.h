@@ -22,6 +22,11 @@ enum class Verb {
   snapshots,                   // GET /v1/containers/NAME/snapshots
   images,                      // GET /v1/images
   build_template,              // POST /v1/images {"template": "busybox", "tag": ...}
+  image_pull,                  // POST /v1/images/pull {"ref", ...}: an operation with progress
+  image_push,                  // POST /v1/images/push {"image", "ref", ...}: an operation with progress
+  image_prune,                 // POST /v1/images/prune: an operation
+  image_inspect,               // GET /v1/images/REF (REF may hold '/')
+  image_remove,                // DELETE /v1/images/REF
 };
 
 struct Request {
@@ -33,6 +38,11 @@ struct Request {
   std::vector<std::string> args;         // exec; snapshot, rollback and commit: the snapshot or tag;
                                          // build_template: kind and tag
 };
+
+/// Decodes the routes under /v1/images (`parts` are the path segments,
+/// "v1" and "images" first) into `r`; api_images.cpp.
+Status decode_image_request(Request& r, std::string_view method, const std::vector<std::string>& parts,
+                            std::string_view body);
 
 /// True for verbs that run as operations (202 + an operation id).
 bool is_operation(Verb v);

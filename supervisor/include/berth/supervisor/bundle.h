@@ -12,8 +12,9 @@ namespace berth::supervisor {
 
 /// config.json for the container: its own init as the process on a
 /// terminal, the usual namespaces, the record's limits, cgroup under the
-/// layout's parent.
-json::Value make_spec(const Record& r, const Layout& l);
+/// layout's parent. For INIT="app", `app` is the image's process
+/// ({"args","env","cwd","uid","gid"}, see Layout::app_process) instead.
+json::Value make_spec(const Record& r, const Layout& l, const json::Value* app = nullptr);
 
 /// The record's limits as an OCI linux.resources object (memory, swap,
 /// CPU quota/weight/cpuset, pids), also what `set` applies live.
@@ -23,7 +24,7 @@ json::Value make_resources(const Record& r);
 /// inverse of the conversion the cgroups library applies on v2.
 uint64_t weight_to_shares(uint32_t weight);
 
-/// The signal that asks an init of this kind to halt.
+/// The signal that asks an init of this kind to halt (an app: SIGTERM).
 int halt_signal(InitKind k);
 
 }  // namespace berth::supervisor

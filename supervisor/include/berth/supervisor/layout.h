@@ -20,6 +20,8 @@ struct Layout {
   /// A template container's disk (images::create_disk) and its mounted root.
   std::string disk(const std::string& n) const { return fs::join(container_dir(n), "disk"); }
   std::string disk_rootfs(const std::string& n) const { return fs::join(disk(n), "rootfs"); }
+  /// An INIT="app" container's process, from its image's config.
+  std::string app_process(const std::string& n) const { return fs::join(container_dir(n), "app.json"); }
   std::string images() const { return fs::join(state_dir, "images"); }
   std::string bundle(const std::string& n) const { return fs::join(container_dir(n), "bundle"); }
   std::string exit_file(const std::string& n) const { return fs::join(container_dir(n), "exit.json"); }

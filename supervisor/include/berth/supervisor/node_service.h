@@ -16,6 +16,10 @@
 #include "berth/supervisor/registry.h"
 #include "berth/supervisor/service.h"
 
+namespace berth::images {
+struct Image;
+}
+
 namespace berth::supervisor {
 
 /// What the service needs from the event loop that hosts it.
@@ -69,7 +73,14 @@ public:
   Result<json::Value> snapshots(const std::string& name) override;
   Result<json::Value> commit(const std::string& name, const std::string& tag) override;
   Result<json::Value> images() override;
-  Result<json::Value> build_template(const std::string& kind, const std::string& tag) override;
+  Result<json::Value> build_template(const std::string& kind, const std::string& tag,
+                                     const std::vector<std::string>& packages) override;
+  Status check_image_transfer(const json::Value& req, bool push) override;
+  Result<json::Value> pull_image(const json::Value& req, const ProgressReport& report) override;
+  Result<json::Value> push_image(const json::Value& req, const ProgressReport& report) override;
+  Result<json::Value> inspect_image(const std::string& ref) override;
+  Result<json::Value> remove_image(const std::string& ref) override;
+  Result<json::Value> prune_images() override;
 
 private:
   /// Holds the entry's busy flag for one operation.
@@ -86,8 +97,17 @@ private:
   /// The image store under <state>/images (opened at construction).
   Result<const images::Store*> store() const;
   /// Checks a TEMPLATE request: the tag exists; the init kind follows the
-  /// image's org.berth.init label unless the request names one.
+  /// image's org.berth.init label unless the request names one; an image
+  /// without the label runs its entrypoint and cmd (INIT="app").
   Status check_template(Record& r, bool init_given) const;
+  /// An image without the init label must name a process (entrypoint or
+  /// cmd) and a numeric user.
+  Status check_app_image(const images::Image& image) const;
+  /// Writes the app process (the image's entrypoint, cmd, env, working
+  /// directory and user) of an INIT="app" container beside its config.
+  Status write_app_process(const Record& r);
+  /// Names of the containers made from image tag `tag`.
+  std::vector<std::string> image_users(const std::string& tag);
   /// Makes a template container's disk in its directory.
   Status make_disk(const Record& r);
   /// Mounts a template container's disk before its bundle is written.

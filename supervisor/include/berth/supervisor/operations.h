@@ -20,6 +20,8 @@ public:
 
   /// A new running operation: "start" on "web1", asked by `by` ("uid 0 pid 42").
   std::string begin(const std::string& action, const std::string& target, const std::string& by = "");
+  /// Sets the running operation's "progress" document (a pull's blobs).
+  void progress(const std::string& id, json::Value progress);
   /// Records the outcome and calls every waiter.
   void finish(const std::string& id, Result<json::Value> result);
   /// The operation's document, or ENOENT.

@@ -12,8 +12,9 @@
 
 namespace berth::supervisor {
 
-/// How the container's init is asked to halt.
-enum class InitKind { busybox, systemd };
+/// What the container's PID 1 is, and so how it is asked to halt: an OS
+/// init (/sbin/init), or "app": the image's own entrypoint and cmd.
+enum class InitKind { busybox, systemd, app };
 enum class RestartPolicy { no, on_failure, always };
 
 struct Record {

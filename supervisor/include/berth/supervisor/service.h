@@ -3,6 +3,7 @@
 // on worker threads, never on its event loop.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,11 @@
 #include "berth/supervisor/record.h"
 
 namespace berth::supervisor {
+
+/// How a long operation tells how far it got: the whole progress document
+/// (kept in the operation) and, for a change worth an event (a blob's new
+/// state, a note), that change; null for byte counts. Thread-safe.
+using ProgressReport = std::function<void(const json::Value& progress, const json::Value& change)>;
 
 class Service {
 public:
@@ -53,8 +59,23 @@ public:
   virtual Result<json::Value> commit(const std::string& name, const std::string& tag) = 0;
   /// The node's image store: [{"tag","digest","size"}].
   virtual Result<json::Value> images() = 0;
-  /// Builds an OS template ("busybox") into the store as `tag`.
-  virtual Result<json::Value> build_template(const std::string& kind, const std::string& tag) = 0;
+  /// Builds an OS template ("busybox", or "debian" with extra `packages`)
+  /// into the store as `tag`.
+  virtual Result<json::Value> build_template(const std::string& kind, const std::string& tag,
+                                             const std::vector<std::string>& packages) = 0;
+  /// Checks a pull or push request (reference, platform, credentials)
+  /// before it is queued (fast, no I/O).
+  virtual Status check_image_transfer(const json::Value& req, bool push) = 0;
+  /// Pulls an image from a registry into the store: {"tag","digest",...}.
+  virtual Result<json::Value> pull_image(const json::Value& req, const ProgressReport& report) = 0;
+  /// Pushes a stored image to a registry: {"ref","digest"}.
+  virtual Result<json::Value> push_image(const json::Value& req, const ProgressReport& report) = 0;
+  /// A stored image: tag, manifest, platform, layers, config, users.
+  virtual Result<json::Value> inspect_image(const std::string& ref) = 0;
+  /// Untags an image; EBUSY while a container was made from it.
+  virtual Result<json::Value> remove_image(const std::string& ref) = 0;
+  /// Collects what no tag and no container's disk holds.
+  virtual Result<json::Value> prune_images() = 0;
   /// Prometheus text exposition of per-container cgroup figures.
   virtual std::string metrics() = 0;
 };
