@@ -292,8 +292,10 @@ int main(int argc, char** argv) {
     json::Value body = json::Value::object();
     body.set("args", std::move(args));
     json::Value r = run_operation("POST", "/v1/containers/" + name + "/exec", json::dump(body));
-    std::fputs(r.find("stdout")->as_string().c_str(), stdout);
-    std::fputs(r.find("stderr")->as_string().c_str(), stderr);
+    const std::string& out = r.find("stdout")->as_string();
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    const std::string& err = r.find("stderr")->as_string();
+    std::fwrite(err.data(), 1, err.size(), stderr);
     return static_cast<int>(r.find("exit_code")->as_int());
   }
   if (cmd == "set") {
