@@ -85,6 +85,9 @@ NodeService::NodeService(NodeOptions o, EventBus& events, Host& host)
   if (auto st = fs::mkdir_p(o_.layout.state_dir, 0711); !st) store_ = std::move(st).error();
   else store_ = images::Store::open(o_.layout.images());
   if (!store_) log::error("image store " + o_.layout.images() + ": " + store_.error().what());
+  // berth-nethook sits next to berth-monitor (installed or in the build tree).
+  std::string bin_dir = o_.monitor_binary.substr(0, o_.monitor_binary.rfind('/') + 1);
+  net_ = std::make_unique<NodeNet>(o_.layout, bin_dir + "berth-nethook");
 }
 
 void NodeService::reconcile() {
@@ -124,6 +127,7 @@ void NodeService::reconcile() {
     (void)fs::remove_tree(l.monitor_dir(name));
     unmount_root(name);
   }
+  reconcile_net();
 }
 
 void NodeService::autostart() {
@@ -196,6 +200,7 @@ void NodeService::on_exit(const std::string& name, const json::Value& exit) {
         if (!e || e->state != State::stopped) return;
       }
       unmount_root(name);
+      if (auto st = net_->detach(name); !st) log::error("stopped " + name + ": " + st.error().what());
     });
   }
   if (restart) {
@@ -239,6 +244,7 @@ Result<Record> NodeService::check_create(const json::Value& body) {
   else if (!fs::exists(fs::join(r.rootfs_source, "sbin/init")))
     return Error(ENOENT, "rootfs: " + r.rootfs_source + " has no sbin/init");
   BERTH_TRY(check_node_limits(r));
+  BERTH_TRY(net_->check(r, records()));
   std::lock_guard lock(mu_);
   if (reg_.find(r.name)) return Error(EEXIST, "name: container " + r.name + " already exists");
   return r;
@@ -249,6 +255,7 @@ Result<json::Value> NodeService::create(const Record& req) {
   {
     std::lock_guard lock(mu_);
     if (!r.privileged) r.idmap_base = free_id_range();
+    BERTH_TRY(net_->resolve(r, records_locked()));  // addresses chosen under the lock: never twice
     BERTH_TRY(reg_.add(r));
     (void)reg_.acquire(r.name);
   }
@@ -290,6 +297,7 @@ json::Value NodeService::entry_json(const Entry& e) {
     o.set("started", static_cast<int64_t>(e.started));
     o.set("uptime", static_cast<int64_t>(::time(nullptr) - e.started));
   }
+  if (!e.record.nets.empty()) o.set("addresses", net_addresses(e.record));
   o.set("config", record_json(e.record));
   return o;
 }
@@ -356,12 +364,19 @@ Status NodeService::start_locked_out(const std::string& name) {
     json::Value extra = json::Value::object();
     extra.set("error", err.what());
     events_.publish("start-failed", name, std::move(extra));
+    (void)net_->detach(name);
     unmount_root(name);
     return std::move(err).wrap("start " + name);
   };
   if (auto st = mount_root(r); !st) return failed(std::move(st).error());
   if (auto st = fs::mkdir_p(l.bundle(name), 0700); !st) return failed(std::move(st).error());
-  auto spec = json::dump(make_spec(r, l), true) + "\n";
+  // What a crash left attached goes first; the bundle's hook attaches anew.
+  if (auto st = net_->detach(name); !st) return failed(std::move(st).error());
+  std::string root = r.template_tag.empty() ? l.rootfs(name) : l.disk_rootfs(name);
+  if (auto st = net_->write_guest_files(root, r); !st) return failed(std::move(st).error());
+  json::Value spec_doc = make_spec(r, l);
+  if (auto st = net_->add_hook(spec_doc, r); !st) return failed(std::move(st).error());
+  auto spec = json::dump(spec_doc, true) + "\n";
   if (auto st = fs::write_file_atomic(fs::join(l.bundle(name), "config.json"), spec, 0600); !st)
     return failed(std::move(st).error());
   if (fs::exists(fs::join(l.runtime_root(), name))) (void)runtime::remove(g_, name, true);
@@ -407,6 +422,7 @@ Status NodeService::stop_locked_out(const std::string& name, bool force, std::op
   if (!wait_state(name, State::stopped, 10s)) return Error(ETIMEDOUT, "stop " + name + ": the monitor did not report an exit");
   if (fs::exists(fs::join(o_.layout.runtime_root(), name))) (void)runtime::remove(g_, name, true);
   unmount_root(name);
+  if (auto st = net_->detach(name); !st) log::error("stop " + name + ": " + st.error().what());
   return ok();
 }
 
@@ -488,7 +504,8 @@ Status NodeService::check_set(const std::string& name, const json::Value& change
     r = BERTH_TRY(reg_.get(name))->record;
   }
   BERTH_TRY(apply_json(r, changes, ""));
-  return check_node_limits(r);
+  BERTH_TRY(check_node_limits(r));
+  return net_->check(r, records());
 }
 
 Result<json::Value> NodeService::set(const std::string& name, const json::Value& changes) {
@@ -505,6 +522,10 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
   }
   Record old_r = r;
   BERTH_TRY(apply_json(r, changes, ""));
+  {
+    std::lock_guard lock(mu_);
+    BERTH_TRY(net_->resolve(r, records_locked()));
+  }
   bool disk_live = BERTH_TRY_CTX(resize_root(old_r, r, running), "set " + name);
   json::Value live = json::Value::array(), later = json::Value::array();
   for (const auto& [k, _] : changes.as_object()) (needs_restart(k) || (k == "disk" && !disk_live) ? later : live).push_back(k);

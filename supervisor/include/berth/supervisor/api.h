@@ -22,6 +22,9 @@ enum class Verb {
   snapshots,                   // GET /v1/containers/NAME/snapshots
   images,                      // GET /v1/images
   build_template,              // POST /v1/images {"template": "busybox", "tag": ...}
+  networks,                    // GET /v1/networks
+  network_create,              // POST /v1/networks {"name", "mode", "subnet4", ...}
+  network_remove,              // DELETE /v1/networks/NAME
 };
 
 struct Request {

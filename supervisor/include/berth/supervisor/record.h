@@ -40,6 +40,13 @@ struct Record {
   // owned by that range. Both are fixed at create.
   bool privileged = false;
   std::optional<uint32_t> idmap_base;
+  // Networking (node_net.cpp): one "NETWORK:ADDRESS" per interface (eth0,
+  // eth1, ... in order; an entry without an address gets one at create or
+  // set), the guest's resolv.conf, a rate limit in bytes/s each way.
+  std::vector<std::string> nets;
+  std::vector<std::string> nameservers;
+  std::vector<std::string> searchdomains;
+  std::optional<uint64_t> rate;
 };
 
 /// The disk quota when the record names none.

@@ -55,6 +55,12 @@ public:
   virtual Result<json::Value> images() = 0;
   /// Builds an OS template ("busybox") into the store as `tag`.
   virtual Result<json::Value> build_template(const std::string& kind, const std::string& tag) = 0;
+  /// The node's networks, each with the containers naming it.
+  virtual Result<json::Value> networks() { return Error(ENOSYS, "networks: not supported"); }
+  /// Creates a network ({"name","mode","subnet4",...}); the new network.
+  virtual Result<json::Value> create_network(const json::Value&) { return Error(ENOSYS, "networks: not supported"); }
+  /// Removes a network no container names.
+  virtual Result<json::Value> remove_network(const std::string&) { return Error(ENOSYS, "networks: not supported"); }
   /// Prometheus text exposition of per-container cgroup figures.
   virtual std::string metrics() = 0;
 };
