@@ -98,7 +98,9 @@ json::Value run_operation(const std::string& method, const std::string& path, co
 
 // Options that may be given more than once: their values are joined with
 // commas ("--net lan --net dmz:198.18.2.9" -> "lan,dmz:198.18.2.9").
-bool repeatable(const std::string& key) { return key == "net" || key == "nameserver" || key == "searchdomain"; }
+bool repeatable(const std::string& key) {
+  return key == "net" || key == "nameserver" || key == "searchdomain" || key == "ports";
+}
 
 // --key value pairs into an API object ("--stop-timeout" -> "stop_timeout").
 json::Value options(const std::vector<std::string>& args, size_t from) {
@@ -107,7 +109,7 @@ json::Value options(const std::vector<std::string>& args, size_t from) {
     const std::string& a = args[i];
     if (!a.starts_with("--") || a.size() < 3) die(2, "unexpected argument \"" + a + "\" (expected --field value)");
     if (i + 1 >= args.size()) die(2, a + ": needs a value");
-    std::string key = a.substr(2);
+    std::string key = a == "--port" ? "ports" : a.substr(2);  // --port is repeatable, PORTS its record key
     for (char& c : key)
       if (c == '-') c = '_';
     const json::Value* had = o.find(key);
@@ -257,6 +259,7 @@ void usage() {
       "              [--autostart yes|no] [--boot-order N] [--boot-delay S]\n"
       "              [--restart no|on-failure|always] [--stop-timeout S] [--privileged yes|no]\n"
       "              [--net NETWORK[:ADDRESS]]... [--nameserver ADDR]... [--searchdomain DOMAIN]... [--rate BYTES/S]\n"
+      "              [--port [tcp|udp:]NODEPORT:PORT]... (forwarded to the first network's address)\n"
       "  start|restart|suspend|resume NAME\n"
       "  stop NAME [--force] [--timeout S]     stop --all (highest boot order first)   destroy NAME\n"
       "  exec NAME [--] COMMAND [ARG...]      (exits with the command's status)\n"

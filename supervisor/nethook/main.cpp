@@ -6,7 +6,7 @@
 // network through the node's net::Manager state. Any failure undoes what
 // it made and exits 1, which fails the start.
 //
-//   berth-nethook --state DIR --pins DIR --name NAME [--rate BYTES/S] NETWORK:ADDRESS...
+//   berth-nethook --state DIR --pins DIR --name NAME [--rate BYTES/S] [--port SPEC]... NETWORK:ADDRESS...
 //   stdin: the OCI state of the container (its "pid").
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +25,7 @@ namespace {
 struct Args {
   std::string state, pins, name;
   uint64_t rate = 0;
+  std::vector<net::PortForward> ports;                    // on the first network
   std::vector<std::pair<std::string, std::string>> nets;  // network, address
 };
 
@@ -37,6 +38,7 @@ Result<Args> parse_args(int argc, char** argv) {
     else if (s == "--pins" && has_value) a.pins = argv[++i];
     else if (s == "--name" && has_value) a.name = argv[++i];
     else if (s == "--rate" && has_value) a.rate = std::strtoull(argv[++i], nullptr, 10);
+    else if (s == "--port" && has_value) a.ports.push_back(BERTH_TRY(net::parse_port_forward(argv[++i])));
     else if (size_t c = s.find(':'); c != std::string::npos && !s.starts_with("--")) a.nets.emplace_back(s.substr(0, c), s.substr(c + 1));
     else return Error::msg("unexpected argument \"" + s + "\"");
   }
@@ -77,6 +79,7 @@ Status attach_all(const Args& a, long pid) {
     }
     (ip->is_v4() ? req.ipv4 : req.ipv6) = *ip;
     req.rate_in = req.rate_out = a.rate;
+    if (i == 0) req.ports = a.ports;
     if (auto r = mgr.attach(req); !r) {
       undo();
       return std::move(r).error();

@@ -192,7 +192,33 @@ Status NodeNet::resolve_into(Record& r, const std::vector<Record>& others, bool 
     }
     out.push_back(e.address.empty() ? e.network : e.network + ":" + e.address);
   }
+  BERTH_TRY(check_ports(r, others));
   if (choose) r.nets = std::move(out);
+  return ok();
+}
+
+Status NodeNet::check_ports(const Record& r, const std::vector<Record>& others) {
+  // What other containers forward: their records, and live leases of
+  // containers berthd does not know.
+  std::vector<std::pair<net::PortForward, std::string>> used;
+  for (const Record& o : others)
+    if (o.name != r.name)
+      for (const std::string& s : o.ports)
+        if (auto p = net::parse_port_forward(s)) used.emplace_back(*p, o.name);
+  for (const net::Network& n : BERTH_TRY(mgr_.list_networks()))
+    for (const net::Attachment& a : BERTH_TRY(mgr_.leases(n.name)).items)
+      if (a.container != r.name)
+        for (const net::PortForward& p : a.ports) used.emplace_back(p, a.container);
+  for (size_t i = 0; i < r.ports.size(); ++i) {
+    std::string field = "port[" + std::to_string(i) + "]";
+    if (r.nets.empty()) return field_error(field, "a port forward needs a network (--net)");
+    auto p = net::parse_port_forward(r.ports[i]);
+    if (!p) return field_error(field, p.error().message());
+    for (const auto& [q, who] : used)
+      if (q.proto == p->proto && q.host_port == p->host_port)
+        return Error(EADDRINUSE, field + ": " + q.proto + " node port " + std::to_string(q.host_port) + " already forwards to " + who);
+    used.emplace_back(*p, r.name);
+  }
   return ok();
 }
 
@@ -205,6 +231,10 @@ Status NodeNet::add_hook(json::Value& spec, const Record& r) const {
   if (r.rate) {
     args.push_back("--rate");
     args.push_back(std::to_string(*r.rate));
+  }
+  for (const std::string& p : r.ports) {
+    args.push_back("--port");
+    args.push_back(p);
   }
   for (const std::string& e : r.nets) args.push_back(e);
   json::Value hook = json::Value::object();

@@ -220,6 +220,13 @@ const std::vector<Field>& fields() {
          return ok();
        },
        [](const Record& r) { return opt(r.rate); }, false},
+      {"PORTS",
+       [](Record& r, const std::string& v) {
+         return set_list(r.ports, v, [](const std::string& s) {
+           return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == ':'; });
+         }, "[tcp|udp:]NODEPORT:PORT");
+       },
+       [](const Record& r) { return join(r.ports); }, false},
   };
   return table;
 }

@@ -96,7 +96,7 @@ expect_eq "no network for refused creates" "lan edge" "$("$BERTH" network ls --f
 # --- two containers on the bridged network ------------------------------------
 "$BERTH" create c1 --template berth/busybox --disk 32M --net lan >/dev/null
 "$BERTH" create c2 --template berth/busybox --disk 32M --net lan:198.18.0.20 --rate 1M \
-  --nameserver 198.18.0.1 --searchdomain example.test >/dev/null
+  --nameserver 198.18.0.1 --searchdomain example.test --port tcp:8080:80 >/dev/null
 a1=$(field c1 '.addresses[0]')
 expect_eq "automatic address: the lowest free" 198.18.0.2 "$a1"
 expect_eq "static address" 198.18.0.20 "$(field c2 '.addresses[0]')"
@@ -104,6 +104,14 @@ expect_contains "record holds the address" 'NET="lan:198.18.0.2"' "$(cat "$STATE
 refused "$BERTH" create x1 --template berth/busybox --disk 32M --net lan:198.18.0.20
 expect_contains "address in use names its holder" "c2" "$out"
 expect_eq "address in use exits 4" 4 "$rc"
+refused "$BERTH" create x1 --template berth/busybox --disk 32M --net lan --port 8080:80
+expect_contains "forwarded node port in use names its holder" "port[0]: tcp node port 8080 already forwards to c2" "$out"
+expect_eq "forwarded node port in use exits 4" 4 "$rc"
+refused "$BERTH" create x1 --template berth/busybox --disk 32M --port 8081:80
+expect_contains "a forward without a network refused" "port[0]: a port forward needs a network" "$out"
+refused "$BERTH" create x1 --template berth/busybox --disk 32M --net lan --port tcp:0:80
+expect_contains "a bad forward named" "port[0]" "$out"
+expect_eq "a bad forward exits 2" 2 "$rc"
 # Start latency with and without a network, side by side.
 "$BERTH" create c0 --template berth/busybox --disk 32M >/dev/null
 t0=$(now_ms)
@@ -122,6 +130,9 @@ check "c1 pings c2" pings c1 198.18.0.20
 check "c2 pings c1" pings c2 "$a1"
 check "the node pings c1" in_ns busybox ping -c 1 -W 2 "$a1"
 expect_contains "rate limit on c2's veth" "tbf" "$(in_ns tc qdisc show | grep -v noqueue)"
+"$BERTH" exec c2 sh -c 'nc -ll -p 80 -e echo hello-from-c2 </dev/null >/dev/null 2>&1 &'
+sleep 0.3
+expect_eq "node port 8080 forwards to c2:80" hello-from-c2 "$(in_ns busybox nc -w 2 198.19.254.1 8080 </dev/null 2>&1 || true)"
 resolv=$("$BERTH" exec c1 cat /etc/resolv.conf)
 expect_contains "c1's resolv.conf from the network" "nameserver 198.18.0.53" "$resolv"
 expect_contains "c1's search from the network" "search lan.test" "$resolv"

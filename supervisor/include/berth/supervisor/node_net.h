@@ -54,7 +54,8 @@ public:
   /// Checks r's networking against the node: each network exists and is
   /// named once, each static address is inside its subnet and is not the
   /// gateway's or taken by another container (`others`: every other
-  /// record); nameservers are addresses. Errors name the field.
+  /// record); nameservers are addresses; port forwards are free. Errors
+  /// name the field.
   Status check(const Record& r, const std::vector<Record>& others);
   /// check(), then gives each entry without an address the lowest free
   /// one. The caller serialises calls (it holds its registry lock), so two
@@ -81,6 +82,9 @@ private:
   Result<net::Network> network(const std::string& name) const;
   /// check() (choose false) or resolve() (true).
   Status resolve_into(Record& r, const std::vector<Record>& others, bool choose);
+  /// r's port forwards: well-formed, on a container with a network, no
+  /// node port another container forwards (caller holds mu_).
+  Status check_ports(const Record& r, const std::vector<Record>& others);
 
   Layout l_;
   std::string hook_;
