@@ -523,9 +523,16 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
   Record old_r = r;
   BERTH_TRY(apply_json(r, changes, ""));
   {
+    // The chosen addresses and ports go into the registry at once, so a create beside
+    // this set never picks them too; put back if the set fails.
     std::lock_guard lock(mu_);
     BERTH_TRY(net_->resolve(r, records_locked()));
+    if (Entry* e = reg_.find(name)) e->record.nets = r.nets, e->record.ports = r.ports;
   }
+  Defer keep_old_nets([&] {
+    std::lock_guard lock(mu_);
+    if (Entry* e = reg_.find(name)) e->record.nets = old_r.nets, e->record.ports = old_r.ports;
+  });
   bool disk_live = BERTH_TRY_CTX(resize_root(old_r, r, running), "set " + name);
   json::Value live = json::Value::array(), later = json::Value::array();
   for (const auto& [k, _] : changes.as_object()) (needs_restart(k) || (k == "disk" && !disk_live) ? later : live).push_back(k);
@@ -538,6 +545,7 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
     std::lock_guard lock(mu_);
     if (Entry* e = reg_.find(name)) e->record = r;
   }
+  keep_old_nets.dismiss();
   json::Value extra = json::Value::object();
   extra.set("changes", changes);
   events_.publish("updated", name, std::move(extra));
