@@ -30,6 +30,7 @@ struct AttachRequest {
   std::optional<Mac> mac;
   std::vector<PortForward> ports;
   uint64_t rate_in = 0, rate_out = 0;  // bytes per second into / out of the container
+  bool default_route = true;  // false for a container's second and later networks
 };
 
 /// What repair() found and fixed.
