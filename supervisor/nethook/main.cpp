@@ -80,6 +80,7 @@ Status attach_all(const Args& a, long pid) {
     (ip->is_v4() ? req.ipv4 : req.ipv6) = *ip;
     req.rate_in = req.rate_out = a.rate;
     if (i == 0) req.ports = a.ports;
+    req.default_route = i == 0;  // eth0 carries the default route
     if (auto r = mgr.attach(req); !r) {
       undo();
       return std::move(r).error();

@@ -213,8 +213,18 @@ expect_eq "repair: leases of the live ones" "c1 c2" "$(jq -r '.attachments[].con
 
 # --- destroy releases the address ----------------------------------------------
 "$BERTH" destroy c1 >/dev/null
-"$BERTH" create c4 --template berth/busybox --disk 32M --net lan >/dev/null
+"$BERTH" create c4 --template berth/busybox --disk 32M --net lan --net edge >/dev/null
 expect_eq "destroy released c1's address" 198.18.0.2 "$(field c4 '.addresses[0]')"
+
+# --- two networks: eth0 carries the default route, eth1 its own subnet -------------
+"$BERTH" start c4 >/dev/null
+check "c4 booted" booted c4
+routes=$("$BERTH" exec c4 ip route)
+expect_contains "default route through eth0" "default via 198.18.0.1 dev eth0" "$routes"
+expect_contains "the routed subnet through eth1" "198.18.4.0/24 dev eth1" "$routes"
+expect_eq "one default route" 1 "$(grep -c '^default' <<<"$routes")"
+check "c4 reaches r1 through eth1" pings c4 198.18.4.2
+check "c4 reaches c2 through eth0" pings c4 198.18.0.20
 
 # --- tear down: nothing left ------------------------------------------------------
 for c in c2 c3 c4 r1; do "$BERTH" destroy "$c" >/dev/null; done
