@@ -24,16 +24,20 @@ Status setup_container_side(Links& ctr, const Network& n, const Attachment& a) {
   BERTH_TRY(ctr.set_up(a.ifname));
   int idx = BERTH_TRY(ctr.ifindex(a.ifname));
   bool routed = n.mode == Mode::routed;
+  // Without the default route (a container's second network), a routed
+  // interface still needs its subnet routed through it; a bridged one has
+  // it from its address's prefix.
   if (a.ipv4) {
     BERTH_TRY(ctr.add_addr(idx, Cidr{*a.ipv4, routed ? 32 : n.v4->cidr.prefix}, a.ifname));
-    Cidr any{IpAddr{AF_INET, {}}, 0};
-    if (routed) BERTH_TRY(ctr.add_route(any, idx, a.ifname, std::nullopt, false));
-    else BERTH_TRY(ctr.add_route(any, idx, a.ifname, n.v4->gateway, false));
+    Cidr dst = a.default_route ? Cidr{IpAddr{AF_INET, {}}, 0} : n.v4->cidr;
+    if (routed) BERTH_TRY(ctr.add_route(dst, idx, a.ifname, std::nullopt, false));
+    else if (a.default_route) BERTH_TRY(ctr.add_route(dst, idx, a.ifname, n.v4->gateway, false));
   }
   if (a.ipv6) {
     BERTH_TRY(ctr.add_addr(idx, Cidr{*a.ipv6, routed ? 128 : n.v6->cidr.prefix}, a.ifname));
     IpAddr gw = routed ? routed_gateway6() : n.v6->gateway;
-    BERTH_TRY(ctr.add_route(Cidr{IpAddr{AF_INET6, {}}, 0}, idx, a.ifname, gw, routed));
+    Cidr dst = a.default_route ? Cidr{IpAddr{AF_INET6, {}}, 0} : n.v6->cidr;
+    if (routed || a.default_route) BERTH_TRY(ctr.add_route(dst, idx, a.ifname, gw, routed));
   }
   return ok();
 }
@@ -151,6 +155,7 @@ Result<Attachment> Manager::attach(const AttachRequest& req) {
   a.ports = req.ports;
   a.rate_in = req.rate_in;
   a.rate_out = req.rate_out;
+  a.default_route = req.default_route;
   if (req.netns.empty()) {
     a.netns = BERTH_TRY_CTX(create_netns(store::netns_dir(dir_), req.container), what);
     a.own_netns = true;

@@ -122,6 +122,14 @@ Result<RepairReport> Manager::repair() {
   Netlink& nl = *BERTH_TRY(host());
   std::set<std::string> known;
   for (NetworkState& ns : BERTH_TRY(store::load_all(dir_))) {
+    // After a reboot the stored networks are there but their bridges are
+    // not: make them again before any lease is looked at.
+    if (ns.network.mode == Mode::bridged && ns.network.create_bridge && !nl.link_exists(ns.network.bridge)) {
+      bool created = false;
+      BERTH_TRY_CTX(setup_bridge(nl, ns.network, created), "repair network " + ns.network.name);
+      BERTH_TRY_CTX(enable_forwarding(ns.network), "repair network " + ns.network.name);
+      rep.restored.push_back(ns.network.name + " (bridge " + ns.network.bridge + ")");
+    }
     LeaseTable kept;
     for (Attachment& a : ns.leases.items) {
       // A namespace that cannot be opened means the container is gone (its

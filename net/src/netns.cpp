@@ -67,6 +67,24 @@ Result<std::string> create_netns(const std::string& dir, const std::string& name
   return path;
 }
 
+Result<std::string> pin_netns(const std::string& dir, const std::string& name, const std::string& source) {
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+    return Error::msg("pin netns \"" + name + "\": not a valid name");
+  std::string path = fs::join(dir, name);
+  std::string what = "pin netns " + source + " at " + path;
+  BERTH_TRY_CTX(open_netns(source), what);
+  if (!is_mount_point(dir)) BERTH_TRY_CTX(make_shared_dir(dir), what);
+  UniqueFd pin(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+  if (!pin) return Error::os(what);
+  pin.reset();
+  if (::mount(source.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) < 0) {
+    Error e = Error::os(what + ": bind mount");
+    ::unlink(path.c_str());
+    return e;
+  }
+  return path;
+}
+
 Status remove_netns(const std::string& path) {
   if (::umount2(path.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
     return Error::os("unmount netns " + path);

@@ -95,6 +95,12 @@ json::Value operation_outcome(const json::Value& done) {
   return result ? *result : json::Value();
 }
 
+// Options that may be given more than once: their values are joined with
+// commas ("--net lan --net dmz:198.18.2.9" -> "lan,dmz:198.18.2.9").
+bool repeatable(const std::string& key) {
+  return key == "net" || key == "nameserver" || key == "searchdomain" || key == "ports";
+}
+
 // --key value pairs into an API object ("--stop-timeout" -> "stop_timeout").
 json::Value options(const std::vector<std::string>& args, size_t from) {
   json::Value o = json::Value::object();
@@ -102,10 +108,12 @@ json::Value options(const std::vector<std::string>& args, size_t from) {
     const std::string& a = args[i];
     if (!a.starts_with("--") || a.size() < 3) die(2, "unexpected argument \"" + a + "\" (expected --field value)");
     if (i + 1 >= args.size()) die(2, a + ": needs a value");
-    std::string key = a.substr(2);
+    std::string key = a == "--port" ? "ports" : a.substr(2);  // --port is repeatable, PORTS its record key
     for (char& c : key)
       if (c == '-') c = '_';
-    o.set(key, args[++i]);
+    const json::Value* had = o.find(key);
+    if (had && repeatable(key)) o.set(key, had->as_string() + "," + args[++i]);
+    else o.set(key, args[++i]);
   }
   return o;
 }
@@ -117,14 +125,78 @@ std::string field(const json::Value& v, const char* key) {
   return json::dump(*f);
 }
 
+// An array of strings as "a,b"; "-" when absent.
+std::string joined(const json::Value& v, const char* key) {
+  const json::Value* f = v.find(key);
+  if (!f || !f->is_array() || f->as_array().empty()) return "-";
+  std::string out;
+  for (const auto& e : f->as_array()) out += (out.empty() ? "" : ",") + (e.is_string() ? e.as_string() : json::dump(e));
+  return out;
+}
+
 void print_table(const json::Value& list) {
-  std::printf("%-20s %-10s %-8s %-8s %-12s %-5s\n", "NAME", "STATE", "PID", "UPTIME", "RAM", "CPUS");
+  std::printf("%-20s %-10s %-8s %-8s %-12s %-5s %s\n", "NAME", "STATE", "PID", "UPTIME", "RAM", "CPUS", "ADDRESSES");
   for (const auto& c : list.as_array()) {
     const json::Value* cfg = c.find("config");
-    std::printf("%-20s %-10s %-8s %-8s %-12s %-5s\n", field(c, "name").c_str(), field(c, "state").c_str(),
+    std::printf("%-20s %-10s %-8s %-8s %-12s %-5s %s\n", field(c, "name").c_str(), field(c, "state").c_str(),
                 field(c, "init_pid").c_str(), field(c, "uptime").c_str(), cfg ? field(*cfg, "ram").c_str() : "-",
-                cfg ? field(*cfg, "cpus").c_str() : "-");
+                cfg ? field(*cfg, "cpus").c_str() : "-", joined(c, "addresses").c_str());
   }
+}
+
+// berth network create NAME --mode M --subnet CIDR [--gateway A] ... | ls | rm NAME
+int network(const std::vector<std::string>& a, bool json_out) {
+  std::string sub = a.size() >= 2 ? a[1] : "";
+  if (sub == "ls" && a.size() == 2) {
+    json::Value v = expect_ok(call("GET", "/v1/networks"));
+    if (json_out) return std::printf("%s\n", json::dump(v, true).c_str()), 0;
+    std::printf("%-16s %-8s %-20s %-16s %-16s %s\n", "NAME", "MODE", "SUBNET", "GATEWAY", "BRIDGE", "CONTAINERS");
+    for (const auto& n : v.as_array()) {
+      std::string subnet = field(n, "subnet4"), gw = field(n, "gateway4");
+      if (subnet == "-") subnet = field(n, "subnet6"), gw = field(n, "gateway6");
+      std::printf("%-16s %-8s %-20s %-16s %-16s %s\n", field(n, "name").c_str(), field(n, "mode").c_str(), subnet.c_str(),
+                  gw.c_str(), field(n, "bridge").c_str(), joined(n, "containers").c_str());
+    }
+    return 0;
+  }
+  if (sub == "rm" && a.size() == 3) {
+    expect_ok(call("DELETE", "/v1/networks/" + a[2]));
+    std::printf("removed network %s\n", a[2].c_str());
+    return 0;
+  }
+  if (sub != "create" || a.size() < 3 || a[2].starts_with("-")) die(2, "network: expected create NAME ..., ls or rm NAME");
+  // CLI flags to the network's JSON fields; lists may repeat.
+  static const std::vector<std::pair<std::string, std::string>> flags = {
+      {"--mode", "mode"},       {"--subnet", "subnet4"}, {"--gateway", "gateway4"}, {"--subnet6", "subnet6"},
+      {"--gateway6", "gateway6"}, {"--dns", "dns"},      {"--search", "search"},    {"--bridge", "bridge"},
+      {"--uplink", "uplink"},   {"--mtu", "mtu"},        {"--nat", "nat"}};
+  json::Value body = json::Value::object();
+  body.set("name", a[2]);
+  for (size_t i = 3; i < a.size(); i += 2) {
+    auto f = std::find_if(flags.begin(), flags.end(), [&](const auto& p) { return p.first == a[i]; });
+    if (f == flags.end()) die(2, "network create: unknown option \"" + a[i] + "\"");
+    if (i + 1 >= a.size()) die(2, a[i] + ": needs a value");
+    const std::string& v = a[i + 1];
+    if (f->second == "dns" || f->second == "search") {
+      json::Value* list = body.find(f->second);
+      if (!list) list = &body.set(f->second, json::Value::array());
+      list->push_back(v);
+    } else if (f->second == "mtu") {
+      char* end = nullptr;
+      unsigned long m = std::strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end) die(2, "--mtu: expected a number, got \"" + v + "\"");
+      body.set("mtu", m);
+    } else if (f->second == "nat") {
+      if (v != "yes" && v != "no") die(2, "--nat: expected yes or no, got \"" + v + "\"");
+      body.set("nat", v == "yes");
+    } else {
+      body.set(f->second, v);
+    }
+  }
+  json::Value n = expect_ok(call("POST", "/v1/networks", json::dump(body)));
+  std::printf("created network %s (%s %s)\n", a[2].c_str(), field(n, "mode").c_str(),
+              field(n, field(n, "subnet4") == "-" ? "subnet6" : "subnet4").c_str());
+  return 0;
 }
 
 // Attaches the terminal to a container's console until Ctrl-] or the
@@ -185,6 +257,8 @@ void usage() {
       "              [--cpus N] [--cpulimit PCT] [--cpuweight 1-10000] [--cpuset LIST] [--pids N]\n"
       "              [--autostart yes|no] [--boot-order N] [--boot-delay S]\n"
       "              [--restart no|on-failure|always] [--stop-timeout S] [--privileged yes|no]\n"
+      "              [--net NETWORK[:ADDRESS]]... [--nameserver ADDR]... [--searchdomain DOMAIN]... [--rate BYTES/S]\n"
+      "              [--port [tcp|udp:]NODEPORT:PORT]... (forwarded to the first network's address)\n"
       "  start|restart|suspend|resume NAME\n"
       "  stop NAME [--force] [--timeout S]     stop --all (highest boot order first)   destroy NAME\n"
       "  exec NAME [--] COMMAND [ARG...]      (exits with the command's status)\n"
@@ -192,7 +266,10 @@ void usage() {
       "  console NAME (Ctrl-] detaches)       log NAME\n"
       "  list [--format json]   status NAME [--format json]   events   metrics\n"
       "  snapshot NAME SNAP   rollback NAME SNAP (stopped)   snapshots NAME   commit NAME TAG (stopped)\n"
-      "  image ls|pull|push|rm|prune|inspect|build-template ...   (berth image for details)\n",
+      "  image ls|pull|push|rm|prune|inspect|build-template ...   (berth image for details)\n"
+      "  network create NAME [--mode bridged|routed] --subnet CIDR [--gateway ADDR] [--subnet6 CIDR] [--gateway6 ADDR]\n"
+      "                 [--dns ADDR]... [--search DOMAIN]... [--bridge NAME] [--uplink LINK] [--mtu N] [--nat yes|no]\n"
+      "  network ls [--format json]   network rm NAME (refused while a container names it)\n",
       stderr);
   std::exit(2);
 }
@@ -229,7 +306,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     for (const auto& [k, val] : v.as_object())
-      if (!val.is_object()) std::printf("%-12s %s\n", k.c_str(), field(v, k.c_str()).c_str());
+      if (val.is_array()) std::printf("%-12s %s\n", k.c_str(), joined(v, k.c_str()).c_str());
+      else if (!val.is_object()) std::printf("%-12s %s\n", k.c_str(), field(v, k.c_str()).c_str());
     for (const char* group : {"resources", "config"})
       if (const json::Value* g = v.find(group))
         for (const auto& [k, val] : g->as_object()) std::printf("%-12s %s\n", k.c_str(), field(*g, k.c_str()).c_str());
@@ -329,6 +407,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "image") return image_command(a, json_out);
   if (cmd == "console") return console(need_name());
+  if (cmd == "network") return network(a, json_out);
   if (cmd == "log") {
     Response r = call("GET", "/v1/containers/" + need_name() + "/log");
     if (r.status >= 300) expect_ok(r);

@@ -115,6 +115,9 @@ private:
       case Verb::show: return blocking([&s, n] { return s.show(n); });
       case Verb::snapshots: return blocking([&s, n] { return s.snapshots(n); });
       case Verb::images: return blocking([&s] { return s.images(); });
+      case Verb::networks: return blocking([&s] { return s.networks(); });
+      case Verb::network_create: return blocking([&s, body = r.body] { return s.create_network(body); });
+      case Verb::network_remove: return blocking([&s, n] { return s.remove_network(n); });
       case Verb::build_template: {
         std::string kind = r.args[0], tag = r.args[1];
         std::vector<std::string> packages(r.args.begin() + 2, r.args.end());

@@ -189,6 +189,16 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
     BERTH_TRY(decode_image_request(r, method, p, body));
     return r;
   }
+  if (p[1] == "networks" && (p.size() == 2 || p.size() == 3)) {
+    BERTH_TRY(decode_body(r, body));
+    if (p.size() == 2 && method == "GET") r.verb = Verb::networks;
+    else if (p.size() == 2 && method == "POST") r.verb = Verb::network_create;
+    else if (p.size() == 3 && method == "DELETE") r.verb = Verb::network_remove;
+    else return bad(405, std::string(method) + " " + std::string(target) + ": expected GET or POST /v1/networks, DELETE /v1/networks/NAME");
+    if (r.verb == Verb::network_create && r.body.is_null()) return bad(400, "body: expected the network's settings");
+    if (p.size() == 3) r.name = p[2];
+    return r;
+  }
   if (p[1] != "containers" || p.size() > 4) return bad(404, "no such path " + std::string(target));
   BERTH_TRY(decode_body(r, body));
   if (p.size() == 2) {
@@ -226,7 +236,7 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
 int status_for(const Error& e) {
   switch (e.code()) {
     case ENOENT: return 404;
-    case EEXIST: case EALREADY: case EBUSY: return 409;
+    case EEXIST: case EALREADY: case EBUSY: case EADDRINUSE: return 409;
     case 0: case EINVAL: return 400;
     case ETIMEDOUT: return 504;
     default: return 500;
@@ -235,7 +245,7 @@ int status_for(const Error& e) {
 
 std::string describe(const Error& e) {
   switch (e.code()) {
-    case ENOENT: case EEXIST: case EALREADY: case EBUSY: case ETIMEDOUT:
+    case ENOENT: case EEXIST: case EALREADY: case EBUSY: case ETIMEDOUT: case EADDRINUSE:
       return e.message();  // berth's own message says it all
     default:
       return e.what();

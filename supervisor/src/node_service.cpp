@@ -85,6 +85,9 @@ NodeService::NodeService(NodeOptions o, EventBus& events, Host& host)
   if (auto st = fs::mkdir_p(o_.layout.state_dir, 0711); !st) store_ = std::move(st).error();
   else store_ = images::Store::open(o_.layout.images());
   if (!store_) log::error("image store " + o_.layout.images() + ": " + store_.error().what());
+  // berth-nethook sits next to berth-monitor (installed or in the build tree).
+  std::string bin_dir = o_.monitor_binary.substr(0, o_.monitor_binary.rfind('/') + 1);
+  net_ = std::make_unique<NodeNet>(o_.layout, bin_dir + "berth-nethook");
 }
 
 void NodeService::reconcile() {
@@ -124,6 +127,7 @@ void NodeService::reconcile() {
     (void)fs::remove_tree(l.monitor_dir(name));
     unmount_root(name);
   }
+  reconcile_net();
 }
 
 void NodeService::autostart() {
@@ -196,6 +200,7 @@ void NodeService::on_exit(const std::string& name, const json::Value& exit) {
         if (!e || e->state != State::stopped) return;
       }
       unmount_root(name);
+      if (auto st = net_->detach(name); !st) log::error("stopped " + name + ": " + st.error().what());
     });
   }
   if (restart) {
@@ -240,6 +245,7 @@ Result<Record> NodeService::check_create(const json::Value& body) {
   else if (!fs::exists(fs::join(r.rootfs_source, "sbin/init")))
     return Error(ENOENT, "rootfs: " + r.rootfs_source + " has no sbin/init");
   BERTH_TRY(check_node_limits(r));
+  BERTH_TRY(net_->check(r, records()));
   std::lock_guard lock(mu_);
   if (reg_.find(r.name)) return Error(EEXIST, "name: container " + r.name + " already exists");
   return r;
@@ -250,6 +256,7 @@ Result<json::Value> NodeService::create(const Record& req) {
   {
     std::lock_guard lock(mu_);
     if (!r.privileged) r.idmap_base = free_id_range();
+    BERTH_TRY(net_->resolve(r, records_locked()));  // addresses chosen under the lock: never twice
     BERTH_TRY(reg_.add(r));
     (void)reg_.acquire(r.name);
   }
@@ -292,6 +299,7 @@ json::Value NodeService::entry_json(const Entry& e) {
     o.set("started", static_cast<int64_t>(e.started));
     o.set("uptime", static_cast<int64_t>(::time(nullptr) - e.started));
   }
+  if (!e.record.nets.empty()) o.set("addresses", net_addresses(e.record));
   o.set("config", record_json(e.record));
   return o;
 }
@@ -358,6 +366,7 @@ Status NodeService::start_locked_out(const std::string& name) {
     json::Value extra = json::Value::object();
     extra.set("error", err.what());
     events_.publish("start-failed", name, std::move(extra));
+    (void)net_->detach(name);
     unmount_root(name);
     return std::move(err).wrap("start " + name);
   };
@@ -370,7 +379,13 @@ Status NodeService::start_locked_out(const std::string& name) {
     if (!v) return failed(std::move(v).error().wrap("app process"));
     app = std::move(*v);
   }
-  auto spec = json::dump(make_spec(r, l, app.is_null() ? nullptr : &app), true) + "\n";
+  // What a crash left attached goes first; the bundle's hook attaches anew.
+  if (auto st = net_->detach(name); !st) return failed(std::move(st).error());
+  std::string root = r.template_tag.empty() ? l.rootfs(name) : l.disk_rootfs(name);
+  if (auto st = net_->write_guest_files(root, r); !st) return failed(std::move(st).error());
+  json::Value spec_doc = make_spec(r, l, app.is_null() ? nullptr : &app);
+  if (auto st = net_->add_hook(spec_doc, r); !st) return failed(std::move(st).error());
+  auto spec = json::dump(spec_doc, true) + "\n";
   if (auto st = fs::write_file_atomic(fs::join(l.bundle(name), "config.json"), spec, 0600); !st)
     return failed(std::move(st).error());
   if (fs::exists(fs::join(l.runtime_root(), name))) (void)runtime::remove(g_, name, true);
@@ -416,6 +431,7 @@ Status NodeService::stop_locked_out(const std::string& name, bool force, std::op
   if (!wait_state(name, State::stopped, 10s)) return Error(ETIMEDOUT, "stop " + name + ": the monitor did not report an exit");
   if (fs::exists(fs::join(o_.layout.runtime_root(), name))) (void)runtime::remove(g_, name, true);
   unmount_root(name);
+  if (auto st = net_->detach(name); !st) log::error("stop " + name + ": " + st.error().what());
   return ok();
 }
 
@@ -499,7 +515,8 @@ Status NodeService::check_set(const std::string& name, const json::Value& change
   BERTH_TRY(apply_json(r, changes, ""));
   if (r.init == InitKind::app && !fs::exists(o_.layout.app_process(name)))
     return Error::msg("init: app runs the process of an image without an init label; " + name + " was not made from one");
-  return check_node_limits(r);
+  BERTH_TRY(check_node_limits(r));
+  return net_->check(r, records());
 }
 
 Result<json::Value> NodeService::set(const std::string& name, const json::Value& changes) {
@@ -516,6 +533,17 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
   }
   Record old_r = r;
   BERTH_TRY(apply_json(r, changes, ""));
+  {
+    // The chosen addresses and ports go into the registry at once, so a create beside
+    // this set never picks them too; put back if the set fails.
+    std::lock_guard lock(mu_);
+    BERTH_TRY(net_->resolve(r, records_locked()));
+    if (Entry* e = reg_.find(name)) e->record.nets = r.nets, e->record.ports = r.ports;
+  }
+  Defer keep_old_nets([&] {
+    std::lock_guard lock(mu_);
+    if (Entry* e = reg_.find(name)) e->record.nets = old_r.nets, e->record.ports = old_r.ports;
+  });
   bool disk_live = BERTH_TRY_CTX(resize_root(old_r, r, running), "set " + name);
   json::Value live = json::Value::array(), later = json::Value::array();
   for (const auto& [k, _] : changes.as_object()) (needs_restart(k) || (k == "disk" && !disk_live) ? later : live).push_back(k);
@@ -528,6 +556,7 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
     std::lock_guard lock(mu_);
     if (Entry* e = reg_.find(name)) e->record = r;
   }
+  keep_old_nets.dismiss();
   json::Value extra = json::Value::object();
   extra.set("changes", changes);
   events_.publish("updated", name, std::move(extra));

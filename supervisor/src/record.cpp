@@ -38,6 +38,48 @@ bool valid_hostname(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'; });
 }
 
+// A list field: items separated by spaces or commas; each must pass `good`.
+Status set_list(std::vector<std::string>& f, const std::string& v, const std::function<bool(const std::string&)>& good,
+                const char* expected) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (size_t i = 0; i <= v.size(); ++i) {
+    if (i < v.size() && v[i] != ' ' && v[i] != ',') {
+      cur.push_back(v[i]);
+      continue;
+    }
+    if (cur.empty()) continue;
+    if (!good(cur)) return Error::msg(std::string("expected ") + expected + ", got \"" + cur + "\"");
+    out.push_back(std::move(cur));
+    cur.clear();
+  }
+  f = std::move(out);
+  return ok();
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+// NETWORK[:ADDRESS]: a network name (letters, digits, - _ .) and an IPv4
+// or IPv6 address (checked against the network by node_net).
+bool valid_net_entry(const std::string& s) {
+  size_t colon = s.find(':');
+  std::string net = s.substr(0, colon);
+  if (net.empty() || net.size() > 64 || net[0] == '.') return false;
+  if (!std::all_of(net.begin(), net.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; }))
+    return false;
+  if (colon == std::string::npos) return true;
+  std::string a = s.substr(colon + 1);
+  return !a.empty() && std::all_of(a.begin(), a.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':'; });
+}
+
+bool valid_address(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':'; });
+}
+
 std::string opt(const std::optional<uint64_t>& v) { return v ? std::to_string(*v) : ""; }
 std::string opt(const std::optional<uint32_t>& v) { return v ? std::to_string(*v) : ""; }
 
@@ -164,6 +206,28 @@ const std::vector<Field>& fields() {
          return ok();
        },
        [](const Record& r) { return opt(r.idmap_base); }, false},
+      {"NET", [](Record& r, const std::string& v) { return set_list(r.nets, v, valid_net_entry, "NETWORK or NETWORK:ADDRESS"); },
+       [](const Record& r) { return join(r.nets); }, false},
+      {"NAMESERVER", [](Record& r, const std::string& v) { return set_list(r.nameservers, v, valid_address, "an IP address"); },
+       [](const Record& r) { return join(r.nameservers); }, false},
+      {"SEARCHDOMAIN", [](Record& r, const std::string& v) { return set_list(r.searchdomains, v, valid_hostname, "a domain name"); },
+       [](const Record& r) { return join(r.searchdomains); }, false},
+      {"RATE",
+       [](Record& r, const std::string& v) -> Status {
+         if (v.empty()) return r.rate.reset(), ok();
+         uint64_t b = BERTH_TRY(parse_size(v));
+         if (b < 1024) return Error::msg("expected at least 1K (bytes per second), got " + v);
+         r.rate = b;
+         return ok();
+       },
+       [](const Record& r) { return opt(r.rate); }, false},
+      {"PORTS",
+       [](Record& r, const std::string& v) {
+         return set_list(r.ports, v, [](const std::string& s) {
+           return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == ':'; });
+         }, "[tcp|udp:]NODEPORT:PORT");
+       },
+       [](const Record& r) { return join(r.ports); }, false},
   };
   return table;
 }

@@ -146,3 +146,19 @@ TEST(Operations, FinishCallsWaiters) {
   EXPECT_EQ(seen, "container a already exists");
   EXPECT_FALSE(ops.wait("99", [](const json::Value&) {}));
 }
+
+TEST(Api, NetworkRoutes) {
+  EXPECT_EQ(decode_request("GET", "/v1/networks", "")->verb, Verb::networks);
+  auto c = decode_request("POST", "/v1/networks", R"({"name":"lan","subnet4":"198.18.0.0/24"})");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->verb, Verb::network_create);
+  auto d = decode_request("DELETE", "/v1/networks/lan", "");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->verb, Verb::network_remove);
+  EXPECT_EQ(d->name, "lan");
+  EXPECT_FALSE(is_operation(Verb::network_create));
+  EXPECT_EQ(decode_request("POST", "/v1/networks", "").error().code(), 400);
+  EXPECT_EQ(decode_request("PUT", "/v1/networks", "").error().code(), 405);
+  EXPECT_EQ(decode_request("DELETE", "/v1/networks", "").error().code(), 405);
+  EXPECT_EQ(status_for(Error(EADDRINUSE, "net[0]: in use")), 409);
+}

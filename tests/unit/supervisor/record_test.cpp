@@ -94,3 +94,29 @@ TEST(Record, LiveFields) {
   EXPECT_TRUE(needs_restart("hostname"));
   EXPECT_TRUE(needs_restart("init"));
 }
+
+TEST(Record, NetworkFields) {
+  Record r;
+  ASSERT_TRUE(set_field(r, "NET", "lan:198.18.0.2, dmz"));  // commas or spaces; dmz: address chosen at create
+  EXPECT_EQ(r.nets, (std::vector<std::string>{"lan:198.18.0.2", "dmz"}));
+  ASSERT_TRUE(set_field(r, "NET", "lan:198.18.0.2 v6:fd00:b::9"));
+  EXPECT_EQ(r.nets, (std::vector<std::string>{"lan:198.18.0.2", "v6:fd00:b::9"}));
+  ASSERT_TRUE(set_field(r, "NAMESERVER", "198.18.0.53,fd00::53"));
+  ASSERT_TRUE(set_field(r, "SEARCHDOMAIN", "a.test b.test"));
+  ASSERT_TRUE(set_field(r, "RATE", "10M"));
+  EXPECT_EQ(*r.rate, 10u << 20);
+  r.name = "c";
+  r.rootfs_source = "/r";
+  std::string text = format_record(r);
+  EXPECT_NE(text.find("NET=\"lan:198.18.0.2 v6:fd00:b::9\"\n"), std::string::npos);
+  auto back = parse_record(text);
+  ASSERT_TRUE(back) << back.error().what();
+  EXPECT_EQ(back->nets, r.nets);
+  EXPECT_EQ(back->searchdomains, (std::vector<std::string>{"a.test", "b.test"}));
+  EXPECT_FALSE(needs_restart("ram"));
+  EXPECT_TRUE(needs_restart("net"));
+  EXPECT_EQ(set_field(r, "NET", "lan:bogus").error().message(), "NET: expected NETWORK or NETWORK:ADDRESS, got \"lan:bogus\"");
+  EXPECT_FALSE(set_field(r, "NET", "-bad/name"));
+  EXPECT_FALSE(set_field(r, "NAMESERVER", "ns.example"));
+  EXPECT_FALSE(set_field(r, "RATE", "12"));
+}

@@ -38,6 +38,7 @@ struct Attachment {
   std::optional<IpAddr> ipv4, ipv6;
   std::vector<PortForward> ports;
   uint64_t rate_in = 0, rate_out = 0;  // bytes per second, 0 = unlimited
+  bool default_route = true;  // false: only the network's own subnet is routed through it
 };
 
 json::Value to_json(const Attachment& a);

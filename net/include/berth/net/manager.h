@@ -30,13 +30,14 @@ struct AttachRequest {
   std::optional<Mac> mac;
   std::vector<PortForward> ports;
   uint64_t rate_in = 0, rate_out = 0;  // bytes per second into / out of the container
+  bool default_route = true;  // false for a container's second and later networks
 };
 
 /// What repair() found and fixed.
 struct RepairReport {
   std::vector<std::string> removed_links;      // orphan veths/ifbs
   std::vector<std::string> released_leases;    // "network/container"
-  std::vector<std::string> restored;           // leases whose links were remade
+  std::vector<std::string> restored;           // leases whose links were remade, bridges remade
 };
 
 /// Not thread-safe: one manager per thread (calls from several processes
@@ -72,7 +73,8 @@ public:
   /// After a crash: releases the leases whose namespace is gone, remakes
   /// the links of leases whose namespace lives but whose veth is missing
   /// (releasing the lease if that fails), deletes berth's links that no
-  /// lease names, and re-applies the firewall table.
+  /// lease names, and re-applies the firewall table. A bridged network
+  /// whose bridge is missing (after a reboot) gets it back first.
   Result<RepairReport> repair();
 
   /// Re-applies the firewall table from the stored state.

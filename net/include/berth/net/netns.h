@@ -16,6 +16,11 @@ namespace berth::net {
 /// (containers) see the pin go when it is removed. EEXIST if NAME exists.
 Result<std::string> create_netns(const std::string& dir, const std::string& name);
 
+/// Pins the network namespace at `source` (e.g. /proc/PID/ns/net, a
+/// container's own) at DIR/NAME, DIR made a shared mount as above, and
+/// returns its path. EEXIST if NAME exists.
+Result<std::string> pin_netns(const std::string& dir, const std::string& name, const std::string& source);
+
 /// Unmounts and removes a pinned namespace; a missing one is fine.
 Status remove_netns(const std::string& path);
 

@@ -27,6 +27,9 @@ enum class Verb {
   image_prune,                 // POST /v1/images/prune: an operation
   image_inspect,               // GET /v1/images/REF (REF may hold '/')
   image_remove,                // DELETE /v1/images/REF
+  networks,                    // GET /v1/networks
+  network_create,              // POST /v1/networks {"name", "mode", "subnet4", ...}
+  network_remove,              // DELETE /v1/networks/NAME
 };
 
 struct Request {

@@ -13,6 +13,7 @@
 #include "berth/supervisor/events.h"
 #include "berth/supervisor/layout.h"
 #include "berth/supervisor/monitor_client.h"
+#include "berth/supervisor/node_net.h"
 #include "berth/supervisor/registry.h"
 #include "berth/supervisor/service.h"
 
@@ -81,6 +82,9 @@ public:
   Result<json::Value> inspect_image(const std::string& ref) override;
   Result<json::Value> remove_image(const std::string& ref) override;
   Result<json::Value> prune_images() override;
+  Result<json::Value> networks() override;
+  Result<json::Value> create_network(const json::Value& body) override;
+  Result<json::Value> remove_network(const std::string& name) override;
 
 private:
   /// Holds the entry's busy flag for one operation.
@@ -130,6 +134,13 @@ private:
   std::condition_variable changed_;
   Registry reg_;
   Result<images::Store> store_{Error::msg("not opened")};
+  /// Every record (records_locked: the caller holds mu_).
+  std::vector<Record> records();
+  std::vector<Record> records_locked() const;
+  /// At reconcile's end: networking of containers that are not running
+  /// is cleaned, then the manager repairs (node_networks.cpp).
+  void reconcile_net();
+  std::unique_ptr<NodeNet> net_;
 };
 
 /// The busy flag of one entry, held for one operation.

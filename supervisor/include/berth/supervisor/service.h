@@ -76,6 +76,12 @@ public:
   virtual Result<json::Value> remove_image(const std::string& ref) = 0;
   /// Collects what no tag and no container's disk holds.
   virtual Result<json::Value> prune_images() = 0;
+  /// The node's networks, each with the containers naming it.
+  virtual Result<json::Value> networks() { return Error(ENOSYS, "networks: not supported"); }
+  /// Creates a network ({"name","mode","subnet4",...}); the new network.
+  virtual Result<json::Value> create_network(const json::Value&) { return Error(ENOSYS, "networks: not supported"); }
+  /// Removes a network no container names.
+  virtual Result<json::Value> remove_network(const std::string&) { return Error(ENOSYS, "networks: not supported"); }
   /// Prometheus text exposition of per-container cgroup figures.
   virtual std::string metrics() = 0;
 };

@@ -1,0 +1,108 @@
+// berth-nethook — the createRuntime hook of a system container with
+// networks: run by the runtime (inside the container's monitor) once the
+// container's namespaces exist and before its init runs. It pins the
+// container's own network namespace (owned by the container's user
+// namespace, so root inside manages its interfaces) and attaches it to each
+// network through the node's net::Manager state. Any failure undoes what
+// it made and exits 1, which fails the start.
+//
+//   berth-nethook --state DIR --pins DIR --name NAME [--rate BYTES/S] [--port SPEC]... NETWORK:ADDRESS...
+//   stdin: the OCI state of the container (its "pid").
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "berth/base/fs.h"
+#include "berth/base/json.h"
+#include "berth/net/manager.h"
+#include "berth/net/netns.h"
+
+using namespace berth;
+
+namespace {
+
+struct Args {
+  std::string state, pins, name;
+  uint64_t rate = 0;
+  std::vector<net::PortForward> ports;                    // on the first network
+  std::vector<std::pair<std::string, std::string>> nets;  // network, address
+};
+
+Result<Args> parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    bool has_value = i + 1 < argc;
+    if (s == "--state" && has_value) a.state = argv[++i];
+    else if (s == "--pins" && has_value) a.pins = argv[++i];
+    else if (s == "--name" && has_value) a.name = argv[++i];
+    else if (s == "--rate" && has_value) a.rate = std::strtoull(argv[++i], nullptr, 10);
+    else if (s == "--port" && has_value) a.ports.push_back(BERTH_TRY(net::parse_port_forward(argv[++i])));
+    else if (size_t c = s.find(':'); c != std::string::npos && !s.starts_with("--")) a.nets.emplace_back(s.substr(0, c), s.substr(c + 1));
+    else return Error::msg("unexpected argument \"" + s + "\"");
+  }
+  if (a.state.empty() || a.pins.empty() || a.name.empty() || a.nets.empty())
+    return Error::msg("usage: berth-nethook --state DIR --pins DIR --name NAME [--rate B] NETWORK:ADDRESS...");
+  return a;
+}
+
+Result<long> container_pid() {
+  std::string text = BERTH_TRY_CTX(fs::read_fd(0, "stdin", 1u << 20), "container state");
+  json::Value v = BERTH_TRY_CTX(json::parse(text), "container state");
+  const json::Value* pid = v.find("pid");
+  if (!pid || !pid->is_uint() || pid->as_uint() == 0) return Error::msg("container state: no pid");
+  return static_cast<long>(pid->as_uint());
+}
+
+Status attach_all(const Args& a, long pid) {
+  std::string source = "/proc/" + std::to_string(pid) + "/ns/net";
+  (void)net::remove_netns(fs::join(a.pins, a.name));  // a pin a crash left
+  std::string pin = BERTH_TRY(net::pin_netns(a.pins, a.name, source));
+  net::Manager mgr(a.state);
+  std::vector<std::string> done;
+  auto undo = [&] {
+    for (const auto& n : done) (void)mgr.detach(n, a.name);
+    (void)net::remove_netns(pin);
+  };
+  for (size_t i = 0; i < a.nets.size(); ++i) {
+    const auto& [network, address] = a.nets[i];
+    net::AttachRequest req;
+    req.network = network;
+    req.container = a.name;
+    req.netns = pin;
+    req.ifname = "eth" + std::to_string(i);
+    auto ip = net::parse_ip(address);
+    if (!ip) {
+      undo();
+      return Error::msg("net " + network + ": \"" + address + "\" is not an IP address");
+    }
+    (ip->is_v4() ? req.ipv4 : req.ipv6) = *ip;
+    req.rate_in = req.rate_out = a.rate;
+    if (i == 0) req.ports = a.ports;
+    req.default_route = i == 0;  // eth0 carries the default route
+    if (auto r = mgr.attach(req); !r) {
+      undo();
+      return std::move(r).error();
+    }
+    done.push_back(network);
+  }
+  return ok();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = parse_args(argc, argv);
+  if (!args) {
+    std::fprintf(stderr, "berth-nethook: %s\n", args.error().what().c_str());
+    return 2;
+  }
+  auto pid = container_pid();
+  Status st = pid ? attach_all(*args, *pid) : Status(pid.error());
+  if (!st) {
+    std::fprintf(stderr, "berth-nethook: %s: %s\n", args->name.c_str(), st.error().what().c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,326 @@
+// node_net.cpp — the node's container networking (see node_net.h): networks
+// through berthd's one net::Manager, addresses chosen once per record,
+// the createRuntime hook, guest files, detach and repair.
+#include "berth/supervisor/node_net.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "berth/base/fs.h"
+#include "berth/base/log.h"
+#include "berth/net/container_files.h"
+#include "berth/net/ipam.h"
+#include "berth/net/netns.h"
+
+namespace berth::supervisor {
+
+namespace {
+
+Error field_error(const std::string& field, const std::string& what) { return Error::msg(field + ": " + what); }
+
+// The network's pool a static or automatic address comes from: the
+// address's family, or IPv4 when the network has it.
+const net::Subnet* pool_for(const net::Network& n, const std::optional<net::IpAddr>& a) {
+  if (a) return a->is_v4() ? (n.v4 ? &*n.v4 : nullptr) : (n.v6 ? &*n.v6 : nullptr);
+  return n.v4 ? &*n.v4 : n.v6 ? &*n.v6 : nullptr;
+}
+
+// Addresses of `network` that other containers hold: their records (kept
+// while they are stopped) and live leases of containers berthd does not
+// know (berth-net on the same state, say).
+net::LeaseTable taken(const std::string& network, const std::string& self, const std::vector<Record>& others,
+                      const net::LeaseTable& live) {
+  net::LeaseTable t;
+  for (const Record& o : others) {
+    if (o.name == self) continue;
+    for (const NetEntry& e : net_entries(o)) {
+      if (e.network != network || e.address.empty()) continue;
+      auto ip = net::parse_ip(e.address);
+      if (!ip) continue;
+      net::Attachment a;
+      a.container = o.name;
+      (ip->is_v4() ? a.ipv4 : a.ipv6) = *ip;
+      t.items.push_back(std::move(a));
+    }
+  }
+  for (const net::Attachment& a : live.items)
+    if (a.container != self) t.items.push_back(a);
+  return t;
+}
+
+// openat2 below the guest's root: a link the guest planted resolves
+// inside it, never on the host.
+Result<UniqueFd> open_in_root(int root, const std::string& rel, int flags, mode_t mode = 0) {
+  struct open_how how {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & O_CREAT) ? mode : 0;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    int fd = static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how));
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno != EAGAIN && errno != EINTR) return Error::os("open " + rel);
+  }
+}
+
+// Replaces etc/NAME atomically: a temp file beside it, owned by the
+// guest's root, renamed over whatever was there (a link is replaced, not
+// followed).
+Status write_guest_file(int etc, const std::string& name, const std::string& text, uid_t owner) {
+  std::string tmp = "." + name + ".berth";
+  (void)::unlinkat(etc, tmp.c_str(), 0);
+  UniqueFd f(::openat(etc, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!f) return Error::os("create /etc/" + tmp);
+  if (::write(f.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return Error::os("write /etc/" + name);
+  if (::fchown(f.get(), owner, owner) < 0 || ::fsync(f.get()) < 0) return Error::os("write /etc/" + name);
+  if (::renameat(etc, tmp.c_str(), etc, name.c_str()) < 0) return Error::os("rename /etc/" + name);
+  return ok();
+}
+
+}  // namespace
+
+std::vector<NetEntry> net_entries(const Record& r) {
+  std::vector<NetEntry> out;
+  for (const std::string& s : r.nets) {
+    size_t colon = s.find(':');
+    if (colon == std::string::npos) out.push_back({s, ""});
+    else out.push_back({s.substr(0, colon), s.substr(colon + 1)});
+  }
+  return out;
+}
+
+std::string net_ifname(size_t index) { return "eth" + std::to_string(index); }
+
+json::Value net_addresses(const Record& r) {
+  json::Value a = json::Value::array();
+  for (const NetEntry& e : net_entries(r))
+    if (!e.address.empty()) a.push_back(e.address);
+  return a;
+}
+
+NodeNet::NodeNet(const Layout& l, std::string hook_binary)
+    : l_(l), hook_(std::move(hook_binary)), mgr_(fs::join(l.state_dir, "net")) {}
+
+std::string NodeNet::state_dir() const { return fs::join(l_.state_dir, "net"); }
+std::string NodeNet::pin_dir() const { return fs::join(l_.run_dir, "netns"); }
+
+Result<net::Network> NodeNet::network(const std::string& name) const {
+  auto n = mgr_.get_network(name);
+  if (!n && n.error().code() == ENOENT) return Error(ENOENT, "no network " + name);
+  return n;
+}
+
+Result<json::Value> NodeNet::create_network(const json::Value& body) {
+  static const char* known[] = {"name", "mode",   "subnet4", "gateway4", "subnet6", "gateway6",
+                                "dns",  "search", "bridge",  "uplink",   "mtu",     "nat"};
+  if (!body.is_object()) return Error::msg("body: expected the network's settings");
+  for (const auto& [k, _] : body.as_object())
+    if (std::find_if(std::begin(known), std::end(known), [&](const char* w) { return k == w; }) == std::end(known))
+      return field_error(k, "unknown field");
+  const json::Value* name = body.find("name");
+  if (!name || !name->is_string() || name->as_string().empty()) return field_error("name", "missing");
+  if (!body.find("subnet4") && !body.find("subnet6")) return field_error("subnet", "a network needs a subnet");
+  net::Network n = BERTH_TRY(net::network_from_json(body));
+  std::lock_guard lock(mu_);
+  if (mgr_.get_network(n.name)) return Error(EEXIST, "network " + n.name + " already exists");
+  BERTH_TRY(mgr_.create_network(n));
+  return net::to_json(BERTH_TRY(mgr_.get_network(n.name)));
+}
+
+Result<json::Value> NodeNet::networks(const std::vector<Record>& records) {
+  std::lock_guard lock(mu_);
+  json::Value out = json::Value::array();
+  for (const net::Network& n : BERTH_TRY(mgr_.list_networks())) {
+    json::Value o = net::to_json(n);
+    json::Value users = json::Value::array();
+    for (const Record& r : records)
+      for (const NetEntry& e : net_entries(r))
+        if (e.network == n.name) users.push_back(r.name + (e.address.empty() ? "" : ":" + e.address));
+    o.set("containers", std::move(users));
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Status NodeNet::remove_network(const std::string& name, const std::vector<Record>& records) {
+  std::lock_guard lock(mu_);
+  BERTH_TRY(network(name));
+  std::string users;
+  for (const Record& r : records)
+    for (const NetEntry& e : net_entries(r))
+      if (e.network == name) users += (users.empty() ? "" : ", ") + r.name;
+  if (!users.empty()) return Error(EBUSY, "network " + name + " is used by " + users + " (destroy them or set their --net first)");
+  return mgr_.remove_network(name);
+}
+
+Status NodeNet::check(const Record& r, const std::vector<Record>& others) {
+  Record copy = r;
+  return resolve_into(copy, others, false);
+}
+
+Status NodeNet::resolve(Record& r, const std::vector<Record>& others) { return resolve_into(r, others, true); }
+
+Status NodeNet::resolve_into(Record& r, const std::vector<Record>& others, bool choose) {
+  for (const std::string& s : r.nameservers)
+    if (!net::parse_ip(s)) return field_error("nameserver", "\"" + s + "\" is not an IP address");
+  std::lock_guard lock(mu_);
+  std::vector<NetEntry> entries = net_entries(r);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    NetEntry& e = entries[i];
+    std::string field = "net[" + std::to_string(i) + "]";
+    for (size_t j = 0; j < i; ++j)
+      if (entries[j].network == e.network) return field_error(field, "network " + e.network + " is named twice");
+    net::Network n = BERTH_TRY_CTX(network(e.network), field);
+    std::optional<net::IpAddr> want;
+    if (!e.address.empty()) {
+      auto ip = net::parse_ip(e.address);
+      if (!ip) return field_error(field, "\"" + e.address + "\" is not an IP address");
+      want = *ip;
+    }
+    const net::Subnet* pool = pool_for(n, want);
+    if (!pool) return field_error(field, "network " + n.name + " has no subnet of " + (want && want->is_v6() ? "IPv6" : "IPv4"));
+    net::LeaseTable live = BERTH_TRY(mgr_.leases(n.name));
+    net::LeaseTable t = taken(n.name, r.name, others, live);
+    // This container's earlier entries are on other networks, never this one.
+    if (want || choose) {
+      net::IpAddr a = BERTH_TRY_CTX(net::allocate(n, *pool, t, want), field);
+      e.address = a.str();
+    }
+    out.push_back(e.address.empty() ? e.network : e.network + ":" + e.address);
+  }
+  BERTH_TRY(check_ports(r, others));
+  if (choose) r.nets = std::move(out);
+  return ok();
+}
+
+Status NodeNet::check_ports(const Record& r, const std::vector<Record>& others) {
+  // What other containers forward: their records, and live leases of
+  // containers berthd does not know.
+  std::vector<std::pair<net::PortForward, std::string>> used;
+  for (const Record& o : others)
+    if (o.name != r.name)
+      for (const std::string& s : o.ports)
+        if (auto p = net::parse_port_forward(s)) used.emplace_back(*p, o.name);
+  for (const net::Network& n : BERTH_TRY(mgr_.list_networks()))
+    for (const net::Attachment& a : BERTH_TRY(mgr_.leases(n.name)).items)
+      if (a.container != r.name)
+        for (const net::PortForward& p : a.ports) used.emplace_back(p, a.container);
+  for (size_t i = 0; i < r.ports.size(); ++i) {
+    std::string field = "port[" + std::to_string(i) + "]";
+    if (r.nets.empty()) return field_error(field, "a port forward needs a network (--net)");
+    auto p = net::parse_port_forward(r.ports[i]);
+    if (!p) return field_error(field, p.error().message());
+    for (const auto& [q, who] : used)
+      if (q.proto == p->proto && q.host_port == p->host_port)
+        return Error(EADDRINUSE, field + ": " + q.proto + " node port " + std::to_string(q.host_port) + " already forwards to " + who);
+    used.emplace_back(*p, r.name);
+  }
+  return ok();
+}
+
+Status NodeNet::add_hook(json::Value& spec, const Record& r) const {
+  if (r.nets.empty()) return ok();
+  if (::access(hook_.c_str(), X_OK) < 0) return Error::os("net: the network hook " + hook_);
+  json::Value args = json::Value::array();
+  for (const std::string& a : std::vector<std::string>{hook_, "--state", state_dir(), "--pins", pin_dir(), "--name", r.name})
+    args.push_back(a);
+  if (r.rate) {
+    args.push_back("--rate");
+    args.push_back(std::to_string(*r.rate));
+  }
+  for (const std::string& p : r.ports) {
+    args.push_back("--port");
+    args.push_back(p);
+  }
+  for (const std::string& e : r.nets) args.push_back(e);
+  json::Value hook = json::Value::object();
+  hook.set("path", hook_);
+  hook.set("args", std::move(args));
+  hook.set("timeout", 30);
+  json::Value hooks = json::Value::object();
+  hooks.set("createRuntime", json::Value(json::Array{std::move(hook)}));
+  spec.set("hooks", std::move(hooks));
+  return ok();
+}
+
+Status NodeNet::write_guest_files(const std::string& rootfs, const Record& r) {
+  if (r.nets.empty() && r.nameservers.empty() && r.searchdomains.empty()) return ok();
+  std::vector<net::Network> nets;
+  {
+    std::lock_guard lock(mu_);
+    for (const NetEntry& e : net_entries(r)) nets.push_back(BERTH_TRY_CTX(network(e.network), "net"));
+  }
+  // The container's own nameservers and search domains replace the
+  // networks', as vzctl's --nameserver/--searchdomain do.
+  net::Network own;
+  own.dns = r.nameservers;
+  own.search = r.searchdomains;
+  std::vector<const net::Network*> from;
+  if (!own.dns.empty() || !own.search.empty()) from.push_back(&own);
+  if (own.dns.empty()) for (const auto& n : nets) from.push_back(&n);
+  std::vector<net::Attachment> atts;
+  for (const NetEntry& e : net_entries(r)) {
+    net::Attachment a;
+    if (auto ip = net::parse_ip(e.address)) (ip->is_v4() ? a.ipv4 : a.ipv6) = *ip;
+    atts.push_back(std::move(a));
+  }
+  std::vector<const net::Attachment*> att_ptrs;
+  for (const auto& a : atts) att_ptrs.push_back(&a);
+
+  std::string what = "guest files of " + r.name;
+  UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return Error::os(what + ": open " + rootfs);
+  UniqueFd etc = BERTH_TRY_CTX(open_in_root(root.get(), "etc", O_PATH | O_DIRECTORY), what);
+  UniqueFd etc_dir(::openat(etc.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!etc_dir) return Error::os(what + ": open /etc");
+  uid_t owner = r.idmap_base.value_or(0);
+  BERTH_TRY_CTX(write_guest_file(etc_dir.get(), "resolv.conf", net::resolv_conf(from), owner), what);
+  std::string host = r.hostname.empty() ? r.name : r.hostname;
+  BERTH_TRY_CTX(write_guest_file(etc_dir.get(), "hosts", net::hosts_file(host, "", att_ptrs), owner), what);
+  return ok();
+}
+
+Status NodeNet::detach(const std::string& name) {
+  std::lock_guard lock(mu_);
+  Status result = ok();
+  auto nets = mgr_.list_networks();
+  if (!nets) return std::move(nets).error().wrap("detach " + name);
+  for (const net::Network& n : *nets) {
+    auto t = mgr_.leases(n.name);
+    if (!t || !t->find(name)) continue;
+    if (auto st = mgr_.detach(n.name, name); !st && result) result = std::move(st).error();
+  }
+  if (auto st = net::remove_netns(fs::join(pin_dir(), name)); !st && result) result = std::move(st).error();
+  return result;
+}
+
+void NodeNet::repair(const std::set<std::string>& running) {
+  std::set<std::string> stale;
+  {
+    std::lock_guard lock(mu_);
+    if (auto nets = mgr_.list_networks())
+      for (const net::Network& n : *nets)
+        if (auto t = mgr_.leases(n.name))
+          for (const net::Attachment& a : t->items)
+            if (!running.count(a.container)) stale.insert(a.container);
+  }
+  if (auto pins = fs::list_dir(pin_dir()))
+    for (const std::string& p : *pins)
+      if (!running.count(p)) stale.insert(p);
+  for (const std::string& name : stale) {
+    log::warn("reconcile: " + name + " is not running; detaching it from its networks");
+    if (auto st = detach(name); !st) log::error("reconcile: " + st.error().what());
+  }
+  std::lock_guard lock(mu_);
+  auto rep = mgr_.repair();
+  if (!rep) return log::error("reconcile: network repair: " + rep.error().what());
+  for (const auto& l : rep->removed_links) log::warn("reconcile: removed orphan link " + l);
+  for (const auto& l : rep->released_leases) log::warn("reconcile: released stale lease " + l);
+  for (const auto& l : rep->restored) log::warn("reconcile: restored " + l);
+}
+
+}  // namespace berth::supervisor
