@@ -40,6 +40,9 @@ struct Record {
   // owned by that range. Both are fixed at create.
   bool privileged = false;
   std::optional<uint32_t> idmap_base;
+  // The cluster container (<env>.<role>.<i>) this one is, when the node's
+  // cluster agent made it; such containers are the agent's to converge.
+  std::string cluster;
 };
 
 /// The disk quota when the record names none.
