@@ -1,0 +1,46 @@
+// cluster.h — berthd as a cluster node (off unless --cluster is given): the
+// node agent on threads of its own, converging through the node's Service.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "berth/base/error.h"
+#include "berth/supervisor/layout.h"
+#include "berth/supervisor/service.h"
+
+namespace berth::supervisor {
+
+struct ClusterOptions {
+  std::string etcd;        // --cluster: etcd client URLs, comma-separated
+  std::string node_id;     // --node-id
+  std::string labels;      // --labels k=v,...
+  std::string capacity;    // --capacity cpus=N,memory=SIZE,disk=SIZE (the rest: the machine's)
+  std::string prefix = "/berth/";  // --cluster-prefix
+  std::string address;     // --node-address (default: the API socket)
+  long lease_ttl = 15;     // --lease-ttl seconds
+  long usage_s = 30;       // --usage-interval seconds
+  long resync_s = 10;      // --resync-interval seconds
+};
+
+/// Takes a cluster option of berthd's command line: true when `flag` is
+/// one (its value read through `value`).
+bool cluster_option(const std::string& flag, const std::function<std::string()>& value, ClusterOptions& o);
+
+/// The node agent; its destructor stops it (the lease is left to expire:
+/// berthd stopping is not the node leaving, its containers run on).
+class ClusterNode {
+public:
+  virtual ~ClusterNode() = default;
+  /// Starts the agent on threads of its own (once the registry is loaded):
+  /// it waits for etcd with backoff and never holds up the local API.
+  virtual void start() = 0;
+};
+
+/// Checks the options (node id, labels, capacity) and makes the node's
+/// spec; null when --cluster was not given.
+Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, Service& svc, const Layout& layout,
+                                                   const std::string& api_socket);
+
+}  // namespace berth::supervisor
