@@ -2,8 +2,10 @@
 # berthd_test.sh — real berthd nodes in the cluster: three berthd (own
 # state dirs, sockets and cgroup parents) join a real etcd under leases
 # with the busybox template; an environment created with berth-cluster
-# lands on them and its containers boot (berth list / exec on the nodes);
-# kill -9 of one berthd gets its containers rescheduled and running on the
+# lands on them and its containers boot (berth list / exec on the nodes)
+# with the environment's limits; a container whose init dies is started
+# again by the agent; vertical scaling reaches the cgroup live; a template
+# built on a node shows in its spec; kill -9 of one berthd gets its containers rescheduled and running on the
 # others, while its stale copies run on (their monitors outlive berthd);
 # restarted, it re-adopts them, finds itself fenced and destroys them
 # before it takes new work; scale up and down create and destroy on the
@@ -138,6 +140,24 @@ f=/sys/fs/cgroup/memory/$CG-$nd/$c/memory.limit_in_bytes
 [ "$(cat "$f")" = 67108864 ] || fail "memory limit of $c not in its cgroup ($f: $(cat "$f"))"
 [ "$(on "$nd" exec "$c" df -k / | awk 'NR==2 {print $2}')" -gt 900000 ] || fail "disk of $c is not the environment's 1 GiB"
 echo "ok: env of 4 placed and running on berthd nodes in $((t1 - t0)) ms (placement: $(for n in $NODES; do printf '%s=%s ' $n "$(placed_on $n)"; done))"
+
+# --- the agent keeps assigned containers running; vertical scaling; templates ----
+init=$(on "$nd" status "$c" --format json | jq -r .init_pid)
+kill -9 "$init"
+t0=$(now_ms)
+restarted() { [ "$(on "$nd" status "$c" --format json | jq -r '.state + " " + (.init_pid|tostring)')" != "running $init" ] &&
+  [ "$(on "$nd" status "$c" --format json | jq -r .state)" = running ]; }
+wait_until 30 restarted || fail "$c on $nd was not started again after its init died"
+echo "ok: a crashed cluster container started again by the agent's resync in $(($(now_ms) - t0)) ms"
+"$CLUSTER" env scale web app 4 --memory-mb 128 --wait 30 >/dev/null || fail "vertical scale"
+ram_is() { [ "$(on "$nd" status "$c" --format json | jq -r .config.ram)" = 134217728 ]; }
+wait_until 30 ram_is || fail "vertical scale did not reach $c on $nd"
+[ "$(cat "$f")" = 134217728 ] || fail "new memory limit of $c not applied live ($(cat "$f"))"
+echo "ok: vertical scale applied live on the node (RAM 128 MiB in $c's cgroup)"
+on n2 image build-template busybox berth/busybox2 >/dev/null
+has_template() { etcd_get /berth/nodes/n2/spec | jq -e '.templates | index("berth/busybox2")' >/dev/null; }
+wait_until 30 has_template || fail "n2's spec did not pick up its new template"
+echo "ok: a template built on n2 shows in its spec"
 
 # --- kill -9 of a berthd: detection, rescheduling, running elsewhere ------------
 victim=n1
