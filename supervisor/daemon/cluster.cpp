@@ -44,9 +44,15 @@ orch::Resources machine(const std::string& state_dir) {
   long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
   r.cpu_milli = cpus > 0 ? cpus * 1000 : 1000;
   if (pages > 0 && page > 0) r.memory_mb = static_cast<int64_t>((static_cast<uint64_t>(pages) * static_cast<uint64_t>(page)) >> 20);
+  // The state directory may not exist yet: its nearest existing parent
+  // is on the same file system.
+  std::string dir = state_dir;
   struct statvfs fs {};
-  if (::statvfs(state_dir.c_str(), &fs) == 0)
-    r.disk_gb = static_cast<int64_t>((static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize) >> 30);
+  while (::statvfs(dir.c_str(), &fs) != 0 && dir.size() > 1) {
+    size_t slash = dir.rfind('/');
+    dir = slash == 0 || slash == std::string::npos ? "/" : dir.substr(0, slash);
+  }
+  r.disk_gb = static_cast<int64_t>((static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize) >> 30);
   return r;
 }
 
@@ -70,11 +76,18 @@ Status apply_capacity(orch::Resources& r, const std::string& s) {
 
 class Node final : public ClusterNode {
 public:
-  Node(orch::EtcdConfig cfg, orch::Keys keys, orch::NodeSpec spec, Service& svc, orch::AgentOptions ao)
-      : driver_(svc), agent_(keys, std::move(spec), driver_, ao), host_(std::move(cfg), keys, {&agent_}, 1) {}
-  void start() override {
+  Node(orch::EtcdConfig cfg, orch::Keys keys, orch::NodeSpec spec, orch::AgentOptions ao)
+      : cfg_(std::move(cfg)), keys_(std::move(keys)), spec_(std::move(spec)), ao_(ao) {}
+  void start(Service& svc) override {
+    driver_ = std::make_unique<ClusterDriver>(svc);
+    if (auto t = driver_->templates()) spec_.templates = *t;
+    std::sort(spec_.templates.begin(), spec_.templates.end());
+    log::info("cluster: node " + spec_.id + " (" + spec_.capacity.str() + ", " + std::to_string(spec_.templates.size()) +
+              " templates) joining");
+    agent_ = std::make_unique<orch::NodeAgent>(keys_, spec_, *driver_, ao_);
+    host_ = std::make_unique<orch::AgentHost>(cfg_, keys_, std::vector<orch::NodeAgent*>{agent_.get()}, 1);
     thread_ = std::thread([this] {
-      auto st = host_.run(stop_, false);
+      auto st = host_->run(stop_, false);
       if (!st && !stop_) log::error("cluster: " + st.error().what());
     });
   }
@@ -84,9 +97,13 @@ public:
   }
 
 private:
-  ClusterDriver driver_;
-  orch::NodeAgent agent_;
-  orch::AgentHost host_;
+  orch::EtcdConfig cfg_;
+  orch::Keys keys_;
+  orch::NodeSpec spec_;
+  orch::AgentOptions ao_;
+  std::unique_ptr<ClusterDriver> driver_;
+  std::unique_ptr<orch::NodeAgent> agent_;
+  std::unique_ptr<orch::AgentHost> host_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -112,8 +129,8 @@ bool cluster_option(const std::string& flag, const std::function<std::string()>&
   return true;
 }
 
-Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, Service& svc, const Layout& layout,
-                                                   const std::string& api_socket) {
+Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, const Layout& layout,
+                                                       const std::string& api_socket) {
   if (o.etcd.empty()) {
     if (!o.node_id.empty()) return Error::msg("--node-id: needs --cluster ETCD_URLS");
     return std::unique_ptr<ClusterNode>();
@@ -136,16 +153,11 @@ Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, 
   spec.capacity = machine(layout.state_dir);
   BERTH_TRY(apply_capacity(spec.capacity, o.capacity));
   spec.address = o.address.empty() ? "unix:" + api_socket : o.address;
-  ClusterDriver probe(svc);
-  if (auto t = probe.templates()) spec.templates = *t;
-  std::sort(spec.templates.begin(), spec.templates.end());
   orch::AgentOptions ao;
   ao.lease_ttl = o.lease_ttl;
   ao.usage_ms = o.usage_s * 1000;
   ao.resync_ms = o.resync_s * 1000;
-  log::info("cluster: node " + spec.id + " (" + spec.capacity.str() + ", " + std::to_string(spec.templates.size()) +
-            " templates) joining through " + o.etcd);
-  return std::unique_ptr<ClusterNode>(std::make_unique<Node>(std::move(cfg), orch::Keys(o.prefix), std::move(spec), svc, ao));
+  return std::unique_ptr<ClusterNode>(std::make_unique<Node>(std::move(cfg), orch::Keys(o.prefix), std::move(spec), ao));
 }
 
 }  // namespace berth::supervisor

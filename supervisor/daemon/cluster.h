@@ -33,14 +33,17 @@ bool cluster_option(const std::string& flag, const std::function<std::string()>&
 class ClusterNode {
 public:
   virtual ~ClusterNode() = default;
-  /// Starts the agent on threads of its own (once the registry is loaded):
-  /// it waits for etcd with backoff and never holds up the local API.
-  virtual void start() = 0;
+  /// Starts the agent on threads of its own, converging through `svc`
+  /// (once its registry is loaded); the spec's templates are the tags of
+  /// the node's image store. It waits for etcd with backoff and never
+  /// holds up the local API.
+  virtual void start(Service& svc) = 0;
 };
 
-/// Checks the options (node id, labels, capacity) and makes the node's
-/// spec; null when --cluster was not given.
-Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, Service& svc, const Layout& layout,
-                                                   const std::string& api_socket);
+/// Checks the options (node id, labels, capacity, intervals) before
+/// anything is made and prepares the node's spec; null when --cluster
+/// was not given.
+Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, const Layout& layout,
+                                                       const std::string& api_socket);
 
 }  // namespace berth::supervisor

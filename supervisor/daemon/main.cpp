@@ -157,6 +157,11 @@ int main(int argc, char** argv) {
   }
   if (socket_path.empty()) socket_path = o.layout.api_socket();
   ::signal(SIGPIPE, SIG_IGN);
+  auto cluster = make_cluster_node(cluster_opts, o.layout, socket_path);
+  if (!cluster) {
+    log::error("berthd: " + cluster.error().what());
+    return 2;
+  }
 
   asio::io_context io;
   asio::thread_pool pool(16);
@@ -166,11 +171,6 @@ int main(int argc, char** argv) {
   NodeService svc(o, events, host);
   host.bind(&svc);
 
-  auto cluster = make_cluster_node(cluster_opts, svc, o.layout, socket_path);
-  if (!cluster) {
-    log::error("berthd: " + cluster.error().what());
-    return 2;
-  }
   auto fd = api_listener(socket_path);
   if (!fd) {
     log::error("berthd: " + fd.error().what());
@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   }
   svc.reconcile();
   serve_api(io, pool, *fd, svc, ops, events);
-  if (*cluster) (*cluster)->start();
+  if (*cluster) (*cluster)->start(svc);
 
   asio::signal_set sigs(io, SIGTERM, SIGINT);
   sigs.async_wait([&](boost::system::error_code, int) {

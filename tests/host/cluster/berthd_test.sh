@@ -100,6 +100,33 @@ node_is() { "$CLUSTER" node list | awk -v n="$1" -v s="$2" '$1==n && $2==s {f=1}
 ready_nodes() { [ "$("$CLUSTER" node list | awk '$2=="ready"' | wc -l)" -eq "$1" ]; }
 env_full() { [ "$("$CLUSTER" env list | awk '$1=="web" {print $2}')" = "$1/$1" ]; }
 
+# --- bad options: refused before anything is made; etcd down: berthd serves ----
+bad() { # bad EXPECTED-TEXT ARGS...: berthd exits 2 naming the problem, makes nothing
+  local want=$1 out rc; shift
+  set +e
+  out=$(timeout 10 "$BERTHD" --state-dir "$CL_DIR/bad/state" --run-dir "$CL_DIR/bad/run" --socket "$CL_DIR/bad/sock" "$@" 2>&1)
+  rc=$?
+  set -e
+  [ "$rc" -eq 2 ] && [[ "$out" == *"$want"* ]] && [ ! -e "$CL_DIR/bad" ] || fail "berthd $*: rc $rc, [$out], expected [$want]"
+}
+bad "--node-id: expected" --cluster "$ETCD_URL" --node-id Bad.Node
+bad "--node-id: expected" --cluster "$ETCD_URL"
+bad "--node-id: needs --cluster" --node-id n9
+bad "--capacity: cpus: expected a positive number" --cluster "$ETCD_URL" --node-id n9 --capacity cpus=lots
+bad "--capacity: unknown resource \"gpus\"" --cluster "$ETCD_URL" --node-id n9 --capacity gpus=1
+bad "--labels: expected key=value" --cluster "$ETCD_URL" --node-id n9 --labels region
+bad "--lease-ttl: expected at least 2" --cluster "$ETCD_URL" --node-id n9 --lease-ttl 0
+echo "ok: bad cluster options refused, nothing made"
+dead=$(cl_free_port)
+"$BERTHD" --state-dir "$CL_DIR/lone/state" --run-dir "$CL_DIR/lone/run" --socket "$CL_DIR/lone/sock" --cgroup-parent "$CG-lone" \
+  --monitor "$BERTH_MONITOR" --cluster "http://127.0.0.1:$dead" --node-id lone >"$CL_DIR/lone.log" 2>&1 &
+lone=$!
+wait_until 10 env BERTH_SOCKET="$CL_DIR/lone/sock" "$BERTH" list || fail "berthd with etcd unreachable does not serve its API"
+kill "$lone"; wait "$lone" 2>/dev/null || true
+grep -q "127.0.0.1:$dead" "$CL_DIR/lone.log" || fail "berthd did not say etcd was unreachable: $(cat "$CL_DIR/lone.log")"
+rm -f "$CL_DIR/lone.log"
+echo "ok: with etcd unreachable berthd serves its local API and says why it cannot join"
+
 # --- three nodes with the busybox template -----------------------------------
 for n in $NODES; do
   mkdir -p "$(node_dir "$n")/state"
