@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <thread>
 
+#include "berth/base/fs.h"
 #include "berth/base/log.h"
 #include "berth/orchestrator/agent.h"
 #include "berth/supervisor/cluster_driver.h"
@@ -108,6 +110,32 @@ private:
   std::thread thread_;
 };
 
+// Applies a --cluster-config file: KEY="value" lines, as berthd's
+// container records are written.
+Status read_config(const std::string& path, ClusterOptions& o) {
+  auto text = BERTH_TRY_CTX(fs::read_file(path, 1 << 20), "--cluster-config");
+  size_t line_no = 0, pos = 0;
+  while (pos < text.size()) {
+    ++line_no;
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::string where = path + ": line " + std::to_string(line_no);
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) return Error::msg(where + ": expected KEY=\"value\"");
+    std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    std::string flag = "--";
+    for (char c : key) flag += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (key == "ETCD") flag = "--cluster";
+    bool known = key != "CLUSTER" && key != "CLUSTER_CONFIG" && cluster_option(flag, [&] { return value; }, o);
+    if (!known) return Error::msg(where + ": " + key + ": unknown key");
+  }
+  return ok();
+}
+
 }  // namespace
 
 bool cluster_option(const std::string& flag, const std::function<std::string()>& value, ClusterOptions& o) {
@@ -125,12 +153,15 @@ bool cluster_option(const std::string& flag, const std::function<std::string()>&
   else if (flag == "--lease-ttl") num(o.lease_ttl);
   else if (flag == "--usage-interval") num(o.usage_s);
   else if (flag == "--resync-interval") num(o.resync_s);
-  else return false;
+  else if (flag == "--cluster-config") {
+    if (auto st = read_config(value(), o); !st && o.error.empty()) o.error = st.error().what();
+  } else return false;
   return true;
 }
 
 Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, const Layout& layout,
                                                        const std::string& api_socket) {
+  if (!o.error.empty()) return Error::msg(o.error);
   if (o.etcd.empty()) {
     if (!o.node_id.empty()) return Error::msg("--node-id: needs --cluster ETCD_URLS");
     return std::unique_ptr<ClusterNode>();

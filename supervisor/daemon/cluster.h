@@ -22,10 +22,15 @@ struct ClusterOptions {
   long lease_ttl = 15;     // --lease-ttl seconds
   long usage_s = 30;       // --usage-interval seconds
   long resync_s = 10;      // --resync-interval seconds
+  std::string error;       // a --cluster-config file that did not parse
 };
 
 /// Takes a cluster option of berthd's command line: true when `flag` is
-/// one (its value read through `value`).
+/// one (its value read through `value`). `--cluster-config FILE` reads
+/// KEY="value" lines, one per option (ETCD for --cluster, NODE_ID,
+/// LABELS, CAPACITY, NODE_ADDRESS, CLUSTER_PREFIX, LEASE_TTL,
+/// USAGE_INTERVAL, RESYNC_INTERVAL; # comments): options are applied in
+/// order, so a flag after the file overrides it.
 bool cluster_option(const std::string& flag, const std::function<std::string()>& value, ClusterOptions& o);
 
 /// The node agent; its destructor stops it (the lease is left to expire:

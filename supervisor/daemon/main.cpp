@@ -109,7 +109,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: berthd [--state-dir DIR] [--run-dir DIR] [--socket PATH] [--cgroup-parent NAME]\n"
                "              [--monitor PATH] [--log-format text|json] [--debug]\n"
-               "              [--cluster ETCD_URLS --node-id ID [--labels k=v,...] [--capacity cpus=N,memory=SIZE,disk=SIZE]\n"
+               "              [--cluster-config FILE] [--cluster ETCD_URLS --node-id ID [--labels k=v,...] [--capacity cpus=N,memory=SIZE,disk=SIZE]\n"
                "               [--node-address ADDR] [--cluster-prefix /berth/] [--lease-ttl S] [--usage-interval S]\n"
                "               [--resync-interval S]]\n");
 }

@@ -35,10 +35,24 @@ on() { local n=$1; shift; BERTH_SOCKET="$(node_dir "$n")/berthd.sock" "$BERTH" "
 start_node() {
   local n=$1 d
   d=$(node_dir "$n")
+  # n3 takes its cluster settings from a file, the others from flags.
+  local opts=(--cluster "$ETCD_URL" --node-id "$n" --labels region=test --capacity cpus=4,memory=4G,disk=100G
+    --lease-ttl $TTL --usage-interval 2 --resync-interval 2)
+  if [ "$n" = n3 ]; then
+    cat >"$d/cluster.conf" <<C
+# berthd cluster settings of node $n
+ETCD="$ETCD_URL"
+NODE_ID="$n"
+LABELS="region=test"
+CAPACITY="cpus=4,memory=4G,disk=100G"
+LEASE_TTL="$TTL"
+USAGE_INTERVAL="2"
+RESYNC_INTERVAL="2"
+C
+    opts=(--cluster-config "$d/cluster.conf")
+  fi
   "$BERTHD" --state-dir "$d/state" --run-dir "$d/run" --socket "$d/berthd.sock" --cgroup-parent "$CG-$n" \
-    --monitor "$BERTH_MONITOR" --cluster "$ETCD_URL" --node-id "$n" --labels region=test \
-    --capacity cpus=4,memory=4G,disk=100G --lease-ttl $TTL --usage-interval 2 --resync-interval 2 \
-    >>"$CL_DIR/$n.log" 2>&1 &
+    --monitor "$BERTH_MONITOR" "${opts[@]}" >>"$CL_DIR/$n.log" 2>&1 &
   NPID[$n]=$!
   wait_until 10 on "$n" list || fail "berthd $n did not come up"
 }
@@ -116,7 +130,10 @@ bad "--capacity: cpus: expected a positive number" --cluster "$ETCD_URL" --node-
 bad "--capacity: unknown resource \"gpus\"" --cluster "$ETCD_URL" --node-id n9 --capacity gpus=1
 bad "--labels: expected key=value" --cluster "$ETCD_URL" --node-id n9 --labels region
 bad "--lease-ttl: expected at least 2" --cluster "$ETCD_URL" --node-id n9 --lease-ttl 0
-echo "ok: bad cluster options refused, nothing made"
+printf 'ETCD="%s"\nNODE_ID="n9"\nZONE="a"\n' "$ETCD_URL" >"$CL_DIR/bad.conf"
+bad "bad.conf: line 3: ZONE: unknown key" --cluster-config "$CL_DIR/bad.conf"
+bad "--cluster-config" --cluster-config "$CL_DIR/missing.conf"
+echo "ok: bad cluster options and config files refused, nothing made"
 dead=$(cl_free_port)
 "$BERTHD" --state-dir "$CL_DIR/lone/state" --run-dir "$CL_DIR/lone/run" --socket "$CL_DIR/lone/sock" --cgroup-parent "$CG-lone" \
   --monitor "$BERTH_MONITOR" --cluster "http://127.0.0.1:$dead" --node-id lone >"$CL_DIR/lone.log" 2>&1 &
@@ -135,10 +152,12 @@ done
 cl_bg orch.log "$ORCH" --grace $GRACE --leader-ttl 3
 for n in $NODES; do start_node "$n"; done
 wait_until 20 ready_nodes 3 || fail "3 berthd nodes did not join"
-spec=$(etcd_get /berth/nodes/n1/spec)
-echo "$spec" | jq -e '.templates == ["berth/busybox"] and .labels.region == "test" and .capacity.memory_mb == 4096' >/dev/null ||
-  fail "n1's spec: $spec"
-echo "ok: 3 berthd nodes joined with the busybox template"
+for n in n1 n3; do
+  spec=$(etcd_get /berth/nodes/$n/spec)
+  echo "$spec" | jq -e '.templates == ["berth/busybox"] and .labels.region == "test" and .capacity.memory_mb == 4096' >/dev/null ||
+    fail "$n's spec: $spec"
+done
+echo "ok: 3 berthd nodes joined with the busybox template (n3 configured from a file)"
 
 # An operator's own container on n1: the agent must leave it alone.
 on n1 create mine --template berth/busybox --disk 64M >/dev/null
