@@ -130,7 +130,8 @@ Status read_config(const std::string& path, ClusterOptions& o) {
     std::string flag = "--";
     for (char c : key) flag += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (key == "ETCD") flag = "--cluster";
-    bool known = key != "CLUSTER" && key != "CLUSTER_CONFIG" && cluster_option(flag, [&] { return value; }, o);
+    bool upper = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) { return (c >= 'A' && c <= 'Z') || c == '_'; });
+    bool known = upper && key != "CLUSTER" && key != "CLUSTER_CONFIG" && cluster_option(flag, [&] { return value; }, o);
     if (!known) return Error::msg(where + ": " + key + ": unknown key");
   }
   return ok();
