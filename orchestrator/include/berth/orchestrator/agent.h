@@ -63,8 +63,9 @@ public:
   bool joined() const { return lease_ != 0; }
 
   /// Registers (new lease, spec, alive), reads the node's assignments and
-  /// fence at one revision, converges, then clears the fence. Returns the
-  /// revision read: watch events at or below it are already applied.
+  /// fence at one revision, converges, then clears the fence (with
+  /// resync_ms, the resync thread does those two, right away). Returns
+  /// the revision read: watch events at or below it are already applied.
   Result<int64_t> join(Etcd& etcd);
   /// Renews the lease when due (rejoining when it expired) and reports
   /// usage when due. Containers keep running whatever etcd does.
