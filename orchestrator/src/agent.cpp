@@ -22,7 +22,11 @@ NodeAgent::NodeAgent(Keys keys, NodeSpec spec, ContainerDriver& driver, AgentOpt
 
 Result<int64_t> NodeAgent::join(Etcd& etcd) {
   auto lease = BERTH_TRY_CTX(etcd.lease_grant(opt_.lease_ttl), "node " + spec_.id + ": join");
-  std::string spec = json::dump(to_json(spec_));
+  std::string spec;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    spec = json::dump(to_json(spec_));
+  }
   std::string alive = "{\"time\":\"" + log::rfc3339_now() + "\"}";
   std::string a = keys_.assigns(spec_.id);
   auto t = BERTH_TRY_CTX(etcd.txn({},
@@ -46,68 +50,181 @@ Result<int64_t> NodeAgent::join(Etcd& etcd) {
     }
     lease_ = lease.id;
     joined_rev_ = t.revision;
+    fence_pending_ = fenced;
+    spec_dirty_ = false;
     auto now = Clock::now();
     last_renewed_ = now;
     next_keepalive_ = now + std::chrono::milliseconds(opt_.keepalive_ms);
     // Spread the usage reports of many nodes over the period.
     static thread_local std::minstd_rand rng(std::random_device{}());
     next_usage_ = now + std::chrono::milliseconds(opt_.usage_ms ? rng() % opt_.usage_ms : 0);
-    converge();
   }
+  if (opt_.resync_ms > 0) {
+    // The resync thread converges (stale copies first, then the fence,
+    // then the starts), so the join, and with it the first renewal of
+    // the new lease, is never held up by slow stops or creates.
+    std::lock_guard<std::mutex> l(mu_);
+    next_resync_ = Clock::now();
+    return t.revision;
+  }
+  Outcome out = converge(Mode::missing);
+  schedule(out.complete);
   if (fenced) {
-    // The stale copies are stopped: now the scheduler may use us again.
-    BERTH_TRY_CTX(etcd.del(keys_.node_fence(spec_.id)), "node " + spec_.id + ": clear fence");
-    log::info("node " + spec_.id + ": was fenced; stale containers stopped, fence cleared");
+    if (!out.stale_stopped) {
+      // Still fenced: no new work comes here until a retry stops them.
+      log::warn("node " + spec_.id + ": was fenced; a stale container did not stop, fence kept");
+    } else {
+      BERTH_TRY(clear_fence(etcd));
+    }
   }
   return t.revision;
 }
 
-void NodeAgent::converge() {
+Status NodeAgent::clear_fence(Etcd& etcd) {
+  // The stale copies are stopped: now the scheduler may use us again.
+  BERTH_TRY_CTX(etcd.del(keys_.node_fence(spec_.id)), "node " + spec_.id + ": clear fence");
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    fence_pending_ = false;
+  }
+  log::info("node " + spec_.id + ": was fenced; stale containers stopped, fence cleared");
+  return ok();
+}
+
+NodeAgent::Outcome NodeAgent::converge(Mode mode) {
+  std::lock_guard<std::mutex> d(drive_mu_);
+  std::map<std::string, ContainerRec> want;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    want = desired_;
+  }
+  Outcome out;
   std::set<std::string> have;
   for (auto& id : driver_.list()) have.insert(std::move(id));
   for (const auto& id : have) {
-    if (desired_.count(id)) continue;
+    if (want.count(id)) continue;
     auto st = driver_.stop(id);
-    if (!st) log::warn("node " + spec_.id + ": stop " + id + ": " + st.error().what());
+    if (!st) {
+      log::warn("node " + spec_.id + ": stop " + id + ": " + st.error().what());
+      out.stale_stopped = out.complete = false;
+    }
   }
-  for (const auto& [id, c] : desired_) {
-    if (have.count(id)) continue;
+  if (mode == Mode::stale_only) return out;
+  for (const auto& [id, c] : want) {
+    if (mode == Mode::missing && have.count(id)) continue;
     auto st = driver_.start(c);
-    if (!st) log::warn("node " + spec_.id + ": start " + id + ": " + st.error().what());
+    if (!st) {
+      log::warn("node " + spec_.id + ": start " + id + ": " + st.error().what());
+      out.complete = false;
+    }
   }
+  return out;
+}
+
+void NodeAgent::schedule(bool complete) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto now = Clock::now();
+  if (complete) {
+    backoff_ms_ = 1000;
+    next_resync_ = opt_.resync_ms > 0 ? now + std::chrono::milliseconds(opt_.resync_ms) : Clock::time_point::max();
+    return;
+  }
+  next_resync_ = now + std::chrono::milliseconds(backoff_ms_);
+  backoff_ms_ = std::min(backoff_ms_ * 2, 30000L);
 }
 
 void NodeAgent::on_events(const std::vector<const WatchEvent*>& evs) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (!lease_) return;
   bool changed = false;
   std::vector<std::string> updated;
-  for (const WatchEvent* e : evs) {
-    if (e->kv.mod_revision <= joined_rev_) continue;
-    int64_t& seen = key_rev_[e->kv.key];
-    if (e->kv.mod_revision < seen) continue;
-    seen = e->kv.mod_revision;
-    std::string id = e->kv.key.substr(e->kv.key.rfind('/') + 1);
-    if (e->type == WatchEvent::Type::del) {
-      changed |= desired_.erase(id) > 0;
-      continue;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!lease_) return;
+    for (const WatchEvent* e : evs) {
+      if (e->kv.mod_revision <= joined_rev_) continue;
+      int64_t& seen = key_rev_[e->kv.key];
+      if (e->kv.mod_revision < seen) continue;
+      seen = e->kv.mod_revision;
+      std::string id = e->kv.key.substr(e->kv.key.rfind('/') + 1);
+      if (e->type == WatchEvent::Type::del) {
+        changed |= desired_.erase(id) > 0;
+        continue;
+      }
+      auto c = container_from(e->kv.value);
+      if (!c) {
+        log::warn("node " + spec_.id + ": assignment " + id + ": " + c.error().what());
+        continue;
+      }
+      auto it = desired_.find(id);
+      if (it != desired_.end() && !(it->second.resources == c->resources && it->second.tmpl == c->tmpl))
+        updated.push_back(id);  // vertical scaling in place
+      desired_[id] = std::move(*c);
+      changed = true;
     }
-    auto c = container_from(e->kv.value);
-    if (!c) {
-      log::warn("node " + spec_.id + ": assignment " + id + ": " + c.error().what());
-      continue;
-    }
-    auto it = desired_.find(id);
-    if (it != desired_.end() && !(it->second.resources == c->resources && it->second.tmpl == c->tmpl))
-      updated.push_back(id);  // vertical scaling in place
-    desired_[id] = std::move(*c);
-    changed = true;
   }
-  if (changed) converge();
+  if (!changed) return;
+  Outcome out = converge(Mode::missing);
   for (const auto& id : updated) {
-    auto st = driver_.start(desired_[id]);
-    if (!st) log::warn("node " + spec_.id + ": update " + id + ": " + st.error().what());
+    std::optional<ContainerRec> c;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (auto it = desired_.find(id); it != desired_.end()) c = it->second;
+    }
+    if (!c) continue;
+    std::lock_guard<std::mutex> d(drive_mu_);
+    auto st = driver_.start(*c);
+    if (!st) {
+      log::warn("node " + spec_.id + ": update " + id + ": " + st.error().what());
+      out.complete = false;
+    }
   }
+  if (!out.complete) schedule(false);
+}
+
+Status NodeAgent::resync(Etcd& etcd) {
+  bool fence;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!lease_ || Clock::now() < next_resync_) return ok();
+    fence = fence_pending_;
+  }
+  if (opt_.resync_ms > 0) refresh_templates(etcd);
+  if (fence) {
+    // Stale copies go before the fence does, and the fence before any
+    // start: the scheduler gives us work only once they are gone.
+    if (!converge(Mode::stale_only).stale_stopped) {
+      log::warn("node " + spec_.id + ": was fenced; a stale container did not stop, fence kept");
+      schedule(false);
+      return ok();
+    }
+    BERTH_TRY(clear_fence(etcd));
+  }
+  Outcome out = converge(opt_.resync_ms > 0 ? Mode::all : Mode::missing);
+  schedule(out.complete);
+  return ok();
+}
+
+void NodeAgent::refresh_templates(Etcd& etcd) {
+  auto t = driver_.templates();
+  std::string spec;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (t) {
+      std::sort(t->begin(), t->end());
+      if (*t != spec_.templates) {
+        spec_.templates = std::move(*t);
+        spec_dirty_ = true;
+      }
+    }
+    if (!spec_dirty_) return;
+    spec = json::dump(to_json(spec_));
+  }
+  if (auto r = etcd.put(keys_.node_spec(spec_.id), spec); !r) {
+    log::warn(r.error().wrap("node " + spec_.id + ": new templates").what());
+    return;
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  spec_dirty_ = false;
+  log::info("node " + spec_.id + ": spec updated: " + std::to_string(spec_.templates.size()) + " templates");
 }
 
 Status NodeAgent::tick(Etcd& etcd) {
@@ -228,6 +345,16 @@ Status AgentHost::run(const std::atomic<bool>& stop, bool leave_on_stop) {
         for (NodeAgent* a : mine) (void)a->leave(etcd);
     });
   }
+  pool.emplace_back([&] {
+    Etcd etcd(cfg_);
+    while (!stop.load()) {
+      for (NodeAgent* a : agents_) {
+        auto st = a->resync(etcd);
+        if (!st) log::warn(st.error().what());
+      }
+      sleep_unless(100, &stop);
+    }
+  });
   for (auto& th : pool) th.join();
   watch->stop();
   return ok();

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -269,7 +271,9 @@ void usage() {
       "  image ls|pull|push|rm|prune|inspect|build-template ...   (berth image for details)\n"
       "  network create NAME [--mode bridged|routed] --subnet CIDR [--gateway ADDR] [--subnet6 CIDR] [--gateway6 ADDR]\n"
       "                 [--dns ADDR]... [--search DOMAIN]... [--bridge NAME] [--uplink LINK] [--mtu N] [--nat yes|no]\n"
-      "  network ls [--format json]   network rm NAME (refused while a container names it)\n",
+      "  network ls [--format json]   network rm NAME (refused while a container names it)\n"
+      "cluster (etcd; berth-cluster --help): env create|apply|scale|delete|show|list, node list|cordon|uncordon|drain,\n"
+      "  cluster status, cluster events\n",
       stderr);
   std::exit(2);
 }
@@ -277,6 +281,35 @@ void usage() {
 }  // namespace berth::cli
 
 using namespace berth::cli;
+
+namespace {
+
+// The cluster verbs (`berth env|node|cluster ...`) are berth-cluster's,
+// run from the directory this binary is in (installed), or from
+// ../orchestrator/ (the build tree), else from PATH; `berth cluster events`
+// is its `events`. They speak to etcd, not to berthd.
+[[noreturn]] void exec_cluster(std::vector<std::string> a) {
+  if (a[0] == "cluster" && a.size() >= 2 && a[1] == "events") a.erase(a.begin());
+  std::string prog = "berth-cluster";
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<size_t>(n));
+    dir.resize(dir.rfind('/') + 1);
+    for (const char* sub : {"", "../orchestrator/"})
+      if (::access((dir + sub + "berth-cluster").c_str(), X_OK) == 0) {
+        prog = dir + sub + "berth-cluster";
+        break;
+      }
+  }
+  std::vector<char*> argv{prog.data()};
+  for (auto& s : a) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  ::execvp(prog.c_str(), argv.data());
+  die(127, "cluster commands need berth-cluster (" + prog + "): " + std::string(std::strerror(errno)));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
@@ -287,6 +320,7 @@ int main(int argc, char** argv) {
   }
   if (a.empty()) usage();
   std::string cmd = a[0];
+  if (cmd == "env" || cmd == "node" || cmd == "cluster") exec_cluster(a);
   bool json_out = a.size() >= 3 && a[a.size() - 2] == "--format" && a.back() == "json";
   if (json_out) a.resize(a.size() - 2);
   auto need_name = [&] {

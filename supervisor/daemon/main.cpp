@@ -21,6 +21,7 @@
 #include "berth/supervisor/node_service.h"
 #include "berth/supervisor/operations.h"
 #include "berth/supervisor/unix_socket.h"
+#include "cluster.h"
 #include "http_server.h"
 
 namespace asio = boost::asio;
@@ -107,7 +108,10 @@ Result<int> api_listener(const std::string& path) {
 void usage() {
   std::fprintf(stderr,
                "usage: berthd [--state-dir DIR] [--run-dir DIR] [--socket PATH] [--cgroup-parent NAME]\n"
-               "              [--monitor PATH] [--log-format text|json] [--debug]\n");
+               "              [--monitor PATH] [--log-format text|json] [--debug]\n"
+               "              [--cluster-config FILE] [--cluster ETCD_URLS --node-id ID [--labels k=v,...] [--capacity cpus=N,memory=SIZE,disk=SIZE]\n"
+               "               [--node-address ADDR] [--cluster-prefix /berth/] [--lease-ttl S] [--usage-interval S]\n"
+               "               [--resync-interval S]]\n");
 }
 
 }  // namespace
@@ -117,6 +121,7 @@ int main(int argc, char** argv) {
   std::string socket_path;
   log::Format fmt = log::Format::text;
   bool debug = false;
+  ClusterOptions cluster_opts;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -133,6 +138,7 @@ int main(int argc, char** argv) {
     else if (a == "--monitor") o.monitor_binary = fs::absolute(next());
     else if (a == "--log-format") fmt = next() == "json" ? log::Format::json : log::Format::text;
     else if (a == "--debug") debug = true;
+    else if (cluster_option(a, next, cluster_opts)) continue;
     else {
       usage();
       return 2;
@@ -151,6 +157,11 @@ int main(int argc, char** argv) {
   }
   if (socket_path.empty()) socket_path = o.layout.api_socket();
   ::signal(SIGPIPE, SIG_IGN);
+  auto cluster = make_cluster_node(cluster_opts, o.layout, socket_path);
+  if (!cluster) {
+    log::error("berthd: " + cluster.error().what());
+    return 2;
+  }
 
   asio::io_context io;
   asio::thread_pool pool(16);
@@ -167,6 +178,7 @@ int main(int argc, char** argv) {
   }
   svc.reconcile();
   serve_api(io, pool, *fd, svc, ops, events);
+  if (*cluster) (*cluster)->start(svc);
 
   asio::signal_set sigs(io, SIGTERM, SIGINT);
   sigs.async_wait([&](boost::system::error_code, int) {
@@ -189,6 +201,7 @@ int main(int argc, char** argv) {
   sd_notify("READY=1\nSTATUS=serving");
   asio::post(pool, [&svc] { svc.autostart(); });
   io.run();
+  cluster->reset();
   // Containers keep running: their monitors are not ours to stop.
   pool.stop();
   pool.join();

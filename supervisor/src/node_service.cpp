@@ -234,6 +234,7 @@ uint32_t NodeService::free_id_range() const {
 
 Result<Record> NodeService::check_create(const json::Value& body) {
   if (body.find("idmap_base")) return Error::msg("idmap_base: chosen by berthd, not settable");
+  if (body.find("cluster")) return Error::msg("cluster: set by berthd's cluster agent, not settable");
   Record r;
   BERTH_TRY(apply_json(r, body, ""));
   if (r.name.empty()) return Error::msg("name: missing");
@@ -505,7 +506,7 @@ Result<json::Value> NodeService::exec(const std::string& name, const std::vector
 
 Status NodeService::check_set(const std::string& name, const json::Value& changes) {
   if (!changes.is_object() || changes.as_object().empty()) return Error::msg("body: expected an object of changes");
-  for (const char* fixed : {"name", "rootfs", "template", "privileged", "idmap_base"})
+  for (const char* fixed : {"name", "rootfs", "template", "privileged", "idmap_base", "cluster"})
     if (changes.find(fixed)) return Error::msg(std::string(fixed) + ": cannot be changed");
   Record r;
   {

@@ -228,6 +228,17 @@ const std::vector<Field>& fields() {
          }, "[tcp|udp:]NODEPORT:PORT");
        },
        [](const Record& r) { return join(r.ports); }, false},
+      {"CLUSTER",
+       [](Record& r, const std::string& v) -> Status {
+         if (!v.empty() && (v.size() > 200 || !std::all_of(v.begin(), v.end(), [](char c) {
+               return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '.' ||
+                      c == '_' || c == '-';
+             })))
+           return Error::msg("expected a cluster container id such as web.app.0, got \"" + v + "\"");
+         r.cluster = v;
+         return ok();
+       },
+       [](const Record& r) { return r.cluster; }, false},
   };
   return table;
 }

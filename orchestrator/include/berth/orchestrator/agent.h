@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,8 @@
 namespace berth::orch {
 
 /// What the agent asks of the node's own lifecycle code (berthd's).
-/// Calls come from the agent's threads, one at a time per node.
+/// start, stop and list come from the agent's threads, one at a time per
+/// node; usage and templates may come at the same time as them.
 class ContainerDriver {
 public:
   virtual ~ContainerDriver() = default;
@@ -34,12 +36,23 @@ public:
   virtual std::vector<std::string> list() = 0;
   /// The usage report stored at nodes/<id>/usage (a JSON object).
   virtual json::Value usage() { return json::Value::object(); }
+  /// The templates the node can start now, when the driver knows them
+  /// (nullopt: the spec's list stands). Read at each resync.
+  virtual std::optional<std::vector<std::string>> templates() { return std::nullopt; }
 };
 
 struct AgentOptions {
   int64_t lease_ttl = 15;   // seconds
   long keepalive_ms = 0;    // 0: a third of the TTL
   long usage_ms = 30000;    // usage report period (0: never)
+  /// A real node's periodic resync (0: off, as for simulated nodes): every
+  /// resync_ms every assigned container is start()ed again (the driver
+  /// boots a stopped one, applies changed resources, does nothing to one
+  /// that runs as assigned), and the spec's templates are refreshed. With
+  /// it, a join only registers and reads: the resync thread then stops
+  /// stale copies, clears the fence and starts what is assigned, so the
+  /// new lease is renewed on time however slow the node's stops are.
+  long resync_ms = 0;
 };
 
 class NodeAgent {
@@ -50,33 +63,58 @@ public:
   bool joined() const { return lease_ != 0; }
 
   /// Registers (new lease, spec, alive), reads the node's assignments and
-  /// fence at one revision, converges, then clears the fence. Returns the
-  /// revision read: watch events at or below it are already applied.
+  /// fence at one revision, converges, then clears the fence (with
+  /// resync_ms, the resync thread does those two, right away). Returns
+  /// the revision read: watch events at or below it are already applied.
   Result<int64_t> join(Etcd& etcd);
   /// Renews the lease when due (rejoining when it expired) and reports
   /// usage when due. Containers keep running whatever etcd does.
   Status tick(Etcd& etcd);
   /// Applies watch events on this node's assignment keys.
   void on_events(const std::vector<const WatchEvent*>& evs);
+  /// Converges again when a resync or a retry is due (a convergence that
+  /// failed is retried with backoff, 1 s doubling to 30 s), and clears a
+  /// fence that a failed stop kept. Called often; cheap when nothing is due.
+  Status resync(Etcd& etcd);
   /// Revokes the lease (a clean leave: the node turns suspect at once).
   Status leave(Etcd& etcd);
 
 private:
-  void converge();
+  enum class Mode { stale_only, missing, all };
+  struct Outcome {
+    bool stale_stopped = true;  // every container no longer assigned is gone
+    bool complete = true;       // and every assigned one was started
+  };
+  /// Stops what is no longer assigned, then starts what is (Mode::missing:
+  /// those the driver does not list; Mode::all: every one). Driver calls
+  /// are serialised by drive_mu_; mu_ is held only to copy the assignments.
+  Outcome converge(Mode mode);
+  /// Sets the next resync: the period after a complete convergence, a
+  /// growing backoff after a failed one.
+  void schedule(bool complete);
+  Status clear_fence(Etcd& etcd);
+  /// Puts the spec again when the driver's templates changed.
+  void refresh_templates(Etcd& etcd);
   Keys keys_;
   NodeSpec spec_;
   ContainerDriver& driver_;
   AgentOptions opt_;
-  std::mutex mu_;
+  std::mutex drive_mu_;  // held across driver calls (start, stop, list)
+  std::mutex mu_;        // the fields below; never held across a driver call
   std::map<std::string, ContainerRec> desired_;
   std::map<std::string, int64_t> key_rev_;  // assignment key -> last revision applied
   int64_t lease_ = 0;
   int64_t joined_rev_ = 0;
+  bool spec_dirty_ = false;     // spec_ changed since it was last put
+  bool fence_pending_ = false;  // fenced, and a stale copy still to stop
+  long backoff_ms_ = 1000;
   std::chrono::steady_clock::time_point next_keepalive_, next_usage_, last_renewed_;
+  std::chrono::steady_clock::time_point next_resync_ = std::chrono::steady_clock::time_point::max();
 };
 
 /// Runs agents: `threads` threads share the keepalives and usage reports,
-/// one watch covers the assignments of all of them.
+/// one watch covers the assignments of all of them, and one more thread
+/// runs the resyncs (so a slow driver never delays a keepalive).
 class AgentHost {
 public:
   AgentHost(EtcdConfig cfg, Keys keys, std::vector<NodeAgent*> agents, int threads = 1);

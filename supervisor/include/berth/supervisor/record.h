@@ -50,6 +50,9 @@ struct Record {
   std::vector<std::string> searchdomains;
   std::optional<uint64_t> rate;
   std::vector<std::string> ports;  // "tcp:8080:80": node port -> container port, on the first network
+  // The cluster container (<env>.<role>.<i>) this one is, when the node's
+  // cluster agent made it; such containers are the agent's to converge.
+  std::string cluster;
 };
 
 /// The disk quota when the record names none.

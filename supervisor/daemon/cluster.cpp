@@ -1,0 +1,195 @@
+// cluster.cpp — berthd's cluster membership: the node spec from the
+// machine and the flags, and the node agent running on a thread of its own
+// with the ClusterDriver over the node's Service.
+#include "cluster.h"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cstdlib>
+#include <thread>
+
+#include "berth/base/fs.h"
+#include "berth/base/log.h"
+#include "berth/orchestrator/agent.h"
+#include "berth/supervisor/cluster_driver.h"
+#include "berth/supervisor/record.h"
+
+namespace berth::supervisor {
+
+namespace {
+
+// "k=v,k2=v2" -> pairs; errors name the option and the item.
+Result<std::vector<std::pair<std::string, std::string>>> pairs(const std::string& s, const char* option) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t comma = s.find(',', pos);
+    std::string kv = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Error::msg(std::string(option) + ": expected key=value, got \"" + kv + "\"");
+    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+// The machine's CPUs, memory and the state directory's file system.
+orch::Resources machine(const std::string& state_dir) {
+  orch::Resources r;
+  long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  r.cpu_milli = cpus > 0 ? cpus * 1000 : 1000;
+  if (pages > 0 && page > 0) r.memory_mb = static_cast<int64_t>((static_cast<uint64_t>(pages) * static_cast<uint64_t>(page)) >> 20);
+  // The state directory may not exist yet: its nearest existing parent
+  // is on the same file system.
+  std::string dir = state_dir;
+  struct statvfs fs {};
+  while (::statvfs(dir.c_str(), &fs) != 0 && dir.size() > 1) {
+    size_t slash = dir.rfind('/');
+    dir = slash == 0 || slash == std::string::npos ? "/" : dir.substr(0, slash);
+  }
+  r.disk_gb = static_cast<int64_t>((static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize) >> 30);
+  return r;
+}
+
+Status apply_capacity(orch::Resources& r, const std::string& s) {
+  for (const auto& [k, v] : BERTH_TRY(pairs(s, "--capacity"))) {
+    if (k == "cpus") {
+      char* end = nullptr;
+      double c = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end || c <= 0 || c > 100000) return Error::msg("--capacity: cpus: expected a positive number, got \"" + v + "\"");
+      r.cpu_milli = static_cast<int64_t>(c * 1000 + 0.5);
+    } else if (k == "memory" || k == "disk") {
+      uint64_t b = BERTH_TRY_CTX(parse_size(v), "--capacity: " + k);
+      if (k == "memory") r.memory_mb = static_cast<int64_t>(b >> 20);
+      else r.disk_gb = static_cast<int64_t>(b >> 30);
+    } else {
+      return Error::msg("--capacity: unknown resource \"" + k + "\" (expected cpus, memory or disk)");
+    }
+  }
+  return ok();
+}
+
+class Node final : public ClusterNode {
+public:
+  Node(orch::EtcdConfig cfg, orch::Keys keys, orch::NodeSpec spec, orch::AgentOptions ao)
+      : cfg_(std::move(cfg)), keys_(std::move(keys)), spec_(std::move(spec)), ao_(ao) {}
+  void start(Service& svc) override {
+    driver_ = std::make_unique<ClusterDriver>(svc);
+    if (auto t = driver_->templates()) spec_.templates = *t;
+    std::sort(spec_.templates.begin(), spec_.templates.end());
+    log::info("cluster: node " + spec_.id + " (" + spec_.capacity.str() + ", " + std::to_string(spec_.templates.size()) +
+              " templates) joining");
+    agent_ = std::make_unique<orch::NodeAgent>(keys_, spec_, *driver_, ao_);
+    host_ = std::make_unique<orch::AgentHost>(cfg_, keys_, std::vector<orch::NodeAgent*>{agent_.get()}, 1);
+    thread_ = std::thread([this] {
+      auto st = host_->run(stop_, false);
+      if (!st && !stop_) log::error("cluster: " + st.error().what());
+    });
+  }
+  ~Node() override {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+private:
+  orch::EtcdConfig cfg_;
+  orch::Keys keys_;
+  orch::NodeSpec spec_;
+  orch::AgentOptions ao_;
+  std::unique_ptr<ClusterDriver> driver_;
+  std::unique_ptr<orch::NodeAgent> agent_;
+  std::unique_ptr<orch::AgentHost> host_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Applies a --cluster-config file: KEY="value" lines, as berthd's
+// container records are written.
+Status read_config(const std::string& path, ClusterOptions& o) {
+  auto text = BERTH_TRY_CTX(fs::read_file(path, 1 << 20), "--cluster-config");
+  size_t line_no = 0, pos = 0;
+  while (pos < text.size()) {
+    ++line_no;
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::string where = path + ": line " + std::to_string(line_no);
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) return Error::msg(where + ": expected KEY=\"value\"");
+    std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    std::string flag = "--";
+    for (char c : key) flag += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (key == "ETCD") flag = "--cluster";
+    bool upper = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) { return (c >= 'A' && c <= 'Z') || c == '_'; });
+    bool known = upper && key != "CLUSTER" && key != "CLUSTER_CONFIG" && cluster_option(flag, [&] { return value; }, o);
+    if (!known) return Error::msg(where + ": " + key + ": unknown key");
+  }
+  return ok();
+}
+
+}  // namespace
+
+bool cluster_option(const std::string& flag, const std::function<std::string()>& value, ClusterOptions& o) {
+  auto num = [&](long& to) {
+    std::string v = value();
+    to = std::atol(v.c_str());
+    if (to <= 0) to = -1;  // refused by start_cluster, naming the option
+  };
+  if (flag == "--cluster") o.etcd = value();
+  else if (flag == "--node-id") o.node_id = value();
+  else if (flag == "--labels") o.labels = value();
+  else if (flag == "--capacity") o.capacity = value();
+  else if (flag == "--cluster-prefix") o.prefix = value();
+  else if (flag == "--node-address") o.address = value();
+  else if (flag == "--lease-ttl") num(o.lease_ttl);
+  else if (flag == "--usage-interval") num(o.usage_s);
+  else if (flag == "--resync-interval") num(o.resync_s);
+  else if (flag == "--cluster-config") {
+    if (auto st = read_config(value(), o); !st && o.error.empty()) o.error = st.error().what();
+  } else return false;
+  return true;
+}
+
+Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, const Layout& layout,
+                                                       const std::string& api_socket) {
+  if (!o.error.empty()) return Error::msg(o.error);
+  if (o.etcd.empty()) {
+    if (!o.node_id.empty()) return Error::msg("--node-id: needs --cluster ETCD_URLS");
+    return std::unique_ptr<ClusterNode>();
+  }
+  if (!orch::valid_name(o.node_id))
+    return Error::msg("--node-id: expected 1-63 characters of [a-z0-9_-] starting with a letter or digit, got \"" + o.node_id + "\"");
+  if (o.lease_ttl < 2) return Error::msg("--lease-ttl: expected at least 2 seconds");
+  if (o.usage_s <= 0) return Error::msg("--usage-interval: expected a positive number of seconds");
+  if (o.resync_s <= 0) return Error::msg("--resync-interval: expected a positive number of seconds");
+  if (o.prefix.empty() || o.prefix.front() != '/' || o.prefix.back() != '/')
+    return Error::msg("--cluster-prefix: expected a key prefix such as /berth/, got \"" + o.prefix + "\"");
+  orch::EtcdConfig cfg;
+  cfg.endpoints = orch::split_endpoints(o.etcd);
+  for (const auto& e : cfg.endpoints)
+    if (e.rfind("http://", 0) != 0 && e.rfind("https://", 0) != 0)
+      return Error::msg("--cluster: expected http:// URLs of etcd, got \"" + e + "\"");
+  orch::NodeSpec spec;
+  spec.id = o.node_id;
+  for (const auto& [k, v] : BERTH_TRY(pairs(o.labels, "--labels"))) spec.labels[k] = v;
+  spec.capacity = machine(layout.state_dir);
+  BERTH_TRY(apply_capacity(spec.capacity, o.capacity));
+  spec.address = o.address.empty() ? "unix:" + api_socket : o.address;
+  orch::AgentOptions ao;
+  ao.lease_ttl = o.lease_ttl;
+  ao.usage_ms = o.usage_s * 1000;
+  ao.resync_ms = o.resync_s * 1000;
+  return std::unique_ptr<ClusterNode>(std::make_unique<Node>(std::move(cfg), orch::Keys(o.prefix), std::move(spec), ao));
+}
+
+}  // namespace berth::supervisor

@@ -1,0 +1,54 @@
+// cluster.h — berthd as a cluster node (off unless --cluster is given): the
+// node agent on threads of its own, converging through the node's Service.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "berth/base/error.h"
+#include "berth/supervisor/layout.h"
+#include "berth/supervisor/service.h"
+
+namespace berth::supervisor {
+
+struct ClusterOptions {
+  std::string etcd;        // --cluster: etcd client URLs, comma-separated
+  std::string node_id;     // --node-id
+  std::string labels;      // --labels k=v,...
+  std::string capacity;    // --capacity cpus=N,memory=SIZE,disk=SIZE (the rest: the machine's)
+  std::string prefix = "/berth/";  // --cluster-prefix
+  std::string address;     // --node-address (default: the API socket)
+  long lease_ttl = 15;     // --lease-ttl seconds
+  long usage_s = 30;       // --usage-interval seconds
+  long resync_s = 10;      // --resync-interval seconds
+  std::string error;       // a --cluster-config file that did not parse
+};
+
+/// Takes a cluster option of berthd's command line: true when `flag` is
+/// one (its value read through `value`). `--cluster-config FILE` reads
+/// KEY="value" lines, one per option (ETCD for --cluster, NODE_ID,
+/// LABELS, CAPACITY, NODE_ADDRESS, CLUSTER_PREFIX, LEASE_TTL,
+/// USAGE_INTERVAL, RESYNC_INTERVAL; # comments): options are applied in
+/// order, so a flag after the file overrides it.
+bool cluster_option(const std::string& flag, const std::function<std::string()>& value, ClusterOptions& o);
+
+/// The node agent; its destructor stops it (the lease is left to expire:
+/// berthd stopping is not the node leaving, its containers run on).
+class ClusterNode {
+public:
+  virtual ~ClusterNode() = default;
+  /// Starts the agent on threads of its own, converging through `svc`
+  /// (once its registry is loaded); the spec's templates are the tags of
+  /// the node's image store. It waits for etcd with backoff and never
+  /// holds up the local API.
+  virtual void start(Service& svc) = 0;
+};
+
+/// Checks the options (node id, labels, capacity, intervals) before
+/// anything is made and prepares the node's spec; null when --cluster
+/// was not given.
+Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, const Layout& layout,
+                                                       const std::string& api_socket);
+
+}  // namespace berth::supervisor

@@ -1,0 +1,60 @@
+// cluster_driver.h — the node agent's ContainerDriver on berthd's own
+// Service: a cluster container (<env>.<role>.<i>) is a system container
+// from a template whose record carries CLUSTER=<id>; only those are the
+// agent's to create, start, resize and destroy.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "berth/base/error.h"
+#include "berth/base/json.h"
+#include "berth/orchestrator/agent.h"
+#include "berth/supervisor/service.h"
+
+namespace berth::supervisor {
+
+/// The local container name of cluster container `id`: the id with '.'
+/// and '_' turned into '-'; `hashed` (or an id too long for a name) adds
+/// an 8-digit hash of the id, for when the plain name is taken.
+std::string cluster_local_name(const std::string& id, bool hashed);
+
+/// The create request of a cluster container: its template, and its
+/// resources as limits (cpu_milli -> CPULIMIT %, memory_mb -> RAM,
+/// disk_gb -> DISK; a zero leaves berthd's default).
+Result<json::Value> cluster_create_body(const orch::ContainerRec& c, const std::string& name);
+
+/// The changes (set request) that bring container `have` (an API object,
+/// as record_json gives) to the resources of `want`; empty when none.
+Result<json::Value> cluster_changes(const json::Value& have, const orch::ContainerRec& want);
+
+struct ClusterDriverOptions {
+  int stop_timeout = 10;  // seconds a container removed from the node gets to halt
+};
+
+class ClusterDriver final : public orch::ContainerDriver {
+public:
+  ClusterDriver(Service& svc, ClusterDriverOptions o = {}) : svc_(svc), o_(o) {}
+
+  /// Creates (from the template) and starts a container assigned here; a
+  /// present one gets its changed resources (live where berthd can) and
+  /// is started when stopped.
+  Status start(const orch::ContainerRec& c) override;
+  /// Stops (gracefully, then by force) and destroys the container.
+  Status stop(const std::string& id) override;
+  /// The cluster containers present on the node, in any state.
+  std::vector<std::string> list() override;
+  /// {"containers","running","used":{cpus,memory_mb,disk_gb} (assigned
+  /// limits), "memory_bytes","cpu_seconds" (measured, running ones)}.
+  json::Value usage() override;
+  /// The tags of the node's image store.
+  std::optional<std::vector<std::string>> templates() override;
+
+private:
+  /// The local container of cluster id `id` (its list entry), if any.
+  std::optional<json::Value> find(const std::string& id);
+  Service& svc_;
+  ClusterDriverOptions o_;
+};
+
+}  // namespace berth::supervisor

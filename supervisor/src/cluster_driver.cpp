@@ -1,0 +1,183 @@
+// cluster_driver.cpp — cluster containers as berthd's own system
+// containers: every verb goes through the Service, as an API call would.
+#include "berth/supervisor/cluster_driver.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+namespace berth::supervisor {
+
+namespace {
+
+uint32_t fnv1a32(const std::string& s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+// A string field of an API object ("" when absent).
+std::string str(const json::Value& o, const char* key) {
+  const json::Value* v = o.find(key);
+  return v && v->is_string() ? v->as_string() : std::string();
+}
+
+// The limits berthd records for a cluster container's resources ("" for
+// berthd's default).
+struct Limits {
+  std::string ram, cpu_limit, disk;
+};
+
+Result<Limits> limits_of(const orch::ContainerRec& c) {
+  Limits l;
+  if (c.resources.memory_mb > 0) {
+    if (c.resources.memory_mb < 4)
+      return Error::msg("memory_mb: " + std::to_string(c.resources.memory_mb) + " is below berthd's minimum of 4 MiB");
+    l.ram = std::to_string(static_cast<uint64_t>(c.resources.memory_mb) << 20);
+  }
+  if (c.resources.cpu_milli > 0) l.cpu_limit = std::to_string((c.resources.cpu_milli + 9) / 10);
+  if (c.resources.disk_gb > 0) l.disk = std::to_string(static_cast<uint64_t>(c.resources.disk_gb) << 30);
+  return l;
+}
+
+}  // namespace
+
+std::string cluster_local_name(const std::string& id, bool hashed) {
+  std::string n;
+  for (char c : id) n += c == '.' || c == '_' ? '-' : c;
+  if (!hashed && n.size() <= 64) return n;
+  char h[16];
+  std::snprintf(h, sizeof h, "-%08x", fnv1a32(id));
+  return n.substr(0, 64 - 9) + h;
+}
+
+Result<json::Value> cluster_create_body(const orch::ContainerRec& c, const std::string& name) {
+  if (c.tmpl.empty()) return Error::msg("container " + c.id + ": no template (berthd makes cluster containers from templates)");
+  Limits l = BERTH_TRY_CTX(limits_of(c), "container " + c.id);
+  json::Value b = json::Value::object();
+  b.set("name", name);
+  b.set("template", c.tmpl);
+  if (!l.ram.empty()) b.set("ram", l.ram);
+  if (!l.cpu_limit.empty()) b.set("cpulimit", l.cpu_limit);
+  if (!l.disk.empty()) b.set("disk", l.disk);
+  return b;
+}
+
+Result<json::Value> cluster_changes(const json::Value& have, const orch::ContainerRec& want) {
+  Limits l = BERTH_TRY_CTX(limits_of(want), "container " + want.id);
+  json::Value ch = json::Value::object();
+  if (str(have, "ram") != l.ram) ch.set("ram", l.ram.empty() ? json::Value() : json::Value(l.ram));
+  if (str(have, "cpulimit") != l.cpu_limit) ch.set("cpulimit", l.cpu_limit.empty() ? json::Value() : json::Value(l.cpu_limit));
+  // No disk in the assignment keeps whatever disk the container has.
+  if (!l.disk.empty() && str(have, "disk") != l.disk) ch.set("disk", l.disk);
+  return ch;
+}
+
+std::optional<json::Value> ClusterDriver::find(const std::string& id) {
+  json::Value all = svc_.list();
+  for (auto& e : all.as_array()) {
+    const json::Value* cfg = e.find("config");
+    if (cfg && str(*cfg, "cluster") == id) return std::move(e);
+  }
+  return std::nullopt;
+}
+
+Status ClusterDriver::start(const orch::ContainerRec& c) {
+  auto entry = find(c.id);
+  std::string name;
+  if (!entry) {
+    name = cluster_local_name(c.id, false);
+    auto body = BERTH_TRY(cluster_create_body(c, name));
+    auto rec = svc_.check_create(body);
+    if (!rec && rec.error().code() == EEXIST) {
+      // A container of the operator's (or another id's) holds the name.
+      name = cluster_local_name(c.id, true);
+      body.set("name", name);
+      rec = svc_.check_create(body);
+    }
+    if (!rec) return std::move(rec).error().wrap("create " + c.id);
+    rec->cluster = c.id;
+    BERTH_TRY_CTX(svc_.create(*rec), "create " + c.id);
+    BERTH_TRY_CTX(svc_.start(name), "start " + c.id);
+    return ok();
+  }
+  name = str(*entry, "name");
+  auto changes = BERTH_TRY(cluster_changes(*entry->find("config"), c));
+  if (!changes.as_object().empty()) {
+    BERTH_TRY_CTX(svc_.check_set(name, changes), "update " + c.id);
+    BERTH_TRY_CTX(svc_.set(name, changes), "update " + c.id);
+  }
+  std::string state = str(*entry, "state");
+  if (state == "stopped") BERTH_TRY_CTX(svc_.start(name), "start " + c.id);
+  else if (state == "starting" || state == "stopping")
+    return Error(EAGAIN, "start " + c.id + ": container " + name + " is " + state);
+  return ok();
+}
+
+Status ClusterDriver::stop(const std::string& id) {
+  auto entry = find(id);
+  if (!entry) return ok();
+  std::string name = str(*entry, "name");
+  if (str(*entry, "state") != "stopped") {
+    auto st = svc_.stop(name, false, o_.stop_timeout);
+    if (!st && st.error().code() != EALREADY) return std::move(st).error().wrap("stop " + id);
+  }
+  BERTH_TRY_CTX(svc_.destroy(name), "remove " + id);
+  return ok();
+}
+
+std::vector<std::string> ClusterDriver::list() {
+  std::vector<std::string> out;
+  json::Value all = svc_.list();
+  for (const auto& e : all.as_array())
+    if (const json::Value* cfg = e.find("config"); cfg && !str(*cfg, "cluster").empty()) out.push_back(str(*cfg, "cluster"));
+  return out;
+}
+
+json::Value ClusterDriver::usage() {
+  json::Value all = svc_.list();
+  int64_t containers = 0, running = 0;
+  uint64_t cpu_limit = 0, ram = 0, disk = 0, mem_bytes = 0, cpu_ns = 0;
+  for (const auto& e : all.as_array()) {
+    const json::Value* cfg = e.find("config");
+    if (!cfg || str(*cfg, "cluster").empty()) continue;
+    ++containers;
+    cpu_limit += std::strtoull(str(*cfg, "cpulimit").c_str(), nullptr, 10);
+    ram += std::strtoull(str(*cfg, "ram").c_str(), nullptr, 10);
+    std::string d = str(*cfg, "disk");
+    disk += d.empty() ? kDefaultDisk : std::strtoull(d.c_str(), nullptr, 10);
+    if (str(e, "state") != "running") continue;
+    ++running;
+    auto s = svc_.show(str(e, "name"));
+    if (!s) continue;
+    if (const json::Value* r = s->find("resources")) {
+      if (const json::Value* m = r->find("memory_bytes")) mem_bytes += m->as_uint();
+      if (const json::Value* c = r->find("cpu_ns")) cpu_ns += c->as_uint();
+    }
+  }
+  json::Value used = json::Value::object();
+  used.set("cpus", static_cast<double>(cpu_limit) / 100.0);
+  used.set("memory_mb", ram >> 20);
+  used.set("disk_gb", disk >> 30);
+  json::Value u = json::Value::object();
+  u.set("containers", containers);
+  u.set("running", running);
+  u.set("used", std::move(used));
+  u.set("memory_bytes", mem_bytes);
+  u.set("cpu_seconds", static_cast<double>(cpu_ns) / 1e9);
+  return u;
+}
+
+std::optional<std::vector<std::string>> ClusterDriver::templates() {
+  auto imgs = svc_.images();
+  if (!imgs) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& i : imgs->as_array())
+    if (std::string t = str(i, "tag"); !t.empty()) out.push_back(t);
+  return out;
+}
+
+}  // namespace berth::supervisor

@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# berthd_test.sh — real berthd nodes in the cluster: three berthd (own
+# state dirs, sockets and cgroup parents) join a real etcd under leases
+# with the busybox template; an environment created with berth-cluster
+# lands on them and its containers boot (berth list / exec on the nodes)
+# with the environment's limits; a container whose init dies is started
+# again by the agent; vertical scaling reaches the cgroup live; a template
+# built on a node shows in its spec; kill -9 of one berthd gets its containers rescheduled and running on the
+# others, while its stale copies run on (their monitors outlive berthd);
+# restarted, it re-adopts them, finds itself fenced and destroys them
+# before it takes new work; scale up and down create and destroy on the
+# nodes; an operator's own container is never touched. Prints the
+# measured detection, rescheduling and running times; leaves no process,
+# mount, loop device or cgroup behind.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+: "${BERTHD:?set BERTHD to the berthd binary}"
+: "${BERTH:?set BERTH to the berth CLI}"
+: "${BERTH_MONITOR:?set BERTH_MONITOR to the berth-monitor binary}"
+: "${BERTH_RUNTIME:?set BERTH_RUNTIME to the berth-runtime binary}"
+: "${BERTH_IMAGE:?set BERTH_IMAGE to the berth-image binary}"
+cl_setup
+cl_start_etcd
+chmod 711 "$CL_DIR"  # unprivileged containers traverse it to their rootfs
+CG=berth.cltest-$$
+TTL=3
+GRACE=4
+NODES="n1 n2 n3"
+declare -A NPID
+
+node_dir() { echo "$CL_DIR/$1"; }
+# The berth CLI on node $1.
+on() { local n=$1; shift; BERTH_SOCKET="$(node_dir "$n")/berthd.sock" "$BERTH" "$@"; }
+
+start_node() {
+  local n=$1 d
+  d=$(node_dir "$n")
+  # n3 takes its cluster settings from a file, the others from flags.
+  local opts=(--cluster "$ETCD_URL" --node-id "$n" --labels region=test --capacity cpus=4,memory=4G,disk=100G
+    --lease-ttl $TTL --usage-interval 2 --resync-interval 2)
+  if [ "$n" = n3 ]; then
+    cat >"$d/cluster.conf" <<C
+# berthd cluster settings of node $n
+ETCD="$ETCD_URL"
+NODE_ID="$n"
+LABELS="region=test"
+CAPACITY="cpus=4,memory=4G,disk=100G"
+LEASE_TTL="$TTL"
+USAGE_INTERVAL="2"
+RESYNC_INTERVAL="2"
+C
+    opts=(--cluster-config "$d/cluster.conf")
+  fi
+  "$BERTHD" --state-dir "$d/state" --run-dir "$d/run" --socket "$d/berthd.sock" --cgroup-parent "$CG-$n" \
+    --monitor "$BERTH_MONITOR" "${opts[@]}" >>"$CL_DIR/$n.log" 2>&1 &
+  NPID[$n]=$!
+  wait_until 10 on "$n" list || fail "berthd $n did not come up"
+}
+
+# Processes started from this test's node directories (monitors, inits).
+our_pids() {
+  local p
+  for p in /proc/[0-9]*; do
+    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "$CL_DIR/n[0-9]/run/" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+nodes_cleanup() {
+  set +e
+  local n p m l d id
+  for n in $NODES; do [ -n "${NPID[$n]:-}" ] && kill -9 "${NPID[$n]}" 2>/dev/null && wait "${NPID[$n]}" 2>/dev/null; done
+  for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done
+  sleep 0.2
+  for n in $NODES; do
+    d=$(node_dir "$n")/run/runtime
+    [ -d "$d" ] || continue
+    for id in $(ls "$d"); do "$BERTH_RUNTIME" --root "$d" delete --force "$id" >/dev/null 2>&1; done
+  done
+  for m in $(awk -v w="$CL_DIR/" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r); do umount -l "$m"; done
+  for l in $(losetup -a 2>/dev/null | awk -F: -v w="$CL_DIR/" 'index($0, w) {print $1}'); do losetup -d "$l"; done
+  for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$CG-*" 2>/dev/null); do
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+}
+trap 'nodes_cleanup; cl_cleanup' EXIT
+
+# Cluster containers on node $1 in state $2 (any state when empty).
+cluster_cts() {
+  on "$1" list --format json | jq -r --arg s "${2:-}" '.[] | select(.config.cluster != null) | select($s == "" or .state == $s) | .name'
+}
+n_cluster() { cluster_cts "$1" "${2:-}" | grep -c . || true; }
+total_running() {
+  local n t=0
+  for n in "$@"; do t=$((t + $(n_cluster "$n" running))); done
+  echo $t
+}
+running_is() { local want=$1; shift; [ "$(total_running "$@")" -eq "$want" ]; }
+cluster_is() { [ "$(n_cluster "$1")" -eq "$2" ]; }
+booted() { on "$1" exec "$2" test -e /run/berth-booted; }
+all_booted() { # all_booted NODE...: every cluster container of those nodes has run its rcS
+  local n c
+  for n in "$@"; do
+    for c in $(cluster_cts "$n" running); do booted "$n" "$c" || return 1; done
+  done
+}
+boot_report() {
+  local n c
+  for n in "$@"; do
+    for c in $(cluster_cts "$n" running); do echo "$n/$c: $(on "$n" exec "$c" test -e /run/berth-booted 2>&1; echo "rc $?")"; done
+  done
+}
+node_is() { "$CLUSTER" node list | awk -v n="$1" -v s="$2" '$1==n && $2==s {f=1} END {exit !f}'; }
+ready_nodes() { [ "$("$CLUSTER" node list | awk '$2=="ready"' | wc -l)" -eq "$1" ]; }
+env_full() { [ "$("$CLUSTER" env list | awk '$1=="web" {print $2}')" = "$1/$1" ]; }
+
+# --- bad options: refused before anything is made; etcd down: berthd serves ----
+bad() { # bad EXPECTED-TEXT ARGS...: berthd exits 2 naming the problem, makes nothing
+  local want=$1 out rc; shift
+  set +e
+  out=$(timeout 10 "$BERTHD" --state-dir "$CL_DIR/bad/state" --run-dir "$CL_DIR/bad/run" --socket "$CL_DIR/bad/sock" "$@" 2>&1)
+  rc=$?
+  set -e
+  [ "$rc" -eq 2 ] && [[ "$out" == *"$want"* ]] && [ ! -e "$CL_DIR/bad" ] || fail "berthd $*: rc $rc, [$out], expected [$want]"
+}
+bad "--node-id: expected" --cluster "$ETCD_URL" --node-id Bad.Node
+bad "--node-id: expected" --cluster "$ETCD_URL"
+bad "--node-id: needs --cluster" --node-id n9
+bad "--capacity: cpus: expected a positive number" --cluster "$ETCD_URL" --node-id n9 --capacity cpus=lots
+bad "--capacity: unknown resource \"gpus\"" --cluster "$ETCD_URL" --node-id n9 --capacity gpus=1
+bad "--labels: expected key=value" --cluster "$ETCD_URL" --node-id n9 --labels region
+bad "--lease-ttl: expected at least 2" --cluster "$ETCD_URL" --node-id n9 --lease-ttl 0
+printf 'ETCD="%s"\nNODE_ID="n9"\nZONE="a"\n' "$ETCD_URL" >"$CL_DIR/bad.conf"
+bad "bad.conf: line 3: ZONE: unknown key" --cluster-config "$CL_DIR/bad.conf"
+bad "--cluster-config" --cluster-config "$CL_DIR/missing.conf"
+echo "ok: bad cluster options and config files refused, nothing made"
+dead=$(cl_free_port)
+"$BERTHD" --state-dir "$CL_DIR/lone/state" --run-dir "$CL_DIR/lone/run" --socket "$CL_DIR/lone/sock" --cgroup-parent "$CG-lone" \
+  --monitor "$BERTH_MONITOR" --cluster "http://127.0.0.1:$dead" --node-id lone >"$CL_DIR/lone.log" 2>&1 &
+lone=$!
+wait_until 10 env BERTH_SOCKET="$CL_DIR/lone/sock" "$BERTH" list || fail "berthd with etcd unreachable does not serve its API"
+# The API comes up before the first join attempt has failed: wait for it.
+wait_until 15 grep -q "127.0.0.1:$dead" "$CL_DIR/lone.log" || fail "berthd did not say etcd was unreachable: $(cat "$CL_DIR/lone.log")"
+kill "$lone"; wait "$lone" 2>/dev/null || true
+rm -f "$CL_DIR/lone.log"
+echo "ok: with etcd unreachable berthd serves its local API and says why it cannot join"
+
+# --- three nodes with the busybox template -----------------------------------
+for n in $NODES; do
+  mkdir -p "$(node_dir "$n")/state"
+  "$BERTH_IMAGE" --store "$(node_dir "$n")/state/images" build-template busybox berth/busybox >/dev/null
+done
+cl_bg orch.log "$ORCH" --grace $GRACE --leader-ttl 3
+for n in $NODES; do start_node "$n"; done
+wait_until 20 ready_nodes 3 || fail "3 berthd nodes did not join"
+for n in n1 n3; do
+  spec=$(etcd_get /berth/nodes/$n/spec)
+  echo "$spec" | jq -e '.templates == ["berth/busybox"] and .labels.region == "test" and .capacity.memory_mb == 4096' >/dev/null ||
+    fail "$n's spec: $spec"
+done
+echo "ok: 3 berthd nodes joined with the busybox template (n3 configured from a file)"
+
+# An operator's own container on n1: the agent must leave it alone.
+on n1 create mine --template berth/busybox --disk 64M >/dev/null
+on n1 start mine >/dev/null
+
+# --- an environment lands on the nodes and runs --------------------------------
+cat >"$CL_DIR/web.json" <<'J'
+{"name":"web","roles":[{"name":"app","template":"berth/busybox","count":4,"resources":{"cpus":0.5,"memory_mb":64,"disk_gb":1}}]}
+J
+t0=$(now_ms)
+# Through the berth CLI's cluster verbs (they run berth-cluster).
+"$BERTH" env create "$CL_DIR/web.json" --wait 30 >/dev/null || fail "berth env create"
+"$BERTH" cluster status | grep -q "^leader: " || fail "berth cluster status"
+wait_until 60 running_is 4 n1 n2 n3 || fail "4 containers not running on the nodes ($(total_running n1 n2 n3))"
+t1=$(now_ms)
+wait_until 30 all_booted n1 n2 n3 || fail "containers did not boot: $(boot_report n1 n2 n3)"
+for n in $NODES; do
+  [ "$(n_cluster "$n")" -eq "$(placed_on "$n")" ] || fail "$n runs $(n_cluster "$n") cluster containers, $(placed_on "$n") placed there"
+done
+nd=n1
+for n in $NODES; do [ -n "$(cluster_cts "$n" running)" ] && { nd=$n; break; }; done
+c=$(cluster_cts "$nd" running | head -1)
+cfg=$(on "$nd" status "$c" --format json)
+echo "$cfg" | jq -e '.config.ram == "67108864" and .config.cpulimit == "50" and .config.disk == "1073741824" and (.config.cluster | startswith("web.app."))' >/dev/null ||
+  fail "container $c on $nd: limits not from the environment: $cfg"
+f=/sys/fs/cgroup/memory/$CG-$nd/$c/memory.limit_in_bytes
+[ -f "$f" ] || f=/sys/fs/cgroup/$CG-$nd/$c/memory.max
+[ "$(cat "$f")" = 67108864 ] || fail "memory limit of $c not in its cgroup ($f: $(cat "$f"))"
+[ "$(on "$nd" exec "$c" df -k / | awk 'NR==2 {print $2}')" -gt 900000 ] || fail "disk of $c is not the environment's 1 GiB"
+echo "ok: env of 4 placed and running on berthd nodes in $((t1 - t0)) ms (placement: $(for n in $NODES; do printf '%s=%s ' $n "$(placed_on $n)"; done))"
+
+# --- the agent keeps assigned containers running; vertical scaling; templates ----
+init=$(on "$nd" status "$c" --format json | jq -r .init_pid)
+kill -9 "$init"
+t0=$(now_ms)
+restarted() { [ "$(on "$nd" status "$c" --format json | jq -r '.state + " " + (.init_pid|tostring)')" != "running $init" ] &&
+  [ "$(on "$nd" status "$c" --format json | jq -r .state)" = running ]; }
+wait_until 30 restarted || fail "$c on $nd was not started again after its init died"
+echo "ok: a crashed cluster container started again by the agent's resync in $(($(now_ms) - t0)) ms"
+"$CLUSTER" env scale web app 4 --memory-mb 128 --wait 30 >/dev/null || fail "vertical scale"
+ram_is() { [ "$(on "$nd" status "$c" --format json | jq -r .config.ram)" = 134217728 ]; }
+wait_until 30 ram_is || fail "vertical scale did not reach $c on $nd"
+[ "$(cat "$f")" = 134217728 ] || fail "new memory limit of $c not applied live ($(cat "$f"))"
+echo "ok: vertical scale applied live on the node (RAM 128 MiB in $c's cgroup)"
+on n2 image build-template busybox berth/busybox2 >/dev/null
+has_template() { etcd_get /berth/nodes/n2/spec | jq -e '.templates | index("berth/busybox2")' >/dev/null; }
+wait_until 30 has_template || fail "n2's spec did not pick up its new template"
+echo "ok: a template built on n2 shows in its spec"
+
+# --- kill -9 of a berthd: detection, rescheduling, running elsewhere ------------
+victim=n1
+for n in $NODES; do [ "$(placed_on "$n")" -gt "$(placed_on "$victim")" ] && victim=$n; done
+others=$(for n in $NODES; do [ "$n" = "$victim" ] || echo "$n"; done)
+moved=$(placed_on "$victim")
+[ "$moved" -ge 1 ] || fail "no container on $victim"
+t0=$(now_ms)
+kill -9 "${NPID[$victim]}"; wait "${NPID[$victim]}" 2>/dev/null || true
+NPID[$victim]=
+wait_until 20 node_is "$victim" suspect || fail "$victim never turned suspect"
+t1=$(now_ms)
+all_moved_off() { [ "$(placed_on "$victim")" -eq 0 ] && env_full 4; }
+wait_until $((GRACE + 30)) all_moved_off || fail "$victim's containers were not rescheduled"
+t2=$(now_ms)
+# shellcheck disable=SC2086
+wait_until 60 running_is 4 $others || fail "rescheduled containers not running on $others"
+# shellcheck disable=SC2086
+wait_until 30 all_booted $others || fail "rescheduled containers did not boot"
+t3=$(now_ms)
+node_is "$victim" fenced || fail "$victim not fenced after its containers moved"
+stale=$(ls "$(node_dir "$victim")/run/monitors" | wc -l)
+[ "$stale" -ge "$moved" ] || fail "$victim's $moved stale copies should still run without berthd ($stale monitors)"
+echo "ok: berthd kill -9 detected in $((t1 - t0)) ms (lease TTL ${TTL}s), $moved containers rescheduled in $((t2 - t0)) ms (grace ${GRACE}s), running and booted on the others in $((t3 - t0)) ms"
+echo "measure: detection_ms=$((t1 - t0)) rescheduled_ms=$((t2 - t0)) running_ms=$((t3 - t0)) ttl_s=$TTL grace_s=$GRACE"
+
+# --- the node comes back: fenced, its stale copies destroyed -------------------
+t0=$(now_ms)
+start_node "$victim"
+wait_until 30 cluster_is "$victim" 0 || fail "$victim did not remove its stale copies"
+wait_until 15 node_is "$victim" ready || fail "$victim did not clear its fence"
+t1=$(now_ms)
+[ -z "$(etcd_get /berth/nodes/$victim/fence)" ] || fail "fence key still there"
+grep -q "was fenced; stale containers stopped, fence cleared" "$CL_DIR/$victim.log" || fail "no fencing line in $victim's log"
+echo "ok: restarted $victim destroyed its $moved stale copies and cleared its fence in $((t1 - t0)) ms"
+
+# --- scale up: new work lands on the returned node; scale down removes ----------
+"$CLUSTER" env scale web app 6 --wait 30 >/dev/null || fail "scale to 6"
+wait_until 60 running_is 6 n1 n2 n3 || fail "6 containers not running after scale up ($(total_running n1 n2 n3))"
+[ "$(placed_on "$victim")" -ge 1 ] || fail "$victim got no new work after its fence was cleared"
+[ "$(n_cluster "$victim" running)" -eq "$(placed_on "$victim")" ] || fail "$victim does not run what it was given"
+echo "ok: scale up to 6, $(placed_on "$victim") on the returned node"
+"$CLUSTER" env scale web app 2 --wait 30 >/dev/null || fail "scale to 2"
+total_cts() { local n t=0; for n in $NODES; do t=$((t + $(n_cluster "$n"))); done; echo $t; }
+total_is() { [ "$(total_cts)" -eq "$1" ]; }
+wait_until 60 total_is 2 || fail "scale down left $(total_cts) cluster containers on the nodes"
+[ "$(total_running n1 n2 n3)" -eq 2 ] || fail "scale down: $(total_running n1 n2 n3) running"
+echo "ok: scale down to 2 destroyed the others on their nodes"
+
+"$BERTH" env delete web --wait 30 >/dev/null || fail "berth env delete"
+"$BERTH" cluster events | grep -q '"kind"' || fail "berth cluster events"
+wait_until 60 total_is 0 || fail "env delete left $(total_cts) cluster containers"
+[ "$(on n1 status mine --format json | jq -r .state)" = running ] || fail "the operator's own container was touched"
+echo "ok: env delete removed every cluster container; the operator's own one runs on"
+
+# --- nothing left behind ----------------------------------------------------------
+on n1 destroy mine >/dev/null
+for n in $NODES; do kill "${NPID[$n]}"; wait "${NPID[$n]}" 2>/dev/null || true; NPID[$n]=; done
+[ -z "$(our_pids)" ] || fail "processes left: $(our_pids)"
+[ -z "$(awk -v w="$CL_DIR/" 'index($5, w) == 1' /proc/self/mountinfo)" ] || fail "mounts left"
+[ -z "$(losetup -a 2>/dev/null | grep -F "$CL_DIR/" || true)" ] || fail "loop devices left"
+left=$(find /sys/fs/cgroup -maxdepth 3 -type d -name "$CG-*" 2>/dev/null | while read -r d; do
+  find "$d" -mindepth 1 -type d; done)
+[ -z "$left" ] || fail "container cgroups left: $left"
+echo "PASS berthd_test"

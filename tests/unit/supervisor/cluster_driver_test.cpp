@@ -1,0 +1,198 @@
+// cluster_driver_test.cpp — cluster containers on a node's Service: names,
+// create requests, resource changes, and the driver's calls through a
+// recording Service.
+#include "berth/supervisor/cluster_driver.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+using namespace berth;
+using namespace berth::supervisor;
+
+namespace {
+
+orch::ContainerRec rec(std::string id, int64_t milli, int64_t mb, int64_t gb = 0) {
+  orch::ContainerRec c;
+  c.id = std::move(id);
+  c.tmpl = "berth/busybox";
+  c.resources = {milli, mb, gb};
+  return c;
+}
+
+// A Service holding records in memory and recording the verbs called.
+class FakeService final : public Service {
+public:
+  struct Ct {
+    Record r;
+    std::string state = "stopped";
+  };
+  std::map<std::string, Ct> cts;
+  std::vector<std::string> calls;
+
+  Result<Record> check_create(const json::Value& body) override {
+    if (body.find("cluster")) return Error::msg("cluster: not settable");
+    Record r;
+    BERTH_TRY(apply_json(r, body, ""));
+    if (cts.count(r.name)) return Error(EEXIST, "name: exists");
+    return r;
+  }
+  Result<json::Value> create(const Record& r) override {
+    calls.push_back("create " + r.name);
+    cts[r.name].r = r;
+    return json::Value::object();
+  }
+  json::Value list() override {
+    json::Value a = json::Value::array();
+    for (const auto& [n, c] : cts) {
+      json::Value o = json::Value::object();
+      o.set("name", n);
+      o.set("state", c.state);
+      o.set("config", record_json(c.r));
+      a.push_back(std::move(o));
+    }
+    return a;
+  }
+  Result<json::Value> show(const std::string&) override { return json::Value::object(); }
+  Result<json::Value> start(const std::string& n) override {
+    calls.push_back("start " + n);
+    cts[n].state = "running";
+    return json::Value::object();
+  }
+  Result<json::Value> stop(const std::string& n, bool force, std::optional<int> t) override {
+    calls.push_back("stop " + n + (force ? " force" : "") + " " + std::to_string(t.value_or(-1)));
+    cts[n].state = "stopped";
+    return json::Value::object();
+  }
+  Result<json::Value> destroy(const std::string& n) override {
+    calls.push_back("destroy " + n);
+    cts.erase(n);
+    return json::Value::object();
+  }
+  Status check_set(const std::string&, const json::Value&) override { return ok(); }
+  Result<json::Value> set(const std::string& n, const json::Value& ch) override {
+    calls.push_back("set " + n + " " + json::dump(ch));
+    BERTH_TRY(apply_json(cts[n].r, ch, ""));
+    return json::Value::object();
+  }
+  Result<json::Value> images() override {
+    json::Value a = json::Value::array();
+    json::Value i = json::Value::object();
+    i.set("tag", "berth/busybox");
+    a.push_back(std::move(i));
+    return a;
+  }
+  Result<json::Value> restart(const std::string&) override { return Error::msg("unused"); }
+  Result<json::Value> suspend(const std::string&) override { return Error::msg("unused"); }
+  Result<json::Value> resume(const std::string&) override { return Error::msg("unused"); }
+  Result<json::Value> exec(const std::string&, const std::vector<std::string>&) override { return Error::msg("unused"); }
+  Result<std::string> console_log(const std::string&) override { return Error::msg("unused"); }
+  Result<UniqueFd> console(const std::string&) override { return Error::msg("unused"); }
+  Result<json::Value> snapshot(const std::string&, const std::string&) override { return Error::msg("unused"); }
+  Result<json::Value> rollback(const std::string&, const std::string&) override { return Error::msg("unused"); }
+  Result<json::Value> snapshots(const std::string&) override { return Error::msg("unused"); }
+  Result<json::Value> commit(const std::string&, const std::string&) override { return Error::msg("unused"); }
+  Result<json::Value> build_template(const std::string&, const std::string&, const std::vector<std::string>&) override {
+    return Error::msg("unused");
+  }
+  Status check_image_transfer(const json::Value&, bool) override { return Error::msg("unused"); }
+  Result<json::Value> pull_image(const json::Value&, const ProgressReport&) override { return Error::msg("unused"); }
+  Result<json::Value> push_image(const json::Value&, const ProgressReport&) override { return Error::msg("unused"); }
+  Result<json::Value> inspect_image(const std::string&) override { return Error::msg("unused"); }
+  Result<json::Value> remove_image(const std::string&) override { return Error::msg("unused"); }
+  Result<json::Value> prune_images() override { return Error::msg("unused"); }
+  std::string metrics() override { return {}; }
+};
+
+}  // namespace
+
+TEST(ClusterName, ReadableUnlessHashed) {
+  EXPECT_EQ(cluster_local_name("shop.web_app.0", false), "shop-web-app-0");
+  std::string h = cluster_local_name("shop.web.0", true);
+  EXPECT_EQ(h.rfind("shop-web-0-", 0), 0u);
+  EXPECT_EQ(h.size(), std::string("shop-web-0-").size() + 8);
+  EXPECT_NE(cluster_local_name("a-b.c.0", true), cluster_local_name("a.b-c.0", true));
+  std::string longid(63, 'e');
+  longid += "." + std::string(63, 'r') + ".12";
+  std::string n = cluster_local_name(longid, false);
+  EXPECT_EQ(n.size(), 64u);
+  EXPECT_TRUE(validate_name(n));
+}
+
+TEST(ClusterBody, LimitsFromResources) {
+  auto b = cluster_create_body(rec("w.a.0", 500, 256, 2), "w-a-0");
+  ASSERT_TRUE(b) << b.error().what();
+  EXPECT_EQ(json::dump(*b), R"({"name":"w-a-0","template":"berth/busybox","ram":"268435456","cpulimit":"50","disk":"2147483648"})");
+  auto none = cluster_create_body(rec("w.a.0", 0, 0), "w-a-0");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(json::dump(*none), R"({"name":"w-a-0","template":"berth/busybox"})");
+  auto tiny = cluster_create_body(rec("w.a.0", 0, 2), "w-a-0");
+  ASSERT_FALSE(tiny);
+  EXPECT_NE(tiny.error().what().find("memory_mb: 2 is below"), std::string::npos);
+}
+
+TEST(ClusterChanges, OnlyWhatDiffers) {
+  json::Value have = json::Value::object();
+  have.set("ram", "268435456");
+  have.set("cpulimit", "50");
+  auto same = cluster_changes(have, rec("w.a.0", 500, 256));
+  ASSERT_TRUE(same);
+  EXPECT_TRUE(same->as_object().empty());
+  auto more = cluster_changes(have, rec("w.a.0", 2000, 512, 4));
+  ASSERT_TRUE(more);
+  EXPECT_EQ(json::dump(*more), R"({"ram":"536870912","cpulimit":"200","disk":"4294967296"})");
+  auto unlimited = cluster_changes(have, rec("w.a.0", 0, 0));
+  ASSERT_TRUE(unlimited);
+  EXPECT_EQ(json::dump(*unlimited), R"({"ram":null,"cpulimit":null})");
+}
+
+TEST(ClusterDriver, CreatesStartsUpdatesAndRemovesOnlyItsOwn) {
+  FakeService svc;
+  svc.cts["mine"].r.name = "mine";  // the operator's own container
+  svc.cts["mine"].r.template_tag = "x";
+  ClusterDriver d(svc, {7});
+  auto first = d.start(rec("web.app.0", 500, 64));
+  ASSERT_TRUE(first) << first.error().what();
+  EXPECT_EQ(svc.calls, (std::vector<std::string>{"create web-app-0", "start web-app-0"}));
+  EXPECT_EQ(svc.cts["web-app-0"].r.cluster, "web.app.0");
+  EXPECT_EQ(d.list(), std::vector<std::string>{"web.app.0"});
+
+  // Running as assigned: nothing to do. Stopped: started again.
+  svc.calls.clear();
+  ASSERT_TRUE(d.start(rec("web.app.0", 500, 64)));
+  EXPECT_TRUE(svc.calls.empty());
+  svc.cts["web-app-0"].state = "stopped";
+  ASSERT_TRUE(d.start(rec("web.app.0", 1000, 64)));
+  EXPECT_EQ(svc.calls, (std::vector<std::string>{"set web-app-0 {\"cpulimit\":\"100\"}", "start web-app-0"}));
+
+  // A name held by someone else: the hashed name.
+  svc.cts["web-app-1"].r.name = "web-app-1";
+  svc.calls.clear();
+  ASSERT_TRUE(d.start(rec("web.app.1", 0, 0)));
+  ASSERT_EQ(svc.calls.size(), 2u);
+  EXPECT_EQ(svc.calls[0].rfind("create web-app-1-", 0), 0u);
+
+  svc.calls.clear();
+  ASSERT_TRUE(d.stop("web.app.0"));
+  EXPECT_EQ(svc.calls, (std::vector<std::string>{"stop web-app-0 7", "destroy web-app-0"}));
+  ASSERT_TRUE(d.stop("web.app.0"));  // idempotent
+  EXPECT_EQ(svc.cts.count("mine"), 1u);
+  EXPECT_EQ(d.list(), std::vector<std::string>{"web.app.1"});
+  auto t = d.templates();
+  ASSERT_TRUE(t);
+  EXPECT_EQ(*t, std::vector<std::string>{"berth/busybox"});
+  json::Value u = d.usage();
+  EXPECT_EQ(u.find("containers")->as_int(), 1);
+  EXPECT_EQ(u.find("running")->as_int(), 1);
+}
+
+TEST(ClusterDriver, MissingTemplateIsAClearError) {
+  FakeService svc;
+  ClusterDriver d(svc);
+  auto c = rec("web.app.0", 0, 0);
+  c.tmpl.clear();
+  auto st = d.start(c);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().what().find("no template"), std::string::npos);
+  EXPECT_TRUE(svc.cts.empty());
+}
