@@ -3,8 +3,10 @@
 # job on the embedded single-node default: berthd (the node supervisor) on
 # a state directory of its own, a busybox OS template built offline, and a
 # system container made from it with a 1 GiB disk quota, RAM, CPU and
-# process limits, that boots its own init and is shown working from inside.
-# Everything it made is removed on exit.
+# process limits and an address on a bridged network, that boots its own
+# init and is shown working from inside. berthd runs in a network namespace
+# of its own (the node's side of the demo network), so the host's links,
+# routes and firewall are not touched. Everything it made is removed on exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh"
@@ -15,18 +17,24 @@ chmod 711 "$work"   # unprivileged containers must reach their disk below it
 export BERTH_SOCKET=$work/berthd.sock
 berth() { "$bin/berth" "$@"; }
 daemon=
+netns=berth-quickstart-$$
 cleanup() {
   set +e
   berth destroy demo >/dev/null 2>&1
   [ -n "$daemon" ] && kill "$daemon" && wait "$daemon" 2>/dev/null
   # berthd's (now empty) cgroup parent, in every hierarchy.
   find /sys/fs/cgroup -maxdepth 2 -type d -name berth-quickstart -exec rmdir {} + 2>/dev/null
-  { grep -o " $work/[^ ]*" /proc/self/mountinfo || true; } | sort -r | while read -r m; do umount -l "$m"; done
+  { grep -o " $work/[^ ]*" /proc/self/mountinfo || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   rm -rf "$work"
+  ip netns del "$netns" 2>/dev/null
 }
 trap cleanup EXIT
 
-"$bin/berthd" --state-dir "$work/state" --run-dir "$work/run" --socket "$BERTH_SOCKET" \
+ip netns add "$netns"
+ip -n "$netns" link set lo up
+# nsenter --net: berthd joins only the network namespace; its mounts stay
+# in this one.
+nsenter --net="/run/netns/$netns" "$bin/berthd" --state-dir "$work/state" --run-dir "$work/run" --socket "$BERTH_SOCKET" \
   --cgroup-parent berth-quickstart --monitor "$bin/berth-monitor" >"$work/berthd.log" 2>&1 &
 daemon=$!
 for _ in $(seq 100); do [ -S "$BERTH_SOCKET" ] && break; sleep 0.1; done
@@ -34,16 +42,21 @@ for _ in $(seq 100); do [ -S "$BERTH_SOCKET" ] && break; sleep 0.1; done
 
 echo "== berth image build-template busybox berth/busybox"
 berth image build-template busybox berth/busybox
-echo "== berth create demo (1 GiB disk, 256 MiB RAM, 1 CPU, 200 processes; unprivileged)"
-berth create demo --template berth/busybox --disk 1G --ram 256M --cpus 1 --pids 200
+echo "== berth network create lan (bridged, 198.18.0.0/24)"
+berth network create lan --mode bridged --subnet 198.18.0.0/24 --dns 198.18.0.1
+echo "== berth create demo (1 GiB disk, 256 MiB RAM, 1 CPU, 200 processes, an address on lan; unprivileged)"
+berth create demo --template berth/busybox --disk 1G --ram 256M --cpus 1 --pids 200 --net lan
 berth start demo
 echo "== inside the container"
 berth exec demo -- sh -c 'echo "hello from $(hostname): PID 1 is $(cat /proc/1/comm), booted at $(cat /run/berth-booted)";
   echo "root is uid $(id -u) inside, $(cat /proc/self/uid_map | awk "{print \$2}") on the host";
-  df -h / | sed "s/^/  /"; ps -o pid,user,comm | sed "s/^/  /"'
+  df -h / | sed "s/^/  /"; ps -o pid,user,comm | sed "s/^/  /";
+  ip -4 -o addr show eth0 | awk "{print \"  eth0: \" \$4}"; ip route | sed "s/^/  route: /";
+  ping -c 1 -W 2 198.18.0.1 | grep -m1 "bytes from" | sed "s/^/  ping the node: /"'
 echo "== berth status demo"
 berth status demo
 echo "== berth stop demo; berth destroy demo"
 berth stop demo
 berth destroy demo
-echo "done: the container, its disk and its cgroup are gone"
+berth network rm lan
+echo "done: the container, its disk, its address and its cgroup are gone"
