@@ -370,7 +370,8 @@ Status NodeService::start_locked_out(const std::string& name) {
     if (!v) return failed(std::move(v).error().wrap("app process"));
     app = std::move(*v);
   }
-  auto spec = json::dump(make_spec(r, l, app.is_null() ? nullptr : &app), true) + "\n";
+  json::Value spec_json = make_spec(r, l, app.is_null() ? nullptr : &app);
+  auto spec = json::dump(spec_json, true) + "\n";
   if (auto st = fs::write_file_atomic(fs::join(l.bundle(name), "config.json"), spec, 0600); !st)
     return failed(std::move(st).error());
   if (fs::exists(fs::join(l.runtime_root(), name))) (void)runtime::remove(g_, name, true);
@@ -555,6 +556,17 @@ Result<UniqueFd> NodeService::console(const std::string& name) {
   }
   auto m = BERTH_TRY(connect_monitor(o_.layout, name));
   BERTH_TRY_CTX(write_all(m.second.get(), "attach\n"), "console of " + name);
+  return std::move(m.second);
+}
+
+Result<UniqueFd> NodeService::exec_terminal(const std::string& name, const json::Value& req) {
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = BERTH_TRY(reg_.get(name));
+    if (e->state != State::running) return Error(EALREADY, "container " + name + " is " + state_name(e->state));
+  }
+  auto m = BERTH_TRY(connect_monitor(o_.layout, name));
+  BERTH_TRY_CTX(write_all(m.second.get(), "exec " + json::dump(req) + "\n"), "exec in " + name);
   return std::move(m.second);
 }
 

@@ -27,6 +27,8 @@ enum class Verb {
   image_prune,                 // POST /v1/images/prune: an operation
   image_inspect,               // GET /v1/images/REF (REF may hold '/')
   image_remove,                // DELETE /v1/images/REF
+  exec_terminal,  // POST /v1/containers/NAME/exec {"args","terminal":true,"env","rows","cols"}:
+                  // 101, then frames both ways (frames.h); `body` holds the checked request
 };
 
 struct Request {

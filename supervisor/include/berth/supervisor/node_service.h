@@ -67,6 +67,7 @@ public:
   Result<json::Value> set(const std::string& name, const json::Value& changes) override;
   Result<std::string> console_log(const std::string& name) override;
   Result<UniqueFd> console(const std::string& name) override;
+  Result<UniqueFd> exec_terminal(const std::string& name, const json::Value& req) override;
   std::string metrics() override;
   Result<json::Value> snapshot(const std::string& name, const std::string& snap) override;
   Result<json::Value> rollback(const std::string& name, const std::string& snap) override;
