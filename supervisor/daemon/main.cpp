@@ -107,7 +107,7 @@ Result<int> api_listener(const std::string& path) {
 void usage() {
   std::fprintf(stderr,
                "usage: berthd [--state-dir DIR] [--run-dir DIR] [--socket PATH] [--cgroup-parent NAME]\n"
-               "              [--monitor PATH] [--log-format text|json] [--debug]\n");
+               "              [--monitor PATH] [--lxcfs PATH|none] [--log-format text|json] [--debug]\n");
 }
 
 }  // namespace
@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
     else if (a == "--socket") socket_path = fs::absolute(next());
     else if (a == "--cgroup-parent") o.layout.cgroup_parent = next();
     else if (a == "--monitor") o.monitor_binary = fs::absolute(next());
+    else if (a == "--lxcfs") o.lxcfs = next();
     else if (a == "--log-format") fmt = next() == "json" ? log::Format::json : log::Format::text;
     else if (a == "--debug") debug = true;
     else {

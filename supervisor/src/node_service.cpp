@@ -80,7 +80,7 @@ Status check_node_limits(const Record& r) {
 }  // namespace
 
 NodeService::NodeService(NodeOptions o, EventBus& events, Host& host)
-    : o_(std::move(o)), events_(events), host_(host) {
+    : o_(std::move(o)), events_(events), host_(host), proc_views_(fs::join(o_.layout.run_dir, "lxcfs"), o_.lxcfs) {
   g_.root = o_.layout.runtime_root();
   if (auto st = fs::mkdir_p(o_.layout.state_dir, 0711); !st) store_ = std::move(st).error();
   else store_ = images::Store::open(o_.layout.images());
@@ -111,6 +111,7 @@ void NodeService::reconcile() {
       (void)reg_.add(*rec);
     }
     if (auto m = connect_monitor(l, name)) {
+      (void)proc_views_.acquire(name);
       adopt(name, m->first, std::move(m->second));
       events_.publish("adopted", name);
       continue;
@@ -158,6 +159,9 @@ void NodeService::adopt(const std::string& name, Hello h, UniqueFd conn) {
 }
 
 void NodeService::on_exit(const std::string& name, const json::Value& exit) {
+  // Before the state changes: a stop returns with the node's lxcfs gone
+  // when this was the last container.
+  proc_views_.release(name);
   bool restart = false, lost = exit.is_null();
   std::chrono::milliseconds delay{0};
   {
@@ -359,6 +363,7 @@ Status NodeService::start_locked_out(const std::string& name) {
     extra.set("error", err.what());
     events_.publish("start-failed", name, std::move(extra));
     unmount_root(name);
+    proc_views_.release(name);
     return std::move(err).wrap("start " + name);
   };
   if (auto st = mount_root(r); !st) return failed(std::move(st).error());
@@ -371,6 +376,7 @@ Status NodeService::start_locked_out(const std::string& name) {
     app = std::move(*v);
   }
   json::Value spec_json = make_spec(r, l, app.is_null() ? nullptr : &app);
+  if (std::string views = proc_views_.acquire(name); !views.empty()) add_proc_views(spec_json, views);
   auto spec = json::dump(spec_json, true) + "\n";
   if (auto st = fs::write_file_atomic(fs::join(l.bundle(name), "config.json"), spec, 0600); !st)
     return failed(std::move(st).error());

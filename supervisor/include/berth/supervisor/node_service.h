@@ -13,6 +13,7 @@
 #include "berth/supervisor/events.h"
 #include "berth/supervisor/layout.h"
 #include "berth/supervisor/monitor_client.h"
+#include "berth/supervisor/proc_views.h"
 #include "berth/supervisor/registry.h"
 #include "berth/supervisor/service.h"
 
@@ -37,6 +38,7 @@ public:
 struct NodeOptions {
   Layout layout;
   std::string monitor_binary;  // berth-monitor
+  std::string lxcfs = "lxcfs";  // lxcfs for containers' /proc views ("none": without)
 };
 
 class NodeService final : public Service {
@@ -131,6 +133,7 @@ private:
   std::condition_variable changed_;
   Registry reg_;
   Result<images::Store> store_{Error::msg("not opened")};
+  ProcViews proc_views_;
 };
 
 /// The busy flag of one entry, held for one operation.
