@@ -56,6 +56,12 @@ bool lxcfs_mounted(const std::string& dir) {
   return false;
 }
 
+// A mounted lxcfs that answers: the mount of one that died stays in the
+// mount table but fails every access (ENOTCONN).
+bool lxcfs_alive(const std::string& dir) {
+  return lxcfs_mounted(dir) && ::access(fs::join(dir, "proc/meminfo").c_str(), R_OK) == 0;
+}
+
 // The pid in `pid_file` when it is a running lxcfs, else 0.
 pid_t lxcfs_pid(const std::string& pid_file) {
   auto text = fs::read_file(pid_file);
@@ -80,7 +86,7 @@ ProcViews::~ProcViews() {
 std::string ProcViews::acquire(const std::string& name) {
   std::lock_guard lock(mu_);
   if (binary_ == "none" || missing_) return "";
-  if (dir_.empty() || !lxcfs_mounted(dir_)) dir_ = start_locked();
+  if (dir_.empty() || !lxcfs_alive(dir_)) dir_ = start_locked();
   if (!dir_.empty()) users_.insert(name);
   return dir_;
 }
@@ -93,8 +99,8 @@ void ProcViews::release(const std::string& name) {
 
 std::string ProcViews::start_locked() {
   own_ = false;
-  if (lxcfs_mounted(system_dir_)) return system_dir_;
-  if (lxcfs_mounted(own_dir_)) {
+  if (lxcfs_alive(system_dir_)) return system_dir_;
+  if (lxcfs_alive(own_dir_)) {
     own_ = true;  // started by an earlier berthd
     return own_dir_;
   }
