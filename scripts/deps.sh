@@ -8,7 +8,7 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libcurl4-openssl-dev docker-registry skopeo apache2-utils openssl curl python3
       zlib1g-dev e2fsprogs debootstrap umoci
       libnl-3-dev libnl-route-3-dev libnftables-dev nftables containernetworking-plugins iperf3
-      util-linux libboost-dev
+      util-linux libboost-dev lxcfs
       etcd-server etcd-client)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -22,3 +22,5 @@ fi
 # etcd-server enables and tries to start a system etcd; berth's tests start
 # their own on free loopback ports, so keep the packaged service off.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now etcd >/dev/null 2>&1 || true; fi
+# lxcfs.service (mounting /var/lib/lxcfs) stays as the package sets it:
+# berthd uses that lxcfs when it is mounted and starts its own otherwise.

@@ -79,7 +79,7 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
     return Error::msg("cannot exec in container " + o.id + " in status " + status_name(s.status));
   auto text = BERTH_TRY_CTX(fs::read_file(fs::join(s.bundle, "config.json")), "exec in " + o.id);
   Spec spec = BERTH_TRY_CTX(parse_spec(text, s.bundle), "exec in " + o.id);
-  if (o.process.terminal && o.console_socket.empty() && o.detach)
+  if (o.process.terminal && o.console_socket.empty() && o.console_fd < 0 && o.detach)
     return Error::msg("process.terminal: a detached exec needs --console-socket");
   if (!o.process.apparmor_profile.empty() && !apparmor_enabled())
     return Error::msg("process.apparmorProfile: AppArmor is not enabled on this host");
@@ -102,7 +102,10 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
   UniqueFd root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return Error::os("open " + proc + "/root");
   UniqueFd console, ours;
-  if (o.process.terminal && o.console_socket.empty()) {
+  if (o.process.terminal && o.console_fd >= 0) {
+    console = UniqueFd(::fcntl(o.console_fd, F_DUPFD_CLOEXEC, 0));
+    if (!console) return Error::os("dup console socket");
+  } else if (o.process.terminal && o.console_socket.empty()) {
     // In the foreground without a console socket we serve the pty ourselves.
     int pv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pv) < 0) return Error::os("socketpair for the terminal");

@@ -39,4 +39,11 @@ std::string field(const json::Value& v, const char* key);
 /// `berth image ...` (images.cpp); `a` starts with "image".
 int image_command(const std::vector<std::string>& a, bool json_out);
 
+/// `berth exec -t NAME -- CMD` (terminal.cpp): `args` on a pty in the
+/// container, this terminal raw and its size followed; the command's exit
+/// status.
+int exec_terminal(const std::string& name, const std::vector<std::string>& args);
+/// `berth enter NAME`: a login shell as root on a pty (terminal.cpp).
+int enter(const std::string& name);
+
 }  // namespace berth::cli

@@ -263,7 +263,8 @@ void usage() {
       "              [--port [tcp|udp:]NODEPORT:PORT]... (forwarded to the first network's address)\n"
       "  start|restart|suspend|resume NAME\n"
       "  stop NAME [--force] [--timeout S]     stop --all (highest boot order first)   destroy NAME\n"
-      "  exec NAME [--] COMMAND [ARG...]      (exits with the command's status)\n"
+      "  exec [-t] NAME [--] COMMAND [ARG...] (exits with the command's status; -t: on a pty)\n"
+      "  enter NAME                           (a root login shell on a pty; exit or Ctrl-D ends it)\n"
       "  set NAME --FIELD VALUE ...            (says which changes wait for a restart)\n"
       "  console NAME (Ctrl-] detaches)       log NAME\n"
       "  list [--format json]   status NAME [--format json]   events   metrics\n"
@@ -396,9 +397,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "exec") {
+    bool terminal = false;  // -t/--tty before or after NAME
+    for (size_t i : {size_t{1}, size_t{2}})
+      if (i < a.size() && (a[i] == "-t" || a[i] == "--tty")) {
+        terminal = true;
+        a.erase(a.begin() + static_cast<long>(i));
+        break;
+      }
     std::string name = need_name();
     size_t from = a.size() > 2 && a[2] == "--" ? 3 : 2;
     if (from >= a.size()) die(2, "exec: needs a command");
+    if (terminal) return exec_terminal(name, std::vector<std::string>(a.begin() + static_cast<long>(from), a.end()));
     json::Value args = json::Value::array();
     for (size_t i = from; i < a.size(); ++i) args.push_back(a[i]);
     json::Value body = json::Value::object();
@@ -442,6 +451,11 @@ int main(int argc, char** argv) {
   if (cmd == "image") return image_command(a, json_out);
   if (cmd == "console") return console(need_name());
   if (cmd == "network") return network(a, json_out);
+  if (cmd == "enter") {
+    std::string name = need_name();
+    if (a.size() > 2) die(2, "enter: unexpected argument \"" + a[2] + "\"");
+    return enter(name);
+  }
   if (cmd == "log") {
     Response r = call("GET", "/v1/containers/" + need_name() + "/log");
     if (r.status >= 300) expect_ok(r);

@@ -148,17 +148,26 @@ private:
         });
         return;
       case Verb::console:
-        asio::post(d_.pool, [self = shared_from_this(), n] {
-          auto fd = self->d_.svc.console(n);
+      case Verb::exec_terminal: {
+        // Both stream through the container's monitor: the console, or a
+        // command on a pty whose frames the monitor reads and writes.
+        json::Value req = r.body;
+        bool exec = r.verb == Verb::exec_terminal;
+        if (exec)
+          d_.events.publish("exec", n, json::Value(json::Object{{"args", req.find("args") ? *req.find("args") : json::Value()},
+                                                                {"terminal", true}, {"by", by_}}));
+        asio::post(d_.pool, [self = shared_from_this(), n, req, exec] {
+          auto fd = exec ? self->d_.svc.exec_terminal(n, req) : self->d_.svc.console(n);
           if (!fd) {
             Error e = fd.error();
             asio::post(self->d_.io, [self, e] { self->respond(status_for(e), error_body(e)); });
             return;
           }
           int raw = fd->release();
-          asio::post(self->d_.io, [self, raw] { self->relay(raw); });
+          asio::post(self->d_.io, [self, raw, exec] { self->relay(raw, exec ? "berth-exec" : "berth-console"); });
         });
         return;
+      }
       case Verb::create: {
         auto rec = std::make_shared<Record>();
         json::Value body = r.body;
@@ -253,10 +262,10 @@ private:
 
   // After "101 Switching Protocols" the connection carries the console:
   // bytes both ways between the client and the monitor until either ends.
-  void relay(int monitor_fd) {
+  void relay(int monitor_fd, const std::string& protocol) {
     auto mon = std::make_shared<stream::socket>(d_.io);
     mon->assign(stream(), monitor_fd);
-    std::string head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: berth-console\r\n\r\n";
+    std::string head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + protocol + "\r\n\r\n";
     auto early = std::make_shared<std::string>(beast::buffers_to_string(buf_.data()));  // typed ahead
     auto self = shared_from_this();
     asio::async_write(sock_, asio::buffer(head.data(), head.size()),

@@ -108,7 +108,7 @@ Result<int> api_listener(const std::string& path) {
 void usage() {
   std::fprintf(stderr,
                "usage: berthd [--state-dir DIR] [--run-dir DIR] [--socket PATH] [--cgroup-parent NAME]\n"
-               "              [--monitor PATH] [--log-format text|json] [--debug]\n"
+               "              [--monitor PATH] [--lxcfs PATH|none] [--log-format text|json] [--debug]\n"
                "              [--cluster-config FILE] [--cluster ETCD_URLS --node-id ID [--labels k=v,...] [--capacity cpus=N,memory=SIZE,disk=SIZE]\n"
                "               [--node-address ADDR] [--cluster-prefix /berth/] [--lease-ttl S] [--usage-interval S]\n"
                "               [--resync-interval S]]\n");
@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
     else if (a == "--socket") socket_path = fs::absolute(next());
     else if (a == "--cgroup-parent") o.layout.cgroup_parent = next();
     else if (a == "--monitor") o.monitor_binary = fs::absolute(next());
+    else if (a == "--lxcfs") o.lxcfs = next();
     else if (a == "--log-format") fmt = next() == "json" ? log::Format::json : log::Format::text;
     else if (a == "--debug") debug = true;
     else if (cluster_option(a, next, cluster_opts)) continue;

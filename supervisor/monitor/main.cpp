@@ -6,7 +6,8 @@
 // Protocol (monitor.sock, one line each): on connect the monitor sends
 // {"pid":INIT,"monitor":PID,"started":EPOCH}; when the init exits it sends
 // {"exit":{...}} and closes. A client that sends "attach\n" gets the console:
-// bytes both ways until it hangs up.
+// bytes both ways until it hangs up. A client that sends "exec JSON\n" gets
+// a command on a pty (sessions.h): frames both ways, the exit status last.
 //
 // Once the container runs, the monitor re-executes itself with --serve:
 // the steady-state process holds only the serving loop's pages, which is
@@ -32,6 +33,7 @@
 #include "berth/base/log.h"
 #include "berth/runtime/container.h"
 #include "berth/supervisor/unix_socket.h"
+#include "sessions.h"
 
 using namespace berth;
 using namespace berth::supervisor;
@@ -49,6 +51,7 @@ struct Args {
 };
 
 constexpr off_t kLogMax = 1 << 20;  // console.log rotates to console.log.1 past this
+constexpr size_t kMaxRequest = 1 << 16;  // a client's request line ("exec" carries args and env)
 
 bool parse_args(int argc, char** argv, Args& a) {
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -80,9 +83,8 @@ struct Client {
 class Monitor {
 public:
   explicit Monitor(const Args& a)
-      : a_(a), listen_(a.listen_fd), master_(a.master_fd), init_(a.init_pid), started_(a.started) {
-    g_.root = a.runtime_root;
-  }
+      : a_(a), g_{.root = a.runtime_root}, listen_(a.listen_fd), master_(a.master_fd),
+        sessions_(g_, a.name, a.bundle), init_(a.init_pid), started_(a.started) {}
 
   /// Replaces this process image with a fresh one that only serves: the
   /// create path's heap and code pages are dropped, while the children,
@@ -145,12 +147,16 @@ public:
     while (status < 0) {
       std::vector<pollfd> p = {{sfd.get(), POLLIN, 0}, {listen_.get(), POLLIN, 0}, {master_.get(), POLLIN, 0}};
       for (auto& c : clients_) p.push_back({c.fd.get(), POLLIN, 0});
+      size_t nclients = clients_.size(), first_session = p.size();
+      sessions_.fill(p);
       if (::poll(p.data(), p.size(), -1) < 0) continue;
       if (p[0].revents) status = reap(sfd.get());
       if (p[2].revents & POLLIN) pump_console();
-      for (size_t i = 0; i + 3 < p.size(); ++i)  // the clients polled, not one accepted below
+      sessions_.handle(p.data() + first_session);  // before clients: serving one may start a session
+      for (size_t i = 0; i < nclients; ++i)  // the clients polled, not one accepted below
         if (p[3 + i].revents) serve_client(clients_[i]);
       std::erase_if(clients_, [](const Client& c) { return !c.fd; });
+      sessions_.sweep();
       if (p[1].revents & POLLIN) accept_client();
     }
     pump_console();
@@ -191,6 +197,7 @@ private:
       pid_t p = ::waitpid(-1, &status, WNOHANG);
       if (p <= 0) break;
       if (p == init_) result = status;
+      else sessions_.reaped(p, status);
     }
     return result;
   }
@@ -219,9 +226,13 @@ private:
       return;
     }
     c.in.append(buf, static_cast<size_t>(n));
-    if (c.in.size() > 256) return c.fd.reset();
+    if (c.in.size() > kMaxRequest) return c.fd.reset();
     size_t nl = c.in.find('\n');
     if (nl == std::string::npos) return;
+    if (c.in.starts_with("exec ")) {
+      sessions_.start(std::move(c.fd), c.in.substr(5, nl - 5), c.in.substr(nl + 1));
+      return;
+    }
     if (c.in.substr(0, nl) == "attach") {
       c.attached = true;
       std::string rest = c.in.substr(nl + 1);
@@ -257,6 +268,7 @@ private:
   runtime::Globals g_;
   UniqueFd listen_, master_, log_;
   std::vector<Client> clients_;
+  Sessions sessions_;
   pid_t init_ = 0;
   time_t started_ = 0;
 };

@@ -75,16 +75,49 @@ Status decode_stop(Request& r) {
   return ok();
 }
 
+// A string array field: each entry a string (with `need` in it, when given).
+Status decode_string_array(const json::Value& v, const std::string& field, std::vector<std::string>& out,
+                           char need = 0) {
+  if (!v.is_array()) return bad(400, field + ": expected an array of strings");
+  for (size_t i = 0; i < v.as_array().size(); ++i) {
+    const json::Value& a = v.as_array()[i];
+    std::string at = field + "[" + std::to_string(i) + "]";
+    if (!a.is_string()) return bad(400, at + ": expected a string");
+    if (need && a.as_string().find(need) == std::string::npos)
+      return bad(400, at + ": expected KEY=VALUE, got \"" + a.as_string() + "\"");
+    out.push_back(a.as_string());
+  }
+  return ok();
+}
+
+// {"args": [...]} runs with output captured; with "terminal": true (and
+// optionally "env", "rows", "cols") on a pty, streamed.
 Status decode_exec(Request& r) {
   const json::Value* args = r.body.is_null() ? nullptr : r.body.find("args");
   if (!args || !args->is_array() || args->as_array().empty()) return bad(400, "args: expected a non-empty array of strings");
+  const json::Value* terminal = r.body.find("terminal");
+  if (terminal && !terminal->is_bool()) return bad(400, "terminal: expected true or false");
+  bool tty = terminal && terminal->as_bool();
   for (const auto& [k, _] : r.body.as_object())
-    if (k != "args") return bad(400, k + ": unknown field");
-  for (size_t i = 0; i < args->as_array().size(); ++i) {
-    const json::Value& a = args->as_array()[i];
-    if (!a.is_string()) return bad(400, "args[" + std::to_string(i) + "]: expected a string");
-    r.args.push_back(a.as_string());
+    if (k != "args" && k != "terminal" && !(tty && (k == "env" || k == "rows" || k == "cols")))
+      return bad(400, k + (tty || (k != "env" && k != "rows" && k != "cols") ? ": unknown field" : ": only with \"terminal\": true"));
+  BERTH_TRY(decode_string_array(*args, "args", r.args));
+  if (!tty) return ok();
+  r.verb = Verb::exec_terminal;
+  json::Value req = json::Value::object();
+  req.set("args", *args);
+  std::vector<std::string> env;
+  if (const json::Value* e = r.body.find("env")) BERTH_TRY(decode_string_array(*e, "env", env, '='));
+  json::Value env_json = json::Value::array();
+  for (auto& e : env) env_json.push_back(std::move(e));
+  req.set("env", std::move(env_json));
+  for (const char* k : {"rows", "cols"}) {
+    const json::Value* v = r.body.find(k);
+    if (!v) continue;
+    if (!v->is_uint() || v->as_uint() < 1 || v->as_uint() > 65535) return bad(400, std::string(k) + ": expected 1..65535");
+    req.set(k, v->as_uint());
   }
+  r.body = std::move(req);
   return ok();
 }
 
@@ -147,6 +180,7 @@ const char* verb_name(Verb v) {
     case Verb::image_pull: return "image-pull";
     case Verb::image_push: return "image-push";
     case Verb::image_prune: return "image-prune";
+    case Verb::exec_terminal: return "exec-terminal";
     default: return "other";
   }
 }

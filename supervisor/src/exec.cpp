@@ -11,8 +11,11 @@
 
 namespace berth::supervisor {
 
-Result<json::Value> exec_collect(const runtime::Globals& g, const std::string& bundle, const std::string& name,
-                                 const std::vector<std::string>& args, size_t limit) {
+namespace {
+
+// The process the container's bundle runs, to base an exec on.
+Result<runtime::ExecOptions> bundle_exec(const std::string& bundle, const std::string& name,
+                                         const std::vector<std::string>& args) {
   if (args.empty()) return Error::msg("args: expected a command");
   std::string text = BERTH_TRY(fs::read_file(fs::join(bundle, "config.json")));
   runtime::Spec spec = BERTH_TRY_CTX(runtime::parse_spec(text, bundle), "bundle of " + name);
@@ -20,6 +23,38 @@ Result<json::Value> exec_collect(const runtime::Globals& g, const std::string& b
   o.id = name;
   o.process = *spec.process;
   o.process.args = args;
+  return o;
+}
+
+}  // namespace
+
+Result<runtime::ExecOptions> terminal_exec(const std::string& bundle, const std::string& name,
+                                           const json::Value& req) {
+  std::vector<std::string> args;
+  if (const json::Value* a = req.find("args"); a && a->is_array())
+    for (const auto& v : a->as_array())
+      if (v.is_string()) args.push_back(v.as_string());
+  runtime::ExecOptions o = BERTH_TRY(bundle_exec(bundle, name, args));
+  o.process.terminal = true;
+  o.process.console_size.reset();
+  const json::Value *rows = req.find("rows"), *cols = req.find("cols");
+  if (rows && cols && rows->is_uint() && cols->is_uint())
+    o.process.console_size = {static_cast<unsigned>(rows->as_uint()), static_cast<unsigned>(cols->as_uint())};
+  if (const json::Value* env = req.find("env"); env && env->is_array()) {
+    for (const auto& v : env->as_array()) {
+      if (!v.is_string()) continue;
+      const std::string& kv = v.as_string();
+      std::string key = kv.substr(0, kv.find('=') + 1);
+      std::erase_if(o.process.env, [&](const std::string& e) { return e.starts_with(key); });
+      o.process.env.push_back(kv);
+    }
+  }
+  return o;
+}
+
+Result<json::Value> exec_collect(const runtime::Globals& g, const std::string& bundle, const std::string& name,
+                                 const std::vector<std::string>& args, size_t limit) {
+  runtime::ExecOptions o = BERTH_TRY(bundle_exec(bundle, name, args));
   o.process.terminal = false;
   o.process.console_size.reset();
 

@@ -80,7 +80,7 @@ Status check_node_limits(const Record& r) {
 }  // namespace
 
 NodeService::NodeService(NodeOptions o, EventBus& events, Host& host)
-    : o_(std::move(o)), events_(events), host_(host) {
+    : o_(std::move(o)), events_(events), host_(host), proc_views_(fs::join(o_.layout.run_dir, "lxcfs"), o_.lxcfs) {
   g_.root = o_.layout.runtime_root();
   if (auto st = fs::mkdir_p(o_.layout.state_dir, 0711); !st) store_ = std::move(st).error();
   else store_ = images::Store::open(o_.layout.images());
@@ -114,6 +114,7 @@ void NodeService::reconcile() {
       (void)reg_.add(*rec);
     }
     if (auto m = connect_monitor(l, name)) {
+      (void)proc_views_.acquire(name);
       adopt(name, m->first, std::move(m->second));
       events_.publish("adopted", name);
       continue;
@@ -162,6 +163,9 @@ void NodeService::adopt(const std::string& name, Hello h, UniqueFd conn) {
 }
 
 void NodeService::on_exit(const std::string& name, const json::Value& exit) {
+  // Before the state changes: a stop returns with the node's lxcfs gone
+  // when this was the last container.
+  proc_views_.release(name);
   bool restart = false, lost = exit.is_null();
   std::chrono::milliseconds delay{0};
   {
@@ -369,6 +373,7 @@ Status NodeService::start_locked_out(const std::string& name) {
     events_.publish("start-failed", name, std::move(extra));
     (void)net_->detach(name);
     unmount_root(name);
+    proc_views_.release(name);
     return std::move(err).wrap("start " + name);
   };
   if (auto st = mount_root(r); !st) return failed(std::move(st).error());
@@ -385,6 +390,7 @@ Status NodeService::start_locked_out(const std::string& name) {
   std::string root = r.template_tag.empty() ? l.rootfs(name) : l.disk_rootfs(name);
   if (auto st = net_->write_guest_files(root, r); !st) return failed(std::move(st).error());
   json::Value spec_doc = make_spec(r, l, app.is_null() ? nullptr : &app);
+  if (std::string views = proc_views_.acquire(name); !views.empty()) add_proc_views(spec_doc, views);
   if (auto st = net_->add_hook(spec_doc, r); !st) return failed(std::move(st).error());
   auto spec = json::dump(spec_doc, true) + "\n";
   if (auto st = fs::write_file_atomic(fs::join(l.bundle(name), "config.json"), spec, 0600); !st)
@@ -585,6 +591,17 @@ Result<UniqueFd> NodeService::console(const std::string& name) {
   }
   auto m = BERTH_TRY(connect_monitor(o_.layout, name));
   BERTH_TRY_CTX(write_all(m.second.get(), "attach\n"), "console of " + name);
+  return std::move(m.second);
+}
+
+Result<UniqueFd> NodeService::exec_terminal(const std::string& name, const json::Value& req) {
+  {
+    std::lock_guard lock(mu_);
+    Entry* e = BERTH_TRY(reg_.get(name));
+    if (e->state != State::running) return Error(EALREADY, "container " + name + " is " + state_name(e->state));
+  }
+  auto m = BERTH_TRY(connect_monitor(o_.layout, name));
+  BERTH_TRY_CTX(write_all(m.second.get(), "exec " + json::dump(req) + "\n"), "exec in " + name);
   return std::move(m.second);
 }
 

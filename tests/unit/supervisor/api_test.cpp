@@ -38,6 +38,34 @@ TEST(Api, Routes) {
   EXPECT_FALSE(is_operation(Verb::list));
 }
 
+TEST(Api, ExecOnTerminal) {
+  auto t = decode_request("POST", "/v1/containers/a/exec",
+                          R"({"args":["sh"],"terminal":true,"env":["TERM=xterm"],"rows":24,"cols":80})");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->verb, Verb::exec_terminal);
+  EXPECT_FALSE(is_operation(t->verb));
+  EXPECT_EQ(json::dump(t->body), R"({"args":["sh"],"env":["TERM=xterm"],"rows":24,"cols":80})");
+  auto plain = decode_request("POST", "/v1/containers/a/exec", R"({"args":["sh"],"terminal":false})");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->verb, Verb::exec);
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/exec", R"({"args":["sh"],"env":["A=1"]})").error().message(),
+            "env: only with \"terminal\": true");
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/exec", R"({"args":["sh"],"terminal":1})").error().message(),
+            "terminal: expected true or false");
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/exec", R"({"args":["sh"],"terminal":true,"env":["A"]})")
+                .error()
+                .message(),
+            "env[0]: expected KEY=VALUE, got \"A\"");
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/exec", R"({"args":["sh"],"terminal":true,"rows":0})")
+                .error()
+                .message(),
+            "rows: expected 1..65535");
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/exec", R"({"args":["sh"],"terminal":true,"tty":1})")
+                .error()
+                .message(),
+            "tty: unknown field");
+}
+
 TEST(Api, DiskAndImageRoutes) {
   auto s = decode_request("POST", "/v1/containers/a/snapshot", R"({"name":"s1"})");
   ASSERT_TRUE(s);

@@ -88,6 +88,7 @@ public:
   Result<json::Value> exec(const std::string&, const std::vector<std::string>&) override { return Error::msg("unused"); }
   Result<std::string> console_log(const std::string&) override { return Error::msg("unused"); }
   Result<UniqueFd> console(const std::string&) override { return Error::msg("unused"); }
+  Result<UniqueFd> exec_terminal(const std::string&, const json::Value&) override { return Error::msg("unused"); }
   Result<json::Value> snapshot(const std::string&, const std::string&) override { return Error::msg("unused"); }
   Result<json::Value> rollback(const std::string&, const std::string&) override { return Error::msg("unused"); }
   Result<json::Value> snapshots(const std::string&) override { return Error::msg("unused"); }

@@ -104,6 +104,9 @@ struct ExecOptions {
   std::string id;
   Process process;
   std::string console_socket;
+  // With a terminal: an already connected socket that receives the pty
+  // master (instead of connecting to console_socket); the caller keeps it.
+  int console_fd = -1;
   std::string pid_file;
   bool detach = false;
   int preserve_fds = 0;

@@ -30,6 +30,8 @@ enum class Verb {
   networks,                    // GET /v1/networks
   network_create,              // POST /v1/networks {"name", "mode", "subnet4", ...}
   network_remove,              // DELETE /v1/networks/NAME
+  exec_terminal,  // POST /v1/containers/NAME/exec {"args","terminal":true,"env","rows","cols"}:
+                  // 101, then frames both ways (frames.h); `body` holds the checked request
 };
 
 struct Request {

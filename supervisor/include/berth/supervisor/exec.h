@@ -17,4 +17,10 @@ namespace berth::supervisor {
 Result<json::Value> exec_collect(const runtime::Globals& g, const std::string& bundle, const std::string& name,
                                  const std::vector<std::string>& args, size_t limit = 16u << 20);
 
+/// The exec of a command on a terminal: the container's own process
+/// settings (from its bundle) with the request's {"args", "env" (KEY=VALUE
+/// entries replacing the bundle's), "rows", "cols"}, on a pty.
+Result<runtime::ExecOptions> terminal_exec(const std::string& bundle, const std::string& name,
+                                           const json::Value& req);
+
 }  // namespace berth::supervisor

@@ -14,6 +14,7 @@
 #include "berth/supervisor/layout.h"
 #include "berth/supervisor/monitor_client.h"
 #include "berth/supervisor/node_net.h"
+#include "berth/supervisor/proc_views.h"
 #include "berth/supervisor/registry.h"
 #include "berth/supervisor/service.h"
 
@@ -38,6 +39,7 @@ public:
 struct NodeOptions {
   Layout layout;
   std::string monitor_binary;  // berth-monitor
+  std::string lxcfs = "lxcfs";  // lxcfs for containers' /proc views ("none": without)
 };
 
 class NodeService final : public Service {
@@ -68,6 +70,7 @@ public:
   Result<json::Value> set(const std::string& name, const json::Value& changes) override;
   Result<std::string> console_log(const std::string& name) override;
   Result<UniqueFd> console(const std::string& name) override;
+  Result<UniqueFd> exec_terminal(const std::string& name, const json::Value& req) override;
   std::string metrics() override;
   Result<json::Value> snapshot(const std::string& name, const std::string& snap) override;
   Result<json::Value> rollback(const std::string& name, const std::string& snap) override;
@@ -141,6 +144,7 @@ private:
   /// is cleaned, then the manager repairs (node_networks.cpp).
   void reconcile_net();
   std::unique_ptr<NodeNet> net_;
+  ProcViews proc_views_;
 };
 
 /// The busy flag of one entry, held for one operation.

@@ -48,6 +48,10 @@ public:
   virtual Result<std::string> console_log(const std::string& name) = 0;
   /// A connection to the container's console (through its monitor).
   virtual Result<UniqueFd> console(const std::string& name) = 0;
+  /// Starts a command on a pty in a running container ({"args","env",
+  /// "rows","cols"}, checked by the API) and returns the connection to its
+  /// monitor that carries the session's frames (frames.h).
+  virtual Result<UniqueFd> exec_terminal(const std::string& name, const json::Value& req) = 0;
   /// Copies a template container's disk to snapshot `snap` (live: the
   /// file system is frozen for the copy).
   virtual Result<json::Value> snapshot(const std::string& name, const std::string& snap) = 0;
