@@ -9,7 +9,7 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
       zlib1g-dev e2fsprogs debootstrap umoci
       libnl-3-dev libnl-route-3-dev libnftables-dev nftables containernetworking-plugins iperf3
       util-linux libboost-dev lxcfs
-      etcd-server etcd-client)
+      etcd-server etcd-client lxc)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,6 +21,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # etcd-server enables and tries to start a system etcd; berth's tests start
 # their own on free loopback ports, so keep the packaged service off.
-if command -v systemctl >/dev/null 2>&1; then systemctl disable --now etcd >/dev/null 2>&1 || true; fi
+# lxc (the anchor of bench/system.sh) would start lxc-net, a bridge with NAT
+# in the host's namespace; the bench makes its own network in a namespace.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now etcd >/dev/null 2>&1 || true
+  systemctl disable --now lxc-net lxc >/dev/null 2>&1 || true
+fi
 # lxcfs.service (mounting /var/lib/lxcfs) stays as the package sets it:
 # berthd uses that lxcfs when it is mounted and starts its own otherwise.

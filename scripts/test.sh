@@ -24,4 +24,5 @@ if [ "${BERTH_SKIP_BENCH:-0}" != 1 ]; then
   "$root/bench/images.sh" --short --image-bin "$root/build/images/cli/berth-image"
   "$root/bench/net.sh" --short
   "$root/bench/cluster.sh" --short --build "$root/build"
+  "$root/bench/system.sh" --short --build "$root/build"
 fi
