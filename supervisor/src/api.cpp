@@ -49,15 +49,6 @@ Result<int> parse_seconds(const std::string& s, const std::string& what) {
   return v;
 }
 
-Status decode_body(Request& r, std::string_view body) {
-  if (body.empty()) return ok();
-  auto v = json::parse(body);
-  if (!v) return bad(400, "body: " + v.error().what());
-  if (!v->is_object()) return bad(400, "body: expected a JSON object");
-  r.body = std::move(*v);
-  return ok();
-}
-
 // Options a stop/destroy body may carry: {"force": bool, "timeout": seconds}.
 Status decode_stop(Request& r) {
   if (r.body.is_null()) return ok();
@@ -147,6 +138,15 @@ Result<Verb> container_action(const std::string& a) {
 }
 
 }  // namespace
+
+Status decode_body(Request& r, std::string_view body) {
+  if (body.empty()) return ok();
+  auto v = json::parse(body);
+  if (!v) return bad(400, "body: " + v.error().what());
+  if (!v->is_object()) return bad(400, "body: expected a JSON object");
+  r.body = std::move(*v);
+  return ok();
+}
 
 bool is_operation(Verb v) {
   switch (v) {

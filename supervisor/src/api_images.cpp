@@ -58,20 +58,11 @@ Status check_fields(const json::Value& body, std::initializer_list<Field> fields
   return ok();
 }
 
-Status decode_json(Request& r, std::string_view body) {
-  if (body.empty()) return ok();
-  auto v = json::parse(body);
-  if (!v) return bad(400, "body: " + v.error().what());
-  if (!v->is_object()) return bad(400, "body: expected a JSON object");
-  r.body = std::move(*v);
-  return ok();
-}
-
 }  // namespace
 
 Status decode_image_request(Request& r, std::string_view method, const std::vector<std::string>& p,
                             std::string_view body) {
-  BERTH_TRY(decode_json(r, body));
+  BERTH_TRY(decode_body(r, body));
   if (p.size() == 2) {
     if (method == "GET") {
       r.verb = Verb::images;

@@ -44,6 +44,10 @@ struct Request {
                                          // build_template: kind and tag
 };
 
+/// Parses a request body into `r.body` (empty stays null): 400 unless it is
+/// a JSON object.
+Status decode_body(Request& r, std::string_view body);
+
 /// Decodes the routes under /v1/images (`parts` are the path segments,
 /// "v1" and "images" first) into `r`; api_images.cpp.
 Status decode_image_request(Request& r, std::string_view method, const std::vector<std::string>& parts,
