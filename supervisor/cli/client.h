@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/base/fd.h"
 #include "berth/base/json.h"
 
 namespace berth::cli {
@@ -35,6 +36,12 @@ json::Value operation_outcome(const json::Value& done);
 
 /// A field as text ("-" when absent).
 std::string field(const json::Value& v, const char* key);
+
+/// Sends an upgrading request (Upgrade: `protocol`; `body` JSON unless
+/// empty) and returns the connection after berthd's 101; exits with
+/// berthd's error otherwise (terminal.cpp).
+UniqueFd upgrade(const std::string& method, const std::string& path, const std::string& protocol,
+                 const std::string& body);
 
 /// `berth image ...` (images.cpp); `a` starts with "image".
 int image_command(const std::vector<std::string>& a, bool json_out);

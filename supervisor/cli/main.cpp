@@ -204,22 +204,7 @@ int network(const std::vector<std::string>& a, bool json_out) {
 // Attaches the terminal to a container's console until Ctrl-] or the
 // console ends.
 int console(const std::string& name) {
-  auto s = connect_unix(g_socket);
-  if (!s) die(5, "cannot reach berthd: " + s.error().what());
-  std::string req = "GET /v1/containers/" + name + "/console HTTP/1.1\r\nHost: berthd\r\nConnection: Upgrade\r\n"
-                    "Upgrade: berth-console\r\n\r\n";
-  if (!write_all(s->get(), req)) die(5, "write to berthd failed");
-  std::string head;
-  char c;
-  while (head.find("\r\n\r\n") == std::string::npos && ::read(s->get(), &c, 1) == 1) head.push_back(c);
-  int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
-  if (status != 101) {
-    std::string body;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(s->get(), buf, sizeof buf)) > 0;) body.append(buf, static_cast<size_t>(n));
-    expect_ok(Response{status, body});
-    die(1, "console: unexpected answer from berthd");
-  }
+  UniqueFd s = upgrade("GET", "/v1/containers/" + name + "/console", "berth-console", "");
   termios saved{};
   bool tty = ::tcgetattr(0, &saved) == 0;
   if (tty) {
@@ -228,12 +213,12 @@ int console(const std::string& name) {
     ::tcsetattr(0, TCSANOW, &raw);
     std::fputs("connected to the console of the container; Ctrl-] detaches\r\n", stderr);
   }
-  pollfd p[2] = {{0, POLLIN, 0}, {s->get(), POLLIN, 0}};
+  pollfd p[2] = {{0, POLLIN, 0}, {s.get(), POLLIN, 0}};
   char buf[8192];
   for (bool open = true; open;) {
     if (::poll(p, 2, -1) < 0) continue;
     if (p[1].revents) {
-      ssize_t n = ::read(s->get(), buf, sizeof buf);
+      ssize_t n = ::read(s.get(), buf, sizeof buf);
       if (n <= 0) break;
       (void)!::write(1, buf, static_cast<size_t>(n));
     }
@@ -245,7 +230,7 @@ int console(const std::string& name) {
       }
       for (ssize_t i = 0; i < n; ++i)
         if (tty && buf[i] == 0x1d) n = i, open = false;  // Ctrl-]
-      if (n > 0 && !write_all(s->get(), std::string_view(buf, static_cast<size_t>(n)))) break;
+      if (n > 0 && !write_all(s.get(), std::string_view(buf, static_cast<size_t>(n)))) break;
     }
   }
   if (tty) ::tcsetattr(0, TCSANOW, &saved);

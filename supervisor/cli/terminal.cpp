@@ -36,15 +36,20 @@ std::optional<winsize> window_size() {
   return std::nullopt;
 }
 
-// Sends the request and reads the answer's head; returns the connection
-// once it is upgraded, exits with berthd's error otherwise.
-UniqueFd upgrade(const std::string& name, const json::Value& body) {
+}  // namespace
+
+// Sends an upgrading request (`protocol` in its Upgrade header, `body` as
+// JSON unless empty) and returns the connection once berthd answers 101;
+// exits with berthd's error otherwise (the answer read by its
+// Content-Length: berthd keeps the connection open).
+UniqueFd upgrade(const std::string& method, const std::string& path, const std::string& protocol,
+                 const std::string& body) {
   auto s = connect_unix(g_socket);
   if (!s) die(5, "cannot reach berthd: " + s.error().what());
-  std::string text = json::dump(body);
-  std::string req = "POST /v1/containers/" + name + "/exec HTTP/1.1\r\nHost: berthd\r\nConnection: Upgrade\r\n"
-                    "Upgrade: berth-exec\r\nContent-Type: application/json\r\nContent-Length: " +
-                    std::to_string(text.size()) + "\r\n\r\n" + text;
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: berthd\r\nConnection: Upgrade\r\nUpgrade: " + protocol + "\r\n";
+  if (!body.empty())
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
   if (!write_all(s->get(), req)) die(5, "write to berthd failed");
   // Byte by byte: what follows the head is the session's first frames.
   std::string head;
@@ -52,7 +57,6 @@ UniqueFd upgrade(const std::string& name, const json::Value& body) {
   while (head.find("\r\n\r\n") == std::string::npos && ::read(s->get(), &c, 1) == 1) head.push_back(c);
   int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
   if (status != 101) {
-    // An error answer on a kept-alive connection: its Content-Length bytes.
     size_t len = 0;
     std::string lower = head;
     for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -63,10 +67,12 @@ UniqueFd upgrade(const std::string& name, const json::Value& body) {
     for (ssize_t n; answer.size() < len && (n = ::read(s->get(), buf, std::min(sizeof buf, len - answer.size()))) > 0;)
       answer.append(buf, static_cast<size_t>(n));
     expect_ok(Response{status, answer});
-    die(1, "exec: unexpected answer from berthd");
+    die(1, path + ": unexpected answer from berthd");
   }
   return std::move(*s);
 }
+
+namespace {
 
 // Restores the terminal however the session ends.
 struct RawMode {
@@ -163,7 +169,7 @@ int exec_terminal(const std::string& name, const std::vector<std::string>& args)
     body.set("rows", ws->ws_row);
     body.set("cols", ws->ws_col);
   }
-  UniqueFd s = upgrade(name, body);
+  UniqueFd s = upgrade("POST", "/v1/containers/" + name + "/exec", "berth-exec", json::dump(body));
   return serve(s.get(), tty);
 }
 
