@@ -8,14 +8,6 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/berthd_lib.sh"
 
-booted() { # booted NAME: until the template's rcS has run (10 s at most)
-  local i
-  for i in $(seq 100); do
-    "$BERTH" exec "$1" test -e /run/berth-booted >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  return 1
-}
 df_kib() { "$BERTH" exec "$1" df -k / | awk 'NR==2 {print $2}'; }
 mounted() { grep -c " $STATE/containers/$1/disk/" /proc/self/mountinfo || true; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }

@@ -8,13 +8,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/berthd_lib.sh"
 
-TPL=$WORK/tpl
-"$ROOT_DIR/scripts/mkrootfs.sh" "$TPL" >/dev/null
-ln -sf ../bin/busybox "$TPL/sbin/init"
-cat > "$TPL/etc/inittab" <<'TAB'
-::sysinit:/bin/touch /run/booted
-::respawn:/bin/sleep 1000000
-TAB
+make_init_rootfs
 
 start_berthd
 "$BERTH" create ct --rootfs "$TPL" --hostname ct.test >/dev/null

@@ -18,14 +18,7 @@ STORE=$STATE/images
 tmp_files() { ls "$STORE/tmp" 2>/dev/null | wc -l; }
 
 # ---- the registry and its images -------------------------------------------
-make_tls
-htpasswd -Bbn "$USER_NAME" "$PASSWORD" > "$WORK/htpasswd"
-PORT=$(free_port)
-REG=127.0.0.1:$PORT
-start_registry reg "$PORT" "auth:
-  htpasswd:
-    realm: berth-test
-    path: $WORK/htpasswd"
+start_auth_registry
 
 mkdir -p "$SEED/blobs/sha256"
 echo '{"imageLayoutVersion":"1.0.0"}' > "$SEED/oci-layout"

@@ -63,3 +63,22 @@ start_berthd() {
 
 field() { "$BERTH" status "$1" --format json | jq -r "$2"; }
 now_ms() { date +%s%3N; }
+
+# booted NAME: until a busybox-template container's rcS has run (10 s at most).
+booted() {
+  local i
+  for i in $(seq 100); do
+    "$BERTH" exec "$1" test -e /run/berth-booted >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# make_init_rootfs: a plain busybox root at $TPL (for --rootfs) whose init
+# marks the boot in /run/booted and keeps a service running.
+make_init_rootfs() {
+  TPL=$WORK/tpl
+  "$ROOT_DIR/scripts/mkrootfs.sh" "$TPL" >/dev/null
+  ln -sf ../bin/busybox "$TPL/sbin/init"
+  printf '::sysinit:/bin/touch /run/booted\n::respawn:/bin/sleep 1000000\n' > "$TPL/etc/inittab"
+}

@@ -9,13 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/berthd_lib.sh"
 command -v lxcfs >/dev/null || { echo "1..0 # SKIP lxcfs is not installed"; exit 77; }
 if grep -q ' /var/lib/lxcfs .* fuse.lxcfs ' /proc/self/mountinfo; then VIEWS=/var/lib/lxcfs OWN=no; else VIEWS=$RUN/lxcfs OWN=yes; fi
 
-TPL=$WORK/tpl
-"$ROOT_DIR/scripts/mkrootfs.sh" "$TPL" >/dev/null
-ln -sf ../bin/busybox "$TPL/sbin/init"
-cat > "$TPL/etc/inittab" <<'TAB'
-::sysinit:/bin/touch /run/booted
-::respawn:/bin/sleep 1000000
-TAB
+make_init_rootfs
 
 lxcfs_running() { pgrep -x lxcfs | while read -r p; do tr '\0' ' ' < "/proc/$p/cmdline" | grep -q -- "$RUN/lxcfs" && echo "$p"; done; true; }
 lxcfs_mounts() { grep -c " $RUN/lxcfs .* fuse.lxcfs " /proc/self/mountinfo || true; }

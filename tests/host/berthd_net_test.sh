@@ -32,14 +32,6 @@ start_berthd() {
   done
   echo "berthd did not come up"; cat "$WORK/berthd.log"; return 1
 }
-booted() { # booted NAME: until the template's rcS has run (10 s at most)
-  local i
-  for i in $(seq 100); do
-    "$BERTH" exec "$1" test -e /run/berth-booted >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  return 1
-}
 check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else fail "$what"; fi; }
 pings() { "$BERTH" exec "$1" ping -c 1 -W 2 "$2" >/dev/null 2>&1; }
 # The error and exit status of a command that must fail.

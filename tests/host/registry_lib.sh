@@ -142,3 +142,16 @@ seed() {
   "${SK[@]}" copy -q --all --dest-creds "$CREDS" --dest-cert-dir "$CERTS" "${@:3}" \
     "oci:$SEED:$1" "docker://$REG/$2" > "$WORK/seed.log" 2>&1 || { cat "$WORK/seed.log"; return 1; }
 }
+
+# start_auth_registry: a CA and certificate, a registry "reg" on a free
+# port with htpasswd auth for $USER_NAME/$PASSWORD; sets PORT and REG.
+start_auth_registry() {
+  make_tls
+  htpasswd -Bbn "$USER_NAME" "$PASSWORD" > "$WORK/htpasswd"
+  PORT=$(free_port)
+  REG=127.0.0.1:$PORT
+  start_registry reg "$PORT" "auth:
+  htpasswd:
+    realm: berth-test
+    path: $WORK/htpasswd"
+}

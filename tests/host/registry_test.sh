@@ -49,14 +49,7 @@ build_seed() {
 registry_blob_file() { local h=${1#sha256:}; echo "$WORK/reg/data/docker/registry/v2/blobs/sha256/${h:0:2}/$h/data"; }
 
 # ---- set up -----------------------------------------------------------------
-make_tls
-htpasswd -Bbn "$USER_NAME" "$PASSWORD" > "$WORK/htpasswd"
-PORT=$(free_port)
-REG=127.0.0.1:$PORT
-start_registry reg "$PORT" "auth:
-  htpasswd:
-    realm: berth-test
-    path: $WORK/htpasswd"
+start_auth_registry
 build_seed
 seed multi test/busybox:multi
 seed gz test/busybox:v2s2 --format v2s2
