@@ -41,42 +41,45 @@ ctd_cleanup() {
 }
 trap ctd_cleanup EXIT
 CTR=(ctr --address "$C/ctd.sock" -n berth-test)
+# Each ctr call is bounded: a hang fails its check with a report of where
+# containerd, its shim and the runtime stood, instead of eating the test.
+ct() { bounded "${CT_TIMEOUT:-150}" "${CTR[@]}" "$@"; }
 for _ in $(seq 100); do [ -S "$C/ctd.sock" ] && break; sleep 0.1; done
 check "containerd started on its own socket" test -S "$C/ctd.sock"
 
 "$ROOT_DIR/tests/lib/mkociarchive.sh" "$(base_rootfs)" "$WORK/bb.tar" localhost/berth-bb:1
-check "image imported" "${CTR[@]}" image import "$WORK/bb.tar"
-RUN=(run --runc-binary "$BERTH_RUNTIME")
+check "image imported" ct image import "$WORK/bb.tar"
+RUN=(run --runc-binary "$(traced_runtime)")
 IMG=localhost/berth-bb:1
 
-out=$("${CTR[@]}" "${RUN[@]}" --rm --cgroup "$CG_PARENT/t1" $IMG t1 echo hello-containerd 2>&1) || true
+out=$(ct "${RUN[@]}" --rm --cgroup "$CG_PARENT/t1" $IMG t1 echo hello-containerd 2>&1) || true
 expect_eq "ctr run prints" "hello-containerd" "$out"
 
-rc=0; "${CTR[@]}" "${RUN[@]}" --rm --cgroup "$CG_PARENT/t2" $IMG t2 sh -c 'exit 6' >/dev/null 2>&1 || rc=$?
+rc=0; ct "${RUN[@]}" --rm --cgroup "$CG_PARENT/t2" $IMG t2 sh -c 'exit 6' >/dev/null 2>&1 || rc=$?
 expect_eq "ctr run returns the container's exit status" 6 "$rc"
 
-"${CTR[@]}" "${RUN[@]}" -d --cgroup "$CG_PARENT/t4" --memory-limit 67108864 $IMG t4 \
+ct "${RUN[@]}" -d --cgroup "$CG_PARENT/t4" --memory-limit 67108864 $IMG t4 \
   sh -c 'trap "exit 0" TERM; while true; do sleep 0.1; done' >/dev/null 2>&1
-expect_eq "ctr run -d: running" RUNNING "$("${CTR[@]}" task ls | awk '$1=="t4"{print $3}')"
+expect_eq "ctr run -d: running" RUNNING "$(ct task ls | awk '$1=="t4"{print $3}')"
 # ctr's default spec mounts no cgroupfs inside: read the limit on the host.
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then lim=/sys/fs/cgroup$CG_PARENT/t4/memory.max
 else lim=/sys/fs/cgroup/memory$CG_PARENT/t4/memory.limit_in_bytes; fi
 expect_eq "--memory-limit set on the container's cgroup" 67108864 "$(cat "$lim" 2>&1)"
-rc=0; out=$("${CTR[@]}" task exec --exec-id e1 t4 sh -c 'echo exec-ok; exit 4' 2>&1) || rc=$?
+rc=0; out=$(ct task exec --exec-id e1 t4 sh -c 'echo exec-ok; exit 4' 2>&1) || rc=$?
 expect_eq "ctr task exec: output" exec-ok "$out"
 expect_eq "ctr task exec: exit status" 4 "$rc"
-check "ctr task pause" "${CTR[@]}" task pause t4
-expect_eq "paused" PAUSED "$("${CTR[@]}" task ls | awk '$1=="t4"{print $3}')"
-check "ctr task resume" "${CTR[@]}" task resume t4
-expect_eq "running again" RUNNING "$("${CTR[@]}" task ls | awk '$1=="t4"{print $3}')"
-out=$("${CTR[@]}" task metrics t4 2>&1) || true
+check "ctr task pause" ct task pause t4
+expect_eq "paused" PAUSED "$(ct task ls | awk '$1=="t4"{print $3}')"
+check "ctr task resume" ct task resume t4
+expect_eq "running again" RUNNING "$(ct task ls | awk '$1=="t4"{print $3}')"
+out=$(ct task metrics t4 2>&1) || true
 expect_contains "ctr task metrics" "memory" "$out"
-check "ctr task kill (SIGTERM)" "${CTR[@]}" task kill t4
-for _ in $(seq 50); do [ "$("${CTR[@]}" task ls | awk '$1=="t4"{print $3}')" = STOPPED ] && break; sleep 0.1; done
-expect_eq "stopped after SIGTERM" STOPPED "$("${CTR[@]}" task ls | awk '$1=="t4"{print $3}')"
-check "ctr task rm" "${CTR[@]}" task rm t4
-check "ctr container rm" "${CTR[@]}" container rm t4
-expect_eq "no tasks left" "" "$("${CTR[@]}" task ls -q)"
+check "ctr task kill (SIGTERM)" ct task kill t4
+for _ in $(seq 50); do [ "$(ct task ls | awk '$1=="t4"{print $3}')" = STOPPED ] && break; sleep 0.1; done
+expect_eq "stopped after SIGTERM" STOPPED "$(ct task ls | awk '$1=="t4"{print $3}')"
+check "ctr task rm" ct task rm t4
+check "ctr container rm" ct container rm t4
+expect_eq "no tasks left" "" "$(ct task ls -q)"
 left=$(find /sys/fs/cgroup -path "*$CG_PARENT/*" -type d 2>/dev/null)
 expect_eq "no container cgroup left" "" "$left"
 finish
