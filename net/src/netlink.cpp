@@ -134,6 +134,30 @@ Result<std::vector<std::string>> Netlink::links_with_prefix(const std::string& p
   return out;
 }
 
+Result<std::vector<LinkStats>> Netlink::link_stats() {
+  nl_cache* c = nullptr;
+  if (int err = rtnl_link_alloc_cache(sk_, AF_UNSPEC, &c); err < 0) return nl_error(err, "list links");
+  CachePtr cache(c);
+  std::vector<LinkStats> out;
+  for (nl_object* o = nl_cache_get_first(c); o; o = nl_cache_get_next(o)) {
+    auto* l = reinterpret_cast<rtnl_link*>(o);
+    const char* name = rtnl_link_get_name(l);
+    if (!name || (rtnl_link_get_flags(l) & IFF_LOOPBACK)) continue;
+    LinkStats s;
+    s.name = name;
+    s.rx_bytes = rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES);
+    s.tx_bytes = rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES);
+    s.rx_packets = rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS);
+    s.tx_packets = rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS);
+    s.rx_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_ERRORS);
+    s.tx_errors = rtnl_link_get_stat(l, RTNL_LINK_TX_ERRORS);
+    s.rx_dropped = rtnl_link_get_stat(l, RTNL_LINK_RX_DROPPED);
+    s.tx_dropped = rtnl_link_get_stat(l, RTNL_LINK_TX_DROPPED);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 Status Netlink::add_bridge(const std::string& name, unsigned mtu) {
   LinkPtr link(rtnl_link_alloc());
   rtnl_link_set_name(link.get(), name.c_str());

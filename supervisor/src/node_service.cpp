@@ -2,6 +2,7 @@
 // under the lock, does its blocking work without it, and publishes events.
 #include "berth/supervisor/node_service.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,6 +15,7 @@
 #include "berth/base/log.h"
 #include "berth/cgroups/resources.h"
 #include "berth/images/disk.h"
+#include "berth/net/netlink.h"
 #include "berth/supervisor/bundle.h"
 #include "berth/supervisor/exec.h"
 #include "berth/supervisor/idshift.h"
@@ -605,35 +607,110 @@ Result<UniqueFd> NodeService::exec_terminal(const std::string& name, const json:
   return std::move(m.second);
 }
 
+namespace {
+
+// One metric family in Prometheus's text format: HELP, TYPE, then samples.
+struct Family {
+  std::string name, text;
+  Family(const char* n, const char* type, const char* help)
+      : name(n), text(std::string("# HELP ") + n + " " + help + "\n# TYPE " + n + " " + type + "\n") {}
+  void add(const std::string& labels, const std::string& value) { text += name + "{" + labels + "} " + value + "\n"; }
+  void add(const std::string& labels, uint64_t value) { add(labels, std::to_string(value)); }
+};
+
+uint64_t member(const json::Value* v, std::initializer_list<const char*> path) {
+  for (const char* k : path) {
+    if (!v || !v->is_object()) return 0;
+    v = v->find(k);
+  }
+  return v && v->is_number() ? v->as_uint() : 0;
+}
+
+// Bytes or operations read and written, summed over devices (the
+// runtime's stats name both cgroup versions' counters Read and Write).
+void add_io(const json::Value* blkio, const char* list, const std::string& label, Family& read, Family& write) {
+  uint64_t r = 0, w = 0;
+  const json::Value* a = blkio ? blkio->find(list) : nullptr;
+  if (a && a->is_array())
+    for (const json::Value& e : a->as_array()) {
+      const json::Value* op = e.find("op");
+      if (!op || !op->is_string()) continue;
+      if (op->as_string() == "Read") r += member(&e, {"value"});
+      else if (op->as_string() == "Write") w += member(&e, {"value"});
+    }
+  read.add(label, r);
+  write.add(label, w);
+}
+
+}  // namespace
+
 std::string NodeService::metrics() {
-  std::vector<std::string> running;
+  std::vector<std::pair<std::string, pid_t>> running;
   size_t total;
   {
     std::lock_guard lock(mu_);
     total = reg_.size();
     for (const Entry* e : reg_.all())
-      if (e->init_pid) running.push_back(e->record.name);
+      if (e->init_pid) running.emplace_back(e->record.name, e->init_pid);
   }
-  std::string cpu = "# HELP berth_container_cpu_seconds_total CPU time used by the container's cgroup.\n"
-                    "# TYPE berth_container_cpu_seconds_total counter\n";
-  std::string mem = "# HELP berth_container_memory_bytes Memory charged to the container's cgroup.\n"
-                    "# TYPE berth_container_memory_bytes gauge\n";
-  std::string pids = "# HELP berth_container_pids Processes in the container.\n# TYPE berth_container_pids gauge\n";
-  for (const auto& n : running) {
+  Family cpu("berth_container_cpu_seconds_total", "counter", "CPU time used by the container's cgroup.");
+  Family mem("berth_container_memory_bytes", "gauge", "Memory charged to the container's cgroup.");
+  Family pids("berth_container_pids", "gauge", "Processes in the container.");
+  Family io_rb("berth_container_io_read_bytes_total", "counter", "Bytes read from block devices by the container's cgroup.");
+  Family io_wb("berth_container_io_write_bytes_total", "counter", "Bytes written to block devices by the container's cgroup.");
+  Family io_ro("berth_container_io_reads_total", "counter", "Block device reads by the container's cgroup.");
+  Family io_wo("berth_container_io_writes_total", "counter", "Block device writes by the container's cgroup.");
+  Family rx_b("berth_container_network_receive_bytes_total", "counter", "Bytes received on the container's interface.");
+  Family tx_b("berth_container_network_transmit_bytes_total", "counter", "Bytes sent on the container's interface.");
+  Family rx_p("berth_container_network_receive_packets_total", "counter", "Packets received on the container's interface.");
+  Family tx_p("berth_container_network_transmit_packets_total", "counter", "Packets sent on the container's interface.");
+  Family rx_d("berth_container_network_receive_drops_total", "counter", "Received packets dropped on the container's interface.");
+  Family tx_d("berth_container_network_transmit_drops_total", "counter", "Packets to send dropped on the container's interface.");
+  Family rx_e("berth_container_network_receive_errors_total", "counter", "Receive errors on the container's interface.");
+  Family tx_e("berth_container_network_transmit_errors_total", "counter", "Transmit errors on the container's interface.");
+  for (const auto& [n, pid] : running) {
     auto s = runtime::stats_event(g_, n);
     if (!s) continue;
     const json::Value* d = s->find("data");
-    std::string label = "{name=\"" + n + "\"} ";
+    std::string label = "name=\"" + n + "\"";
     char secs[64];
-    std::snprintf(secs, sizeof secs, "%.9f",
-                  static_cast<double>(d->find("cpu")->find("usage")->find("total")->as_uint()) / 1e9);
-    cpu += "berth_container_cpu_seconds_total" + label + secs + "\n";
-    mem += "berth_container_memory_bytes" + label + std::to_string(d->find("memory")->find("usage")->find("usage")->as_uint()) + "\n";
-    pids += "berth_container_pids" + label + std::to_string(d->find("pids")->find("current")->as_uint()) + "\n";
+    std::snprintf(secs, sizeof secs, "%.9f", static_cast<double>(member(d, {"cpu", "usage", "total"})) / 1e9);
+    cpu.add(label, secs);
+    mem.add(label, member(d, {"memory", "usage", "usage"}));
+    pids.add(label, member(d, {"pids", "current"}));
+    const json::Value* blkio = d ? d->find("blkio") : nullptr;
+    add_io(blkio, "ioServiceBytesRecursive", label, io_rb, io_wb);
+    add_io(blkio, "ioServicedRecursive", label, io_ro, io_wo);
+    // The counters of the interfaces inside the container's own network
+    // namespace (a container sharing the host's has none of its own).
+    UniqueFd ns(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat mine, theirs;
+    if (!ns || ::stat("/proc/self/ns/net", &mine) < 0 || ::fstat(ns.get(), &theirs) < 0 || mine.st_ino == theirs.st_ino)
+      continue;
+    auto nl = net::Netlink::open_in(ns.get());
+    if (!nl) continue;
+    auto links = nl->link_stats();
+    if (!links) continue;
+    for (const net::LinkStats& l : *links) {
+      std::string ll = label + ",interface=\"" + l.name + "\"";
+      rx_b.add(ll, l.rx_bytes);
+      tx_b.add(ll, l.tx_bytes);
+      rx_p.add(ll, l.rx_packets);
+      tx_p.add(ll, l.tx_packets);
+      rx_d.add(ll, l.rx_dropped);
+      tx_d.add(ll, l.tx_dropped);
+      rx_e.add(ll, l.rx_errors);
+      tx_e.add(ll, l.tx_errors);
+    }
   }
-  return "# HELP berth_containers Containers known to this node.\n# TYPE berth_containers gauge\nberth_containers " +
-         std::to_string(total) + "\n# HELP berth_containers_running Containers running.\n# TYPE berth_containers_running gauge\nberth_containers_running " +
-         std::to_string(running.size()) + "\n" + cpu + mem + pids;
+  std::string out = "# HELP berth_containers Containers known to this node.\n# TYPE berth_containers gauge\nberth_containers " +
+                    std::to_string(total) +
+                    "\n# HELP berth_containers_running Containers running.\n# TYPE berth_containers_running gauge\n"
+                    "berth_containers_running " + std::to_string(running.size()) + "\n";
+  for (const Family* f : {&cpu, &mem, &pids, &io_rb, &io_wb, &io_ro, &io_wo, &rx_b, &tx_b, &rx_p, &tx_p, &rx_d, &tx_d,
+                          &rx_e, &tx_e})
+    out += f->text;
+  return out;
 }
 
 }  // namespace berth::supervisor

@@ -121,6 +121,14 @@ check "c1 pings the gateway" pings c1 198.18.0.1
 check "c1 pings c2" pings c1 198.18.0.20
 check "c2 pings c1" pings c2 "$a1"
 check "the node pings c1" in_ns busybox ping -c 1 -W 2 "$a1"
+# /metrics: the counters of eth0 inside c1's own namespace (netlink), which
+# has now sent and received pings.
+m=$("$BERTH" metrics)
+rx=$(echo "$m" | awk '$1 == "berth_container_network_receive_packets_total{name=\"c1\",interface=\"eth0\"}" {print $2}')
+tx=$(echo "$m" | awk '$1 == "berth_container_network_transmit_bytes_total{name=\"c1\",interface=\"eth0\"}" {print $2}')
+check "metrics: c1's eth0 received packets (${rx:-none})" test "${rx:-0}" -ge 2
+check "metrics: c1's eth0 sent bytes (${tx:-none})" test "${tx:-0}" -gt 0
+expect_eq "metrics: no loopback counters" "" "$(echo "$m" | grep 'interface="lo"' || true)"
 expect_contains "rate limit on c2's veth" "tbf" "$(in_ns tc qdisc show | grep -v noqueue)"
 "$BERTH" exec c2 sh -c 'nc -ll -p 80 -e echo hello-from-c2 </dev/null >/dev/null 2>&1 &'
 sleep 0.3

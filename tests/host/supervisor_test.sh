@@ -92,7 +92,9 @@ expect_eq "memory limit" 67108864 "$(cgroup_file memory memory.limit_in_bytes me
 expect_eq "pids limit" 200 "$(cgroup_file pids pids.max pids.max)"
 expect_eq "cpu quota" 100000 "$(cgroup_file cpu cpu.cfs_quota_us cpu.max | cut -d' ' -f1)"
 expect_contains "status shows memory use" memory_bytes "$("$BERTH" status ct1)"
-expect_contains "metrics per container" 'berth_container_pids{name="ct1"}' "$("$BERTH" metrics)"
+m=$("$BERTH" metrics)
+expect_contains "metrics per container" 'berth_container_pids{name="ct1"}' "$m"
+expect_contains "metrics: block I/O per container" 'berth_container_io_write_bytes_total{name="ct1"}' "$m"
 
 # --- console and log ---
 timeout 3 "$BERTH" console ct1 < /dev/null > "$WORK/console.out" 2>&1 &

@@ -18,6 +18,13 @@ struct nl_sock;
 
 namespace berth::net {
 
+/// One link's counters, as the kernel keeps them (IFLA_STATS64).
+struct LinkStats {
+  std::string name;
+  uint64_t rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
+  uint64_t rx_errors = 0, tx_errors = 0, rx_dropped = 0, tx_dropped = 0;
+};
+
 /// What a new veth pair looks like.
 struct VethSpec {
   std::string host_name;       // stays in the caller's namespace
@@ -113,6 +120,9 @@ public:
   /// Only for the caller's own namespace: /proc/sys/net follows the thread
   /// that opens it, not the socket.
   Status sysctl(const std::string& key, const std::string& value) override;
+
+  /// The counters of every link in the socket's namespace but loopback.
+  Result<std::vector<LinkStats>> link_stats();
 
   struct nl_sock* raw() { return sk_; }
 
