@@ -273,6 +273,11 @@ int status_for(const Error& e) {
     case EEXIST: case EALREADY: case EBUSY: case EADDRINUSE: return 409;
     case 0: case EINVAL: return 400;
     case ETIMEDOUT: return 504;
+    // A registry or token server refused berth's credentials: the request
+    // was understood and is refused, not a fault of the daemon.
+    case EACCES: case EPERM: return 403;
+    case ENOSPC: case EDQUOT: return 507;
+    case ENOSYS: case EOPNOTSUPP: return 501;
     default: return 500;
   }
 }

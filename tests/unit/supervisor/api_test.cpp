@@ -156,6 +156,8 @@ TEST(Api, ErrorStatuses) {
   EXPECT_EQ(status_for(Error(EEXIST, "exists")), 409);
   EXPECT_EQ(status_for(Error::msg("ram: bad")), 400);
   EXPECT_EQ(status_for(Error(EIO, "x")), 500);
+  EXPECT_EQ(status_for(Error(EACCES, "registry: authentication failed")), 403);
+  EXPECT_EQ(status_for(Error(ENOSPC, "disk full")), 507);
   EXPECT_EQ(describe(Error(ENOENT, "no container a")), "no container a");
 }
 
