@@ -80,6 +80,7 @@ Status fetch_layers(PullContext& c, const Manifest& m, const ImageConfig& cfg) {
   auto one = [&](size_t i) -> Status {
     const Job& j = jobs[i];
     BERTH_TRY(c.fetch(j.layer, "layer"));
+    if (c.client.cancelled()) return Error(ECANCELED, "layer " + j.layer.digest.str() + ": cancelled");
     if (c.o.unpack && !c.store.has_layer(j.diff_id, c.o.unpack_options.id_shift)) {
       c.state(j.layer, "layer", BlobState::unpacking, j.layer.size);
       auto st = c.store.unpack_layer(j.layer, j.diff_id, c.o.unpack_options);
@@ -121,6 +122,8 @@ Result<PullResult> pull_image(const Store& store, const Reference& ref, const Pu
   c.state(m.config, "config", BlobState::done, m.config.size);
 
   BERTH_TRY(fetch_layers(c, m, cfg));
+  // The tag is the pull's commit: a cancelled pull names nothing.
+  if (client.cancelled()) return Error(ECANCELED, "cancelled");
   BERTH_TRY(store.put_blob(fetched.body, desc.digest));
   out.tag = o.tag.empty() ? ref.str() : o.tag;
   BERTH_TRY(store.tag(out.tag, desc));

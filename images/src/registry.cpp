@@ -78,7 +78,7 @@ std::string RegistrySession::url(std::string_view repo, std::string_view rest) c
 
 void RegistrySession::pause(std::chrono::milliseconds d) const {
   auto until = std::chrono::steady_clock::now() + d;
-  while (!cancelled.load() && std::chrono::steady_clock::now() < until)
+  while (!cancelled->load() && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(50)));
 }
 
@@ -94,8 +94,8 @@ Result<http::Response> RegistrySession::send(const Call& call, const std::functi
     if (!call.scope.empty())
       if (std::string h = auth.header(call.scope); !h.empty()) req.headers.push_back(std::move(h));
     auto handle = pool.take();
-    auto r = http::perform(*handle, req, tls, &cancelled);
-    bool last = attempt >= max || cancelled.load();
+    auto r = http::perform(*handle, req, tls, cancelled.get());
+    bool last = attempt >= max || cancelled->load();
     if (!r) {
       if (!http::is_transient(r.error()) || last) {
         if (attempt == 1) return std::move(r).error();
@@ -215,6 +215,7 @@ Result<RegistryClient> RegistryClient::create(std::string_view registry, Registr
     impl->tls.ca_file = options.ca_file;
   }
   impl->auth.credentials = options.credentials;
+  if (options.cancel) impl->cancelled = options.cancel;
   if (options.parallel == 0) options.parallel = 1;
   impl->opts = std::move(options);
   return RegistryClient(std::move(impl));
@@ -222,7 +223,9 @@ Result<RegistryClient> RegistryClient::create(std::string_view registry, Registr
 
 const RegistryOptions& RegistryClient::options() const { return impl_->opts; }
 
-void RegistryClient::cancel() const { impl_->cancelled = true; }
+void RegistryClient::cancel() const { *impl_->cancelled = true; }
+
+bool RegistryClient::cancelled() const { return impl_->cancelled->load(); }
 
 Result<FetchedManifest> RegistryClient::get_manifest(std::string_view repo, std::string_view ref) const {
   Call call{"manifest " + manifest_name(repo, ref), repo_scope(repo, false), false, 0};

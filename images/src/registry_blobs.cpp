@@ -219,7 +219,7 @@ private:
   Status retry_or(const Result<http::Response>& r) {
     Error e = r ? s_.status_error(call_, *r) : r.error().wrap(call_.what);
     bool transient = r ? is_retryable_status(r->status) : http::is_transient(r.error());
-    if (!transient || ++failures_ >= std::max(1u, s_.opts.retry.max_attempts) || s_.cancelled) return e;
+    if (!transient || ++failures_ >= std::max(1u, s_.opts.retry.max_attempts) || s_.cancelled->load()) return e;
     s_.pause(backoff_delay(s_.opts.retry, failures_));
     return {};
   }

@@ -55,7 +55,9 @@ public:
   http::Tls tls;
   mutable http::Pool pool;
   mutable AuthState auth;
-  mutable std::atomic<bool> cancelled{false};
+  // Stops every transfer: set by cancel(), or by the owner of
+  // RegistryOptions::cancel (an operation cancelled from outside).
+  std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
 
   /// Sends the request `build` makes (called again for every attempt),
   /// answering one 401 with the registry's challenge and retrying

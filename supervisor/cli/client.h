@@ -43,6 +43,9 @@ std::string field(const json::Value& v, const char* key);
 UniqueFd upgrade(const std::string& method, const std::string& path, const std::string& protocol,
                  const std::string& body);
 
+/// `berth operation ls|show|wait|cancel ...` (images.cpp).
+int operation_command(const std::vector<std::string>& a, bool json_out);
+
 /// `berth image ...` (images.cpp); `a` starts with "image".
 int image_command(const std::vector<std::string>& a, bool json_out);
 

@@ -2,6 +2,7 @@
 // (ls, pull, push, rm, prune, inspect, build-template). Pulls and pushes
 // are operations: their progress is polled from the operation and drawn
 // in place on a terminal, as plain lines otherwise.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -156,17 +157,33 @@ private:
   std::map<std::string, std::string> shown_;
 };
 
+volatile sig_atomic_t g_interrupted = 0;
+
 // Starts an operation and follows it to the end, drawing its progress.
+// Ctrl-C (or SIGTERM) asks berthd to cancel it, as Incus's client does,
+// and still waits for its end: the exit then says it was cancelled.
 json::Value follow_operation(const std::string& path, const json::Value& body, bool quiet) {
   json::Value op = expect_ok(call("POST", path, json::dump(body)));
   const json::Value* id = op.find("id");
   if (!id || !id->is_string()) die(1, "no operation id in berthd's answer");
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_interrupted = 1; };
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
   ProgressView view(::isatty(2) == 1);
+  bool asked = false;
   for (;;) {
+    if (g_interrupted && !asked) {
+      asked = true;
+      Response r = call("DELETE", "/v1/operations/" + id->as_string());
+      std::fprintf(stderr, "berth: %s\n", r.status < 300 ? ("cancelling operation " + id->as_string()).c_str()
+                                                          : ("cannot cancel: " + r.body).c_str());
+    }
     json::Value doc = expect_ok(call("GET", "/v1/operations/" + id->as_string()));
     if (!quiet)
       if (const json::Value* p = doc.find("progress")) view.draw(*p);
-    if (field(doc, "status") != "running") return operation_outcome(doc);
+    std::string status = field(doc, "status");
+    if (status != "running" && status != "cancelling") return operation_outcome(doc);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
@@ -243,6 +260,34 @@ int build_template(const std::vector<std::string>& a) {
 }
 
 }  // namespace
+
+int operation_command(const std::vector<std::string>& a, bool json_out) {
+  std::string sub = a.size() >= 2 ? a[1] : "";
+  if (sub == "ls" && a.size() == 2) {
+    json::Value v = expect_ok(call("GET", "/v1/operations"));
+    if (json_out) return print_json(v), 0;
+    std::printf("%-8s %-16s %-24s %-11s %-6s %s\n", "ID", "ACTION", "TARGET", "STATUS", "CANCEL", "BY");
+    for (const auto& o : v.as_array()) {
+      const json::Value* mc = o.find("may_cancel");
+      std::printf("%-8s %-16s %-24s %-11s %-6s %s\n", field(o, "id").c_str(), field(o, "action").c_str(),
+                  field(o, "target").c_str(), field(o, "status").c_str(), mc && mc->is_bool() && mc->as_bool() ? "yes" : "no",
+                  field(o, "by").c_str());
+    }
+    return 0;
+  }
+  if ((sub == "show" || sub == "cancel" || sub == "wait") && a.size() == 3) {
+    if (a[2].find_first_not_of("0123456789") != std::string::npos) die(2, "operation " + sub + ": \"" + a[2] + "\" is not an operation id");
+    std::string path = "/v1/operations/" + a[2];
+    json::Value v = sub == "show"     ? expect_ok(call("GET", path))
+                    : sub == "cancel" ? expect_ok(call("DELETE", path))
+                                      : expect_ok(call("GET", path + "/wait"));
+    if (json_out || sub == "show") return print_json(v), 0;
+    if (sub == "cancel") return std::printf("operation %s: %s\n", a[2].c_str(), field(v, "status").c_str()), 0;
+    operation_outcome(v);
+    return std::printf("operation %s: %s\n", a[2].c_str(), field(v, "status").c_str()), 0;
+  }
+  usage_error(sub.empty() ? "operation: expected ls, show ID, wait ID or cancel ID" : "operation: unknown command or arguments: " + sub);
+}
 
 int image_command(const std::vector<std::string>& a, bool json_out) {
   std::string sub = a.size() >= 2 ? a[1] : "";

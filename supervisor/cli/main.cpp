@@ -254,7 +254,8 @@ void usage() {
       "  console NAME (Ctrl-] detaches)       log NAME\n"
       "  list [--format json]   status NAME [--format json]   events   metrics\n"
       "  snapshot NAME SNAP   rollback NAME SNAP (stopped)   snapshots NAME   commit NAME TAG (stopped)\n"
-      "  image ls|pull|push|rm|prune|inspect|build-template ...   (berth image for details)\n"
+      "  image ls|pull|push|rm|prune|inspect|build-template ...   (berth image for details; Ctrl-C cancels a pull or push)\n"
+      "  operation ls | show ID | wait ID | cancel ID\n"
       "  network create NAME [--mode bridged|routed] --subnet CIDR [--gateway ADDR] [--subnet6 CIDR] [--gateway6 ADDR]\n"
       "                 [--dns ADDR]... [--search DOMAIN]... [--bridge NAME] [--uplink LINK] [--mtu N] [--nat yes|no]\n"
       "  network ls [--format json]   network rm NAME (refused while a container names it)\n"
@@ -434,6 +435,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "image") return image_command(a, json_out);
+  if (cmd == "operation") return operation_command(a, json_out);
   if (cmd == "console") return console(need_name());
   if (cmd == "network") return network(a, json_out);
   if (cmd == "enter") {

@@ -78,18 +78,20 @@ private:
 
   // Checks the request on the pool, answers 202 with a new operation, then
   // runs the work on the same worker.
-  // `id_out`, when given, receives the operation's id before the work runs.
+  // `id_out`, when given, receives the operation's id before the work runs;
+  // `cancel`, when given, makes the operation cancellable (the work polls it).
   void operation(const std::string& target, std::function<Status()> check,
                  std::function<Result<json::Value>()> work, const char* action,
-                 std::shared_ptr<std::string> id_out = nullptr) {
+                 std::shared_ptr<std::string> id_out = nullptr, CancelFlag cancel = nullptr) {
     asio::post(d_.pool, [self = shared_from_this(), target, check = std::move(check), work = std::move(work), action,
-                         id_out] {
+                         id_out, cancel] {
       auto st = check();
       if (!st) {
         asio::post(self->d_.io, [self, st] { self->respond(status_for(st.error()), error_body(st.error())); });
         return;
       }
       std::string id = self->d_.ops.begin(action, target, self->by_);
+      if (cancel) self->d_.ops.cancellable(id, cancel);
       self->d_.events.publish("operation", target,
                               json::Value(json::Object{{"id", id}, {"action", action}, {"by", self->by_}}));
       auto doc = self->d_.ops.get(id);
@@ -137,6 +139,12 @@ private:
         return respond(200, json::dump(*doc) + "\n");
       }
       case Verb::operation_wait: return wait_operation(n, r.timeout);
+      case Verb::operation_cancel: {
+        auto st = d_.ops.cancel(n, by_);
+        if (!st) return respond(status_for(st.error()), error_body(st.error()));
+        d_.events.publish("operation-cancel", n, json::Value(json::Object{{"id", n}, {"by", by_}}));
+        return respond(202, json::dump(*d_.ops.get(n)) + "\n");
+      }
       case Verb::events: return stream_events();
       case Verb::log:
         asio::post(d_.pool, [self = shared_from_this(), n] {
@@ -212,6 +220,7 @@ private:
     bool push = r.verb == Verb::image_push;
     json::Value body = r.body;
     auto id = std::make_shared<std::string>();
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
     ProgressReport report = [ops = &d_.ops, events = &d_.events, id, target = r.name](const json::Value& progress,
                                                                                        const json::Value& change) {
       ops->progress(*id, progress);
@@ -220,8 +229,10 @@ private:
     };
     operation(
         r.name, [&s, body, push] { return s.check_image_transfer(body, push); },
-        [&s, body, push, report] { return push ? s.push_image(body, report) : s.pull_image(body, report); },
-        verb_name(r.verb), id);
+        [&s, body, push, report, cancel] {
+          return push ? s.push_image(body, report, cancel) : s.pull_image(body, report, cancel);
+        },
+        verb_name(r.verb), id, cancel);
   }
 
   void wait_operation(const std::string& id, std::optional<int> timeout) {

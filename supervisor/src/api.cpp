@@ -210,6 +210,11 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
     return r;
   }
   if (p[1] == "operations") {
+    if (p.size() == 3 && method == "DELETE") {
+      r.verb = Verb::operation_cancel;
+      r.name = p[2];
+      return r;
+    }
     BERTH_TRY(want("GET"));
     if (p.size() == 2) r.verb = Verb::operations;
     else if (p.size() == 3) r.verb = Verb::operation;
@@ -270,7 +275,7 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
 int status_for(const Error& e) {
   switch (e.code()) {
     case ENOENT: return 404;
-    case EEXIST: case EALREADY: case EBUSY: case EADDRINUSE: return 409;
+    case EEXIST: case EALREADY: case EBUSY: case EADDRINUSE: case ECANCELED: return 409;
     case 0: case EINVAL: return 400;
     case ETIMEDOUT: return 504;
     // A registry or token server refused berth's credentials: the request
@@ -284,7 +289,7 @@ int status_for(const Error& e) {
 
 std::string describe(const Error& e) {
   switch (e.code()) {
-    case ENOENT: case EEXIST: case EALREADY: case EBUSY: case ETIMEDOUT: case EADDRINUSE:
+    case ENOENT: case EEXIST: case EALREADY: case EBUSY: case ETIMEDOUT: case EADDRINUSE: case ECANCELED:
       return e.message();  // berth's own message says it all
     default:
       return e.what();

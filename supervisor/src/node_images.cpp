@@ -197,12 +197,14 @@ Status NodeService::check_image_transfer(const json::Value& req, bool push) {
   return ok();
 }
 
-Result<json::Value> NodeService::pull_image(const json::Value& req, const ProgressReport& report) {
+Result<json::Value> NodeService::pull_image(const json::Value& req, const ProgressReport& report,
+                                            const CancelFlag& cancel) {
   const images::Store* s = BERTH_TRY(store());
   images::Reference ref = BERTH_TRY(images::parse_reference(*str_field(req, "ref")));
   CaFile ca;
   images::PullOptions o;
   o.registry = BERTH_TRY(registry_options(req, fs::join(o_.layout.run_dir, "tmp"), ca));
+  o.registry.cancel = cancel;
   o.platform = BERTH_TRY(platform_of(req));
   // Layers are unpacked when a container's disk is made, shifted into its
   // id range; an unshifted copy now would go unused.
@@ -224,13 +226,15 @@ Result<json::Value> NodeService::pull_image(const json::Value& req, const Progre
   return out;
 }
 
-Result<json::Value> NodeService::push_image(const json::Value& req, const ProgressReport& report) {
+Result<json::Value> NodeService::push_image(const json::Value& req, const ProgressReport& report,
+                                            const CancelFlag& cancel) {
   const images::Store* s = BERTH_TRY(store());
   images::Reference dest = BERTH_TRY(images::parse_reference(*str_field(req, "ref")));
   std::string tag = BERTH_TRY(images::find_tag(*s, *str_field(req, "image")));
   CaFile ca;
   images::PushOptions o;
   o.registry = BERTH_TRY(registry_options(req, fs::join(o_.layout.run_dir, "tmp"), ca));
+  o.registry.cancel = cancel;
   ReportProgress progress(report);
   o.progress = &progress;
   auto d = images::push(*s, tag, dest, o);

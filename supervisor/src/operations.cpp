@@ -21,6 +21,7 @@ std::string Operations::begin(const std::string& action, const std::string& targ
   d.set("target", target);
   if (!by.empty()) d.set("by", by);
   d.set("status", "running");
+  d.set("may_cancel", false);
   d.set("created", log::rfc3339_now());
   ops_[id].doc = std::move(d);
   order_.push_back(id);
@@ -34,6 +35,27 @@ void Operations::progress(const std::string& id, json::Value progress) {
   if (it != ops_.end() && !it->second.done) it->second.doc.set("progress", std::move(progress));
 }
 
+void Operations::cancellable(const std::string& id, std::shared_ptr<std::atomic<bool>> flag) {
+  std::lock_guard lock(mu_);
+  auto it = ops_.find(id);
+  if (it == ops_.end() || it->second.done) return;
+  it->second.cancel = std::move(flag);
+  it->second.doc.set("may_cancel", true);
+}
+
+Status Operations::cancel(const std::string& id, const std::string& by) {
+  std::lock_guard lock(mu_);
+  auto it = ops_.find(id);
+  if (it == ops_.end()) return Error(ENOENT, "no operation " + id);
+  Op& op = it->second;
+  if (op.done) return Error(EALREADY, "operation " + id + " has already finished");
+  if (!op.cancel) return Error::msg("operation " + id + " (" + op.doc.find("action")->as_string() + ") cannot be cancelled");
+  if (op.cancelled_by.empty()) op.cancelled_by = by.empty() ? "?" : by;
+  op.doc.set("status", "cancelling");
+  op.cancel->store(true);
+  return ok();
+}
+
 void Operations::finish(const std::string& id, Result<json::Value> result) {
   std::vector<Waiter> waiters;
   json::Value doc;
@@ -42,7 +64,9 @@ void Operations::finish(const std::string& id, Result<json::Value> result) {
     auto it = ops_.find(id);
     if (it == ops_.end()) return;
     Op& op = it->second;
-    op.doc.set("status", result ? "success" : "failure");
+    bool cancelled = !result && !op.cancelled_by.empty();
+    op.doc.set("status", result ? "success" : cancelled ? "cancelled" : "failure");
+    if (cancelled) result = Error(ECANCELED, "cancelled by " + op.cancelled_by);
     op.doc.set("finished", log::rfc3339_now());
     if (result) op.doc.set("result", std::move(*result));
     else {

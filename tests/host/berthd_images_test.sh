@@ -34,6 +34,11 @@ MANIFEST_CONFIG='{"Cmd":[]}'
 index noproc "[$(manifest amd64 "[\"$d1\"]" "[$l1]")]"
 unset MANIFEST_CONFIG
 seed app test/app:1
+# A big incompressible layer, for pulls slow enough to cancel.
+mkdir -p "$WORK/l3/srv"; head -c 3000000 /dev/urandom > "$WORK/l3/srv/blob"
+layer "$WORK/l3" "gzip -n -1" application/vnd.oci.image.layer.v1.tar+gzip; l3=$L_DESC d3=$L_DIFF
+index big "[$(manifest amd64 "[\"$d3\"]" "[$l3]")]"
+seed big test/big:1
 seed noproc test/noproc:1
 printf '%s\n' "$CREDS" > "$WORK/creds"
 AUTH=(--ca "$TLS/ca.crt" --creds-file "$WORK/creds")
@@ -159,6 +164,56 @@ expect_eq "set --init app on a template container exits 2" 2 $rc
 expect_contains "set --init app: says why" "was not made from one" "$err"
 "$BERTH" destroy c3 >/dev/null
 "$BERTH" image rm berth/busybox >/dev/null
+
+# ---- cancel -------------------------------------------------------------------
+# A proxy in front of the registry sends blobs at 200 KB/s.
+SPORT=$(free_port); SLOW=127.0.0.1:$SPORT
+start_helper proxy "$SPORT" "$TLS/server.crt" "$TLS/server.key" "$REG" "$TLS/ca.crt" slow:200000 "$WORK/slow.log"
+wait_https "https://$SLOW/v2/"
+ops_json() { curl -s --unix-socket "$SOCK" "http://berthd/v1/operations${1:-}"; }
+pulling() { # the id of the pull that is running
+  local id=""
+  for _ in $(seq 150); do
+    id=$(ops_json | jq -r '[.[] | select(.action == "image-pull" and .status == "running")][0].id // empty')
+    [ -n "$id" ] && break
+    sleep 0.1
+  done
+  echo "$id"
+}
+"$BERTH" image pull "${AUTH[@]}" "$SLOW/test/big:1" >/dev/null 2>"$WORK/cancel.err" &
+CPID=$!
+id=$(pulling)
+check "a slow pull is running (operation ${id:-none})" test -n "$id"
+sleep 1  # into its layers
+expect_eq "a pull may be cancelled" true "$(ops_json "/$id" | jq -r .may_cancel)"
+out=$("$BERTH" operation cancel "$id" 2>&1); rc=$?
+expect_eq "berth operation cancel" 0 $rc
+expect_contains "cancel answers: cancelling" "cancelling" "$out"
+start=$(now_ms); wait $CPID; rc=$?
+check "the pulling CLI fails ($rc) soon after ($(( $(now_ms) - start )) ms)" test $rc -ne 0 -a $(( $(now_ms) - start )) -lt 5000
+expect_contains "the pulling CLI says who cancelled" "cancelled by uid 0" "$(cat "$WORK/cancel.err")"
+expect_eq "the operation ends cancelled" cancelled "$(ops_json "/$id" | jq -r .status)"
+check "a cancelled pull tags nothing" bash -c '! "$1" image ls | grep -q test/big' _ "$BERTH"
+check "events: operation-cancel published" grep -q '"type":"operation-cancel"' "$WORK/events"
+# Ctrl-C in the CLI asks berthd to cancel the operation it follows.
+"$BERTH" image pull "${AUTH[@]}" "$SLOW/test/big:1" >/dev/null 2>"$WORK/int.err" &
+CPID=$!
+id=$(pulling)
+kill -INT $CPID; wait $CPID; rc=$?
+check "Ctrl-C: the CLI fails ($rc)" test $rc -ne 0
+expect_contains "Ctrl-C: the CLI asks berthd to cancel" "cancelling operation $id" "$(cat "$WORK/int.err")"
+expect_eq "Ctrl-C: the operation ends cancelled" cancelled "$(ops_json "/$id" | jq -r .status)"
+err=$("$BERTH" operation cancel "$id" 2>&1); rc=$?
+expect_eq "cancel of a finished operation exits 4" 4 $rc
+expect_contains "cancel of a finished operation says so" "already finished" "$err"
+err=$("$BERTH" operation cancel 99999 2>&1); rc=$?
+expect_eq "cancel of an unknown operation exits 3" 3 $rc
+err=$("$BERTH" operation cancel x1 2>&1); rc=$?
+expect_eq "cancel of a malformed id exits 2" 2 $rc
+expect_contains "operation ls lists the cancelled pulls" "cancelled" "$("$BERTH" operation ls)"
+out=$("$BERTH" image pull "${AUTH[@]}" "$REG/test/big:1" 2>/dev/null); rc=$?
+expect_eq "the same pull, not cancelled, completes" 0 $rc
+"$BERTH" image rm "$REG/test/big:1" >/dev/null
 
 # ---- stop, destroy, rm, prune ----------------------------------------------
 start=$(now_ms)

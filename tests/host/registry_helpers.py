@@ -10,6 +10,8 @@
                                                            (of METHOD) get CODE
                                             cut            every blob GET without
                                                            Range is cut halfway
+                                            slow:RATE      blob GETs are sent at
+                                                           RATE bytes a second
                                             pass           nothing
   token PORT CERT KEY SIGNCERT SIGNKEY USER PASS SERVICE ISSUER
                                             a bearer-token server: Basic auth in,
@@ -118,6 +120,17 @@ def proxy(port, cert, key, upstream, ca, mode, log):
                 self.wfile.flush()
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if mode.startswith("slow:") and self.command == "GET" and "/blobs/sha256:" in self.path:
+                rate = int(mode.split(":")[1])
+                step = max(1, rate // 10)
+                try:
+                    for off in range(0, len(data), step):
+                        self.wfile.write(data[off:off + step])
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                    pass  # the client gave up (a cancelled pull)
                 return
             self.wfile.write(data)
 

@@ -177,6 +177,42 @@ TEST(Operations, FinishCallsWaiters) {
   EXPECT_FALSE(ops.wait("99", [](const json::Value&) {}));
 }
 
+TEST(Operations, Cancel) {
+  Operations ops;
+  std::string plain = ops.begin("start", "a");
+  EXPECT_FALSE(ops.get(plain)->find("may_cancel")->as_bool());
+  auto refused = ops.cancel(plain, "uid 0");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(status_for(refused.error()), 400);
+  EXPECT_NE(refused.error().message().find("cannot be cancelled"), std::string::npos);
+  EXPECT_EQ(ops.cancel("99", "uid 0").error().code(), ENOENT);
+
+  std::string pull = ops.begin("image-pull", "");
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  ops.cancellable(pull, flag);
+  EXPECT_TRUE(ops.get(pull)->find("may_cancel")->as_bool());
+  ASSERT_TRUE(ops.cancel(pull, "uid 0 pid 7"));
+  EXPECT_TRUE(flag->load());
+  EXPECT_EQ(ops.get(pull)->find("status")->as_string(), "cancelling");
+  ops.finish(pull, Error(ECANCELED, "GET http://r/v2/x/blobs/sha256:1: stopped"));
+  EXPECT_EQ(ops.get(pull)->find("status")->as_string(), "cancelled");
+  EXPECT_EQ(ops.get(pull)->find("error")->as_string(), "cancelled by uid 0 pid 7");
+  EXPECT_EQ(ops.cancel(pull, "uid 0").error().code(), EALREADY);
+
+  // The work finished before it saw the flag: its result stands.
+  std::string raced = ops.begin("image-push", "");
+  ops.cancellable(raced, std::make_shared<std::atomic<bool>>(false));
+  ASSERT_TRUE(ops.cancel(raced, "uid 0"));
+  ops.finish(raced, json::Value(json::Object{{"digest", "sha256:2"}}));
+  EXPECT_EQ(ops.get(raced)->find("status")->as_string(), "success");
+
+  auto del = decode_request("DELETE", "/v1/operations/12", "");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->verb, Verb::operation_cancel);
+  EXPECT_EQ(del->name, "12");
+  EXPECT_EQ(decode_request("POST", "/v1/operations/12", "").error().code(), 405);
+}
+
 TEST(Api, NetworkRoutes) {
   EXPECT_EQ(decode_request("GET", "/v1/networks", "")->verb, Verb::networks);
   auto c = decode_request("POST", "/v1/networks", R"({"name":"lan","subnet4":"198.18.0.0/24"})");

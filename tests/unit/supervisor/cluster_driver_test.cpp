@@ -97,8 +97,12 @@ public:
     return Error::msg("unused");
   }
   Status check_image_transfer(const json::Value&, bool) override { return Error::msg("unused"); }
-  Result<json::Value> pull_image(const json::Value&, const ProgressReport&) override { return Error::msg("unused"); }
-  Result<json::Value> push_image(const json::Value&, const ProgressReport&) override { return Error::msg("unused"); }
+  Result<json::Value> pull_image(const json::Value&, const ProgressReport&, const CancelFlag&) override {
+    return Error::msg("unused");
+  }
+  Result<json::Value> push_image(const json::Value&, const ProgressReport&, const CancelFlag&) override {
+    return Error::msg("unused");
+  }
   Result<json::Value> inspect_image(const std::string&) override { return Error::msg("unused"); }
   Result<json::Value> remove_image(const std::string&) override { return Error::msg("unused"); }
   Result<json::Value> prune_images() override { return Error::msg("unused"); }

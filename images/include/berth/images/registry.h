@@ -7,6 +7,7 @@
 // libcurl sits underneath and is linked into berth_images only.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -92,6 +93,10 @@ struct RegistryOptions {
   /// smaller ones in one PUT. 0: always one PUT.
   uint64_t chunk_size = 32u << 20;
   std::string user_agent = "berth/0.1";
+  /// A flag another thread sets to stop the client's transfers (and its
+  /// retries) at once: a cancelled pull or push fails with ECANCELED.
+  /// The client sets it too when one of its parallel transfers fails.
+  std::shared_ptr<std::atomic<bool>> cancel;
 };
 
 /// Bytes moved so far and the total (0 when unknown).
@@ -148,6 +153,8 @@ public:
 
   /// Asks the running transfers to stop (they fail with ECANCELED).
   void cancel() const;
+  /// Whether cancel() was called or RegistryOptions::cancel was set.
+  bool cancelled() const;
 
 private:
   explicit RegistryClient(std::unique_ptr<RegistrySession> impl);

@@ -16,6 +16,7 @@ namespace berth::supervisor {
 enum class Verb {
   ping, list, create, show, set, destroy, start, stop, restart, suspend, resume, exec,
   operations, operation, operation_wait, events, metrics,
+  operation_cancel,  // DELETE /v1/operations/ID: asks a cancellable operation to stop
   log,      // GET /v1/containers/NAME/log: the console log
   console,  // GET /v1/containers/NAME/console: 101, then the console both ways
   snapshot, rollback, commit,  // POST /v1/containers/NAME/ACTION {"name"|"tag": ...}

@@ -80,8 +80,10 @@ public:
   Result<json::Value> build_template(const std::string& kind, const std::string& tag,
                                      const std::vector<std::string>& packages) override;
   Status check_image_transfer(const json::Value& req, bool push) override;
-  Result<json::Value> pull_image(const json::Value& req, const ProgressReport& report) override;
-  Result<json::Value> push_image(const json::Value& req, const ProgressReport& report) override;
+  Result<json::Value> pull_image(const json::Value& req, const ProgressReport& report,
+                                 const CancelFlag& cancel) override;
+  Result<json::Value> push_image(const json::Value& req, const ProgressReport& report,
+                                 const CancelFlag& cancel) override;
   Result<json::Value> inspect_image(const std::string& ref) override;
   Result<json::Value> remove_image(const std::string& ref) override;
   Result<json::Value> prune_images() override;

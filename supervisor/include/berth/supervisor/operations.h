@@ -3,8 +3,10 @@
 // back once. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -22,6 +24,14 @@ public:
   std::string begin(const std::string& action, const std::string& target, const std::string& by = "");
   /// Sets the running operation's "progress" document (a pull's blobs).
   void progress(const std::string& id, json::Value progress);
+  /// Makes the running operation cancellable ("may_cancel": true): cancel()
+  /// sets `flag`, which the work polls and then fails.
+  void cancellable(const std::string& id, std::shared_ptr<std::atomic<bool>> flag);
+  /// Asks a running operation to stop, as `by` asked: ENOENT when there is
+  /// no such operation, EALREADY when it has finished, a plain error (400)
+  /// when it cannot be cancelled. The operation ends "cancelled" unless its work finished
+  /// first.
+  Status cancel(const std::string& id, const std::string& by);
   /// Records the outcome and calls every waiter.
   void finish(const std::string& id, Result<json::Value> result);
   /// The operation's document, or ENOENT.
@@ -35,6 +45,8 @@ private:
   struct Op {
     json::Value doc;
     bool done = false;
+    std::shared_ptr<std::atomic<bool>> cancel;  // set: cancellable
+    std::string cancelled_by;                   // set: cancel asked
     std::vector<Waiter> waiters;
   };
   void trim();  // forgets the oldest finished operations past a bound

@@ -3,7 +3,9 @@
 // on worker threads, never on its event loop.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +21,8 @@ namespace berth::supervisor {
 /// (kept in the operation) and, for a change worth an event (a blob's new
 /// state, a note), that change; null for byte counts. Thread-safe.
 using ProgressReport = std::function<void(const json::Value& progress, const json::Value& change)>;
+/// Set (by a cancelled operation) to stop the work that polls it.
+using CancelFlag = std::shared_ptr<std::atomic<bool>>;
 
 class Service {
 public:
@@ -71,9 +75,12 @@ public:
   /// before it is queued (fast, no I/O).
   virtual Status check_image_transfer(const json::Value& req, bool push) = 0;
   /// Pulls an image from a registry into the store: {"tag","digest",...}.
-  virtual Result<json::Value> pull_image(const json::Value& req, const ProgressReport& report) = 0;
-  /// Pushes a stored image to a registry: {"ref","digest"}.
-  virtual Result<json::Value> push_image(const json::Value& req, const ProgressReport& report) = 0;
+  /// Setting `cancel` stops the transfers; nothing is tagged (ECANCELED).
+  virtual Result<json::Value> pull_image(const json::Value& req, const ProgressReport& report,
+                                         const CancelFlag& cancel) = 0;
+  /// Pushes a stored image to a registry: {"ref","digest"}; `cancel` as above.
+  virtual Result<json::Value> push_image(const json::Value& req, const ProgressReport& report,
+                                         const CancelFlag& cancel) = 0;
   /// A stored image: tag, manifest, platform, layers, config, users.
   virtual Result<json::Value> inspect_image(const std::string& ref) = 0;
   /// Untags an image; EBUSY while a container was made from it.
