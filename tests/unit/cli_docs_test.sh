@@ -70,10 +70,10 @@ for v in create image network start list; do
 done
 
 # --- completion -------------------------------------------------------------
-# complete WORD...: what the completion offers for the command line WORDs
+# completions WORD...: what the completion offers for the command line WORDs
 # (the last is the word being completed), one per line; anything it
 # writes to stderr is a failure.
-complete() {
+completions() {
   bash --norc --noprofile -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _berth
       printf "%s\n" "${COMPREPLY[@]}"' _ "$completion" "$@" 2>"$tmp/err"
   [[ -s $tmp/err ]] && fail "completion of '$*' wrote to stderr: $(cat "$tmp/err")"
@@ -82,14 +82,14 @@ complete() {
 offers() {  # offers WORD WORD...: fails unless completing the WORDs offers WORD
   local want=$1
   shift
-  grep -qxF -- "$want" <<<"$(complete "$@")" || fail "completing '$*' does not offer $want"
+  grep -qxF -- "$want" <<<"$(completions "$@")" || fail "completing '$*' does not offer $want"
 }
 
 # --- (b) every verb, sub-verb and flag is documented and completed ----------
 # (each line with a space added, so that a verb's end is a font change or a space)
 commands=$(awk '/^\.SH COMMANDS/ { on = 1; next } /^\.SH / { on = 0 } on { print $0 " " }' "$man1")
 [[ -n $commands ]] || fail "berth.1 has no COMMANDS section"
-roff() { sed 's/-/\\-/g' <<<"$1"; }  # --boot-order as the page writes it
+roff() { printf '%s' "${1//-/\\-}"; }  # --boot-order as the page writes it
 bold() {  # bold WORDS: COMMANDS has them set in bold, as a whole word
   local w
   w=$(roff "$1")
@@ -136,8 +136,8 @@ offers create "$berth" ""
 offers image "$berth" ""
 offers pull "$berth" image ""
 offers json "$berth" list --format ""
-[[ -z $(complete "$berth" start "") ]] || fail "names offered although berthd is unreachable"
-[[ -z $(complete "$berth" image rm "") ]] || fail "images offered although berthd is unreachable"
+[[ -z $(completions "$berth" start "") ]] || fail "names offered although berthd is unreachable"
+[[ -z $(completions "$berth" image rm "") ]] || fail "images offered although berthd is unreachable"
 # Names come from berth's tables: a stand-in prints them as berth does.
 cat >"$tmp/berth" <<'EOF'
 #!/bin/sh
@@ -149,8 +149,8 @@ case "$*" in
 esac
 EOF
 chmod +x "$tmp/berth"
-[[ $(complete "$tmp/berth" start "" | sort | tr '\n' ' ') == "db-2 web1 " ]] ||
-  fail "container names from berth list: got '$(complete "$tmp/berth" start "")'"
+[[ $(completions "$tmp/berth" start "" | sort | tr '\n' ' ') == "db-2 web1 " ]] ||
+  fail "container names from berth list: got '$(completions "$tmp/berth" start "")'"
 offers lan "$tmp/berth" create db1 --net ""
 offers berth/busybox "$tmp/berth" create db1 --template ""
 # bash splits "reg.example:5000" at ':' and replaces only what follows it.
