@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libseccomp-dev libsystemd-dev libgtest-dev libarchive-dev libssl-dev libzstd-dev
-      busybox-static runc crun podman conmon containerd iproute2 procps jq time
+      busybox-static runc crun podman conmon containerd iproute2 procps jq time groff-base
       qemu-system-x86 linux-image-amd64 cpio xz-utils zstd
       libcurl4-openssl-dev docker-registry skopeo apache2-utils openssl curl python3
       zlib1g-dev e2fsprogs debootstrap umoci
