@@ -1,10 +1,11 @@
-// http_server.cpp — Boost.Beast HTTP/1.1 over a unix socket; the only
-// translation unit that includes Beast.
+// http_server.cpp — Boost.Beast HTTP/1.1 over the unix socket and, with
+// mutual TLS, over TCP; the only translation unit that includes Beast.
 #include "http_server.h"
 
 #include <utility>  // before Asio: Boost 1.74 uses std::exchange without it
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <sys/socket.h>
@@ -13,10 +14,12 @@
 #include <deque>
 #include <memory>
 
+#include "berth/base/log.h"
 #include "berth/supervisor/api.h"
 #include "berth/supervisor/events.h"
 #include "berth/supervisor/operations.h"
 #include "berth/supervisor/service.h"
+#include "tls_context.h"
 
 namespace berth::supervisor {
 
@@ -24,6 +27,11 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using stream = asio::local::stream_protocol;
+using tcp = asio::ip::tcp;
+using tls_stream = asio::ssl::stream<tcp::socket>;
+
+// A peer that connects and says nothing loses its connection after this.
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 
 namespace {
 
@@ -35,20 +43,19 @@ struct Deps {
   EventBus& events;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One client's connection: requests read and answered one after another.
+// `Sock` is the unix socket or the TLS stream over TCP; `by` says who asks
+// (the peer's uid, or the client certificate's name) and goes into each
+// operation and its event.
+template <class Sock>
+class Session : public std::enable_shared_from_this<Session<Sock>> {
 public:
-  Session(stream::socket s, Deps& d) : sock_(std::move(s)), d_(d) {
-    // Who asks: the peer's uid goes into each operation and its event.
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (::getsockopt(sock_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-      by_ = "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
-  }
+  Session(Sock s, Deps& d, std::string by) : sock_(std::move(s)), d_(d), by_(std::move(by)) {}
 
   void read() {
     parser_.emplace();
     parser_->body_limit(kMaxBody);
-    http::async_read(sock_, buf_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    http::async_read(sock_, buf_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       self->on_read(ec);
     });
   }
@@ -56,7 +63,10 @@ public:
 private:
   void on_read(beast::error_code ec) {
     if (ec == http::error::body_limit) return respond(413, error_body(Error::msg("body: too large")), false);
-    if (ec) return;  // closed or malformed: drop the connection
+    if (ec == http::error::header_limit) return respond(431, error_body(Error::msg("headers: too large")), false);
+    if (ec && ec != http::error::end_of_stream && ec.category() == http::make_error_code(http::error::bad_target).category())
+      return respond(400, error_body(Error::msg("request: malformed (" + ec.message() + ")")), false);
+    if (ec) return;  // closed: drop the connection
     req_ = parser_->release();
     keep_alive_ = req_.keep_alive();
     auto r = decode_request(std::string_view(req_.method_string().data(), req_.method_string().size()),
@@ -67,7 +77,7 @@ private:
 
   // Runs fn() on the pool and writes its result back from the loop.
   void blocking(std::function<Result<json::Value>()> fn) {
-    asio::post(d_.pool, [self = shared_from_this(), fn = std::move(fn)] {
+    asio::post(d_.pool, [self = this->shared_from_this(), fn = std::move(fn)] {
       auto res = fn();
       asio::post(self->d_.io, [self, res = std::move(res)] {
         if (res) self->respond(200, json::dump(*res) + "\n");
@@ -82,7 +92,7 @@ private:
   void operation(const std::string& target, std::function<Status()> check,
                  std::function<Result<json::Value>()> work, const char* action,
                  std::shared_ptr<std::string> id_out = nullptr) {
-    asio::post(d_.pool, [self = shared_from_this(), target, check = std::move(check), work = std::move(work), action,
+    asio::post(d_.pool, [self = this->shared_from_this(), target, check = std::move(check), work = std::move(work), action,
                          id_out] {
       auto st = check();
       if (!st) {
@@ -106,7 +116,7 @@ private:
       case Verb::ping:
         return respond(200, "{\"api\":\"v1\",\"server\":\"berthd\"}\n");
       case Verb::metrics:
-        asio::post(d_.pool, [self = shared_from_this()] {
+        asio::post(d_.pool, [self = this->shared_from_this()] {
           std::string text = self->d_.svc.metrics();
           asio::post(self->d_.io, [self, text] { self->respond(200, text, true, "", "text/plain; version=0.0.4"); });
         });
@@ -139,7 +149,7 @@ private:
       case Verb::operation_wait: return wait_operation(n, r.timeout);
       case Verb::events: return stream_events();
       case Verb::log:
-        asio::post(d_.pool, [self = shared_from_this(), n] {
+        asio::post(d_.pool, [self = this->shared_from_this(), n] {
           auto text = self->d_.svc.console_log(n);
           asio::post(self->d_.io, [self, text] {
             if (text) self->respond(200, *text, true, "", "text/plain; charset=utf-8");
@@ -156,7 +166,7 @@ private:
         if (exec)
           d_.events.publish("exec", n, json::Value(json::Object{{"args", req.find("args") ? *req.find("args") : json::Value()},
                                                                 {"terminal", true}, {"by", by_}}));
-        asio::post(d_.pool, [self = shared_from_this(), n, req, exec] {
+        asio::post(d_.pool, [self = this->shared_from_this(), n, req, exec] {
           auto fd = exec ? self->d_.svc.exec_terminal(n, req) : self->d_.svc.console(n);
           if (!fd) {
             Error e = fd.error();
@@ -226,7 +236,7 @@ private:
 
   void wait_operation(const std::string& id, std::optional<int> timeout) {
     auto done = std::make_shared<bool>(false);
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     auto st = d_.ops.wait(id, [self, done](const json::Value& doc) {
       asio::post(self->d_.io, [self, done, doc] {
         if (std::exchange(*done, true)) return;
@@ -247,7 +257,7 @@ private:
   // Answers with a stream of JSON lines, one per event, until the client
   // hangs up.
   void stream_events() {
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     queue("HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n");
     sub_ = d_.events.subscribe([weak = std::weak_ptr<Session>(self)](const std::string& line) {
       if (auto s = weak.lock()) asio::post(s->d_.io, [s, line] { s->queue(line); });
@@ -256,7 +266,7 @@ private:
     sock_.async_read_some(asio::buffer(byte.get(), 1), [self, byte](beast::error_code, size_t) {
       self->d_.events.unsubscribe(self->sub_);
       beast::error_code ignored;
-      self->sock_.close(ignored);
+      beast::get_lowest_layer(self->sock_).close(ignored);
     });
   }
 
@@ -267,7 +277,7 @@ private:
     mon->assign(stream(), monitor_fd);
     std::string head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + protocol + "\r\n\r\n";
     auto early = std::make_shared<std::string>(beast::buffers_to_string(buf_.data()));  // typed ahead
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     asio::async_write(sock_, asio::buffer(head.data(), head.size()),
                       [self, mon, early, keep = std::make_shared<std::string>(head)](beast::error_code ec, size_t) {
                         if (ec) return;
@@ -279,13 +289,13 @@ private:
                       });
   }
 
-  static void pump(std::shared_ptr<Session> self, stream::socket& from, stream::socket& to,
-                   std::shared_ptr<stream::socket> mon) {
+  template <class From, class To>
+  static void pump(std::shared_ptr<Session> self, From& from, To& to, std::shared_ptr<stream::socket> mon) {
     auto buf = std::make_shared<std::array<char, 8192>>();
     from.async_read_some(asio::buffer(*buf), [self, &from, &to, mon, buf](beast::error_code ec, size_t n) {
       if (ec) {
         beast::error_code ignored;
-        self->sock_.close(ignored);
+        beast::get_lowest_layer(self->sock_).close(ignored);
         mon->close(ignored);
         return;
       }
@@ -301,7 +311,7 @@ private:
   }
 
   void write_next() {
-    asio::async_write(sock_, asio::buffer(out_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+    asio::async_write(sock_, asio::buffer(out_.front()), [self = this->shared_from_this()](beast::error_code ec, size_t) {
       self->out_.pop_front();
       if (!ec && !self->out_.empty()) self->write_next();
     });
@@ -316,17 +326,34 @@ private:
     res->keep_alive(keep && keep_alive_);
     res->body() = std::move(body);
     res->prepare_payload();
-    http::async_write(sock_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !res->keep_alive()) {
-        beast::error_code ignored;
-        self->sock_.shutdown(stream::socket::shutdown_send, ignored);
-        return;
-      }
+    http::async_write(sock_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec || !res->keep_alive()) return self->end_output();
       self->read();
     });
   }
 
-  stream::socket sock_;
+  // The last answer is out: the client reads to the end of the stream.
+  void end_output() {
+    beast::error_code ignored;
+    if constexpr (std::is_same_v<Sock, tls_stream>) {
+      // close_notify, then the TCP connection, also when the peer never answers it.
+      auto self = this->shared_from_this();
+      timer_ = std::make_unique<asio::steady_timer>(d_.io, kHandshakeTimeout);
+      timer_->async_wait([self](beast::error_code ec) {
+        beast::error_code ignored2;
+        if (!ec) beast::get_lowest_layer(self->sock_).close(ignored2);
+      });
+      sock_.async_shutdown([self](beast::error_code) {
+        beast::error_code ignored2;
+        beast::get_lowest_layer(self->sock_).close(ignored2);
+        self->timer_.reset();
+      });
+    } else {
+      sock_.shutdown(stream::socket::shutdown_send, ignored);
+    }
+  }
+
+  Sock sock_;
   Deps& d_;
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -338,26 +365,96 @@ private:
   std::string by_;
 };
 
-class Listener : public std::enable_shared_from_this<Listener> {
+// Accepts connections for as long as the loop runs and hands each to
+// `start` (the unix socket's and the TCP port's sessions differ there).
+template <class Protocol>
+class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
 public:
-  Listener(Deps d, int fd) : d_(d), acc_(d.io) { acc_.assign(stream(), fd); }
+  using Start = std::function<void(Deps&, typename Protocol::socket)>;
+  Listener(Deps d, typename Protocol::acceptor acc, Start start)
+      : d_(d), acc_(std::move(acc)), start_(std::move(start)) {}
   void accept() {
-    acc_.async_accept([self = shared_from_this()](beast::error_code ec, stream::socket s) {
-      if (!ec) std::make_shared<Session>(std::move(s), self->d_)->read();
+    acc_.async_accept([self = this->shared_from_this()](beast::error_code ec, typename Protocol::socket s) {
+      if (!ec) self->start_(self->d_, std::move(s));
       self->accept();
     });
   }
 
 private:
   Deps d_;
-  stream::acceptor acc_;
+  typename Protocol::acceptor acc_;
+  Start start_;
 };
+
+// Who asks on the unix socket: the peer's uid and pid.
+std::string peer_credentials(stream::socket& s) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return "";
+  return "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
+}
+
+std::string peer_address(const tcp::socket& s) {
+  beast::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "?";
+  auto a = ep.address();
+  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
+}
+
+// The TLS handshake of a new TCP connection, within kHandshakeTimeout; a
+// session for the verified client, or a log line and the connection closed.
+void start_tls(Deps& d, std::shared_ptr<asio::ssl::context> ctx, tcp::socket s) {
+  std::string from = peer_address(s);
+  auto tls = std::make_shared<tls_stream>(std::move(s), *ctx);
+  auto timer = std::make_shared<asio::steady_timer>(d.io, kHandshakeTimeout);
+  timer->async_wait([tls](beast::error_code ec) {
+    beast::error_code ignored;
+    if (!ec) tls->lowest_layer().close(ignored);
+  });
+  tls->async_handshake(asio::ssl::stream_base::server, [&d, ctx, tls, timer, from](beast::error_code ec) {
+    bool timed_out = timer->cancel() == 0;
+    if (ec) {
+      std::string why = timed_out ? "no handshake within " + std::to_string(kHandshakeTimeout.count()) + " s" : ec.message();
+      log::warn("berthd: tls handshake from " + from + " failed: " + why);
+      beast::error_code ignored;
+      tls->lowest_layer().close(ignored);
+      return;
+    }
+    std::string by = tls_identity(tls->native_handle());
+    log::debug("berthd: tls client " + by + " from " + from);
+    std::make_shared<Session<tls_stream>>(std::move(*tls), d, by)->read();
+  });
+}
 
 }  // namespace
 
 void serve_api(asio::io_context& io, asio::thread_pool& pool, int listen_fd, Service& svc, Operations& ops,
                EventBus& events) {
-  std::make_shared<Listener>(Deps{io, pool, svc, ops, events}, listen_fd)->accept();
+  stream::acceptor acc(io);
+  acc.assign(stream(), listen_fd);
+  auto start = [](Deps& d, stream::socket s) {
+    std::string by = peer_credentials(s);
+    std::make_shared<Session<stream::socket>>(std::move(s), d, by)->read();
+  };
+  std::make_shared<Listener<stream>>(Deps{io, pool, svc, ops, events}, std::move(acc), start)->accept();
+}
+
+Status serve_api_tcp(asio::io_context& io, asio::thread_pool& pool, const TcpApiOptions& o, Service& svc,
+                     Operations& ops, EventBus& events) {
+  auto ctx = BERTH_TRY(server_tls_context(o));
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(o.address.host, ec);
+  if (ec) return Error::msg("--listen-tcp " + to_string(o.address) + ": " + ec.message());
+  tcp::endpoint ep(addr, o.address.port);
+  tcp::acceptor acc(io);
+  if (acc.open(ep.protocol(), ec); !ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error(ec.value(), "--listen-tcp " + to_string(o.address));
+  auto start = [ctx](Deps& d, tcp::socket s) { start_tls(d, ctx, std::move(s)); };
+  std::make_shared<Listener<tcp>>(Deps{io, pool, svc, ops, events}, std::move(acc), start)->accept();
+  return ok();
 }
 
 }  // namespace berth::supervisor
