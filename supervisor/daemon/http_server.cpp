@@ -30,8 +30,9 @@ using stream = asio::local::stream_protocol;
 using tcp = asio::ip::tcp;
 using tls_stream = asio::ssl::stream<tcp::socket>;
 
-// A peer that connects and says nothing loses its connection after this.
-constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+// A TLS handshake or closing exchange the peer does not finish within this
+// ends its connection: a silent peer cannot hold one.
+constexpr auto kTlsTimeout = std::chrono::seconds(10);
 
 namespace {
 
@@ -50,12 +51,14 @@ struct Deps {
 template <class Sock>
 class Session : public std::enable_shared_from_this<Session<Sock>> {
 public:
+  using std::enable_shared_from_this<Session>::shared_from_this;
+
   Session(Sock s, Deps& d, std::string by) : sock_(std::move(s)), d_(d), by_(std::move(by)) {}
 
   void read() {
     parser_.emplace();
     parser_->body_limit(kMaxBody);
-    http::async_read(sock_, buf_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+    http::async_read(sock_, buf_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->on_read(ec);
     });
   }
@@ -77,7 +80,7 @@ private:
 
   // Runs fn() on the pool and writes its result back from the loop.
   void blocking(std::function<Result<json::Value>()> fn) {
-    asio::post(d_.pool, [self = this->shared_from_this(), fn = std::move(fn)] {
+    asio::post(d_.pool, [self = shared_from_this(), fn = std::move(fn)] {
       auto res = fn();
       asio::post(self->d_.io, [self, res = std::move(res)] {
         if (res) self->respond(200, json::dump(*res) + "\n");
@@ -92,7 +95,7 @@ private:
   void operation(const std::string& target, std::function<Status()> check,
                  std::function<Result<json::Value>()> work, const char* action,
                  std::shared_ptr<std::string> id_out = nullptr) {
-    asio::post(d_.pool, [self = this->shared_from_this(), target, check = std::move(check), work = std::move(work), action,
+    asio::post(d_.pool, [self = shared_from_this(), target, check = std::move(check), work = std::move(work), action,
                          id_out] {
       auto st = check();
       if (!st) {
@@ -116,7 +119,7 @@ private:
       case Verb::ping:
         return respond(200, "{\"api\":\"v1\",\"server\":\"berthd\"}\n");
       case Verb::metrics:
-        asio::post(d_.pool, [self = this->shared_from_this()] {
+        asio::post(d_.pool, [self = shared_from_this()] {
           std::string text = self->d_.svc.metrics();
           asio::post(self->d_.io, [self, text] { self->respond(200, text, true, "", "text/plain; version=0.0.4"); });
         });
@@ -149,7 +152,7 @@ private:
       case Verb::operation_wait: return wait_operation(n, r.timeout);
       case Verb::events: return stream_events();
       case Verb::log:
-        asio::post(d_.pool, [self = this->shared_from_this(), n] {
+        asio::post(d_.pool, [self = shared_from_this(), n] {
           auto text = self->d_.svc.console_log(n);
           asio::post(self->d_.io, [self, text] {
             if (text) self->respond(200, *text, true, "", "text/plain; charset=utf-8");
@@ -166,7 +169,7 @@ private:
         if (exec)
           d_.events.publish("exec", n, json::Value(json::Object{{"args", req.find("args") ? *req.find("args") : json::Value()},
                                                                 {"terminal", true}, {"by", by_}}));
-        asio::post(d_.pool, [self = this->shared_from_this(), n, req, exec] {
+        asio::post(d_.pool, [self = shared_from_this(), n, req, exec] {
           auto fd = exec ? self->d_.svc.exec_terminal(n, req) : self->d_.svc.console(n);
           if (!fd) {
             Error e = fd.error();
@@ -236,7 +239,7 @@ private:
 
   void wait_operation(const std::string& id, std::optional<int> timeout) {
     auto done = std::make_shared<bool>(false);
-    auto self = this->shared_from_this();
+    auto self = shared_from_this();
     auto st = d_.ops.wait(id, [self, done](const json::Value& doc) {
       asio::post(self->d_.io, [self, done, doc] {
         if (std::exchange(*done, true)) return;
@@ -257,7 +260,7 @@ private:
   // Answers with a stream of JSON lines, one per event, until the client
   // hangs up.
   void stream_events() {
-    auto self = this->shared_from_this();
+    auto self = shared_from_this();
     queue("HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n");
     sub_ = d_.events.subscribe([weak = std::weak_ptr<Session>(self)](const std::string& line) {
       if (auto s = weak.lock()) asio::post(s->d_.io, [s, line] { s->queue(line); });
@@ -277,7 +280,7 @@ private:
     mon->assign(stream(), monitor_fd);
     std::string head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + protocol + "\r\n\r\n";
     auto early = std::make_shared<std::string>(beast::buffers_to_string(buf_.data()));  // typed ahead
-    auto self = this->shared_from_this();
+    auto self = shared_from_this();
     asio::async_write(sock_, asio::buffer(head.data(), head.size()),
                       [self, mon, early, keep = std::make_shared<std::string>(head)](beast::error_code ec, size_t) {
                         if (ec) return;
@@ -311,7 +314,7 @@ private:
   }
 
   void write_next() {
-    asio::async_write(sock_, asio::buffer(out_.front()), [self = this->shared_from_this()](beast::error_code ec, size_t) {
+    asio::async_write(sock_, asio::buffer(out_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
       self->out_.pop_front();
       if (!ec && !self->out_.empty()) self->write_next();
     });
@@ -326,7 +329,7 @@ private:
     res->keep_alive(keep && keep_alive_);
     res->body() = std::move(body);
     res->prepare_payload();
-    http::async_write(sock_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
+    http::async_write(sock_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !res->keep_alive()) return self->end_output();
       self->read();
     });
@@ -337,8 +340,8 @@ private:
     beast::error_code ignored;
     if constexpr (std::is_same_v<Sock, tls_stream>) {
       // close_notify, then the TCP connection, also when the peer never answers it.
-      auto self = this->shared_from_this();
-      timer_ = std::make_unique<asio::steady_timer>(d_.io, kHandshakeTimeout);
+      auto self = shared_from_this();
+      timer_ = std::make_unique<asio::steady_timer>(d_.io, kTlsTimeout);
       timer_->async_wait([self](beast::error_code ec) {
         beast::error_code ignored2;
         if (!ec) beast::get_lowest_layer(self->sock_).close(ignored2);
@@ -371,10 +374,11 @@ template <class Protocol>
 class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
 public:
   using Start = std::function<void(Deps&, typename Protocol::socket)>;
+  using std::enable_shared_from_this<Listener>::shared_from_this;
   Listener(Deps d, typename Protocol::acceptor acc, Start start)
       : d_(d), acc_(std::move(acc)), start_(std::move(start)) {}
   void accept() {
-    acc_.async_accept([self = this->shared_from_this()](beast::error_code ec, typename Protocol::socket s) {
+    acc_.async_accept([self = shared_from_this()](beast::error_code ec, typename Protocol::socket s) {
       if (!ec) self->start_(self->d_, std::move(s));
       self->accept();
     });
@@ -402,12 +406,12 @@ std::string peer_address(const tcp::socket& s) {
   return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
 }
 
-// The TLS handshake of a new TCP connection, within kHandshakeTimeout; a
+// The TLS handshake of a new TCP connection, within kTlsTimeout; a
 // session for the verified client, or a log line and the connection closed.
 void start_tls(Deps& d, std::shared_ptr<asio::ssl::context> ctx, tcp::socket s) {
   std::string from = peer_address(s);
   auto tls = std::make_shared<tls_stream>(std::move(s), *ctx);
-  auto timer = std::make_shared<asio::steady_timer>(d.io, kHandshakeTimeout);
+  auto timer = std::make_shared<asio::steady_timer>(d.io, kTlsTimeout);
   timer->async_wait([tls](beast::error_code ec) {
     beast::error_code ignored;
     if (!ec) tls->lowest_layer().close(ignored);
@@ -415,7 +419,7 @@ void start_tls(Deps& d, std::shared_ptr<asio::ssl::context> ctx, tcp::socket s) 
   tls->async_handshake(asio::ssl::stream_base::server, [&d, ctx, tls, timer, from](beast::error_code ec) {
     bool timed_out = timer->cancel() == 0;
     if (ec) {
-      std::string why = timed_out ? "no handshake within " + std::to_string(kHandshakeTimeout.count()) + " s" : ec.message();
+      std::string why = timed_out ? "no handshake within " + std::to_string(kTlsTimeout.count()) + " s" : ec.message();
       log::warn("berthd: tls handshake from " + from + " failed: " + why);
       beast::error_code ignored;
       tls->lowest_layer().close(ignored);
