@@ -1,5 +1,5 @@
 // berth — the node's command line: vzctl/prlctl-like verbs over berthd's
-// API on its unix socket. Exit codes: 0 done, 1 failed, 2 bad usage or
+// API on its unix socket, or on its TCP port with mutual TLS (--remote). Exit codes: 0 done, 1 failed, 2 bad usage or
 // input, 3 no such container or operation, 4 conflict (exists, not
 // running, busy), 5 berthd unreachable.
 #include <poll.h>
@@ -18,6 +18,7 @@
 #include "berth/base/json.h"
 #include "berth/supervisor/unix_socket.h"
 #include "client.h"
+#include "connection.h"
 
 using namespace berth;
 using namespace berth::supervisor;
@@ -32,20 +33,14 @@ std::string g_socket = "/run/berthd/berthd.sock";
 }
 
 Response call(const std::string& method, const std::string& path, const std::string& body) {
-  auto s = connect_unix(g_socket);
-  if (!s) die(5, "cannot reach berthd: " + s.error().what());
+  Connection c = Connection::open();
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: berthd\r\nConnection: close\r\n";
   if (!body.empty()) req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
-  if (!write_all(s->get(), req)) die(5, "write to berthd failed");
+  c.write_all(req);
   std::string all;
   char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(s->get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    all.append(buf, static_cast<size_t>(n));
-  }
+  while (size_t n = c.read(buf, sizeof buf)) all.append(buf, n);
   size_t sp = all.find(' '), hdr_end = all.find("\r\n\r\n");
   if (sp == std::string::npos || hdr_end == std::string::npos) die(1, "malformed answer from berthd");
   return Response{std::atoi(all.c_str() + sp + 1), all.substr(hdr_end + 4)};
@@ -239,7 +234,7 @@ int console(const std::string& name) {
 
 void usage() {
   std::fputs(
-      "usage: berth [--socket PATH] COMMAND ...\n"
+      "usage: berth [--socket PATH | --remote HOST:PORT --cert FILE --key FILE --ca FILE] COMMAND ...\n"
       "  create NAME --template TAG [--disk SIZE] | --rootfs DIR   [--hostname H] [--init busybox|systemd] [--ram SIZE] [--swap SIZE]\n"
       "              [--cpus N] [--cpulimit PCT] [--cpuweight 1-10000] [--cpuset LIST] [--pids N]\n"
       "              [--autostart yes|no] [--boot-order N] [--boot-delay S]\n"
@@ -296,15 +291,31 @@ namespace {
   die(127, "cluster commands need berth-cluster (" + prog + "): " + std::string(std::strerror(errno)));
 }
 
+// The options before the command: where berthd is and, for --remote, the
+// TLS files; each also from the environment.
+void global_options(std::vector<std::string>& a) {
+  std::pair<const char*, std::string*> opts[] = {{"--socket", &g_socket},
+                                                 {"--remote", &g_remote.address},
+                                                 {"--cert", &g_remote.cert},
+                                                 {"--key", &g_remote.key},
+                                                 {"--ca", &g_remote.ca}};
+  const char* envs[] = {"BERTH_SOCKET", "BERTH_REMOTE", "BERTH_TLS_CERT", "BERTH_TLS_KEY", "BERTH_TLS_CA"};
+  for (size_t i = 0; i < std::size(opts); ++i)
+    if (const char* v = std::getenv(envs[i])) *opts[i].second = v;
+  while (!a.empty()) {
+    auto o = std::find_if(std::begin(opts), std::end(opts), [&](const auto& p) { return a[0] == p.first; });
+    if (o == std::end(opts)) break;
+    if (a.size() < 2) die(2, a[0] + ": needs a value");
+    *o->second = a[1];
+    a.erase(a.begin(), a.begin() + 2);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
-  if (const char* env = std::getenv("BERTH_SOCKET")) g_socket = env;
-  if (a.size() >= 2 && a[0] == "--socket") {
-    g_socket = a[1];
-    a.erase(a.begin(), a.begin() + 2);
-  }
+  global_options(a);
   if (a.empty()) usage();
   std::string cmd = a[0];
   if (cmd == "env" || cmd == "node" || cmd == "cluster") exec_cluster(a);
@@ -450,16 +461,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "events" || cmd == "metrics") {
-    auto s = connect_unix(g_socket);
-    if (!s) die(5, "cannot reach berthd: " + s.error().what());
+    Connection c = Connection::open();
     std::string path = cmd == "events" ? "/v1/events" : "/metrics";
-    if (!write_all(s->get(), "GET " + path + " HTTP/1.1\r\nHost: berthd\r\nConnection: close\r\n\r\n")) die(5, "write failed");
+    c.write_all("GET " + path + " HTTP/1.1\r\nHost: berthd\r\nConnection: close\r\n\r\n");
     std::string head;
     char buf[65536];
     bool body = false;
     for (;;) {
-      ssize_t n = ::read(s->get(), buf, sizeof buf);
-      if (n <= 0) break;
+      size_t n = c.read(buf, sizeof buf);
+      if (n == 0) break;
       if (body) {
         (void)!::write(1, buf, static_cast<size_t>(n));
         continue;

@@ -22,6 +22,7 @@
 #include "berth/supervisor/frames.h"
 #include "berth/supervisor/unix_socket.h"
 #include "client.h"
+#include "connection.h"
 
 using namespace berth::supervisor;
 
@@ -44,17 +45,16 @@ std::optional<winsize> window_size() {
 // Content-Length: berthd keeps the connection open).
 UniqueFd upgrade(const std::string& method, const std::string& path, const std::string& protocol,
                  const std::string& body) {
-  auto s = connect_unix(g_socket);
-  if (!s) die(5, "cannot reach berthd: " + s.error().what());
+  Connection c = Connection::open();
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: berthd\r\nConnection: Upgrade\r\nUpgrade: " + protocol + "\r\n";
   if (!body.empty())
     req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
-  if (!write_all(s->get(), req)) die(5, "write to berthd failed");
+  c.write_all(req);
   // Byte by byte: what follows the head is the session's first frames.
   std::string head;
-  char c;
-  while (head.find("\r\n\r\n") == std::string::npos && ::read(s->get(), &c, 1) == 1) head.push_back(c);
+  char byte;
+  while (head.find("\r\n\r\n") == std::string::npos && c.read(&byte, 1) == 1) head.push_back(byte);
   int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
   if (status != 101) {
     size_t len = 0;
@@ -64,12 +64,12 @@ UniqueFd upgrade(const std::string& method, const std::string& path, const std::
       len = std::strtoul(head.c_str() + at + 17, nullptr, 10);
     std::string answer;
     char buf[4096];
-    for (ssize_t n; answer.size() < len && (n = ::read(s->get(), buf, std::min(sizeof buf, len - answer.size()))) > 0;)
-      answer.append(buf, static_cast<size_t>(n));
+    for (size_t n; answer.size() < len && (n = c.read(buf, std::min(sizeof buf, len - answer.size()))) > 0;)
+      answer.append(buf, n);
     expect_ok(Response{status, answer});
     die(1, path + ": unexpected answer from berthd");
   }
-  return std::move(*s);
+  return c.into_fd();
 }
 
 namespace {

@@ -1,10 +1,11 @@
-// http_server.cpp — Boost.Beast HTTP/1.1 over a unix socket; the only
-// translation unit that includes Beast.
+// http_server.cpp — Boost.Beast HTTP/1.1 over the unix socket and, with
+// mutual TLS, over TCP; the only translation unit that includes Beast.
 #include "http_server.h"
 
 #include <utility>  // before Asio: Boost 1.74 uses std::exchange without it
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <sys/socket.h>
@@ -13,10 +14,12 @@
 #include <deque>
 #include <memory>
 
+#include "berth/base/log.h"
 #include "berth/supervisor/api.h"
 #include "berth/supervisor/events.h"
 #include "berth/supervisor/operations.h"
 #include "berth/supervisor/service.h"
+#include "tls_context.h"
 
 namespace berth::supervisor {
 
@@ -24,6 +27,12 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using stream = asio::local::stream_protocol;
+using tcp = asio::ip::tcp;
+using tls_stream = asio::ssl::stream<tcp::socket>;
+
+// A TLS handshake or closing exchange the peer does not finish within this
+// ends its connection: a silent peer cannot hold one.
+constexpr auto kTlsTimeout = std::chrono::seconds(10);
 
 namespace {
 
@@ -35,15 +44,16 @@ struct Deps {
   EventBus& events;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One client's connection: requests read and answered one after another.
+// `Sock` is the unix socket or the TLS stream over TCP; `by` says who asks
+// (the peer's uid, or the client certificate's name) and goes into each
+// operation and its event.
+template <class Sock>
+class Session : public std::enable_shared_from_this<Session<Sock>> {
 public:
-  Session(stream::socket s, Deps& d) : sock_(std::move(s)), d_(d) {
-    // Who asks: the peer's uid goes into each operation and its event.
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (::getsockopt(sock_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-      by_ = "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
-  }
+  using std::enable_shared_from_this<Session>::shared_from_this;
+
+  Session(Sock s, Deps& d, std::string by) : sock_(std::move(s)), d_(d), by_(std::move(by)) {}
 
   void read() {
     parser_.emplace();
@@ -56,7 +66,10 @@ public:
 private:
   void on_read(beast::error_code ec) {
     if (ec == http::error::body_limit) return respond(413, error_body(Error::msg("body: too large")), false);
-    if (ec) return;  // closed or malformed: drop the connection
+    if (ec == http::error::header_limit) return respond(431, error_body(Error::msg("headers: too large")), false);
+    if (ec && ec != http::error::end_of_stream && ec.category() == http::make_error_code(http::error::bad_target).category())
+      return respond(400, error_body(Error::msg("request: malformed (" + ec.message() + ")")), false);
+    if (ec) return;  // closed: drop the connection
     req_ = parser_->release();
     keep_alive_ = req_.keep_alive();
     auto r = decode_request(std::string_view(req_.method_string().data(), req_.method_string().size()),
@@ -267,7 +280,7 @@ private:
     sock_.async_read_some(asio::buffer(byte.get(), 1), [self, byte](beast::error_code, size_t) {
       self->d_.events.unsubscribe(self->sub_);
       beast::error_code ignored;
-      self->sock_.close(ignored);
+      beast::get_lowest_layer(self->sock_).close(ignored);
     });
   }
 
@@ -290,13 +303,13 @@ private:
                       });
   }
 
-  static void pump(std::shared_ptr<Session> self, stream::socket& from, stream::socket& to,
-                   std::shared_ptr<stream::socket> mon) {
+  template <class From, class To>
+  static void pump(std::shared_ptr<Session> self, From& from, To& to, std::shared_ptr<stream::socket> mon) {
     auto buf = std::make_shared<std::array<char, 8192>>();
     from.async_read_some(asio::buffer(*buf), [self, &from, &to, mon, buf](beast::error_code ec, size_t n) {
       if (ec) {
         beast::error_code ignored;
-        self->sock_.close(ignored);
+        beast::get_lowest_layer(self->sock_).close(ignored);
         mon->close(ignored);
         return;
       }
@@ -328,16 +341,33 @@ private:
     res->body() = std::move(body);
     res->prepare_payload();
     http::async_write(sock_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !res->keep_alive()) {
-        beast::error_code ignored;
-        self->sock_.shutdown(stream::socket::shutdown_send, ignored);
-        return;
-      }
+      if (ec || !res->keep_alive()) return self->end_output();
       self->read();
     });
   }
 
-  stream::socket sock_;
+  // The last answer is out: the client reads to the end of the stream.
+  void end_output() {
+    beast::error_code ignored;
+    if constexpr (std::is_same_v<Sock, tls_stream>) {
+      // close_notify, then the TCP connection, also when the peer never answers it.
+      auto self = shared_from_this();
+      timer_ = std::make_unique<asio::steady_timer>(d_.io, kTlsTimeout);
+      timer_->async_wait([self](beast::error_code ec) {
+        beast::error_code ignored2;
+        if (!ec) beast::get_lowest_layer(self->sock_).close(ignored2);
+      });
+      sock_.async_shutdown([self](beast::error_code) {
+        beast::error_code ignored2;
+        beast::get_lowest_layer(self->sock_).close(ignored2);
+        self->timer_.reset();
+      });
+    } else {
+      sock_.shutdown(stream::socket::shutdown_send, ignored);
+    }
+  }
+
+  Sock sock_;
   Deps& d_;
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -349,26 +379,97 @@ private:
   std::string by_;
 };
 
-class Listener : public std::enable_shared_from_this<Listener> {
+// Accepts connections for as long as the loop runs and hands each to
+// `start` (the unix socket's and the TCP port's sessions differ there).
+template <class Protocol>
+class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
 public:
-  Listener(Deps d, int fd) : d_(d), acc_(d.io) { acc_.assign(stream(), fd); }
+  using Start = std::function<void(Deps&, typename Protocol::socket)>;
+  using std::enable_shared_from_this<Listener>::shared_from_this;
+  Listener(Deps d, typename Protocol::acceptor acc, Start start)
+      : d_(d), acc_(std::move(acc)), start_(std::move(start)) {}
   void accept() {
-    acc_.async_accept([self = shared_from_this()](beast::error_code ec, stream::socket s) {
-      if (!ec) std::make_shared<Session>(std::move(s), self->d_)->read();
+    acc_.async_accept([self = shared_from_this()](beast::error_code ec, typename Protocol::socket s) {
+      if (!ec) self->start_(self->d_, std::move(s));
       self->accept();
     });
   }
 
 private:
   Deps d_;
-  stream::acceptor acc_;
+  typename Protocol::acceptor acc_;
+  Start start_;
 };
+
+// Who asks on the unix socket: the peer's uid and pid.
+std::string peer_credentials(stream::socket& s) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return "";
+  return "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
+}
+
+std::string peer_address(const tcp::socket& s) {
+  beast::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "?";
+  auto a = ep.address();
+  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
+}
+
+// The TLS handshake of a new TCP connection, within kTlsTimeout; a
+// session for the verified client, or a log line and the connection closed.
+void start_tls(Deps& d, std::shared_ptr<asio::ssl::context> ctx, tcp::socket s) {
+  std::string from = peer_address(s);
+  auto tls = std::make_shared<tls_stream>(std::move(s), *ctx);
+  auto timer = std::make_shared<asio::steady_timer>(d.io, kTlsTimeout);
+  timer->async_wait([tls](beast::error_code ec) {
+    beast::error_code ignored;
+    if (!ec) tls->lowest_layer().close(ignored);
+  });
+  tls->async_handshake(asio::ssl::stream_base::server, [&d, ctx, tls, timer, from](beast::error_code ec) {
+    bool timed_out = timer->cancel() == 0;
+    if (ec) {
+      std::string why = timed_out ? "no handshake within " + std::to_string(kTlsTimeout.count()) + " s" : ec.message();
+      log::warn("berthd: tls handshake from " + from + " failed: " + why);
+      beast::error_code ignored;
+      tls->lowest_layer().close(ignored);
+      return;
+    }
+    std::string by = tls_identity(tls->native_handle());
+    log::debug("berthd: tls client " + by + " from " + from);
+    std::make_shared<Session<tls_stream>>(std::move(*tls), d, by)->read();
+  });
+}
 
 }  // namespace
 
 void serve_api(asio::io_context& io, asio::thread_pool& pool, int listen_fd, Service& svc, Operations& ops,
                EventBus& events) {
-  std::make_shared<Listener>(Deps{io, pool, svc, ops, events}, listen_fd)->accept();
+  stream::acceptor acc(io);
+  acc.assign(stream(), listen_fd);
+  auto start = [](Deps& d, stream::socket s) {
+    std::string by = peer_credentials(s);
+    std::make_shared<Session<stream::socket>>(std::move(s), d, by)->read();
+  };
+  std::make_shared<Listener<stream>>(Deps{io, pool, svc, ops, events}, std::move(acc), start)->accept();
+}
+
+Status serve_api_tcp(asio::io_context& io, asio::thread_pool& pool, const TcpApiOptions& o, Service& svc,
+                     Operations& ops, EventBus& events) {
+  auto ctx = BERTH_TRY(server_tls_context(o));
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(o.address.host, ec);
+  if (ec) return Error::msg("--listen-tcp " + to_string(o.address) + ": " + ec.message());
+  tcp::endpoint ep(addr, o.address.port);
+  tcp::acceptor acc(io);
+  if (acc.open(ep.protocol(), ec); !ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error(ec.value(), "--listen-tcp " + to_string(o.address));
+  auto start = [ctx](Deps& d, tcp::socket s) { start_tls(d, ctx, std::move(s)); };
+  std::make_shared<Listener<tcp>>(Deps{io, pool, svc, ops, events}, std::move(acc), start)->accept();
+  return ok();
 }
 
 }  // namespace berth::supervisor

@@ -1,5 +1,8 @@
-// http_server.h — the API's HTTP/1.1 server on a listening unix socket.
+// http_server.h — the API's HTTP/1.1 server on a listening unix socket
+// and, optionally, on a TCP port with mutual TLS.
 #pragma once
+
+#include "berth/base/error.h"
 
 namespace boost::asio {
 class io_context;
@@ -17,5 +20,14 @@ class EventBus;
 /// `pool` and its answer is written back from the loop.
 void serve_api(boost::asio::io_context& io, boost::asio::thread_pool& pool, int listen_fd, Service& svc,
                Operations& ops, EventBus& events);
+
+struct TcpApiOptions;
+
+/// Serves the same routes on `o.address` over TLS 1.2+, only to clients
+/// whose certificate chains to `o.client_ca`; who asks is "tls:CN". Fails,
+/// before accepting anything, when a file is unusable or the port cannot be
+/// bound. A failed or silent handshake is logged and closed.
+Status serve_api_tcp(boost::asio::io_context& io, boost::asio::thread_pool& pool, const TcpApiOptions& o,
+                     Service& svc, Operations& ops, EventBus& events);
 
 }  // namespace berth::supervisor

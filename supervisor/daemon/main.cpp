@@ -23,6 +23,7 @@
 #include "berth/supervisor/unix_socket.h"
 #include "cluster.h"
 #include "http_server.h"
+#include "tls_context.h"
 
 namespace asio = boost::asio;
 using namespace berth;
@@ -105,10 +106,24 @@ Result<int> api_listener(const std::string& path) {
   return s.release();
 }
 
+/// The TCP listener's options: none, or --listen-tcp with all three files.
+Result<std::optional<TcpApiOptions>> tcp_api_options(const std::string& listen, TcpApiOptions o) {
+  if (listen.empty()) {
+    for (auto [flag, value] : {std::pair{"--tls-cert", &o.cert}, {"--tls-key", &o.key}, {"--tls-client-ca", &o.client_ca}})
+      if (!value->empty()) return Error::msg(std::string(flag) + " without --listen-tcp");
+    return std::optional<TcpApiOptions>();
+  }
+  for (auto [flag, value] : {std::pair{"--tls-cert", &o.cert}, {"--tls-key", &o.key}, {"--tls-client-ca", &o.client_ca}})
+    if (value->empty()) return Error::msg("--listen-tcp needs " + std::string(flag) + " (the API over TCP is mutual TLS only)");
+  o.address = BERTH_TRY_CTX(parse_listen_address(listen), "--listen-tcp");
+  return std::optional<TcpApiOptions>(std::move(o));
+}
+
 void usage() {
   std::fprintf(stderr,
                "usage: berthd [--state-dir DIR] [--run-dir DIR] [--socket PATH] [--cgroup-parent NAME]\n"
                "              [--monitor PATH] [--lxcfs PATH|none] [--log-format text|json] [--debug]\n"
+               "              [--listen-tcp ADDR:PORT --tls-cert FILE --tls-key FILE --tls-client-ca FILE]\n"
                "              [--cluster-config FILE] [--cluster ETCD_URLS --node-id ID [--labels k=v,...] [--capacity cpus=N,memory=SIZE,disk=SIZE]\n"
                "               [--node-address ADDR] [--cluster-prefix /berth/] [--lease-ttl S] [--usage-interval S]\n"
                "               [--resync-interval S]]\n");
@@ -122,6 +137,8 @@ int main(int argc, char** argv) {
   log::Format fmt = log::Format::text;
   bool debug = false;
   ClusterOptions cluster_opts;
+  std::string listen_tcp;
+  TcpApiOptions tcp;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -139,6 +156,10 @@ int main(int argc, char** argv) {
     else if (a == "--lxcfs") o.lxcfs = next();
     else if (a == "--log-format") fmt = next() == "json" ? log::Format::json : log::Format::text;
     else if (a == "--debug") debug = true;
+    else if (a == "--listen-tcp") listen_tcp = next();
+    else if (a == "--tls-cert") tcp.cert = fs::absolute(next());
+    else if (a == "--tls-key") tcp.key = fs::absolute(next());
+    else if (a == "--tls-client-ca") tcp.client_ca = fs::absolute(next());
     else if (cluster_option(a, next, cluster_opts)) continue;
     else {
       usage();
@@ -157,6 +178,11 @@ int main(int argc, char** argv) {
     o.monitor_binary = fs::exists(dir + "/berth-monitor") ? dir + "/berth-monitor" : dir + "/../monitor/berth-monitor";
   }
   if (socket_path.empty()) socket_path = o.layout.api_socket();
+  auto tcp_api = tcp_api_options(listen_tcp, tcp);
+  if (!tcp_api) {
+    log::error("berthd: " + tcp_api.error().what());
+    return 2;
+  }
   ::signal(SIGPIPE, SIG_IGN);
   auto cluster = make_cluster_node(cluster_opts, o.layout, socket_path);
   if (!cluster) {
@@ -172,6 +198,12 @@ int main(int argc, char** argv) {
   NodeService svc(o, events, host);
   host.bind(&svc);
 
+  if (*tcp_api) {
+    if (auto st = serve_api_tcp(io, pool, **tcp_api, svc, ops, events); !st) {
+      log::error("berthd: " + st.error().what());
+      return 1;
+    }
+  }
   auto fd = api_listener(socket_path);
   if (!fd) {
     log::error("berthd: " + fd.error().what());
@@ -198,7 +230,7 @@ int main(int argc, char** argv) {
     });
   };
   if (usec > 0) ping();
-  log::info("berthd: serving " + socket_path);
+  log::info("berthd: serving " + socket_path + (*tcp_api ? " and " + to_string((*tcp_api)->address) + " (mutual TLS)" : ""));
   sd_notify("READY=1\nSTATUS=serving");
   asio::post(pool, [&svc] { svc.autostart(); });
   io.run();

@@ -50,9 +50,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# start_berthd [FLAG...]: berthd on the test's directories, extra flags added.
 start_berthd() {
   "$BERTHD" --state-dir "$STATE" --run-dir "$RUN" --socket "$SOCK" --cgroup-parent "$CG" \
-    --monitor "$BERTH_MONITOR" >>"$WORK/berthd.log" 2>&1 &
+    --monitor "$BERTH_MONITOR" "$@" >>"$WORK/berthd.log" 2>&1 &
   BPID=$!
   for _ in $(seq 100); do
     "$BERTH" list >/dev/null 2>&1 && return 0
