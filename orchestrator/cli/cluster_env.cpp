@@ -117,18 +117,21 @@ Status check_placeable(const ClusterState& st, const Environment& env) {
   for (size_t i = 0; i < env.roles.size(); ++i) {
     const Role& r = env.roles[i];
     std::string where = "roles[" + std::to_string(i) + "] (" + r.name + ")";
-    bool tmpl = false, fits = false;
+    bool tmpl = false, net = r.network.empty(), fits = false;
     for (const auto& v : views) {
       for (const auto& t : v.spec.templates) tmpl |= t == r.tmpl;
+      for (const auto& n : v.spec.networks) net |= n == r.network;
       fits |= v.spec.capacity.covers(r.resources);
     }
     if (!tmpl) return Error::msg(where + ".template: no node has template \"" + r.tmpl + "\"");
+    if (!net) return Error::msg(where + ".network: no node has network \"" + r.network + "\"");
     if (!fits) return Error::msg(where + ".resources: " + r.resources.str() + " is larger than every node");
   }
   for (size_t i = 0; i < env.roles.size(); ++i) {
     const Role& r = env.roles[i];
     for (int64_t j = 0; j < r.count; ++j) {
-      Request q{env.name + "." + r.name + "." + std::to_string(j), env.name + "." + r.name, r.tmpl, r.resources, r.placement, {}};
+      Request q{env.name + "." + r.name + "." + std::to_string(j), env.name + "." + r.name, r.tmpl, r.resources,
+                r.placement, {}, r.network};
       Decision d = pick(views, q, env.strategy);
       if (d.node.empty())
         return Error::msg("roles[" + std::to_string(i) + "] (" + r.name + "): unsatisfiable placement: " + d.reason);

@@ -205,13 +205,15 @@ Status NodeAgent::resync(Etcd& etcd) {
 
 void NodeAgent::refresh_templates(Etcd& etcd) {
   auto t = driver_.templates();
+  auto n = driver_.networks();
   std::string spec;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (t) {
-      std::sort(t->begin(), t->end());
-      if (*t != spec_.templates) {
-        spec_.templates = std::move(*t);
+    for (auto [now, kept] : {std::pair{&t, &spec_.templates}, std::pair{&n, &spec_.networks}}) {
+      if (!*now) continue;
+      std::sort((*now)->begin(), (*now)->end());
+      if (**now != *kept) {
+        *kept = std::move(**now);
         spec_dirty_ = true;
       }
     }
@@ -219,12 +221,13 @@ void NodeAgent::refresh_templates(Etcd& etcd) {
     spec = json::dump(to_json(spec_));
   }
   if (auto r = etcd.put(keys_.node_spec(spec_.id), spec); !r) {
-    log::warn(r.error().wrap("node " + spec_.id + ": new templates").what());
+    log::warn(r.error().wrap("node " + spec_.id + ": new templates or networks").what());
     return;
   }
   std::lock_guard<std::mutex> l(mu_);
   spec_dirty_ = false;
-  log::info("node " + spec_.id + ": spec updated: " + std::to_string(spec_.templates.size()) + " templates");
+  log::info("node " + spec_.id + ": spec updated: " + std::to_string(spec_.templates.size()) + " templates, " +
+            std::to_string(spec_.networks.size()) + " networks");
 }
 
 Status NodeAgent::tick(Etcd& etcd) {

@@ -158,14 +158,35 @@ Result<Resources> resources_from(const json::Value& v, std::string_view where) {
   return r;
 }
 
+namespace {
+
+json::Value strings_json(const std::vector<std::string>& list) {
+  json::Value a = json::Value::array();
+  for (const auto& x : list) a.push_back(x);
+  return a;
+}
+
+// An optional array of strings.
+Result<std::vector<std::string>> strings_from(const json::Value* v, const char* key) {
+  std::vector<std::string> out;
+  if (!v) return out;
+  if (!v->is_array()) return Error::msg(std::string(key) + ": expected an array of strings");
+  for (const auto& x : v->as_array()) {
+    if (!x.is_string()) return Error::msg(std::string(key) + ": expected an array of strings");
+    out.push_back(x.as_string());
+  }
+  return out;
+}
+
+}  // namespace
+
 json::Value to_json(const NodeSpec& n) {
   json::Value v = json::Value::object();
   v.set("id", n.id);
   v.set("labels", labels_json(n.labels));
   v.set("capacity", to_json(n.capacity));
-  json::Value t = json::Value::array();
-  for (const auto& x : n.templates) t.push_back(x);
-  v.set("templates", std::move(t));
+  v.set("templates", strings_json(n.templates));
+  if (!n.networks.empty()) v.set("networks", strings_json(n.networks));
   if (!n.address.empty()) v.set("address", n.address);
   return v;
 }
@@ -181,13 +202,8 @@ Result<NodeSpec> node_spec_from(std::string_view text) {
   const json::Value* cap = f.get("capacity");
   if (!cap) return Error::msg("node spec: capacity: required");
   n.capacity = BERTH_TRY_CTX(resources_from(*cap, "capacity"), "node spec");
-  if (const json::Value* t = f.get("templates")) {
-    if (!t->is_array()) return Error::msg("node spec: templates: expected an array of strings");
-    for (const auto& x : t->as_array()) {
-      if (!x.is_string()) return Error::msg("node spec: templates: expected an array of strings");
-      n.templates.push_back(x.as_string());
-    }
-  }
+  n.templates = BERTH_TRY_CTX(strings_from(f.get("templates"), "templates"), "node spec");
+  n.networks = BERTH_TRY_CTX(strings_from(f.get("networks"), "networks"), "node spec");
   n.address = BERTH_TRY_CTX(f.str("address", false), "node spec");
   return n;  // unknown keys are kept for newer agents
 }

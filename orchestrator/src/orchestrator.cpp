@@ -215,7 +215,7 @@ struct Orchestrator::Impl {
       for (const auto& role : env.roles) {
         for (int64_t i = 0; i < role.count; ++i) {
           std::string id = name + "." + role.name + "." + std::to_string(i);
-          Request r{id, name + "." + role.name, role.tmpl, role.resources, role.placement, {}};
+          Request r{id, name + "." + role.name, role.tmpl, role.resources, role.placement, {}, role.network};
           auto it = cs.find(id);
           if (it == cs.end()) {
             reqs.push_back(std::move(r));

@@ -5,14 +5,22 @@
 
 namespace berth::orch {
 
+namespace {
+
+bool has(const std::vector<std::string>& list, const std::string& x) {
+  return std::find(list.begin(), list.end(), x) != list.end();
+}
+
+}  // namespace
+
 std::optional<std::string> infeasible(const NodeView& n, const Request& r) {
   if (!n.schedulable) return "node " + n.state;
   for (const auto& [k, v] : r.placement.labels) {
     auto it = n.spec.labels.find(k);
     if (it == n.spec.labels.end() || it->second != v) return "label " + k + " is not " + v;
   }
-  if (!r.tmpl.empty() && std::find(n.spec.templates.begin(), n.spec.templates.end(), r.tmpl) == n.spec.templates.end())
-    return "no template " + r.tmpl;
+  if (!r.tmpl.empty() && !has(n.spec.templates, r.tmpl)) return "no template " + r.tmpl;
+  if (!r.network.empty() && !has(n.spec.networks, r.network)) return "no network " + r.network;
   Resources free = n.spec.capacity;
   free -= n.used;
   if (r.resources.cpu_milli > free.cpu_milli) return "not enough cpu";
@@ -41,7 +49,7 @@ bool feasible(const NodeView& n, const Request& r) {
     auto it = n.spec.labels.find(k);
     if (it == n.spec.labels.end() || it->second != v) return false;
   }
-  return r.tmpl.empty() || std::find(n.spec.templates.begin(), n.spec.templates.end(), r.tmpl) != n.spec.templates.end();
+  return (r.tmpl.empty() || has(n.spec.templates, r.tmpl)) && (r.network.empty() || has(n.spec.networks, r.network));
 }
 
 // Utilisation after placing r, in parts per million of the tightest

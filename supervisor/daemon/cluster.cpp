@@ -84,6 +84,8 @@ public:
     driver_ = std::make_unique<ClusterDriver>(svc);
     if (auto t = driver_->templates()) spec_.templates = *t;
     std::sort(spec_.templates.begin(), spec_.templates.end());
+    if (auto n = driver_->networks()) spec_.networks = *n;
+    std::sort(spec_.networks.begin(), spec_.networks.end());
     log::info("cluster: node " + spec_.id + " (" + spec_.capacity.str() + ", " + std::to_string(spec_.templates.size()) +
               " templates) joining");
     agent_ = std::make_unique<orch::NodeAgent>(keys_, spec_, *driver_, ao_);

@@ -63,6 +63,8 @@ Result<json::Value> cluster_create_body(const orch::ContainerRec& c, const std::
   if (!l.ram.empty()) b.set("ram", l.ram);
   if (!l.cpu_limit.empty()) b.set("cpulimit", l.cpu_limit);
   if (!l.disk.empty()) b.set("disk", l.disk);
+  // An address of the node's network of that name, chosen by berthd.
+  if (!c.network.empty()) b.set("net", c.network);
   return b;
 }
 
@@ -171,13 +173,21 @@ json::Value ClusterDriver::usage() {
   return u;
 }
 
-std::optional<std::vector<std::string>> ClusterDriver::templates() {
-  auto imgs = svc_.images();
-  if (!imgs) return std::nullopt;
+namespace {
+
+// The `key` of every object in a listing (nullopt when it failed).
+std::optional<std::vector<std::string>> names(const Result<json::Value>& list, const char* key) {
+  if (!list) return std::nullopt;
   std::vector<std::string> out;
-  for (const auto& i : imgs->as_array())
-    if (std::string t = str(i, "tag"); !t.empty()) out.push_back(t);
+  for (const auto& i : list->as_array())
+    if (std::string v = str(i, key); !v.empty()) out.push_back(v);
   return out;
 }
+
+}  // namespace
+
+std::optional<std::vector<std::string>> ClusterDriver::templates() { return names(svc_.images(), "tag"); }
+
+std::optional<std::vector<std::string>> ClusterDriver::networks() { return names(svc_.networks(), "name"); }
 
 }  // namespace berth::supervisor

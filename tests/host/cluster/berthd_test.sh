@@ -9,7 +9,9 @@
 # others, while its stale copies run on (their monitors outlive berthd);
 # restarted, it re-adopts them, finds itself fenced and destroys them
 # before it takes new work; scale up and down create and destroy on the
-# nodes; an operator's own container is never touched. Prints the
+# nodes; a role naming a network lands only on the node that has it (n4,
+# in a network namespace of its own) with addresses from it; an
+# operator's own container is never touched. Prints the
 # measured detection, rescheduling and running times; leaves no process,
 # mount, loop device or cgroup behind.
 set -euo pipefail
@@ -69,10 +71,10 @@ our_pids() {
 nodes_cleanup() {
   set +e
   local n p m l d id
-  for n in $NODES; do [ -n "${NPID[$n]:-}" ] && kill -9 "${NPID[$n]}" 2>/dev/null && wait "${NPID[$n]}" 2>/dev/null; done
+  for n in $NODES n4; do [ -n "${NPID[$n]:-}" ] && kill -9 "${NPID[$n]}" 2>/dev/null && wait "${NPID[$n]}" 2>/dev/null; done
   for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done
   sleep 0.2
-  for n in $NODES; do
+  for n in $NODES n4; do
     d=$(node_dir "$n")/run/runtime
     [ -d "$d" ] || continue
     for id in $(ls "$d"); do "$BERTH_RUNTIME" --root "$d" delete --force "$id" >/dev/null 2>&1; done
@@ -82,7 +84,9 @@ nodes_cleanup() {
   for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$CG-*" 2>/dev/null); do
     find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
+  ip netns delete "$NS" 2>/dev/null
 }
+NS=berth-cl-$$
 trap 'nodes_cleanup; cl_cleanup' EXIT
 
 # Cluster containers on node $1 in state $2 (any state when empty).
@@ -261,6 +265,68 @@ echo "ok: scale down to 2 destroyed the others on their nodes"
 wait_until 60 total_is 0 || fail "env delete left $(total_cts) cluster containers"
 [ "$(on n1 status mine --format json | jq -r .state)" = running ] || fail "the operator's own container was touched"
 echo "ok: env delete removed every cluster container; the operator's own one runs on"
+
+# --- a role's network: placed where the network is, an address from it ----------
+# n4 runs in a network namespace of its own (its network's bridge lives
+# there, never in the host's); it reaches etcd on the host's loopback
+# through a unix socket relay.
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+eport=${ETCD_URL##*:}
+rport=$(cl_free_port)
+cl_bg relay-host.log python3 "$(dirname "$0")/relay.py" unix "$CL_DIR/etcd.sock" "$eport"
+wait_until 10 test -S "$CL_DIR/etcd.sock" || fail "the etcd relay did not start"
+cl_bg relay-ns.log nsenter --net="/run/netns/$NS" python3 "$(dirname "$0")/relay.py" tcp "$rport" "$CL_DIR/etcd.sock"
+d4=$(node_dir n4)
+mkdir -p "$d4/state"
+"$BERTH_IMAGE" --store "$d4/state/images" build-template busybox berth/busybox >/dev/null
+# nsenter, not ip netns exec: that one mounts a sysfs of its own over
+# /sys, hiding the cgroup hierarchies.
+nsenter --net="/run/netns/$NS" "$BERTHD" --state-dir "$d4/state" --run-dir "$d4/run" --socket "$d4/berthd.sock" --cgroup-parent "$CG-n4" \
+  --monitor "$BERTH_MONITOR" --cluster "http://127.0.0.1:$rport" --node-id n4 --labels region=test \
+  --capacity cpus=4,memory=4G,disk=100G --lease-ttl $TTL --usage-interval 2 --resync-interval 2 >>"$CL_DIR/n4.log" 2>&1 &
+NPID[n4]=$!
+wait_until 10 on n4 list || fail "berthd n4 did not come up"
+wait_until 20 ready_nodes 4 || fail "n4 did not join through the relay"
+on n4 network create lan --subnet 198.18.7.0/24 >/dev/null || fail "network lan on n4"
+has_lan() { etcd_get /berth/nodes/n4/spec | jq -e '.networks == ["lan"]' >/dev/null; }
+wait_until 20 has_lan || fail "n4's spec does not list its network: $(etcd_get /berth/nodes/n4/spec)"
+etcd_get /berth/nodes/n1/spec | jq -e '.networks == null' >/dev/null || fail "n1 lists networks it does not have"
+cat >"$CL_DIR/db.json" <<'J'
+{"name":"db","roles":[{"name":"pg","template":"berth/busybox","count":2,"network":"lan","resources":{"cpus":0.25,"memory_mb":32}}]}
+J
+"$BERTH" env create "$CL_DIR/db.json" --wait 30 >/dev/null || fail "env create db"
+wait_until 60 running_is 2 n4 || fail "db's 2 containers not running on n4 ($(n_cluster n4 running))"
+for n in $NODES; do [ "$(n_cluster "$n")" -eq 0 ] || fail "a db container landed on $n, which has no network lan"; done
+wait_until 30 all_booted n4 || fail "db containers did not boot: $(boot_report n4)"
+addrs=""
+for c in $(cluster_cts n4 running); do
+  a=$(on n4 exec "$c" ip -4 addr show eth0 | awk '/inet /{print $2}')
+  [[ "$a" == 198.18.7.*/24 ]] || fail "$c has no address of lan on eth0: [$a]"
+  addrs="$addrs $a"
+done
+a1=$(echo $addrs | awk '{print $1}'); a2=$(echo $addrs | awk '{print $2}')
+[ "$a1" != "$a2" ] || fail "both db containers have $a1"
+c1=$(cluster_cts n4 running | head -1)
+on n4 exec "$c1" ping -c 1 -W 2 "${a2%/*}" >/dev/null || fail "$c1 does not reach ${a2%/*} on lan"
+echo "ok: a role on network lan placed only on n4, the node that has it; addresses$addrs; they reach each other"
+cat >"$CL_DIR/nonet.json" <<'J'
+{"name":"nonet","roles":[{"name":"x","template":"berth/busybox","count":1,"network":"nope","resources":{"cpus":0.25,"memory_mb":32}}]}
+J
+set +e
+out=$("$BERTH" env create "$CL_DIR/nonet.json" 2>&1); rc=$?
+set -e
+[ "$rc" -ne 0 ] && [[ "$out" == *'roles[0] (x).network: no node has network "nope"'* ]] || fail "env with an unknown network: rc $rc [$out]"
+[ -z "$(etcd_get /berth/envs/nonet)" ] || fail "the refused environment was stored"
+echo "ok: an environment naming a network no node has is refused, nothing stored"
+"$BERTH" env delete db --wait 30 >/dev/null || fail "env delete db"
+wait_until 60 cluster_is n4 0 || fail "env delete left $(n_cluster n4) containers on n4"
+on n4 network rm lan >/dev/null || fail "network rm lan on n4"
+kill "${NPID[n4]}"; wait "${NPID[n4]}" 2>/dev/null || true; NPID[n4]=
+# berthd's pin directory stays a mount of its own while berthd is down (its
+# containers' namespaces would be pinned there): the node is gone for good.
+umount "$d4/run/netns"
+ip netns delete "$NS"
 
 # --- nothing left behind ----------------------------------------------------------
 on n1 destroy mine >/dev/null

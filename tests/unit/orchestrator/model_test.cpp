@@ -67,12 +67,17 @@ TEST(Environment, RefusesNamingTheField) {
 }
 
 TEST(Records, NodeSpecAndContainerRoundTrip) {
-  NodeSpec n{"n1", {{"region", "eu"}}, {4000, 8192, 100}, {"debian-12"}, "10.0.0.1:8443"};
+  NodeSpec n{"n1", {{"region", "eu"}}, {4000, 8192, 100}, {"debian-12"}, "10.0.0.1:8443", {"lan", "dmz"}};
   auto back = node_spec_from(berth::json::dump(to_json(n)));
   ASSERT_TRUE(back) << back.error().what();
   EXPECT_EQ(back->capacity, n.capacity);
   EXPECT_EQ(back->labels, n.labels);
   EXPECT_EQ(back->templates, n.templates);
+  EXPECT_EQ(back->networks, n.networks);
+  EXPECT_EQ(back->address, n.address);
+  auto bad = node_spec_from(R"({"id":"n1","capacity":{"cpus":1,"memory_mb":1},"networks":"lan"})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().what(), "node spec: networks: expected an array of strings");
   ContainerRec c{"shop.web.0", "shop", "web", "debian-12", "front", {250, 64, 1}, "n1", 0};
   auto cb = container_from(berth::json::dump(to_json(c)));
   ASSERT_TRUE(cb) << cb.error().what();

@@ -11,7 +11,7 @@ namespace {
 
 NodeView node(const std::string& id, int cpus, int mem, std::map<std::string, std::string> labels = {{"region", "eu"}}) {
   NodeView v;
-  v.spec = NodeSpec{id, std::move(labels), {cpus * 1000L, mem, 100}, {"debian-12"}, {}};
+  v.spec = NodeSpec{id, std::move(labels), {cpus * 1000L, mem, 100}, {"debian-12"}, {}, {"lan"}};
   return v;
 }
 
@@ -38,14 +38,18 @@ TEST(Filter, Table) {
   has_replica.groups["env.role"] = 1;
   NodeView no_tmpl = node("e", 4, 4096);
   no_tmpl.spec.templates = {"alpine"};
+  NodeView no_net = node("g", 4, 4096);
+  no_net.spec.networks = {"dmz"};
   NodeView fine = node("f", 4, 4096);
   Request r = req("x", 1, 512, true);
   r.placement.labels = {{"region", "eu"}};
+  r.network = "lan";
   struct Case {
     const NodeView* n;
     const char* want;
   } cases[] = {{&full, "not enough cpu"},   {&cordoned, "node cordoned"}, {&us, "label region is not eu"},
-               {&has_replica, "anti-affinity"}, {&no_tmpl, "no template debian-12"}, {&fine, nullptr}};
+               {&has_replica, "anti-affinity"}, {&no_tmpl, "no template debian-12"},
+               {&no_net, "no network lan"}, {&fine, nullptr}};
   for (const auto& c : cases) {
     auto why = infeasible(*c.n, r);
     if (!c.want) EXPECT_FALSE(why) << c.n->spec.id << ": " << *why;
@@ -54,6 +58,11 @@ TEST(Filter, Table) {
       EXPECT_EQ(*why, c.want);
     }
   }
+  // pick() filters the same way: only the node with the network.
+  std::vector<NodeView> two{no_net, fine};
+  EXPECT_EQ(pick(two, r, Strategy::spread).node, "f");
+  two.pop_back();
+  EXPECT_EQ(pick(two, r, Strategy::spread).node, "");
 }
 
 TEST(Score, SpreadPicksLeastAllocatedBinpackMost) {

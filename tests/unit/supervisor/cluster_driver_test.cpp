@@ -131,6 +131,11 @@ TEST(ClusterBody, LimitsFromResources) {
   auto none = cluster_create_body(rec("w.a.0", 0, 0), "w-a-0");
   ASSERT_TRUE(none);
   EXPECT_EQ(json::dump(*none), R"({"name":"w-a-0","template":"berth/busybox"})");
+  auto on_net = rec("w.a.0", 0, 0);
+  on_net.network = "lan";
+  auto nb = cluster_create_body(on_net, "w-a-0");
+  ASSERT_TRUE(nb);
+  EXPECT_EQ(json::dump(*nb), R"({"name":"w-a-0","template":"berth/busybox","net":"lan"})");
   auto tiny = cluster_create_body(rec("w.a.0", 0, 2), "w-a-0");
   ASSERT_FALSE(tiny);
   EXPECT_NE(tiny.error().what().find("memory_mb: 2 is below"), std::string::npos);

@@ -39,6 +39,8 @@ public:
   /// The templates the node can start now, when the driver knows them
   /// (nullopt: the spec's list stands). Read at each resync.
   virtual std::optional<std::vector<std::string>> templates() { return std::nullopt; }
+  /// The networks containers can join on the node, likewise.
+  virtual std::optional<std::vector<std::string>> networks() { return std::nullopt; }
 };
 
 struct AgentOptions {

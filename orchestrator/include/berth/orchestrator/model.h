@@ -34,6 +34,7 @@ struct NodeSpec {
   Resources capacity;
   std::vector<std::string> templates;  // OS templates the node can start
   std::string address;                  // the supervisor's API address
+  std::vector<std::string> networks;   // networks its containers can join
 };
 
 /// The placement rules of a role.

@@ -49,6 +49,8 @@ public:
   json::Value usage() override;
   /// The tags of the node's image store.
   std::optional<std::vector<std::string>> templates() override;
+  /// The node's networks (berth network ls): a role's network must be one.
+  std::optional<std::vector<std::string>> networks() override;
 
 private:
   /// The local container of cluster id `id` (its list entry), if any.
