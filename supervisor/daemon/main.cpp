@@ -129,6 +129,27 @@ void usage() {
                "               [--resync-interval S]]\n");
 }
 
+// On exit: the containers' cgroup parent (each level of it, deepest
+// first) in every hierarchy, once no container's cgroup is left in it.
+// rmdir refuses a cgroup that still has children, so running containers
+// keep theirs; an idle node leaves nothing, and the next start makes it
+// again.
+void remove_idle_cgroup_parent(const std::string& parent) {
+  const std::string base = "/sys/fs/cgroup";
+  std::vector<std::string> roots{base};
+  // Hybrid and v1: each hierarchy is mounted below the tmpfs at /sys/fs/cgroup.
+  if (!fs::exists(base + "/cgroup.controllers"))
+    if (auto names = fs::list_dir(base))
+      for (const auto& n : *names) roots.push_back(base + "/" + n);
+  for (const auto& root : roots) {
+    std::string rel = parent;
+    while (!rel.empty() && ::rmdir((root + "/" + rel).c_str()) == 0) {
+      size_t slash = rel.rfind('/');
+      rel.resize(slash == std::string::npos ? 0 : slash);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -238,5 +259,6 @@ int main(int argc, char** argv) {
   // Containers keep running: their monitors are not ours to stop.
   pool.stop();
   pool.join();
+  remove_idle_cgroup_parent(o.layout.cgroup_parent);
   return 0;
 }

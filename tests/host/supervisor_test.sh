@@ -215,6 +215,9 @@ expect_eq "no monitor or init left" "" "$(our_pids)"
 expect_eq "no mounts left" 0 "$(grep -c "$WORK" /proc/self/mountinfo || true)"
 expect_eq "no cgroup left" "" "$(find /sys/fs/cgroup -maxdepth 4 -type d -path "*$CG/ct1" 2>/dev/null)"
 expect_eq "no runtime state left" "" "$(ls "$RUN/runtime")"
+expect_eq "the cgroup parent exists while berthd runs" yes "$(find /sys/fs/cgroup -maxdepth 2 -type d -name "$CG" 2>/dev/null | grep -q . && echo yes)"
+kill -TERM "$BPID"; wait "$BPID" 2>/dev/null || true; BPID=
+expect_eq "berthd's exit removes its idle cgroup parent" "" "$(find /sys/fs/cgroup -maxdepth 2 -type d -name "$CG" 2>/dev/null)"
 
 expect_eq "no sanitizer reports" "" "$(cat "$WORK"/sanitizer.* 2>/dev/null | head -20)"
 
