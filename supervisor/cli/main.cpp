@@ -239,7 +239,7 @@ void usage() {
       "              [--cpus N] [--cpulimit PCT] [--cpuweight 1-10000] [--cpuset LIST] [--pids N]\n"
       "              [--autostart yes|no] [--boot-order N] [--boot-delay S]\n"
       "              [--restart no|on-failure|always] [--stop-timeout S] [--privileged yes|no]\n"
-      "              [--net NETWORK[:ADDRESS]]... [--nameserver ADDR]... [--searchdomain DOMAIN]... [--rate BYTES/S]\n"
+      "              [--net NETWORK[:ADDR[+ADDR6]]]... [--nameserver ADDR]... [--searchdomain DOMAIN]... [--rate BYTES/S]\n"
       "              [--port [tcp|udp:]NODEPORT:PORT]... (forwarded to the first network's address)\n"
       "  start|restart|suspend|resume NAME\n"
       "  stop NAME [--force] [--timeout S]     stop --all (highest boot order first)   destroy NAME\n"

@@ -8,6 +8,7 @@
 //
 //   berth-nethook --state DIR --pins DIR --name NAME [--rate BYTES/S] [--port SPEC]... NETWORK:ADDRESS...
 //   stdin: the OCI state of the container (its "pid").
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -43,7 +44,7 @@ Result<Args> parse_args(int argc, char** argv) {
     else return Error::msg("unexpected argument \"" + s + "\"");
   }
   if (a.state.empty() || a.pins.empty() || a.name.empty() || a.nets.empty())
-    return Error::msg("usage: berth-nethook --state DIR --pins DIR --name NAME [--rate B] NETWORK:ADDRESS...");
+    return Error::msg("usage: berth-nethook --state DIR --pins DIR --name NAME [--rate B] NETWORK:ADDRESS[+ADDRESS]...");
   return a;
 }
 
@@ -72,12 +73,18 @@ Status attach_all(const Args& a, long pid) {
     req.container = a.name;
     req.netns = pin;
     req.ifname = "eth" + std::to_string(i);
-    auto ip = net::parse_ip(address);
-    if (!ip) {
-      undo();
-      return Error::msg("net " + network + ": \"" + address + "\" is not an IP address");
+    // ADDRESS[+ADDRESS]: one of each family the network has.
+    for (size_t from = 0; from <= address.size();) {
+      size_t plus = std::min(address.find('+', from), address.size());
+      std::string one = address.substr(from, plus - from);
+      auto ip = net::parse_ip(one);
+      if (!ip) {
+        undo();
+        return Error::msg("net " + network + ": \"" + one + "\" is not an IP address");
+      }
+      (ip->is_v4() ? req.ipv4 : req.ipv6) = *ip;
+      from = plus + 1;
     }
-    (ip->is_v4() ? req.ipv4 : req.ipv6) = *ip;
     req.rate_in = req.rate_out = a.rate;
     if (i == 0) req.ports = a.ports;
     req.default_route = i == 0;  // eth0 carries the default route

@@ -22,13 +22,6 @@ namespace {
 
 Error field_error(const std::string& field, const std::string& what) { return Error::msg(field + ": " + what); }
 
-// The network's pool a static or automatic address comes from: the
-// address's family, or IPv4 when the network has it.
-const net::Subnet* pool_for(const net::Network& n, const std::optional<net::IpAddr>& a) {
-  if (a) return a->is_v4() ? (n.v4 ? &*n.v4 : nullptr) : (n.v6 ? &*n.v6 : nullptr);
-  return n.v4 ? &*n.v4 : n.v6 ? &*n.v6 : nullptr;
-}
-
 // Addresses of `network` that other containers hold: their records (kept
 // while they are stopped) and live leases of containers berthd does not
 // know (berth-net on the same state, say).
@@ -38,12 +31,11 @@ net::LeaseTable taken(const std::string& network, const std::string& self, const
   for (const Record& o : others) {
     if (o.name == self) continue;
     for (const NetEntry& e : net_entries(o)) {
-      if (e.network != network || e.address.empty()) continue;
-      auto ip = net::parse_ip(e.address);
-      if (!ip) continue;
+      if (e.network != network || e.addresses.empty()) continue;
       net::Attachment a;
       a.container = o.name;
-      (ip->is_v4() ? a.ipv4 : a.ipv6) = *ip;
+      for (const std::string& s : e.addresses)
+        if (auto ip = net::parse_ip(s)) (ip->is_v4() ? a.ipv4 : a.ipv6) = *ip;
       t.items.push_back(std::move(a));
     }
   }
@@ -86,10 +78,22 @@ std::vector<NetEntry> net_entries(const Record& r) {
   std::vector<NetEntry> out;
   for (const std::string& s : r.nets) {
     size_t colon = s.find(':');
-    if (colon == std::string::npos) out.push_back({s, ""});
-    else out.push_back({s.substr(0, colon), s.substr(colon + 1)});
+    NetEntry e{s.substr(0, colon), {}};
+    if (colon != std::string::npos) {
+      std::string a = s.substr(colon + 1);
+      size_t plus = a.find('+');
+      e.addresses.push_back(a.substr(0, plus));
+      if (plus != std::string::npos) e.addresses.push_back(a.substr(plus + 1));
+    }
+    out.push_back(std::move(e));
   }
   return out;
+}
+
+std::string net_entry_str(const NetEntry& e) {
+  std::string s = e.network;
+  for (size_t i = 0; i < e.addresses.size(); ++i) s += (i ? "+" : ":") + e.addresses[i];
+  return s;
 }
 
 std::string net_ifname(size_t index) { return "eth" + std::to_string(index); }
@@ -97,7 +101,7 @@ std::string net_ifname(size_t index) { return "eth" + std::to_string(index); }
 json::Value net_addresses(const Record& r) {
   json::Value a = json::Value::array();
   for (const NetEntry& e : net_entries(r))
-    if (!e.address.empty()) a.push_back(e.address);
+    for (const std::string& s : e.addresses) a.push_back(s);
   return a;
 }
 
@@ -138,7 +142,7 @@ Result<json::Value> NodeNet::networks(const std::vector<Record>& records) {
     json::Value users = json::Value::array();
     for (const Record& r : records)
       for (const NetEntry& e : net_entries(r))
-        if (e.network == n.name) users.push_back(r.name + (e.address.empty() ? "" : ":" + e.address));
+        if (e.network == n.name) users.push_back(r.name + net_entry_str(e).substr(e.network.size()));
     o.set("containers", std::move(users));
     out.push_back(std::move(o));
   }
@@ -175,22 +179,29 @@ Status NodeNet::resolve_into(Record& r, const std::vector<Record>& others, bool 
     for (size_t j = 0; j < i; ++j)
       if (entries[j].network == e.network) return field_error(field, "network " + e.network + " is named twice");
     net::Network n = BERTH_TRY_CTX(network(e.network), field);
-    std::optional<net::IpAddr> want;
-    if (!e.address.empty()) {
-      auto ip = net::parse_ip(e.address);
-      if (!ip) return field_error(field, "\"" + e.address + "\" is not an IP address");
-      want = *ip;
+    std::optional<net::IpAddr> want4, want6;
+    for (const std::string& s : e.addresses) {
+      auto ip = net::parse_ip(s);
+      if (!ip) return field_error(field, "\"" + s + "\" is not an IP address");
+      auto& slot = ip->is_v4() ? want4 : want6;
+      if (slot) return field_error(field, "two " + std::string(ip->is_v4() ? "IPv4" : "IPv6") + " addresses");
+      slot = *ip;
     }
-    const net::Subnet* pool = pool_for(n, want);
-    if (!pool) return field_error(field, "network " + n.name + " has no subnet of " + (want && want->is_v6() ? "IPv6" : "IPv4"));
+    if (want4 && !n.v4) return field_error(field, "network " + n.name + " has no subnet of IPv4");
+    if (want6 && !n.v6) return field_error(field, "network " + n.name + " has no subnet of IPv6");
+    if (!n.v4 && !n.v6) return field_error(field, "network " + n.name + " has no subnet");
     net::LeaseTable live = BERTH_TRY(mgr_.leases(n.name));
     net::LeaseTable t = taken(n.name, r.name, others, live);
-    // This container's earlier entries are on other networks, never this one.
-    if (want || choose) {
+    // This container's earlier entries are on other networks, never this
+    // one. An address of each family the network has, chosen once and kept.
+    std::vector<std::string> chosen;
+    for (auto [want, pool] : {std::pair{want4, n.v4 ? &*n.v4 : nullptr}, std::pair{want6, n.v6 ? &*n.v6 : nullptr}}) {
+      if (!pool || !(want || choose)) continue;
       net::IpAddr a = BERTH_TRY_CTX(net::allocate(n, *pool, t, want), field);
-      e.address = a.str();
+      chosen.push_back(a.str());
     }
-    out.push_back(e.address.empty() ? e.network : e.network + ":" + e.address);
+    if (!chosen.empty()) e.addresses = std::move(chosen);
+    out.push_back(net_entry_str(e));
   }
   BERTH_TRY(check_ports(r, others));
   if (choose) r.nets = std::move(out);
@@ -265,7 +276,8 @@ Status NodeNet::write_guest_files(const std::string& rootfs, const Record& r) {
   std::vector<net::Attachment> atts;
   for (const NetEntry& e : net_entries(r)) {
     net::Attachment a;
-    if (auto ip = net::parse_ip(e.address)) (ip->is_v4() ? a.ipv4 : a.ipv6) = *ip;
+    for (const std::string& s : e.addresses)
+      if (auto ip = net::parse_ip(s)) (ip->is_v4() ? a.ipv4 : a.ipv6) = *ip;
     atts.push_back(std::move(a));
   }
   std::vector<const net::Attachment*> att_ptrs;

@@ -63,8 +63,9 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-// NETWORK[:ADDRESS]: a network name (letters, digits, - _ .) and an IPv4
-// or IPv6 address (checked against the network by node_net).
+// NETWORK[:ADDRESS[+ADDRESS]]: a network name (letters, digits, - _ .)
+// and an IPv4 and/or an IPv6 address (checked against the network by
+// node_net).
 bool valid_net_entry(const std::string& s) {
   size_t colon = s.find(':');
   std::string net = s.substr(0, colon);
@@ -73,7 +74,12 @@ bool valid_net_entry(const std::string& s) {
     return false;
   if (colon == std::string::npos) return true;
   std::string a = s.substr(colon + 1);
-  return !a.empty() && std::all_of(a.begin(), a.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':'; });
+  size_t plus = a.find('+');
+  if (plus != std::string::npos && (plus == 0 || plus + 1 == a.size() || a.find('+', plus + 1) != std::string::npos))
+    return false;
+  return !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '+';
+  });
 }
 
 bool valid_address(const std::string& s) {

@@ -226,8 +226,30 @@ expect_eq "one default route" 1 "$(grep -c '^default' <<<"$routes")"
 check "c4 reaches r1 through eth1" pings c4 198.18.4.2
 check "c4 reaches c2 through eth0" pings c4 198.18.0.20
 
+# --- dual stack: an address of each family, both kept in the record -------------
+"$BERTH" network create ds --subnet 198.18.9.0/24 --subnet6 fd00:b9::/64 >/dev/null
+"$BERTH" create d1 --template berth/busybox --disk 32M --net ds >/dev/null
+"$BERTH" create d2 --template berth/busybox --disk 32M --net ds:fd00:b9::50 >/dev/null
+expect_eq "dual stack: both families chosen at create" "198.18.9.2 fd00:b9::2" "$(field d1 '.addresses | join(" ")')"
+expect_eq "dual stack: the given IPv6 kept, an IPv4 chosen" "198.18.9.3 fd00:b9::50" "$(field d2 '.addresses | join(" ")')"
+check "dual stack: the record keeps both" grep -q '^NET="ds:198.18.9.2+fd00:b9::2"' "$STATE/containers/d1/config"
+"$BERTH" start d1 >/dev/null && "$BERTH" start d2 >/dev/null
+check "d1 booted" booted d1
+expect_contains "d1's eth0 has its IPv6 address" "fd00:b9::2/64" "$("$BERTH" exec d1 ip -6 addr show eth0)"
+expect_contains "d2's eth0 has the IPv6 address it was given" "fd00:b9::50/64" "$("$BERTH" exec d2 ip -6 addr show eth0)"
+"$BERTH" stop d1 >/dev/null
+"$BERTH" start d1 >/dev/null
+expect_contains "d1's IPv6 address is the same after a restart" "fd00:b9::2/64" "$("$BERTH" exec d1 ip -6 addr show eth0)"
+refused "$BERTH" create d3 --template berth/busybox --disk 32M --net ds:198.18.9.9+198.18.9.10
+expect_eq "two IPv4 addresses on one network exit 2" 2 $rc
+expect_contains "two IPv4 addresses: named" "net[0]: two IPv4 addresses" "$out"
+refused "$BERTH" create d3 --template berth/busybox --disk 32M --net lan:fd00:b9::9
+expect_contains "an IPv6 address on an IPv4-only network: named" "network lan has no subnet of IPv6" "$out"
+check "nothing made for the refused creates" test ! -e "$STATE/containers/d3"
+
 # --- tear down: nothing left ------------------------------------------------------
-for c in c2 c3 c4 r1; do "$BERTH" destroy "$c" >/dev/null; done
+for c in c2 c3 c4 r1 d1 d2; do "$BERTH" destroy "$c" >/dev/null; done
+"$BERTH" network rm ds >/dev/null
 "$BERTH" network rm lan >/dev/null
 "$BERTH" network rm edge >/dev/null
 expect_eq "no networks left" "[]" "$("$BERTH" network ls --format json | jq -c .)"

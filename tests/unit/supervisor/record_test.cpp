@@ -99,6 +99,12 @@ TEST(Record, NetworkFields) {
   Record r;
   ASSERT_TRUE(set_field(r, "NET", "lan:198.18.0.2, dmz"));  // commas or spaces; dmz: address chosen at create
   EXPECT_EQ(r.nets, (std::vector<std::string>{"lan:198.18.0.2", "dmz"}));
+  // A dual-stack network's entry keeps one address of each family.
+  ASSERT_TRUE(set_field(r, "NET", "ds:198.18.1.2+fd00:1::2"));
+  EXPECT_EQ(r.nets, (std::vector<std::string>{"ds:198.18.1.2+fd00:1::2"}));
+  EXPECT_FALSE(set_field(r, "NET", "ds:198.18.1.2+"));
+  EXPECT_FALSE(set_field(r, "NET", "ds:+fd00::2"));
+  EXPECT_FALSE(set_field(r, "NET", "ds:1.2.3.4+fd00::2+fd00::3"));
   ASSERT_TRUE(set_field(r, "NET", "lan:198.18.0.2 v6:fd00:b::9"));
   EXPECT_EQ(r.nets, (std::vector<std::string>{"lan:198.18.0.2", "v6:fd00:b::9"}));
   ASSERT_TRUE(set_field(r, "NAMESERVER", "198.18.0.53,fd00::53"));

@@ -20,13 +20,16 @@
 
 namespace berth::supervisor {
 
-/// One NET entry of a record: network, address ("" = not chosen yet).
+/// One NET entry of a record: network, addresses (none = not chosen yet).
 struct NetEntry {
   std::string network;
-  std::string address;
+  std::vector<std::string> addresses;  // at most one of each family
 };
-/// The record's NET entries, split (the record checked their syntax).
+/// The record's NET entries, split (the record checked their syntax):
+/// "lan", "lan:198.18.0.2", "lan:198.18.0.2+fd00::2".
 std::vector<NetEntry> net_entries(const Record& r);
+/// An entry as the record keeps it.
+std::string net_entry_str(const NetEntry& e);
 /// The interface an entry gets inside: eth0, eth1, ... in record order.
 std::string net_ifname(size_t index);
 /// ["198.18.0.2", ...]: the record's addresses (what list/status show).
