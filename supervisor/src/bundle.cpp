@@ -80,6 +80,54 @@ int halt_signal(InitKind k) {
   return k == InitKind::systemd ? SIGRTMIN + 3 : SIGUSR2;
 }
 
+std::optional<std::vector<unsigned>> parse_cpu_list(std::string_view s) {
+  std::vector<unsigned> out;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+  if (s.empty()) return out;
+  for (size_t from = 0; from <= s.size();) {
+    size_t comma = std::min(s.find(',', from), s.size());
+    std::string_view part = s.substr(from, comma - from);
+    size_t dash = part.find('-');
+    auto num = [](std::string_view d) -> std::optional<unsigned> {
+      if (d.empty() || d.size() > 5 || d.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+      return static_cast<unsigned>(std::stoul(std::string(d)));
+    };
+    auto lo = num(part.substr(0, dash));
+    auto hi = dash == std::string_view::npos ? lo : num(part.substr(dash + 1));
+    if (!lo || !hi || *hi < *lo) return std::nullopt;
+    for (unsigned c = *lo; c <= *hi; ++c) out.push_back(c);
+    from = comma + 1;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string format_cpu_list(std::vector<unsigned> cpus) {
+  std::sort(cpus.begin(), cpus.end());
+  std::string out;
+  for (size_t i = 0; i < cpus.size();) {
+    size_t j = i;
+    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + std::to_string(cpus[i]);
+    if (j > i) out += "-" + std::to_string(cpus[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string pick_cpus(unsigned want, const std::vector<unsigned>& online, const std::map<unsigned, unsigned>& use) {
+  if (want == 0 || want >= online.size()) return "";
+  std::vector<unsigned> order = online;
+  auto load = [&](unsigned c) {
+    auto it = use.find(c);
+    return it == use.end() ? 0u : it->second;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](unsigned a, unsigned b) { return load(a) < load(b); });
+  order.resize(want);
+  return format_cpu_list(std::move(order));
+}
+
 json::Value make_resources(const Record& r) {
   json::Value res = json::Value::object();
   json::Value mem = json::Value::object();

@@ -3,12 +3,14 @@
 #include "berth/supervisor/node_service.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 #include "berth/base/fs.h"
@@ -65,6 +67,17 @@ long max_cpu(const std::string& cpuset) {
   }
   if (in) best = std::max(best, cur);
   return best;
+}
+
+// The CPUs berthd may run on (its affinity), which its containers share.
+std::vector<unsigned> online_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<unsigned> out;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0)
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) out.push_back(c);
+  return out;
 }
 
 Status check_node_limits(const Record& r) {
@@ -296,6 +309,30 @@ Result<json::Value> NodeService::create(const Record& req) {
   return show(r.name);
 }
 
+std::string NodeService::cpus_for_locked(const Record& r) {
+  Entry* self = reg_.find(r.name);
+  if (!r.cpuset.empty() || !r.cpus) {
+    if (self) self->pinned.clear();
+    return r.cpuset;
+  }
+  std::map<unsigned, unsigned> use;
+  for (const Entry* ce : reg_.all()) {
+    Entry* e = reg_.find(ce->record.name);
+    if (e == self || e->state == State::stopped) continue;
+    // A container adopted after a restart of berthd: its pin is in its bundle.
+    if (e->pinned.empty() && e->record.cpuset.empty() && e->record.cpus)
+      if (auto text = fs::read_file(fs::join(o_.layout.bundle(e->record.name), "config.json")))
+        if (auto spec = json::parse(*text))
+          if (const json::Value* c = spec->find("linux"); c && (c = c->find("resources")) && (c = c->find("cpu")) &&
+                                                           (c = c->find("cpus")) && c->is_string())
+            e->pinned = c->as_string();
+    for (unsigned c : parse_cpu_list(e->pinned).value_or(std::vector<unsigned>{})) ++use[c];
+  }
+  std::string pick = pick_cpus(*r.cpus, online_cpus(), use);
+  if (self) self->pinned = pick;
+  return pick;
+}
+
 json::Value NodeService::entry_json(const Entry& e) {
   json::Value o = json::Value::object();
   o.set("name", e.record.name);
@@ -363,6 +400,7 @@ Status NodeService::start_locked_out(const std::string& name) {
     e->state = State::starting;
     e->stop_requested = false;
     r = e->record;
+    r.cpuset = cpus_for_locked(r);
   }
   auto failed = [&](Error err) -> Status {
     {
@@ -557,7 +595,15 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
   json::Value live = json::Value::array(), later = json::Value::array();
   for (const auto& [k, _] : changes.as_object()) (needs_restart(k) || (k == "disk" && !disk_live) ? later : live).push_back(k);
   if (running && std::any_of(live.as_array().begin(), live.as_array().end(), [](const json::Value& k) { return k.as_string() != "disk"; })) {
-    auto res = BERTH_TRY(cgroups::parse_resources(make_resources(r), "resources"));
+    Record applied = r;
+    {
+      std::lock_guard lock(mu_);
+      applied.cpuset = cpus_for_locked(r);
+    }
+    // A count that now covers every CPU unpins: the cgroup gets them all.
+    if (applied.cpuset.empty() && (changes.find("cpus") || changes.find("cpuset")))
+      applied.cpuset = format_cpu_list(online_cpus());
+    auto res = BERTH_TRY(cgroups::parse_resources(make_resources(applied), "resources"));
     BERTH_TRY_CTX(runtime::update(g_, name, res), "set " + name);
   }
   BERTH_TRY(fs::write_file_atomic(o_.layout.config(name), format_record(r), 0644));

@@ -91,6 +91,13 @@ expect_eq "boot finished (sysinit ran)" yes "$("$BERTH" exec ct1 -- sh -c 'test 
 expect_eq "memory limit" 67108864 "$(cgroup_file memory memory.limit_in_bytes memory.max)"
 expect_eq "pids limit" 200 "$(cgroup_file pids pids.max pids.max)"
 expect_eq "cpu quota" 100000 "$(cgroup_file cpu cpu.cfs_quota_us cpu.max | cut -d' ' -f1)"
+NCPU=$(nproc)
+if [ "$NCPU" -gt 1 ]; then
+  # --cpus 1 on a bigger node pins, as Incus does: nproc inside says 1.
+  expect_eq "--cpus 1: nproc inside says 1" 1 "$("$BERTH" exec ct1 -- nproc)"
+  expect_eq "--cpus 1: pinned to the least used CPU" 0 "$(cgroup_file cpuset cpuset.cpus cpuset.cpus)"
+  expect_eq "the record keeps no cpuset of its own" "" "$(field ct1 '.config.cpuset // ""')"
+fi
 expect_contains "status shows memory use" memory_bytes "$("$BERTH" status ct1)"
 m=$("$BERTH" metrics)
 expect_contains "metrics per container" 'berth_container_pids{name="ct1"}' "$m"
@@ -113,6 +120,12 @@ expect_contains "hostname waits for restart" "hostname: saved, takes effect at t
 expect_eq "memory limit raised live" 134217728 "$(cgroup_file memory memory.limit_in_bytes memory.max)"
 out=$("$BERTH" set ct1 --pids 0 2>&1 || true)
 expect_contains "bad set names the field" "pids: expected 1..4194304" "$out"
+if [ "$NCPU" -gt 1 ]; then
+  "$BERTH" set ct1 --cpus "$NCPU" >/dev/null
+  expect_eq "set --cpus to every CPU unpins live: nproc inside" "$NCPU" "$("$BERTH" exec ct1 -- nproc)"
+  "$BERTH" set ct1 --cpus 1 >/dev/null
+  expect_eq "set --cpus 1 pins again live" 1 "$("$BERTH" exec ct1 -- nproc)"
+fi
 
 # --- suspend / resume ---
 "$BERTH" suspend ct1 >/dev/null
@@ -191,10 +204,15 @@ expect_eq "a new init after a node restart" 1 "$( [ "$(field ct1 .init_pid)" != 
 expect_contains "boot order recorded" 'BOOT_ORDER="2"' "$(cat "$STATE/containers/ct1/config")"
 
 # --- a second container gets its own id range; privileged is a choice ---
-"$BERTH" create ct2 --rootfs "$TPL" >/dev/null
+"$BERTH" create ct2 --rootfs "$TPL" --cpus 1 >/dev/null
 "$BERTH" create ct3 --rootfs "$TPL" --privileged yes >/dev/null
 "$BERTH" start ct2 >/dev/null
 "$BERTH" start ct3 >/dev/null
+if [ "$NCPU" -gt 1 ]; then
+  # ct1 (started again by the new berthd) holds CPU 0, so ct2 goes to CPU 1.
+  ct2cpus=$(cat /sys/fs/cgroup/cpuset/$CG/ct2/cpuset.cpus 2>/dev/null || cat /sys/fs/cgroup/$CG/ct2/cpuset.cpus)
+  expect_eq "--cpus 1 beside a pinned container: the other CPU" 1 "$ct2cpus"
+fi
 expect_eq "second container: next id range" "0 $((BASE + 65536)) 65536" "$("$BERTH" exec ct2 -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')"
 expect_eq "privileged container: host ids" "0 0 4294967295" "$("$BERTH" exec ct3 -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')"
 out=$("$BERTH" set ct2 --privileged yes 2>&1 || true)

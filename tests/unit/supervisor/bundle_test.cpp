@@ -79,3 +79,26 @@ TEST(Bundle, AppRunsTheImageProcess) {
   EXPECT_TRUE(spec->process->terminal);
   EXPECT_EQ(spec->root_path, "/var/lib/berth/containers/app1/disk/rootfs");
 }
+
+TEST(Cpus, ListsParseAndFormat) {
+  EXPECT_EQ(*parse_cpu_list("0-3,8\n"), (std::vector<unsigned>{0, 1, 2, 3, 8}));
+  EXPECT_EQ(*parse_cpu_list(""), std::vector<unsigned>{});
+  EXPECT_EQ(*parse_cpu_list("5,1,1"), (std::vector<unsigned>{1, 5}));
+  EXPECT_FALSE(parse_cpu_list("3-1"));
+  EXPECT_FALSE(parse_cpu_list("a"));
+  EXPECT_FALSE(parse_cpu_list("1,,2"));
+  EXPECT_EQ(format_cpu_list({0, 1, 2, 3, 8}), "0-3,8");
+  EXPECT_EQ(format_cpu_list({3, 0, 2}), "0,2-3");
+  EXPECT_EQ(format_cpu_list({}), "");
+}
+
+TEST(Cpus, PinsToTheLeastUsed) {
+  std::vector<unsigned> four{0, 1, 2, 3};
+  EXPECT_EQ(pick_cpus(1, four, {}), "0");
+  EXPECT_EQ(pick_cpus(2, four, {{0, 1}}), "1-2");
+  EXPECT_EQ(pick_cpus(2, four, {{0, 2}, {1, 1}, {2, 1}}), "1,3");
+  EXPECT_EQ(pick_cpus(1, four, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}), "0");  // a tie: the lowest
+  EXPECT_EQ(pick_cpus(4, four, {}), "");  // all of them: no pin
+  EXPECT_EQ(pick_cpus(0, four, {}), "");
+  EXPECT_EQ(pick_cpus(1, {2, 5}, {{2, 3}}), "5");
+}

@@ -2,7 +2,11 @@
 // record (pure: no I/O), and the record's limits as OCI resources.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "berth/base/json.h"
 #include "berth/supervisor/layout.h"
@@ -19,6 +23,18 @@ json::Value make_spec(const Record& r, const Layout& l, const json::Value* app =
 /// The record's limits as an OCI linux.resources object (memory, swap,
 /// CPU quota/weight/cpuset, pids), also what `set` applies live.
 json::Value make_resources(const Record& r);
+
+/// A CPU list ("0-3,8") as CPU numbers, ascending; nullopt when malformed.
+std::optional<std::vector<unsigned>> parse_cpu_list(std::string_view s);
+/// CPU numbers as a list, ranges joined ("0,2-3").
+std::string format_cpu_list(std::vector<unsigned> cpus);
+
+/// Where a container of `want` CPUs that names no cpuset runs, as Incus
+/// pins limits.cpu: the `want` CPUs of `online` that the fewest running
+/// containers are pinned to (`use`: CPU -> containers; lowest number on a
+/// tie), so `nproc` inside says `want`. "" when `want` is 0 or covers every
+/// online CPU (no pinning).
+std::string pick_cpus(unsigned want, const std::vector<unsigned>& online, const std::map<unsigned, unsigned>& use);
 
 /// cgroup v2 cpu.weight (1..10000) to v1 cpu.shares (2..262144), the
 /// inverse of the conversion the cgroups library applies on v2.

@@ -142,6 +142,10 @@ private:
   /// Every record (records_locked: the caller holds mu_).
   std::vector<Record> records();
   std::vector<Record> records_locked() const;
+  /// The cpuset `r` runs with: its own, else the CPUs its CPUS count pins
+  /// it to (pick_cpus over the other running containers' pins), recorded
+  /// in its entry. The caller holds mu_.
+  std::string cpus_for_locked(const Record& r);
   /// At reconcile's end: networking of containers that are not running
   /// is cleaned, then the manager repairs (node_networks.cpp).
   void reconcile_net();

@@ -27,6 +27,7 @@ struct Entry {
   bool busy = false;            // an operation holds it
   bool stop_requested = false;  // the next exit is not a crash
   int restarts = 0;             // crash restarts since the last start asked for
+  std::string pinned;           // CPUs its --cpus pinned it to at start ("" none)
 };
 
 class Registry {
