@@ -122,7 +122,8 @@ Result<std::optional<TcpApiOptions>> tcp_api_options(const std::string& listen, 
 void usage() {
   std::fprintf(stderr,
                "usage: berthd [--state-dir DIR] [--run-dir DIR] [--socket PATH] [--cgroup-parent NAME]\n"
-               "              [--monitor PATH] [--lxcfs PATH|none] [--log-format text|json] [--debug]\n"
+               "              [--monitor PATH] [--lxcfs PATH|none] [--subuid FILE] [--subgid FILE]\n"
+               "              [--log-format text|json] [--debug]\n"
                "              [--listen-tcp ADDR:PORT --tls-cert FILE --tls-key FILE --tls-client-ca FILE]\n"
                "              [--cluster-config FILE] [--cluster ETCD_URLS --node-id ID [--labels k=v,...] [--capacity cpus=N,memory=SIZE,disk=SIZE]\n"
                "               [--node-address ADDR] [--cluster-prefix /berth/] [--lease-ttl S] [--usage-interval S]\n"
@@ -175,6 +176,8 @@ int main(int argc, char** argv) {
     else if (a == "--cgroup-parent") o.layout.cgroup_parent = next();
     else if (a == "--monitor") o.monitor_binary = fs::absolute(next());
     else if (a == "--lxcfs") o.lxcfs = next();
+    else if (a == "--subuid") o.subuid = fs::absolute(next());
+    else if (a == "--subgid") o.subgid = fs::absolute(next());
     else if (a == "--log-format") fmt = next() == "json" ? log::Format::json : log::Format::text;
     else if (a == "--debug") debug = true;
     else if (a == "--listen-tcp") listen_tcp = next();

@@ -21,6 +21,7 @@
 #include "berth/supervisor/bundle.h"
 #include "berth/supervisor/exec.h"
 #include "berth/supervisor/idshift.h"
+#include "berth/supervisor/subid.h"
 #include "berth/supervisor/unix_socket.h"
 
 namespace berth::supervisor {
@@ -239,16 +240,27 @@ bool NodeService::wait_state(const std::string& name, State s, std::chrono::mill
   });
 }
 
-uint32_t NodeService::free_id_range() const {
-  // Ranges start above the ids a host hands out (subuid ranges usually
-  // begin at 100000 and are 65536 wide per user).
-  constexpr uint64_t first = 1u << 24;
+Result<uint32_t> NodeService::free_id_range() const {
+  // Root's ranges in /etc/subuid and /etc/subgid when they give root any;
+  // else from 2^24 up (above the ids a host hands out), clear of the
+  // ranges they give other users. A missing file gives no ranges.
   std::vector<uint32_t> used;
   for (const Entry* e : reg_.all())
     if (e->record.idmap_base) used.push_back(*e->record.idmap_base);
-  uint64_t b = first;
-  while (std::find(used.begin(), used.end(), b) != used.end()) b += kIdRange;
-  return static_cast<uint32_t>(b);
+  SubIds ids[2];
+  const std::string* files[2] = {&o_.subuid, &o_.subgid};
+  for (int i = 0; i < 2; ++i) {
+    auto text = fs::read_file(*files[i]);
+    if (!text && text.error().code() != ENOENT) return std::move(text).error().wrap("id range");
+    if (text) ids[i] = parse_subids(*text, "root", "0");
+  }
+  auto b = pick_id_range(ids[0], ids[1], used, uint64_t{1} << 24, kIdRange);
+  if (!b) {
+    if (!ids[0].own.empty() || !ids[1].own.empty())
+      return Error(ENOSPC, "no free range of 65536 ids left in root's ranges of " + o_.subuid + " and " + o_.subgid);
+    return Error(ENOSPC, "no free range of 65536 ids left");
+  }
+  return *b;
 }
 
 Result<Record> NodeService::check_create(const json::Value& body) {
@@ -275,7 +287,7 @@ Result<json::Value> NodeService::create(const Record& req) {
   Record r = req;
   {
     std::lock_guard lock(mu_);
-    if (!r.privileged) r.idmap_base = free_id_range();
+    if (!r.privileged) r.idmap_base = BERTH_TRY(free_id_range());
     BERTH_TRY(net_->resolve(r, records_locked()));  // addresses chosen under the lock: never twice
     BERTH_TRY(reg_.add(r));
     (void)reg_.acquire(r.name);

@@ -51,9 +51,13 @@ cleanup() {
 trap cleanup EXIT
 
 # start_berthd [FLAG...]: berthd on the test's directories, extra flags added.
+# Its id ranges come from the test's own subuid/subgid files ($SUBUID,
+# $SUBGID; empty unless a test writes them), never from the machine's.
 start_berthd() {
+  : "${SUBUID:=$WORK/subuid}" "${SUBGID:=$WORK/subgid}"
+  touch "$SUBUID" "$SUBGID"
   "$BERTHD" --state-dir "$STATE" --run-dir "$RUN" --socket "$SOCK" --cgroup-parent "$CG" \
-    --monitor "$BERTH_MONITOR" "$@" >>"$WORK/berthd.log" 2>&1 &
+    --monitor "$BERTH_MONITOR" --subuid "$SUBUID" --subgid "$SUBGID" "$@" >>"$WORK/berthd.log" 2>&1 &
   BPID=$!
   for _ in $(seq 100); do
     "$BERTH" list >/dev/null 2>&1 && return 0

@@ -237,6 +237,22 @@ expect_eq "the cgroup parent exists while berthd runs" yes "$(find /sys/fs/cgrou
 kill -TERM "$BPID"; wait "$BPID" 2>/dev/null || true; BPID=
 expect_eq "berthd's exit removes its idle cgroup parent" "" "$(find /sys/fs/cgroup -maxdepth 2 -type d -name "$CG" 2>/dev/null)"
 
+# --- id ranges from root's lines in /etc/subuid and /etc/subgid (Incus's way) ---
+echo "alice:100000:65536" > "$WORK/subuid"
+printf 'alice:100000:65536\nroot:2000027648:65536\n' > "$WORK/subgid"
+echo "root:2000027648:65536" >> "$WORK/subuid"
+start_berthd
+"$BERTH" create ct5 --rootfs "$TPL" >/dev/null
+expect_eq "subuid: the range is root's" 2000027648 "$(sed -n 's/^IDMAP_BASE="\(.*\)"$/\1/p' "$STATE/containers/ct5/config")"
+set +e
+out=$("$BERTH" create ct6 --rootfs "$TPL" 2>&1); rc=$?
+set -e
+expect_eq "subuid: no range left exits 1" 1 "$rc"
+expect_contains "subuid: says why, naming the files" "no free range of 65536 ids left in root's ranges of $WORK/subuid and $WORK/subgid" "$out"
+expect_eq "subuid: nothing made for the refused create" "" "$(ls "$STATE/containers" | grep ct6 || true)"
+"$BERTH" destroy ct5 >/dev/null
+kill -TERM "$BPID"; wait "$BPID" 2>/dev/null || true; BPID=
+
 expect_eq "no sanitizer reports" "" "$(cat "$WORK"/sanitizer.* 2>/dev/null | head -20)"
 
 echo "$PASSED passed, $FAILED failed"

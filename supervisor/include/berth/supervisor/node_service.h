@@ -40,6 +40,8 @@ struct NodeOptions {
   Layout layout;
   std::string monitor_binary;  // berth-monitor
   std::string lxcfs = "lxcfs";  // lxcfs for containers' /proc views ("none": without)
+  // Root's subordinate ids: unprivileged containers' ranges (subid.h).
+  std::string subuid = "/etc/subuid", subgid = "/etc/subgid";
 };
 
 class NodeService final : public Service {
@@ -99,7 +101,7 @@ private:
   /// suspend (true) or resume (false): freezes the container's cgroup.
   Result<json::Value> freeze(const std::string& name, bool frozen);
   /// The lowest uid/gid range no record holds (caller holds mu_).
-  uint32_t free_id_range() const;
+  Result<uint32_t> free_id_range() const;
   void adopt(const std::string& name, Hello h, UniqueFd conn);
   bool wait_state(const std::string& name, State s, std::chrono::milliseconds limit);
   json::Value entry_json(const Entry& e);
