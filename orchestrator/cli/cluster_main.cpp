@@ -16,7 +16,7 @@ const char kUsage[] =
     "  env create FILE [--wait S]     env apply FILE [--wait S]\n"
     "  env scale NAME ROLE COUNT [--cpus N] [--memory-mb N] [--disk-gb N] [--wait S]\n"
     "  env delete NAME [--wait S]     env show NAME     env list\n"
-    "  node list   node cordon ID   node uncordon ID   node drain ID [--wait S]\n"
+    "  node list   node cordon ID   node uncordon ID   node drain ID [--wait S]   node remove ID [--force]\n"
     "  cluster status\n"
     "  events [--limit N]\n";
 
@@ -51,7 +51,7 @@ int events(Etcd& etcd, const cli::Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto args = cli::parse_args(argc, argv, 1, {"help"});
+  auto args = cli::parse_args(argc, argv, 1, {"help", "force"});
   if (!args) return cli::fail("berth-cluster", args.error());
   if (args->flag("help") || args->pos.empty()) {
     std::fputs(kUsage, args->flag("help") ? stdout : stderr);

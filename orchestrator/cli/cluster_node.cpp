@@ -1,4 +1,4 @@
-// cluster_node.cpp — berth-cluster node: list, cordon, uncordon, drain.
+// cluster_node.cpp — berth-cluster node: list, cordon, uncordon, drain, remove.
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -30,12 +30,38 @@ int list(Etcd& etcd, const Args& a) {
   return 0;
 }
 
+// A node that left for good: its keys (spec, lease, usage, allocation,
+// admin state, fence) and its assignments go; the leader then sees its
+// containers on an unknown node and places them elsewhere at once, without
+// waiting for the grace period. A node whose lease is still held is alive
+// (or died less than a TTL ago): refused unless --force.
+int remove(Etcd& etcd, const Args& a, const std::string& id) {
+  Keys k(prefix(a));
+  auto keys = etcd.get_prefix(k.node(id));
+  if (!keys) return fail(kProg, keys.error());
+  if (keys->kvs.empty()) return fail(kProg, Error(ENOENT, "node " + id + ": not found"));
+  auto alive = etcd.get(k.node_alive(id));
+  if (!alive) return fail(kProg, alive.error());
+  if (!alive->kvs.empty() && !a.flag("force"))
+    return fail(kProg, Error(EBUSY, "node " + id + " is alive (its lease is held): stop its berthd first (or drain it), "
+                                        "or use --force"));
+  auto st = read_cluster(etcd, prefix(a));
+  if (!st) return fail(kProg, st.error());
+  int moved = 0;
+  for (const auto& [cid, c] : st->containers()) moved += c.node == id;
+  if (auto r = etcd.del(k.node(id), prefix_end(k.node(id))); !r) return fail(kProg, r.error().wrap("remove " + id));
+  if (auto r = etcd.del(k.assigns(id), prefix_end(k.assigns(id))); !r) return fail(kProg, r.error().wrap("remove " + id));
+  std::printf("%s: removed; %d containers to be placed elsewhere\n", id.c_str(), moved);
+  return 0;
+}
+
 }  // namespace
 
 int node_command(Etcd& etcd, const Args& a) {
   const auto& p = a.pos;
   std::string verb = p.size() > 1 ? p[1] : "";
   if (verb == "list" && p.size() == 2) return list(etcd, a);
+  if (verb == "remove" && p.size() == 3) return remove(etcd, a, p[2]);
   if ((verb == "cordon" || verb == "uncordon" || verb == "drain") && p.size() == 3) {
     Keys k(prefix(a));
     const std::string& id = p[2];
@@ -65,7 +91,7 @@ int node_command(Etcd& etcd, const Args& a) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }
-  std::fprintf(stderr, "%s: node: expected list, cordon|uncordon|drain ID\n", kProg);
+  std::fprintf(stderr, "%s: node: expected list, cordon|uncordon|drain|remove ID\n", kProg);
   return 2;
 }
 

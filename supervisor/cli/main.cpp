@@ -254,7 +254,7 @@ void usage() {
       "  network create NAME [--mode bridged|routed] --subnet CIDR [--gateway ADDR] [--subnet6 CIDR] [--gateway6 ADDR]\n"
       "                 [--dns ADDR]... [--search DOMAIN]... [--bridge NAME] [--uplink LINK] [--mtu N] [--nat yes|no]\n"
       "  network ls [--format json]   network rm NAME (refused while a container names it)\n"
-      "cluster (etcd; berth-cluster --help): env create|apply|scale|delete|show|list, node list|cordon|uncordon|drain,\n"
+      "cluster (etcd; berth-cluster --help): env create|apply|scale|delete|show|list, node list|cordon|uncordon|drain|remove,\n"
       "  cluster status, cluster events\n",
       stderr);
   std::exit(2);

@@ -144,7 +144,7 @@ _berth() {
       elif [[ $sub == create || $sub == apply ]]; then _berth_files
       fi
       ;;
-    node) ((n == 1)) && _berth_reply "list cordon uncordon drain" ;;
+    node) ((n == 1)) && _berth_reply "list cordon uncordon drain remove" ;;
     cluster) ((n == 1)) && _berth_reply "status events" ;;
   esac
 }

@@ -42,6 +42,23 @@ node_is b-0000 fenced || fail "b-0000 not fenced after its containers moved"
 echo "ok: node death detected in $((t1 - t0)) ms (lease TTL ${TTL}s), rescheduled in $((t2 - t0)) ms (grace ${GRACE}s)"
 echo "measure: detection_ms=$((t1 - t0)) rescheduled_ms=$((t2 - t0)) ttl_s=$TTL grace_s=$GRACE"
 
+# --- node remove: a dead node leaves the cluster; a live one is refused ---
+set +e
+out=$("$CLUSTER" node remove a-0000 2>&1); rc=$?
+set -e
+[ "$rc" -ne 0 ] && [[ "$out" == *"node a-0000 is alive (its lease is held)"* ]] || fail "remove of a live node: rc $rc [$out]"
+[ -n "$(etcd_get /berth/nodes/a-0000/spec)" ] || fail "the refused remove deleted a-0000's spec"
+set +e
+out=$("$CLUSTER" node remove nosuch 2>&1); rc=$?
+set -e
+[ "$rc" -ne 0 ] && [[ "$out" == *"node nosuch: not found"* ]] || fail "remove of an unknown node: rc $rc [$out]"
+"$CLUSTER" node remove b-0000 | grep -q "b-0000: removed" || fail "node remove b-0000"
+[ "$(etcd_count /berth/nodes/b-0000/)" -eq 0 ] || fail "b-0000's keys left after remove"
+[ "$(etcd_count /berth/assign/b-0000/)" -eq 0 ] || fail "b-0000's assignments left after remove"
+"$CLUSTER" node list | grep -q "^b-0000 " && fail "node list still shows the removed b-0000"
+[ "$("$CLUSTER" env list | awk '{print $2}')" = "8/8" ] || fail "containers lost with the removed node"
+echo "ok: node remove: a dead node's keys gone, a live one refused, an unknown one named"
+
 # --- a node frozen past the grace comes back: fencing ---
 kill -STOP $SIM_C
 t0=$(now_ms)
