@@ -9,6 +9,15 @@ ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=$(mktemp -d /tmp/berth-sup-test.XXXXXX)
 chmod 711 "$WORK"  # unprivileged containers traverse it to their rootfs
 STATE=$WORK/state RUN=$WORK/run SOCK=$WORK/berthd.sock CG=berth.test-$$
+# A berthd test killed before its trap ran (a ctest timeout) leaves its
+# cgroup parent, with the containers whose monitors went with it: the
+# next one sweeps them, known by the dead test's pid in the name.
+for d in $(find /sys/fs/cgroup -maxdepth 2 -type d -name 'berth.test-*' 2>/dev/null); do
+  [ -e "/proc/${d##*-}" ] && continue
+  find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+  sleep 0.2
+  find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+done
 export BERTH_SOCKET=$SOCK
 # Sanitizer builds: reports of berthd, the monitors and the CLI land in
 # files the test checks at the end (the daemons' stderr is not the test's).
