@@ -81,6 +81,16 @@ std::vector<unsigned> online_cpus() {
   return out;
 }
 
+// The cpuset a container's bundle was made with ("" none): the pin of a
+// container adopted after a restart of berthd.
+std::string bundle_cpus(const std::string& bundle) {
+  auto text = fs::read_file(fs::join(bundle, "config.json"));
+  auto spec = text ? json::parse(*text) : Result<json::Value>(text.error());
+  const json::Value* c = spec ? &*spec : nullptr;
+  for (const char* k : {"linux", "resources", "cpu", "cpus"}) c = c && c->is_object() ? c->find(k) : nullptr;
+  return c && c->is_string() ? c->as_string() : "";
+}
+
 Status check_node_limits(const Record& r) {
   long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
   uint64_t mem = node_memory();
@@ -131,6 +141,11 @@ void NodeService::reconcile() {
     }
     if (auto m = connect_monitor(l, name)) {
       (void)proc_views_.acquire(name);
+      // Its CPU pin (cpus_for_locked) is the one its bundle was made with.
+      if (std::string pin = rec->cpuset.empty() && rec->cpus ? bundle_cpus(l.bundle(name)) : ""; !pin.empty()) {
+        std::lock_guard lock(mu_);
+        if (Entry* e = reg_.find(name)) e->pinned = pin;
+      }
       adopt(name, m->first, std::move(m->second));
       events_.publish("adopted", name);
       continue;
@@ -328,16 +343,8 @@ std::string NodeService::cpus_for_locked(const Record& r) {
     return r.cpuset;
   }
   std::map<unsigned, unsigned> use;
-  for (const Entry* ce : reg_.all()) {
-    Entry* e = reg_.find(ce->record.name);
+  for (const Entry* e : reg_.all()) {
     if (e == self || e->state == State::stopped) continue;
-    // A container adopted after a restart of berthd: its pin is in its bundle.
-    if (e->pinned.empty() && e->record.cpuset.empty() && e->record.cpus)
-      if (auto text = fs::read_file(fs::join(o_.layout.bundle(e->record.name), "config.json")))
-        if (auto spec = json::parse(*text))
-          if (const json::Value* c = spec->find("linux"); c && (c = c->find("resources")) && (c = c->find("cpu")) &&
-                                                           (c = c->find("cpus")) && c->is_string())
-            e->pinned = c->as_string();
     for (unsigned c : parse_cpu_list(e->pinned).value_or(std::vector<unsigned>{})) ++use[c];
   }
   std::string pick = pick_cpus(*r.cpus, online_cpus(), use);
@@ -726,6 +733,8 @@ std::string NodeService::metrics() {
   Family tx_d("berth_container_network_transmit_drops_total", "counter", "Packets to send dropped on the container's interface.");
   Family rx_e("berth_container_network_receive_errors_total", "counter", "Receive errors on the container's interface.");
   Family tx_e("berth_container_network_transmit_errors_total", "counter", "Transmit errors on the container's interface.");
+  struct stat mine {};
+  (void)::stat("/proc/self/ns/net", &mine);
   for (const auto& [n, pid] : running) {
     auto s = runtime::stats_event(g_, n);
     if (!s) continue;
@@ -742,8 +751,8 @@ std::string NodeService::metrics() {
     // The counters of the interfaces inside the container's own network
     // namespace (a container sharing the host's has none of its own).
     UniqueFd ns(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
-    struct stat mine, theirs;
-    if (!ns || ::stat("/proc/self/ns/net", &mine) < 0 || ::fstat(ns.get(), &theirs) < 0 || mine.st_ino == theirs.st_ino)
+    struct stat theirs;
+    if (!ns || ::fstat(ns.get(), &theirs) < 0 || mine.st_ino == theirs.st_ino)
       continue;
     auto nl = net::Netlink::open_in(ns.get());
     if (!nl) continue;

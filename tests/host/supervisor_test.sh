@@ -171,6 +171,16 @@ expect_eq "re-adopted as running" running "$(field ct1 .state)"
 expect_eq "same init pid after re-adoption" "$INIT2" "$(field ct1 .init_pid)"
 expect_eq "same monitor after re-adoption" "$MON2" "$(field ct1 .monitor_pid)"
 expect_eq "exec after re-adoption" ok "$("$BERTH" exec ct1 -- echo ok)"
+if [ "$NCPU" -gt 1 ]; then
+  # The adopted ct1's pin (CPU 0) is read back from its bundle: a new
+  # --cpus 1 container goes to the other CPU.
+  "$BERTH" create ctp --rootfs "$TPL" --cpus 1 >/dev/null
+  "$BERTH" start ctp >/dev/null
+  ctpcpus=$(cat /sys/fs/cgroup/cpuset/$CG/ctp/cpuset.cpus 2>/dev/null || cat /sys/fs/cgroup/$CG/ctp/cpuset.cpus)
+  expect_eq "re-adopted pin counted: a new --cpus 1 container on the other CPU" 1 "$ctpcpus"
+  "$BERTH" stop ctp --force >/dev/null
+  "$BERTH" destroy ctp >/dev/null
+fi
 "$BERTH" events > "$WORK/events2.log" 2>&1 &
 EPID=$!
 sleep 0.2
