@@ -199,6 +199,9 @@ check "events: operation-cancel published" grep -q '"type":"operation-cancel"' "
 "$BERTH" image pull "${AUTH[@]}" "$SLOW/test/big:1" >/dev/null 2>"$WORK/int.err" &
 CPID=$!
 id=$(pulling)
+# Its first progress line: the CLI follows the operation, its Ctrl-C
+# handler set (a SIGINT before that would find it still ignored).
+for _ in $(seq 150); do [ -s "$WORK/int.err" ] && break; sleep 0.1; done
 kill -INT $CPID; wait $CPID; rc=$?
 check "Ctrl-C: the CLI fails ($rc)" test $rc -ne 0
 expect_contains "Ctrl-C: the CLI asks berthd to cancel" "cancelling operation $id" "$(cat "$WORK/int.err")"
