@@ -79,7 +79,8 @@ int node_command(Etcd& etcd, const Args& a) {
       auto st = read_cluster(etcd, prefix(a));
       if (!st) return fail(kProg, st.error());
       int left = 0;
-      for (const auto& [cid, c] : st->containers()) left += c.node == id;
+      // A container migrating away is still here until its disk is copied.
+      for (const auto& [cid, c] : st->containers()) left += c.node == id || c.from == id;
       if (left == 0) {
         std::printf("%s: drained\n", id.c_str());
         return 0;

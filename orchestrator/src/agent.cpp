@@ -16,7 +16,7 @@ namespace berth::orch {
 using Clock = std::chrono::steady_clock;
 
 NodeAgent::NodeAgent(Keys keys, NodeSpec spec, ContainerDriver& driver, AgentOptions opt)
-    : keys_(std::move(keys)), spec_(std::move(spec)), driver_(driver), opt_(opt) {
+    : keys_(std::move(keys)), spec_(std::move(spec)), driver_(driver), opt_(opt), events_(keys_, spec_.id) {
   if (opt_.keepalive_ms <= 0) opt_.keepalive_ms = opt_.lease_ttl * 1000 / 3;
 }
 
@@ -111,11 +111,23 @@ NodeAgent::Outcome NodeAgent::converge(Mode mode) {
   }
   if (mode == Mode::stale_only) return out;
   for (const auto& [id, c] : want) {
+    if (c.node != spec_.id) {
+      // Migrating away: stopped and kept until the destination has it.
+      if (!have.count(id)) continue;
+      if (auto st = driver_.hand_off(id); !st) {
+        log::warn("node " + spec_.id + ": hand off " + id + ": " + st.error().what());
+        out.complete = false;
+      }
+      continue;
+    }
     if (mode == Mode::missing && have.count(id)) continue;
     auto st = driver_.start(c);
     if (!st) {
       log::warn("node " + spec_.id + ": start " + id + ": " + st.error().what());
       out.complete = false;
+    } else if (!c.from.empty()) {
+      std::lock_guard<std::mutex> l(mu_);
+      handoffs_.insert(id);
     }
   }
   return out;
@@ -180,7 +192,55 @@ void NodeAgent::on_events(const std::vector<const WatchEvent*>& evs) {
   if (!out.complete) schedule(false);
 }
 
+size_t NodeAgent::handoffs_pending() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return handoffs_.size();
+}
+
+void NodeAgent::complete_handoffs(Etcd& etcd) {
+  struct Done {
+    ContainerRec rec;
+    int64_t rev;
+  };
+  std::vector<Done> due;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& id : handoffs_) {
+      auto it = desired_.find(id);
+      auto rev = key_rev_.find(keys_.assign(spec_.id, id));
+      if (it == desired_.end() || it->second.node != spec_.id || it->second.from.empty() || rev == key_rev_.end())
+        continue;  // moved on meanwhile: the orchestrator's to settle
+      due.push_back({it->second, rev->second});
+    }
+    handoffs_.clear();
+  }
+  if (due.empty()) return;
+  if (!events_open_) {
+    events_.open(etcd);
+    events_open_ = true;
+  }
+  events_.tick(etcd);
+  for (auto& [rec, rev] : due) {
+    std::string from = rec.from;
+    rec.from.clear();
+    rec.from_address.clear();
+    std::string v = json::dump(to_json(rec));
+    std::vector<Op> ops{Op::put(keys_.container(rec.id), v), Op::put(keys_.assign(spec_.id, rec.id), v),
+                        Op::del(keys_.assign(from, rec.id))};
+    events_.append_op(ops, "migrated", fields({{"container", rec.id}, {"from", from}, {"to", spec_.id}}));
+    auto t = etcd.txn({Compare::mod_revision(keys_.container(rec.id), rev)}, ops);
+    if (!t) {
+      log::warn("node " + spec_.id + ": migration of " + rec.id + " done, not yet recorded: " + t.error().what());
+      std::lock_guard<std::mutex> l(mu_);
+      handoffs_.insert(rec.id);
+      continue;
+    }
+    if (t->succeeded) log::info("node " + spec_.id + ": " + rec.id + " migrated from " + from);
+  }
+}
+
 Status NodeAgent::resync(Etcd& etcd) {
+  complete_handoffs(etcd);
   bool fence;
   {
     std::lock_guard<std::mutex> l(mu_);

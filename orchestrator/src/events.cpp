@@ -36,7 +36,9 @@ Op EventLog::make(std::string_view kind, json::Value detail) {
   v.set("kind", kind);
   if (detail.is_object())
     for (auto& [k, x] : detail.as_object()) v.set(k, std::move(x));
-  return Op::put(keys_.events() + name, json::dump(v), lease_.load());
+  std::string key = keys_.events() + name;
+  if (!source_.empty()) key += "-" + source_;
+  return Op::put(key, json::dump(v), lease_.load());
 }
 
 void EventLog::append_op(std::vector<Op>& ops, std::string_view kind, json::Value detail) {

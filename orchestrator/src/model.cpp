@@ -217,6 +217,10 @@ json::Value to_json(const ContainerRec& c) {
   if (!c.network.empty()) v.set("network", c.network);
   v.set("resources", to_json(c.resources));
   v.set("node", c.node);
+  if (!c.from.empty()) {
+    v.set("from", c.from);
+    v.set("from_address", c.from_address);
+  }
   return v;
 }
 
@@ -231,6 +235,9 @@ Result<ContainerRec> container_from(std::string_view text) {
   c.tmpl = BERTH_TRY_CTX(f.str("template", true), "container " + c.id);
   c.network = BERTH_TRY_CTX(f.str("network", false), "container " + c.id);
   c.node = BERTH_TRY_CTX(f.str("node", true), "container " + c.id);
+  c.from = BERTH_TRY_CTX(f.str("from", false), "container " + c.id);
+  c.from_address = BERTH_TRY_CTX(f.str("from_address", false), "container " + c.id);
+  if (!c.from.empty() && c.from == c.node) return Error::msg("container " + c.id + ": from: the node it is on");
   const json::Value* r = f.get("resources");
   if (!r) return Error::msg("container " + c.id + ": resources: required");
   c.resources = BERTH_TRY_CTX(resources_from(*r, "resources"), "container " + c.id);

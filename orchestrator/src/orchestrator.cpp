@@ -35,6 +35,7 @@ struct Batch {
   int64_t count_after = 0;
   std::vector<ContainerRec> recs;  // with node = destination
   std::vector<std::string> from;   // previous node per rec ("" = new)
+  std::vector<std::string> held;   // the source of its migration in progress ("" = none)
   std::vector<int64_t> revs;       // previous mod_revision per rec (0 = new)
   // filled by the commit
   bool done = false;
@@ -224,7 +225,10 @@ struct Orchestrator::Impl {
             std::string cond = st.condition(c.node);
             bool displaced = cond == "fenced" || cond == "draining" || cond == "unknown" || cond == "invalid";
             bool changed = c.tmpl != role.tmpl || !(c.resources == role.resources) || c.network != role.network;
-            if (!displaced && !changed) continue;
+            // A migration whose source is gone: so is the disk; the
+            // destination starts the container afresh, as after a failover.
+            bool orphaned = !c.from.empty() && !can_hand_off(st.condition(c.from));
+            if (!displaced && !changed && !orphaned) continue;
             if (!displaced) r.prefer = c.node;
             moving[id] = &c;
             exclude[id] = true;
@@ -273,7 +277,9 @@ struct Orchestrator::Impl {
       for (const auto& ro : st.envs().at(env).roles)
         if (ro.name == role) rec.network = ro.network;
       rec.node = d.node;
+      if (mv != moving.end()) migrate_from(*mv->second, rec);
       b.from.push_back(mv == moving.end() ? "" : mv->second->node);
+      b.held.push_back(mv == moving.end() ? "" : mv->second->from);
       b.revs.push_back(mv == moving.end() ? 0 : mv->second->mod_revision);
       b.recs.push_back(std::move(rec));
       b.alloc_after = v.used;
@@ -283,6 +289,40 @@ struct Orchestrator::Impl {
     for (auto& [node, bs] : by_node)
       for (auto& b : bs) work.push_back(&b);
     commit(work);
+  }
+
+  // Nodes that can hand a container's disk over: alive, not fenced.
+  static bool can_hand_off(const std::string& cond) {
+    return cond == "ready" || cond == "draining" || cond == "cordoned";
+  }
+
+  // A container moving whole (same template) from a node that can hand
+  // its disk over migrates cold: the holder of its disk (its node, or the
+  // source of a migration not yet done) keeps it until the destination
+  // has copied it. Otherwise it starts afresh from the template.
+  void migrate_from(const ContainerRec& old, ContainerRec& rec) {
+    const std::string& holder = old.from.empty() ? old.node : old.from;
+    if (holder == rec.node || old.tmpl != rec.tmpl || !can_hand_off(st.condition(holder))) return;
+    auto n = st.nodes().find(holder);
+    if (n == st.nodes().end() || !n->second.spec) return;
+    rec.from = holder;
+    rec.from_address = n->second.spec->address;
+  }
+
+  // The nodes whose assignment of `r` a placement deletes: its previous
+  // node and the source of its unfinished migration, unless still in use.
+  static std::vector<std::string> dropped(const ContainerRec& r, const std::string& prev, const std::string& held) {
+    std::vector<std::string> out;
+    for (const std::string* n : {&prev, &held})
+      if (!n->empty() && *n != r.node && *n != r.from && (out.empty() || out[0] != *n)) out.push_back(*n);
+    return out;
+  }
+
+  // The operations one placement writes: the record and the destination's
+  // assignment; the source of a migration keeps one (naming the
+  // destination) until the copy is done; the dropped ones are deleted.
+  static size_t ops_of(const Batch& b, size_t i) {
+    return 2 + !b.recs[i].from.empty() + dropped(b.recs[i], b.from[i], b.held[i]).size();
   }
 
   // Commits the batches: in rounds (a node's second batch needs the
@@ -302,9 +342,8 @@ struct Orchestrator::Impl {
           chain[round]->alloc_revision = chain[round - 1]->revision;
         }
         Batch* b = chain[round];
-        size_t moves = 0;
-        for (const auto& f : b->from) moves += !f.empty() && f != b->node;
-        size_t bops = 1 + 2 * b->recs.size() + moves, bcmps = 1 + b->recs.size();
+        size_t bops = 1, bcmps = 1 + b->recs.size();
+        for (size_t i = 0; i < b->recs.size(); ++i) bops += ops_of(*b, i);
         if (groups.empty() || ops + bops > kMaxOps || cmps + bcmps > kMaxOps) {
           groups.emplace_back();
           ops = 1;  // the event
@@ -356,9 +395,10 @@ struct Orchestrator::Impl {
         std::string v = json::dump(to_json(r));
         ops.push_back(Op::put(keys.container(r.id), v));
         ops.push_back(Op::put(keys.assign(b.node, r.id), v));
+        if (!r.from.empty()) ops.push_back(Op::put(keys.assign(r.from, r.id), v));
+        for (const auto& n : dropped(r, b.from[i], b.held[i])) ops.push_back(Op::del(keys.assign(n, r.id)));
         if (!b.from[i].empty() && b.from[i] != b.node) {
-          ops.push_back(Op::del(keys.assign(b.from[i], r.id)));
-          moved.push_back(r.id + " from " + b.from[i] + " to " + b.node);
+          moved.push_back(r.id + " from " + b.from[i] + " to " + b.node + (r.from.empty() ? "" : " (migrating its disk)"));
         } else {
           placed.push_back(r.id + " on " + b.node);
         }
@@ -391,6 +431,7 @@ struct Orchestrator::Impl {
         cmp.push_back(Compare::mod_revision(keys.container(c.id), drop[j].second));
         ops.push_back(Op::del(keys.container(c.id)));
         ops.push_back(Op::del(keys.assign(c.node, c.id)));
+        if (!c.from.empty()) ops.push_back(Op::del(keys.assign(c.from, c.id)));
         ids.push_back(c.id);
       }
       json::Value detail = json::Value::object();

@@ -88,7 +88,10 @@ before=$(placed_on a-0001)
 [ "$(placed_on a-0000)" -eq 0 ] || fail "drained node still has containers"
 wait_until 5 test ! -s "$S/a-0000" || fail "drained node still runs containers"
 [ "$("$CLUSTER" env list | awk '{print $2}')" = "14/14" ] || fail "containers lost in the drain"
-"$CLUSTER" events | grep -q '"moved":\["web.app' || fail "no move event"
+"$CLUSTER" events | grep -q '"moved":\["web.app[^"]* (migrating its disk)' || fail "no move event for a cold migration"
+"$CLUSTER" events | grep -q '"kind":"migrated".*"from":"a-0000"' || fail "no migrated event from the drained node"
+[ "$(etcd_count /berth/assign/a-0000/)" -eq 0 ] || fail "the drained node keeps assignments after the migrations"
+! etcd_get_prefix /berth/containers/ | grep -q '"from"' || fail "a container record still names a migration source"
 "$CLUSTER" node uncordon a-0001
 "$CLUSTER" node uncordon a-0000
 wait_until 5 node_is a-0000 ready || fail "uncordon did not make a-0000 ready"

@@ -94,6 +94,7 @@ placed_on() {
 
 # A value read straight from etcd (for checks): $1 = key.
 etcd_get() { ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" get --print-value-only "$1"; }
+etcd_get_prefix() { ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" get --prefix --print-value-only "$1"; }
 etcd_count() { ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" get --prefix --keys-only "$1" | grep -c . || true; }
 
 # Starts a three-member etcd cluster; sets ETCD_URLS (comma-separated),

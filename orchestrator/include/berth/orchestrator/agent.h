@@ -11,12 +11,14 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "berth/base/error.h"
 #include "berth/base/json.h"
 #include "berth/orchestrator/etcd.h"
+#include "berth/orchestrator/events.h"
 #include "berth/orchestrator/model.h"
 
 namespace berth::orch {
@@ -32,6 +34,14 @@ public:
   virtual Status start(const ContainerRec& c) = 0;
   /// Stops and removes a container no longer assigned here. Idempotent.
   virtual Status stop(const std::string& id) = 0;
+  /// Stops (and keeps, disk and all) a container migrating to another
+  /// node, which copies its disk from here; it is removed (stop) once its
+  /// assignment goes. Idempotent. start() of a record whose `from` is set
+  /// and that is not here yet copies the disk from that node.
+  virtual Status hand_off(const std::string& id) {
+    (void)id;
+    return ok();
+  }
   /// The cluster's containers present on this node.
   virtual std::vector<std::string> list() = 0;
   /// The usage report stored at nodes/<id>/usage (a JSON object).
@@ -80,6 +90,9 @@ public:
   Status resync(Etcd& etcd);
   /// Revokes the lease (a clean leave: the node turns suspect at once).
   Status leave(Etcd& etcd);
+  /// Containers migrated here whose source still holds its copy (their
+  /// completion transaction is due or failed and retried).
+  size_t handoffs_pending() const;
 
 private:
   enum class Mode { stale_only, missing, all };
@@ -95,6 +108,12 @@ private:
   /// growing backoff after a failed one.
   void schedule(bool complete);
   Status clear_fence(Etcd& etcd);
+  /// Ends the migrations whose container now runs here: one transaction
+  /// per container clears `from` in its record and this node's assignment
+  /// and deletes the source's assignment (so the source removes its
+  /// copy), guarded by the record's revision (a record changed meanwhile
+  /// is left to the orchestrator). Failures are retried at the next call.
+  void complete_handoffs(Etcd& etcd);
   /// Puts the spec again when the driver's templates changed.
   void refresh_templates(Etcd& etcd);
   Keys keys_;
@@ -102,9 +121,12 @@ private:
   ContainerDriver& driver_;
   AgentOptions opt_;
   std::mutex drive_mu_;  // held across driver calls (start, stop, list)
-  std::mutex mu_;        // the fields below; never held across a driver call
+  mutable std::mutex mu_;  // the fields below; never held across a driver call
   std::map<std::string, ContainerRec> desired_;
   std::map<std::string, int64_t> key_rev_;  // assignment key -> last revision applied
+  std::set<std::string> handoffs_;          // migrated here and started: completion due
+  EventLog events_;
+  bool events_open_ = false;
   int64_t lease_ = 0;
   int64_t joined_rev_ = 0;
   bool spec_dirty_ = false;     // spec_ changed since it was last put

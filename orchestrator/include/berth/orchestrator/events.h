@@ -21,7 +21,9 @@ json::Value fields(std::initializer_list<std::pair<const char*, std::string>> kv
 
 class EventLog {
 public:
-  explicit EventLog(Keys keys) : keys_(std::move(keys)) {}
+  /// `source` (a node's id), when given, ends each event's key, so the
+  /// events of several writers never share a name.
+  explicit EventLog(Keys keys, std::string source = {}) : keys_(std::move(keys)), source_(std::move(source)) {}
   /// Grants the lease events are bound to.
   void open(Etcd& etcd);
   /// Appends the put of one event to a transaction's operations, so an
@@ -37,6 +39,7 @@ public:
 private:
   Op make(std::string_view kind, json::Value detail);
   Keys keys_;
+  std::string source_;
   std::atomic<int64_t> lease_{0};
   std::atomic<uint64_t> seq_{0};
   std::chrono::steady_clock::time_point granted_;

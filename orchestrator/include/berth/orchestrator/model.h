@@ -67,6 +67,12 @@ struct ContainerRec {
   std::string env, role, tmpl, network;
   Resources resources;
   std::string node;
+  /// A cold migration in progress: the node that still holds the
+  /// container's disk (stopped, its assignment kept with `node` naming the
+  /// destination) and that node's supervisor API address. The destination
+  /// copies the disk from there, starts the container, then clears these
+  /// and the source's assignment in one transaction. Empty otherwise.
+  std::string from, from_address;
   int64_t mod_revision = 0;  // of containers/<id>, when read from etcd
 };
 
