@@ -4,10 +4,8 @@
 #include "connection.h"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -17,6 +15,7 @@
 #include <cstring>
 
 #include "berth/supervisor/host_port.h"
+#include "berth/supervisor/tls_client.h"
 #include "berth/supervisor/unix_socket.h"
 #include "client.h"
 
@@ -24,86 +23,15 @@ namespace berth::cli {
 
 RemoteOptions g_remote;
 
-void Connection::SslFree::operator()(SSL* s) const { ::SSL_free(s); }
-void Connection::CtxFree::operator()(SSL_CTX* c) const { ::SSL_CTX_free(c); }
-
 namespace {
 
-std::string openssl_reason() {
-  unsigned long e = ::ERR_peek_last_error();
-  if (!e) return errno ? std::strerror(errno) : "connection closed";
-  const char* r = ::ERR_reason_error_string(e);
-  return r ? r : "error " + std::to_string(e);
-}
-
-// An alert berthd sends when it does not accept the client's certificate.
-bool refused_client_certificate() {
-  for (unsigned long e; (e = ::ERR_get_error()) != 0;) {
-    switch (ERR_GET_REASON(e)) {
-      case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-      case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
-      case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
-      case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
-      case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-      case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-      case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
-      case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-        return true;
-      default: break;
-    }
-  }
-  return false;
-}
-
-// Exits 5 with what a failed TLS read, write or handshake means.
-[[noreturn]] void tls_failed(SSL* ssl, const std::string& where) {
-  long verify = ::SSL_get_verify_result(ssl);
-  if (verify != X509_V_OK)
-    die(5, "server certificate not trusted (" + where + "): " + ::X509_verify_cert_error_string(verify));
-  std::string why = openssl_reason();
-  if (refused_client_certificate()) die(5, "server refused the client certificate (" + where + "): " + why);
-  die(5, "tls with berthd at " + where + " failed: " + why);
-}
-
-// A TCP connection to the first of `a`'s addresses that answers.
-UniqueFd connect_tcp(const supervisor::HostPort& a) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  std::string port = std::to_string(a.port);
-  if (int rc = ::getaddrinfo(a.host.c_str(), port.c_str(), &hints, &res); rc != 0)
-    die(5, "cannot reach berthd at " + to_string(a) + ": " + ::gai_strerror(rc));
-  int err = 0;
-  UniqueFd s;
-  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-    UniqueFd c(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
-    if (c && ::connect(c.get(), ai->ai_addr, ai->ai_addrlen) == 0) {
-      s = std::move(c);
-      break;
-    }
-    err = errno;
-  }
-  ::freeaddrinfo(res);
-  if (!s) die(5, "cannot reach berthd at " + to_string(a) + ": " + std::strerror(err));
-  return s;
-}
-
-SSL_CTX* client_context() {
+// The client context of --remote; exits 2 naming the flag at fault.
+supervisor::SslCtxPtr client_context() {
   for (auto [flag, value] : {std::pair{"--cert", &g_remote.cert}, {"--key", &g_remote.key}, {"--ca", &g_remote.ca}})
     if (value->empty()) die(2, "--remote needs " + std::string(flag) + " (berthd's TCP port is mutual TLS)");
-  SSL_CTX* ctx = ::SSL_CTX_new(::TLS_client_method());
-  if (!ctx) die(1, "tls: " + openssl_reason());
-  ::SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  if (::SSL_CTX_use_certificate_chain_file(ctx, g_remote.cert.c_str()) != 1)
-    die(2, "--cert " + g_remote.cert + ": " + openssl_reason());
-  if (::SSL_CTX_use_PrivateKey_file(ctx, g_remote.key.c_str(), SSL_FILETYPE_PEM) != 1)
-    die(2, "--key " + g_remote.key + ": " + openssl_reason());
-  if (::SSL_CTX_check_private_key(ctx) != 1)
-    die(2, "--key " + g_remote.key + ": does not match the certificate in " + g_remote.cert);
-  if (::SSL_CTX_load_verify_locations(ctx, g_remote.ca.c_str(), nullptr) != 1)
-    die(2, "--ca " + g_remote.ca + ": " + openssl_reason());
-  ::SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  return ctx;
+  auto ctx = supervisor::client_tls_context({g_remote.cert, g_remote.key, g_remote.ca});
+  if (!ctx) die(ctx.error().code() == EINVAL ? 2 : 1, ctx.error().message());
+  return std::move(*ctx);
 }
 
 }  // namespace
@@ -118,20 +46,13 @@ Connection Connection::open() {
   }
   auto a = supervisor::parse_host_port(g_remote.address);
   if (!a) die(2, "--remote: " + a.error().what());
-  c.ctx_.reset(client_context());
-  c.fd_ = connect_tcp(*a);
-  c.ssl_.reset(::SSL_new(c.ctx_.get()));
-  SSL* ssl = c.ssl_.get();
-  // The server's certificate must name the address asked for (its SAN).
-  if (a->ipv6 || supervisor::is_ipv4_literal(a->host)) {
-    ::X509_VERIFY_PARAM_set1_ip_asc(::SSL_get0_param(ssl), a->host.c_str());
-  } else {
-    ::SSL_set_tlsext_host_name(ssl, a->host.c_str());
-    ::SSL_set1_host(ssl, a->host.c_str());
-  }
-  ::SSL_set_fd(ssl, c.fd_.get());
-  errno = 0;
-  if (::SSL_connect(ssl) != 1) tls_failed(ssl, to_string(*a));
+  c.ctx_ = client_context();
+  auto fd = supervisor::connect_tcp(*a);
+  if (!fd) die(5, fd.error().what());
+  c.fd_ = std::move(*fd);
+  auto ssl = supervisor::tls_connect(c.ctx_.get(), c.fd_.get(), *a);
+  if (!ssl) die(5, ssl.error().message());
+  c.ssl_ = std::move(*ssl);
   return c;
 }
 
@@ -143,7 +64,7 @@ void Connection::write_all(std::string_view data) {
   while (!data.empty()) {
     errno = 0;
     int n = ::SSL_write(ssl_.get(), data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 20)));
-    if (n <= 0) tls_failed(ssl_.get(), g_remote.address);
+    if (n <= 0) die(5, supervisor::tls_failure(ssl_.get(), g_remote.address));
     data.remove_prefix(static_cast<size_t>(n));
   }
 }
@@ -163,7 +84,7 @@ size_t Connection::read(char* buf, size_t n) {
   if (err == SSL_ERROR_ZERO_RETURN) return 0;
   // berthd closing the TCP connection after its answer without close_notify.
   if (err == SSL_ERROR_SYSCALL && ::ERR_peek_error() == 0) return 0;
-  tls_failed(ssl_.get(), g_remote.address);
+  die(5, supervisor::tls_failure(ssl_.get(), g_remote.address));
 }
 
 namespace {

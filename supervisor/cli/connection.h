@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "berth/base/fd.h"
+#include "berth/supervisor/tls_client.h"
 
 namespace berth::cli {
 
@@ -42,17 +43,11 @@ public:
   UniqueFd into_fd();
 
 private:
-  struct SslFree {
-    void operator()(SSL* s) const;
-  };
-  struct CtxFree {
-    void operator()(SSL_CTX* c) const;
-  };
   Connection() = default;
 
   UniqueFd fd_;
-  std::unique_ptr<SSL_CTX, CtxFree> ctx_;
-  std::unique_ptr<SSL, SslFree> ssl_;
+  supervisor::SslCtxPtr ctx_;
+  supervisor::SslPtr ssl_;
 };
 
 }  // namespace berth::cli

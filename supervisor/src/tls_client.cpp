@@ -1,0 +1,114 @@
+// tls_client.cpp — OpenSSL client contexts and handshakes for berthd's
+// mutual-TLS API; a failed handshake names the side that refused.
+#include "berth/supervisor/tls_client.h"
+
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace berth::supervisor {
+
+void SslCtxFree::operator()(SSL_CTX* c) const { ::SSL_CTX_free(c); }
+void SslFree::operator()(SSL* s) const { ::SSL_free(s); }
+
+namespace {
+
+std::string openssl_reason() {
+  unsigned long e = ::ERR_peek_last_error();
+  if (!e) return errno ? std::strerror(errno) : "connection closed";
+  const char* r = ::ERR_reason_error_string(e);
+  return r ? r : "error " + std::to_string(e);
+}
+
+// An alert berthd sends when it does not accept the client's certificate.
+bool refused_client_certificate() {
+  for (unsigned long e; (e = ::ERR_get_error()) != 0;) {
+    switch (ERR_GET_REASON(e)) {
+      case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+      case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+      case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+      case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+      case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+      case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+      case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+      case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+        return true;
+      default: break;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string tls_failure(SSL* ssl, const std::string& where) {
+  long verify = ::SSL_get_verify_result(ssl);
+  if (verify != X509_V_OK)
+    return "server certificate not trusted (" + where + "): " + ::X509_verify_cert_error_string(verify);
+  std::string why = openssl_reason();
+  if (refused_client_certificate()) return "server refused the client certificate (" + where + "): " + why;
+  return "tls with berthd at " + where + " failed: " + why;
+}
+
+Result<SslCtxPtr> client_tls_context(const TlsClientFiles& f) {
+  for (auto [flag, value] : {std::pair{&f.cert_flag, &f.cert}, {&f.key_flag, &f.key}, {&f.ca_flag, &f.ca}})
+    if (value->empty()) return Error(EINVAL, *flag + ": required (berthd's TCP port is mutual TLS)");
+  SslCtxPtr ctx(::SSL_CTX_new(::TLS_client_method()));
+  if (!ctx) return Error::msg("tls: " + openssl_reason());
+  ::SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  if (::SSL_CTX_use_certificate_chain_file(ctx.get(), f.cert.c_str()) != 1)
+    return Error(EINVAL, f.cert_flag + " " + f.cert + ": " + openssl_reason());
+  if (::SSL_CTX_use_PrivateKey_file(ctx.get(), f.key.c_str(), SSL_FILETYPE_PEM) != 1)
+    return Error(EINVAL, f.key_flag + " " + f.key + ": " + openssl_reason());
+  if (::SSL_CTX_check_private_key(ctx.get()) != 1)
+    return Error(EINVAL, f.key_flag + " " + f.key + ": does not match the certificate in " + f.cert);
+  if (::SSL_CTX_load_verify_locations(ctx.get(), f.ca.c_str(), nullptr) != 1)
+    return Error(EINVAL, f.ca_flag + " " + f.ca + ": " + openssl_reason());
+  ::SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  return ctx;
+}
+
+Result<UniqueFd> connect_tcp(const HostPort& a) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(a.port);
+  if (int rc = ::getaddrinfo(a.host.c_str(), port.c_str(), &hints, &res); rc != 0)
+    return Error(EHOSTUNREACH, "cannot reach berthd at " + to_string(a) + ": " + ::gai_strerror(rc));
+  int err = 0;
+  UniqueFd s;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    UniqueFd c(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+    if (c && ::connect(c.get(), ai->ai_addr, ai->ai_addrlen) == 0) {
+      s = std::move(c);
+      break;
+    }
+    err = errno;
+  }
+  ::freeaddrinfo(res);
+  if (!s) return Error(err, "cannot reach berthd at " + to_string(a));
+  return s;
+}
+
+Result<SslPtr> tls_connect(SSL_CTX* ctx, int fd, const HostPort& a) {
+  SslPtr ssl(::SSL_new(ctx));
+  if (!ssl) return Error::msg("tls: " + openssl_reason());
+  // The server's certificate must name the address asked for (its SAN).
+  if (a.ipv6 || is_ipv4_literal(a.host)) {
+    ::X509_VERIFY_PARAM_set1_ip_asc(::SSL_get0_param(ssl.get()), a.host.c_str());
+  } else {
+    ::SSL_set_tlsext_host_name(ssl.get(), a.host.c_str());
+    ::SSL_set1_host(ssl.get(), a.host.c_str());
+  }
+  ::SSL_set_fd(ssl.get(), fd);
+  errno = 0;
+  if (::SSL_connect(ssl.get()) != 1) return Error(ECONNREFUSED, tls_failure(ssl.get(), to_string(a)));
+  return ssl;
+}
+
+}  // namespace berth::supervisor
