@@ -17,5 +17,6 @@ Status check_placeable(const ClusterState& st, const Environment& env);
 
 int env_command(Etcd& etcd, const Args& a);
 int node_command(Etcd& etcd, const Args& a);
+int move_command(Etcd& etcd, const Args& a);
 
 }  // namespace berth::orch::cli

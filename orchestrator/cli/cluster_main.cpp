@@ -17,6 +17,7 @@ const char kUsage[] =
     "  env scale NAME ROLE COUNT [--cpus N] [--memory-mb N] [--disk-gb N] [--wait S]\n"
     "  env delete NAME [--wait S]     env show NAME     env list\n"
     "  node list   node cordon ID   node uncordon ID   node drain ID [--wait S]   node remove ID [--force]\n"
+    "  move CONTAINER NODE [--wait S] (cold: stopped, disk copied, started there)\n"
     "  cluster status\n"
     "  events [--limit N]\n";
 
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   if (group == "node") return cli::node_command(etcd, *args);
   if (group == "cluster" && args->pos.size() == 2 && args->pos[1] == "status") return status(etcd, *args);
   if (group == "events") return events(etcd, *args);
+  if (group == "move") return cli::move_command(etcd, *args);
   std::fputs(kUsage, stderr);
   return 2;
 }

@@ -1,4 +1,5 @@
-// cluster_node.cpp — berth-cluster node: list, cordon, uncordon, drain, remove.
+// cluster_node.cpp — berth-cluster node: list, cordon, uncordon, drain,
+// remove; and move (one container to a node of the operator's choice).
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -56,6 +57,51 @@ int remove(Etcd& etcd, const Args& a, const std::string& id) {
 }
 
 }  // namespace
+
+// A cold migration the operator asks for: the leader moves the container
+// (its disk copied from its node when that one is alive) unless the node
+// cannot take it, which it says in a move-refused event.
+int move_command(Etcd& etcd, const Args& a) {
+  if (a.pos.size() != 3) {
+    std::fprintf(stderr, "%s: move: expected CONTAINER NODE\n", kProg);
+    return 2;
+  }
+  const std::string &id = a.pos[1], &to = a.pos[2];
+  Keys k(prefix(a));
+  auto st = read_cluster(etcd, prefix(a));
+  if (!st) return fail(kProg, st.error());
+  auto c = st->containers().find(id);
+  if (c == st->containers().end()) return fail(kProg, Error(ENOENT, "move: no container " + id + " in the cluster"));
+  auto n = st->nodes().find(to);
+  if (n == st->nodes().end() || !n->second.spec) return fail(kProg, Error(ENOENT, "move " + id + ": no node " + to));
+  if (std::string cond = st->condition(to); cond != "ready")
+    return fail(kProg, Error(EBUSY, "move " + id + ": node " + to + " is " + cond + ", not ready"));
+  if (c->second.node == to && c->second.from.empty()) {
+    std::printf("%s: already on %s\n", id.c_str(), to.c_str());
+    return 0;
+  }
+  if (auto r = etcd.put(k.move(id), to); !r) return fail(kProg, r.error().wrap("move " + id));
+  std::printf("%s: moving from %s to %s\n", id.c_str(), c->second.node.c_str(), to.c_str());
+  long wait = a.num("wait", 60);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+  for (;;) {
+    auto now = read_cluster(etcd, prefix(a));
+    if (!now) return fail(kProg, now.error());
+    auto x = now->containers().find(id);
+    if (x == now->containers().end()) return fail(kProg, Error(ENOENT, "move " + id + ": the container was removed"));
+    if (x->second.node == to && x->second.from.empty()) {
+      std::printf("%s: on %s\n", id.c_str(), to.c_str());
+      return 0;
+    }
+    if (!now->moves().count(id) && x->second.node != to)
+      return fail(kProg, Error(EINVAL, "move " + id + " to " + to + ": refused by the orchestrator (see events)"));
+    if (std::chrono::steady_clock::now() >= until) {
+      std::fprintf(stderr, "%s: move %s: not on %s after %ld s (see events)\n", kProg, id.c_str(), to.c_str(), wait);
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
 
 int node_command(Etcd& etcd, const Args& a) {
   const auto& p = a.pos;

@@ -228,8 +228,12 @@ struct Orchestrator::Impl {
             // A migration whose source is gone: so is the disk; the
             // destination starts the container afresh, as after a failover.
             bool orphaned = !c.from.empty() && !can_hand_off(st.condition(c.from));
-            if (!displaced && !changed && !orphaned) continue;
-            if (!displaced) r.prefer = c.node;
+            // An operator's move to another node (berth-cluster move).
+            auto asked = st.moves().find(id);
+            bool move = asked != st.moves().end() && asked->second != c.node;
+            if (!displaced && !changed && !orphaned && !move) continue;
+            if (move) r.require = asked->second;
+            else if (!displaced) r.prefer = c.node;
             moving[id] = &c;
             exclude[id] = true;
             reqs.push_back(std::move(r));
@@ -239,6 +243,7 @@ struct Orchestrator::Impl {
       }
     }
     if (!drop.empty()) remove(drop);
+    settle_moves();
     if (reqs.empty()) return;
     std::vector<NodeView> views = st.views(&exclude);
     std::unordered_map<std::string, size_t> index;
@@ -246,6 +251,13 @@ struct Orchestrator::Impl {
     std::map<std::string, std::vector<Batch>> by_node;
     for (const auto& r : reqs) {
       Decision d = pick(views, r, strategy_of[r.container]);
+      if (d.node.empty() && !r.require.empty()) {
+        // A move that cannot be done is dropped, with the reason.
+        log::warn("move refused: " + d.reason);
+        events.add("move-refused", fields({{"container", r.container}, {"to", r.require}, {"reason", d.reason}}));
+        drop_move(r.container);
+        continue;
+      }
       if (d.node.empty()) {
         auto& last = unplaceable[r.container];
         if (last != d.reason) {
@@ -321,8 +333,28 @@ struct Orchestrator::Impl {
   // The operations one placement writes: the record and the destination's
   // assignment; the source of a migration keeps one (naming the
   // destination) until the copy is done; the dropped ones are deleted.
-  static size_t ops_of(const Batch& b, size_t i) {
-    return 2 + !b.recs[i].from.empty() + dropped(b.recs[i], b.from[i], b.held[i]).size();
+  size_t ops_of(const Batch& b, size_t i) const {
+    return 2 + !b.recs[i].from.empty() + dropped(b.recs[i], b.from[i], b.held[i]).size() +
+           st.moves().count(b.recs[i].id);
+  }
+
+  // Move requests with nothing left to do (the container is gone, or on
+  // the node asked for) are deleted.
+  void settle_moves() {
+    std::vector<std::string> done;
+    for (const auto& [id, to] : st.moves()) {
+      auto c = st.containers().find(id);
+      if (c == st.containers().end() || c->second.node == to) done.push_back(id);
+    }
+    for (const auto& id : done) drop_move(id);
+  }
+
+  // Deletes a move request, and our copy of it (the watch's news of the
+  // delete comes later).
+  void drop_move(const std::string& id) {
+    auto del = etcd.del(keys.move(id));
+    if (!del) return log::warn("move " + id + ": " + del.error().what());
+    st.apply(KeyValue{keys.move(id), {}, 0, 0, 0, 0}, true);
   }
 
   // Commits the batches: in rounds (a node's second batch needs the
@@ -371,6 +403,7 @@ struct Orchestrator::Impl {
       for (size_t i = 0; i < b->recs.size(); ++i) {
         ContainerRec& r = b->recs[i];
         st.apply(KeyValue{keys.container(r.id), json::dump(to_json(r)), b->revision, b->revision, 1, 0}, false);
+        if (st.moves().count(r.id)) st.apply(KeyValue{keys.move(r.id), {}, b->revision, b->revision, 0, 0}, true);
         if (b->from[i].empty()) stats.placed++;
         else if (b->from[i] != b->node) stats.moved++;
       }
@@ -397,6 +430,7 @@ struct Orchestrator::Impl {
         ops.push_back(Op::put(keys.assign(b.node, r.id), v));
         if (!r.from.empty()) ops.push_back(Op::put(keys.assign(r.from, r.id), v));
         for (const auto& n : dropped(r, b.from[i], b.held[i])) ops.push_back(Op::del(keys.assign(n, r.id)));
+        if (st.moves().count(r.id)) ops.push_back(Op::del(keys.move(r.id)));
         if (!b.from[i].empty() && b.from[i] != b.node) {
           moved.push_back(r.id + " from " + b.from[i] + " to " + b.node + (r.from.empty() ? "" : " (migrating its disk)"));
         } else {
@@ -510,7 +544,7 @@ struct Orchestrator::Impl {
     // it keeps its own copy and re-reads everything after a refused
     // transaction instead of watching its own writes come back.
     std::vector<std::unique_ptr<Watcher>> watchers;
-    std::vector<std::string> watched{keys.nodes(), keys.envs()};
+    std::vector<std::string> watched{keys.nodes(), keys.envs(), keys.moves()};
     if (!opt.elect) watched.push_back(keys.containers());
     for (const std::string& p : watched)
       watchers.push_back(std::make_unique<Watcher>(opt.etcd, p, prefix_end(p), *rev + 1, on_batch));

@@ -78,6 +78,7 @@ Decision pick(const std::vector<NodeView>& nodes, const Request& r, Strategy s) 
   const NodeView* best = nullptr;
   int64_t best_score = 0;
   for (const auto& n : nodes) {
+    if (!r.require.empty() && n.spec.id != r.require) continue;
     if (!feasible(n, r)) continue;
     if (!r.prefer.empty() && n.spec.id == r.prefer) return {n.spec.id, {}};
     int64_t sc = score(n, r, s);
@@ -90,8 +91,13 @@ Decision pick(const std::vector<NodeView>& nodes, const Request& r, Strategy s) 
   if (best) return {best->spec.id, {}};
   if (nodes.empty()) return {{}, "no nodes in the cluster"};
   std::map<std::string, int> why;
-  for (const auto& n : nodes)
+  bool known = r.require.empty();
+  for (const auto& n : nodes) {
+    if (!r.require.empty() && n.spec.id != r.require) continue;
+    known = true;
     if (auto no = infeasible(n, r)) why[*no]++;
+  }
+  if (!known) return {{}, "cannot move " + r.container + " to " + r.require + ": no such node"};
   std::string reason = "no node fits " + r.container + " (" + r.resources.str() + "):";
   for (const auto& [w, count] : why) reason += " " + std::to_string(count) + " " + w + ";";
   reason.pop_back();

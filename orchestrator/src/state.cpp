@@ -12,6 +12,7 @@ void ClusterState::clear() {
   envs_.clear();
   env_errors_.clear();
   containers_.clear();
+  moves_.clear();
 }
 
 void ClusterState::apply(const WatchBatch& b) {
@@ -68,6 +69,9 @@ void ClusterState::apply(const KeyValue& kv, bool deleted) {
     auto e = environment_from(kv.value);
     if (e && e->name == name) envs_[name] = std::move(*e);
     else env_errors_[name] = e ? "name does not match its key" : e.error().what();
+  } else if (take("moves/")) {
+    if (deleted) moves_.erase(std::string(key));
+    else moves_[std::string(key)] = kv.value;
   } else if (take("containers/")) {
     std::string id(key);
     if (deleted) {
@@ -121,11 +125,12 @@ std::vector<NodeView> ClusterState::views(const std::unordered_map<std::string, 
 }
 
 Result<int64_t> load_state(Etcd& etcd, ClusterState& st) {
-  // One read-only transaction: the three ranges share one revision.
+  // One read-only transaction: the ranges share one revision.
   const Keys& k = st.keys();
   auto t = BERTH_TRY_CTX(etcd.txn({},
                                   {Op::get(k.nodes(), prefix_end(k.nodes())), Op::get(k.envs(), prefix_end(k.envs())),
-                                   Op::get(k.containers(), prefix_end(k.containers()))}),
+                                   Op::get(k.containers(), prefix_end(k.containers())),
+                                   Op::get(k.moves(), prefix_end(k.moves()))}),
                          "read cluster state");
   st.clear();
   for (const auto& r : t.ranges)

@@ -255,7 +255,7 @@ void usage() {
       "                 [--dns ADDR]... [--search DOMAIN]... [--bridge NAME] [--uplink LINK] [--mtu N] [--nat yes|no]\n"
       "  network ls [--format json]   network rm NAME (refused while a container names it)\n"
       "cluster (etcd; berth-cluster --help): env create|apply|scale|delete|show|list, node list|cordon|uncordon|drain|remove,\n"
-      "  cluster status, cluster events\n",
+      "  cluster status, cluster events, cluster move CONTAINER NODE [--wait S]\n",
       stderr);
   std::exit(2);
 }
@@ -269,9 +269,10 @@ namespace {
 // The cluster verbs (`berth env|node|cluster ...`) are berth-cluster's,
 // run from the directory this binary is in (installed), or from
 // ../orchestrator/ (the build tree), else from PATH; `berth cluster events`
-// is its `events`. They speak to etcd, not to berthd.
+// and `berth cluster move` are its `events` and `move`. They speak to
+// etcd, not to berthd.
 [[noreturn]] void exec_cluster(std::vector<std::string> a) {
-  if (a[0] == "cluster" && a.size() >= 2 && a[1] == "events") a.erase(a.begin());
+  if (a[0] == "cluster" && a.size() >= 2 && (a[1] == "events" || a[1] == "move")) a.erase(a.begin());
   std::string prog = "berth-cluster";
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);

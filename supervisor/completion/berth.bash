@@ -145,7 +145,7 @@ _berth() {
       fi
       ;;
     node) ((n == 1)) && _berth_reply "list cordon uncordon drain remove" ;;
-    cluster) ((n == 1)) && _berth_reply "status events" ;;
+    cluster) ((n == 1)) && _berth_reply "status events move" ;;
   esac
 }
 

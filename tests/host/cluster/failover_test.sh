@@ -104,6 +104,35 @@ echo "ok: cordon, drain, uncordon"
 [ "$("$CLUSTER" env show web | grep -c '2 cpus, 512 MiB')" -eq 20 ] || fail "vertical scale not applied to all 20"
 echo "ok: vertical scale"
 
+# --- an operator's move: to the node asked for, cold; refused when it cannot ---
+cl_bg sim-m.log "$SIM" --nodes 1 --id-prefix m- --lease-ttl $TTL --state-dir "$S"
+cl_bg sim-t.log "$SIM" --nodes 1 --id-prefix t- --cpus 1 --lease-ttl $TTL --state-dir "$S"
+wait_until 10 node_is m-0000 ready || fail "m-0000 did not join"
+wait_until 10 node_is t-0000 ready || fail "t-0000 did not join"
+c=$(etcd_get_prefix /berth/containers/ | jq -r 'select(.node == "a-0001") | .id' | head -1)
+[ -n "$c" ] || fail "no container on a-0001 to move"
+"$CLUSTER" move "$c" m-0000 --wait 10 | grep -q "^$c: on m-0000" || fail "move $c to m-0000"
+[ "$(etcd_get "/berth/containers/$c" | jq -r '.node + " " + (.from // "")')" = "m-0000 " ] || fail "$c not recorded on m-0000"
+[ "$(etcd_count /berth/moves/)" -eq 0 ] || fail "the move request was left behind"
+wait_until 5 sim_has m-0000 "$c" || fail "m-0000 does not run $c"
+wait_until 5 eval '! sim_has a-0001 "$c"' || fail "a-0001 still runs $c"
+"$CLUSTER" events | grep -q "\"$c from a-0001 to m-0000 (migrating its disk)\"" || fail "no move event for $c"
+set +e
+out=$("$CLUSTER" move "$c" t-0000 --wait 10 2>&1); rc=$?
+set -e
+[ "$rc" -ne 0 ] && [[ "$out" == *"refused by the orchestrator"* ]] || fail "a move to a node too small: rc $rc [$out]"
+"$CLUSTER" events | grep -q '"kind":"move-refused".*"reason":"no node fits' || fail "no move-refused event with the reason"
+[ "$(etcd_get "/berth/containers/$c" | jq -r .node)" = m-0000 ] || fail "a refused move moved $c"
+set +e
+out=$("$CLUSTER" move "$c" nosuch 2>&1); rc=$?
+set -e
+[ "$rc" -ne 0 ] && [[ "$out" == *"no node nosuch"* ]] || fail "a move to an unknown node: rc $rc [$out]"
+set +e
+out=$("$CLUSTER" move web.app.99 m-0000 2>&1); rc=$?
+set -e
+[ "$rc" -ne 0 ] && [[ "$out" == *"no container web.app.99"* ]] || fail "a move of an unknown container: rc $rc [$out]"
+echo "ok: move: to the node asked for with its disk; a node too small, an unknown node or container refused"
+
 # No node holds more than its capacity, no container is assigned twice.
 n_assign=$(etcd_count /berth/assign/)
 [ "$n_assign" -eq 20 ] || fail "$n_assign assignment keys for 20 containers"

@@ -86,6 +86,7 @@ fail() {
 
 # Containers recorded by simulated node $2 in state dir $1 (one per line).
 sim_running() { cat "$1/$2" 2>/dev/null || true; }
+sim_has() { sim_running "$S" "$1" | grep -qx -- "$2"; }  # sim_has NODE CONTAINER (S: the sims' state dir)
 
 # Number of containers placed on node $1 (from the orchestrator's records).
 placed_on() {

@@ -78,11 +78,23 @@ TEST(Records, NodeSpecAndContainerRoundTrip) {
   auto bad = node_spec_from(R"({"id":"n1","capacity":{"cpus":1,"memory_mb":1},"networks":"lan"})");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().what(), "node spec: networks: expected an array of strings");
-  ContainerRec c{"shop.web.0", "shop", "web", "debian-12", "front", {250, 64, 1}, "n1", 0};
+  ContainerRec c{"shop.web.0", "shop", "web", "debian-12", "front", {250, 64, 1}, "n1"};
   auto cb = container_from(berth::json::dump(to_json(c)));
   ASSERT_TRUE(cb) << cb.error().what();
   EXPECT_EQ(cb->resources, c.resources);
   EXPECT_EQ(cb->node, "n1");
+  EXPECT_EQ(berth::json::dump(to_json(c)).find("from"), std::string::npos);
+  // A cold migration in progress names its source and the source's API.
+  c.from = "n2";
+  c.from_address = "10.0.0.2:8443";
+  auto mb = container_from(berth::json::dump(to_json(c)));
+  ASSERT_TRUE(mb) << mb.error().what();
+  EXPECT_EQ(mb->from, "n2");
+  EXPECT_EQ(mb->from_address, "10.0.0.2:8443");
+  c.from = "n1";
+  auto self = container_from(berth::json::dump(to_json(c)));
+  ASSERT_FALSE(self);
+  EXPECT_EQ(self.error().what(), "container shop.web.0: from: the node it is on");
   EXPECT_FALSE(node_spec_from(R"({"id":"n1","capacity":"lots"})"));
   EXPECT_FALSE(node_spec_from("garbage"));
 }
@@ -93,6 +105,7 @@ TEST(Keys, Layout) {
   EXPECT_EQ(k.assign("n1", "shop.web.0"), "/berth/assign/n1/shop.web.0");
   EXPECT_EQ(k.container("shop.web.0"), "/berth/containers/shop.web.0");
   EXPECT_EQ(k.env("shop"), "/berth/envs/shop");
+  EXPECT_EQ(k.move("shop.web.0"), "/berth/moves/shop.web.0");
   EXPECT_TRUE(valid_name("sim-0001"));
   EXPECT_FALSE(valid_name("-x"));
   EXPECT_FALSE(valid_name("a.b"));

@@ -118,3 +118,17 @@ TEST(PlaceAll, EmptyCluster) {
   std::vector<NodeView> none;
   EXPECT_EQ(pick(none, req("x", 1, 1), Strategy::spread).reason, "no nodes in the cluster");
 }
+
+TEST(Pick, RequiredNodeOnly) {
+  std::vector<NodeView> nodes{node("a", 8, 8192), node("b", 2, 2048), node("c", 8, 8192)};
+  Request r = req("x", 1, 512);
+  r.require = "b";
+  EXPECT_EQ(pick(nodes, r, Strategy::spread).node, "b");
+  r.resources = {4000, 512, 1};  // fits a and c, not b
+  Decision d = pick(nodes, r, Strategy::spread);
+  EXPECT_TRUE(d.node.empty());
+  EXPECT_NE(d.reason.find("no node fits x"), std::string::npos) << d.reason;
+  r.require = "zz";
+  d = pick(nodes, r, Strategy::spread);
+  EXPECT_EQ(d.reason, "cannot move x to zz: no such node");
+}

@@ -97,6 +97,9 @@ public:
   std::string assigns() const { return p_ + "assign/"; }
   std::string assigns(std::string_view node) const { return assigns() + std::string(node) + "/"; }
   std::string assign(std::string_view node, std::string_view id) const { return assigns(node) + std::string(id); }
+  /// An operator's request to move a container to a node (its value).
+  std::string moves() const { return p_ + "moves/"; }
+  std::string move(std::string_view id) const { return moves() + std::string(id); }
   std::string leader() const { return p_ + "leader"; }
   std::string events() const { return p_ + "events/"; }
 

@@ -43,6 +43,8 @@ public:
   const std::map<std::string, Environment>& envs() const { return envs_; }
   const std::map<std::string, ContainerRec>& containers() const { return containers_; }
   const std::map<std::string, std::string>& env_errors() const { return env_errors_; }
+  /// Requested moves: container id -> the node asked for.
+  const std::map<std::string, std::string>& moves() const { return moves_; }
 
   /// The node's condition as users see it: ready, suspect (lease gone),
   /// fenced, cordoned, draining, or invalid (unparseable spec).
@@ -59,6 +61,7 @@ private:
   std::map<std::string, Environment> envs_;
   std::map<std::string, std::string> env_errors_;
   std::map<std::string, ContainerRec> containers_;
+  std::map<std::string, std::string> moves_;
 };
 
 /// Reads the whole prefix into `st`; returns the revision it was read at.
