@@ -3,6 +3,9 @@
 #include "berth/supervisor/bundle.h"
 
 #include <signal.h>
+#include <sys/mount.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <initializer_list>
@@ -36,6 +39,41 @@ json::Value capabilities(InitKind k) {
   c.set("effective", caps);
   c.set("permitted", caps);
   return c;
+}
+
+// The default seccomp profile of every system container, as LXC and
+// Incus have one: everything allowed but what reaches the host's kernel as
+// a whole (loading modules, kexec, file handles that walk out of a mount,
+// raw port I/O, the host's swap) or its keyrings (not namespaced), which
+// fail with ENOSYS as on a kernel without them; and umount with MNT_FORCE,
+// which could cut a mount shared with the host. The 32-bit ABIs of the
+// machine go through the same filter.
+json::Value default_seccomp() {
+  json::Value s = json::Value::object();
+  s.set("defaultAction", "SCMP_ACT_ALLOW");
+#if defined(__x86_64__)
+  s.set("architectures", strings({"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}));
+#elif defined(__aarch64__)
+  s.set("architectures", strings({"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"}));
+#endif
+  json::Value nosys = json::Value::object();
+  nosys.set("names", strings({"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+                              "open_by_handle_at", "iopl", "ioperm", "swapon", "swapoff", "add_key", "request_key",
+                              "keyctl", "lookup_dcookie", "quotactl_fd", "vm86", "vm86old"}));
+  nosys.set("action", "SCMP_ACT_ERRNO");
+  nosys.set("errnoRet", ENOSYS);
+  json::Value force = json::Value::object();
+  force.set("names", strings({"umount2"}));
+  force.set("action", "SCMP_ACT_ERRNO");
+  force.set("errnoRet", EACCES);
+  json::Value arg = json::Value::object();
+  arg.set("index", 1);
+  arg.set("value", MNT_FORCE);
+  arg.set("valueTwo", MNT_FORCE);
+  arg.set("op", "SCMP_CMP_MASKED_EQ");
+  force.set("args", json::Value(json::Array{arg}));
+  s.set("syscalls", json::Value(json::Array{nosys, force}));
+  return s;
 }
 
 // The runtime's default process, turned into a system container's init:
@@ -176,6 +214,7 @@ json::Value make_spec(const Record& r, const Layout& l, const json::Value* app) 
 
   json::Value* lx = spec.find("linux");
   lx->set("cgroupsPath", l.cgroup_path(r.name));
+  lx->set("seccomp", default_seccomp());
   if (!r.privileged && r.idmap_base) {
     // Root inside is an unprivileged id range outside; the rootfs was
     // shifted into it at create.

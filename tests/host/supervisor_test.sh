@@ -87,6 +87,10 @@ expect_eq "unprivileged: root inside maps to the range" "0 $BASE 65536" "$("$BER
 expect_eq "unprivileged: rootfs shifted" "$BASE:$BASE" "$(stat -c %u:%g "$STATE/containers/ct1/rootfs/bin/busybox")"
 expect_eq "unprivileged: init runs as the range's first uid" "$BASE" "$(awk '/^Uid:/{print $2}' /proc/"$INIT1"/status)"
 expect_eq "hostname inside" ct1.test "$("$BERTH" exec ct1 -- hostname)"
+# The default seccomp profile: swapon reaches the host's swap, so it fails
+# with ENOSYS (without the profile: EPERM, for want of CAP_SYS_ADMIN).
+expect_contains "seccomp: swapon is not implemented inside" "Function not implemented" \
+  "$("$BERTH" exec ct1 -- sh -c 'dd if=/dev/zero of=/tmp/sw bs=4k count=16 2>/dev/null; swapon /tmp/sw 2>&1; rm -f /tmp/sw')"
 expect_eq "boot finished (sysinit ran)" yes "$("$BERTH" exec ct1 -- sh -c 'test -e /run/booted && echo yes')"
 expect_eq "memory limit" 67108864 "$(cgroup_file memory memory.limit_in_bytes memory.max)"
 expect_eq "pids limit" 200 "$(cgroup_file pids pids.max pids.max)"

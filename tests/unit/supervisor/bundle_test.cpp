@@ -3,6 +3,9 @@
 #include "berth/supervisor/bundle.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <signal.h>
 
 #include "berth/runtime/spec.h"
@@ -40,6 +43,18 @@ TEST(Bundle, SpecParsesAndCarriesLimits) {
   EXPECT_EQ(*res.pids.limit, 100);
   EXPECT_TRUE(spec->has_namespace(CLONE_NEWPID));
   EXPECT_TRUE(spec->has_namespace(CLONE_NEWNET));
+  // The default seccomp profile: allow, but not what reaches the host's kernel.
+  ASSERT_TRUE(spec->linux.seccomp);
+  const auto& sc = *spec->linux.seccomp;
+  EXPECT_EQ(sc.default_action, "SCMP_ACT_ALLOW");
+  ASSERT_EQ(sc.syscalls.size(), 2u);
+  const auto& names = sc.syscalls[0].names;
+  for (const char* n : {"kexec_load", "init_module", "finit_module", "open_by_handle_at", "keyctl", "swapon"})
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+  EXPECT_EQ(sc.syscalls[0].errno_ret, ENOSYS);
+  EXPECT_EQ(sc.syscalls[1].names, std::vector<std::string>{"umount2"});
+  ASSERT_EQ(sc.syscalls[1].args.size(), 1u);
+  EXPECT_EQ(sc.syscalls[1].args[0].op, "SCMP_CMP_MASKED_EQ");
 }
 
 TEST(Bundle, NoLimitsNoResources) {
