@@ -168,16 +168,18 @@ Status pack(const LayerSource& src, archive* r, archive* w, archive_entry_linkre
     archive_entry_set_pathname(e, rel.c_str());
     archive_entry_set_uname(e, nullptr);
     archive_entry_set_gname(e, nullptr);
-    BERTH_TRY(shift_owner(e, src.unshift, rel));
-    bool opaque = strip_overlay_xattrs(e);
     size_t slash = rel.rfind('/');
     std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash + 1);
     std::string base = rel.substr(parent.size());
+    // A deleted file. overlayfs makes the whiteout as the mounter (host
+    // root, outside a shifted disk's range): its owner is not carried.
     if (src.overlay_upper && archive_entry_filetype(e) == AE_IFCHR && archive_entry_rdev(e) == 0) {
-      BERTH_TRY(write_marker(w, parent + ".wh." + base, e));  // a deleted file
+      BERTH_TRY(write_marker(w, parent + ".wh." + base, e));
       ++*entries;
       continue;
     }
+    BERTH_TRY(shift_owner(e, src.unshift, rel));
+    bool opaque = strip_overlay_xattrs(e);
     archive_entry* spare = nullptr;
     archive_entry_linkify(lr, &e, &spare);
     if (archive_write_header(w, e) != ARCHIVE_OK) return arc_error(w, "write " + rel);

@@ -165,12 +165,14 @@ R3=$("${IMG[@]}" disk mount "$D3")
 expect_eq "shifted disk: image files owned by the shifted root" "200000:200000" "$(stat -c %u:%g "$R3/bin/busybox")"
 expect_eq "shifted disk: upper owned by the shifted root" "200000:200000" "$(stat -c %u:%g "$D3/mnt/upper")"
 echo y > "$R3/newfile" && chown 201000:201000 "$R3/newfile"
+rm "$R3/etc/os-release"  # the whiteout is made as the mounter: host root, outside the range
 "${IMG[@]}" disk umount "$D3"
 "${IMG[@]}" disk commit "$D3" berth/unshifted >/dev/null
 D4=$DISKS/c4
 "${IMG[@]}" disk create --size 32M berth/unshifted "$D4" >/dev/null
 R4=$("${IMG[@]}" disk mount "$D4")
 expect_eq "commit shifts owners back" "1000:1000" "$(stat -c %u:%g "$R4/newfile")"
+check "commit of a shifted disk keeps a deletion" test ! -e "$R4/etc/os-release"
 
 
 # --- destroy and prune: nothing left --------------------------------------

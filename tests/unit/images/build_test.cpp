@@ -152,7 +152,9 @@ TEST_F(BuildTest, OverlayUpperBecomesOciWhiteouts) {
   ASSERT_TRUE(fs::write_file_atomic(up + "/var/fresh", "f"));
   ASSERT_EQ(::chown((up + "/var/fresh").c_str(), 100042, 100042), 0);
   ASSERT_EQ(::chown(up.c_str(), 100000, 100000), 0);
-  for (const char* p : {"/etc", "/var", "/etc/gone"}) ASSERT_EQ(::lchown((up + p).c_str(), 100000, 100000), 0);
+  // etc/gone stays root's, outside the range: overlayfs makes whiteouts
+  // as the mounter, and their owner is not packed.
+  for (const char* p : {"/etc", "/var"}) ASSERT_EQ(::lchown((up + p).c_str(), 100000, 100000), 0);
   auto l = write_layer(*store_, LayerSource{up, true, IdShift{100000, 100000, 65536}});
   ASSERT_TRUE(l) << l.error().what();
   auto e = read_layer(*store_, l->descriptor.digest);
