@@ -1,5 +1,6 @@
 // disk.cpp — container disks: create, mount/unmount, resize, destroy.
-// Snapshots are in disk_snapshot.cpp, commit in commit.cpp.
+// Snapshots are in disk_snapshot.cpp, commit in commit.cpp, export and
+// import in disk_transfer.cpp.
 #include "berth/images/disk.h"
 
 #include <fcntl.h>
