@@ -1,10 +1,16 @@
 // cmd_disk.cpp — `disk` (container disks: create, mount, umount, resize,
-// snapshot, rollback, snapshots, rm-snapshot, commit, destroy) and
-// `build-template` (busybox, debian).
+// snapshot, rollback, snapshots, rm-snapshot, commit, export, import,
+// destroy) and `build-template` (busybox, debian).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 
 #include "args.h"
+#include "berth/base/fd.h"
 #include "berth/images/disk.h"
 #include "berth/images/progress.h"
 #include "berth/images/template.h"
@@ -59,6 +65,52 @@ Status disk_snapshots(const std::vector<std::string>& argv) {
   return {};
 }
 
+// The stream's end: FILE, or stdin/stdout when FILE is absent or "-".
+Result<UniqueFd> open_stream(const std::vector<std::string>& pos, bool write) {
+  int std_fd = write ? STDOUT_FILENO : STDIN_FILENO;
+  if (pos.size() < 2 || pos[1] == "-") {
+    if (::isatty(std_fd))
+      return Error::msg(std::string("refusing to ") + (write ? "write the stream to" : "read the stream from") +
+                        " a terminal (name a FILE or use a pipe)");
+    UniqueFd fd(::fcntl(std_fd, F_DUPFD_CLOEXEC, 0));
+    if (!fd.valid()) return Error::os(write ? "dup stdout" : "dup stdin");
+    return fd;
+  }
+  int flags = write ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY;
+  UniqueFd fd(::open(pos[1].c_str(), flags | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Error::os("open " + pos[1]);
+  return fd;
+}
+
+// disk export DIR [FILE] | disk import DIR [FILE]. A failed export
+// removes the regular FILE it began (never a device); the summary goes to
+// stderr when the stream is on stdout.
+Status disk_transfer(const Globals& g, const std::string& verb, const std::vector<std::string>& argv) {
+  Args a = BERTH_TRY(Args::parse("disk " + verb, argv, {}));
+  const auto& pos = a.positional();
+  if (pos.size() != 1) BERTH_TRY(a.expect({"DIR", "FILE"}));
+  bool out = verb == "export", to_stdout = out && (pos.size() < 2 || pos[1] == "-");
+  UniqueFd fd = BERTH_TRY(open_stream(pos, out));
+  struct stat st;
+  bool partial_file = out && !to_stdout && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode);
+  // A reader that goes away is a write error (EPIPE), not a silent death.
+  if (out) std::signal(SIGPIPE, SIG_IGN);
+  auto s = out ? export_disk_changes(pos[0], fd.get()) : import_disk_changes(pos[0], fd.get());
+  if (out && s && ::close(fd.release()) < 0) s = Error::os("disk export: close " + (to_stdout ? "stdout" : pos[1]));
+  if (!s) {
+    if (partial_file) ::unlink(pos[1].c_str());
+    return std::move(s).error();
+  }
+  if (g.quiet) return {};
+  std::string line = pos[0] + ": " + (out ? "exported " : "imported ") + std::to_string(s->entries) +
+                     " entries, " + human_bytes(s->bytes) + " of tar (" + s->diff_id.str() + ")\n";
+  if (to_stdout)
+    std::fputs(line.c_str(), stderr);
+  else
+    print(line);
+  return {};
+}
+
 // disk VERB DIR [ARG]: the verbs that take a directory and at most a name.
 Status disk_simple(const std::string& verb, const std::vector<std::string>& argv, const Globals& g) {
   bool with_arg = verb == "resize" || verb == "snapshot" || verb == "rollback" || verb == "rm-snapshot" ||
@@ -109,9 +161,10 @@ std::vector<std::string> split_commas(const std::string& s) {
 
 Status cmd_disk(const Globals& g, const std::vector<std::string>& argv) {
   if (argv.empty()) return Error::msg("disk: missing verb (create, mount, umount, resize, snapshot, rollback, "
-                                      "snapshots, rm-snapshot, commit, destroy)");
+                                      "snapshots, rm-snapshot, commit, export, import, destroy)");
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
   if (argv[0] == "create") return disk_create(g, rest);
+  if (argv[0] == "export" || argv[0] == "import") return disk_transfer(g, argv[0], rest);
   if (argv[0] == "snapshots") return disk_snapshots(rest);
   return disk_simple(argv[0], rest, g);
 }

@@ -37,6 +37,7 @@ const char* kUsage =
     "  disk create [--size 10G] [--shift UID:GID[:SIZE]] [--platform P] IMAGE DIR\n"
     "  disk mount DIR | umount DIR | destroy DIR | resize DIR SIZE | commit DIR TAG\n"
     "  disk snapshot DIR NAME | rollback DIR NAME | snapshots DIR | rm-snapshot DIR NAME\n"
+    "  disk export DIR [FILE|-] | import DIR [FILE|-]   a disk's changes as a gzip'd tar stream\n"
     "registry flags: --ca FILE, --creds USER:PASS | --creds-file FILE, --plain-http,\n"
     "  --timeout SECONDS (60), --retries N (4), --parallel N (3), --chunk-size BYTES (push)\n";
 

@@ -1,5 +1,6 @@
 // disk.cpp — container disks: create, mount/unmount, resize, destroy.
-// Snapshots are in disk_snapshot.cpp, commit in commit.cpp.
+// Snapshots are in disk_snapshot.cpp, commit in commit.cpp, export and
+// import in disk_transfer.cpp.
 #include "berth/images/disk.h"
 
 #include <fcntl.h>
@@ -50,6 +51,8 @@ namespace disk {
 std::string img(const std::string& dir) { return fs::join(dir, "disk.img"); }
 std::string mnt(const std::string& dir) { return fs::join(dir, "mnt"); }
 std::string rootfs(const std::string& dir) { return fs::join(dir, "rootfs"); }
+std::string upper(const std::string& dir) { return fs::join(mnt(dir), "upper"); }
+std::string work(const std::string& dir) { return fs::join(mnt(dir), "work"); }
 
 Status check_size(uint64_t size) {
   if (size < kMinDiskSize || size > kMaxDiskSize)
@@ -98,6 +101,27 @@ Status umount_at(const std::string& path) {
   if (::umount2(path.c_str(), UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
     return Error::os("unmount " + path);
   return ok();
+}
+
+Status make_upper(const std::string& dir, const DiskInfo& d) {
+  for (const auto& p : {upper(dir), work(dir)}) {
+    if (::mkdir(p.c_str(), 0755) < 0 && errno != EEXIST) return Error::os("mkdir " + p);
+    if (d.shift && ::chown(p.c_str(), d.shift->uid, d.shift->gid) < 0) return Error::os("chown " + p);
+  }
+  return ok();
+}
+
+Result<FsMount> FsMount::open(const std::string& dir, bool read_only) {
+  if (loop::is_mount_of(mnt(dir), EXT4_SUPER_MAGIC)) return FsMount("");
+  BERTH_TRY(mount_fs(dir, read_only));
+  return FsMount(mnt(dir));
+}
+
+Status FsMount::close() {
+  if (mnt_.empty()) return ok();
+  std::string m = std::move(mnt_);
+  mnt_.clear();
+  return umount_at(m);
 }
 
 std::string holder_for(const std::string& dir) {
@@ -222,11 +246,7 @@ Result<std::string> mount_in(const std::string& dir) {
   if (d.diff_ids.empty()) return Error::msg("the image " + d.image + " has no layers");
   BERTH_TRY(disk::mount_fs(dir, false));
   Defer unmount_fs([&] { (void)disk::umount_at(disk::mnt(dir)); });
-  std::string upper = fs::join(disk::mnt(dir), "upper"), work = fs::join(disk::mnt(dir), "work");
-  for (const auto& p : {upper, work}) {
-    if (::mkdir(p.c_str(), 0755) < 0 && errno != EEXIST) return Error::os("mkdir " + p);
-    if (d.shift && ::chown(p.c_str(), d.shift->uid, d.shift->gid) < 0) return Error::os("chown " + p);
-  }
+  BERTH_TRY(disk::make_upper(dir, d));
   std::string lower;
   for (size_t i = d.diff_ids.size(); i-- > 0;) {
     std::string layer = Store::layer_key(d.diff_ids[i], d.shift);
@@ -234,7 +254,7 @@ Result<std::string> mount_in(const std::string& dir) {
     if (!fs::exists(p)) return Error(ENOENT, "layer " + d.diff_ids[i].short_str() + " of " + d.image + ": " + p);
     lower += (lower.empty() ? "" : ":") + p;
   }
-  std::string data = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+  std::string data = "lowerdir=" + lower + ",upperdir=" + disk::upper(dir) + ",workdir=" + disk::work(dir);
   if (data.size() >= 4096)
     return Error::msg("mount overlay: " + std::to_string(d.diff_ids.size()) + " layers make options too long");
   BERTH_TRY(fs::mkdir_p(disk::rootfs(dir), 0755));

@@ -1,6 +1,8 @@
-// layer_writer.cpp — write_layer: libarchive reads the tree from disk (no
-// symlink following, xattrs, hard links), writes pax tar; zlib compresses
-// it while both digests are computed on the fly.
+// layer_writer.cpp — pack_tree and write_layer: libarchive reads the tree
+// from disk (no symlink following, xattrs, hard links), writes pax tar;
+// zlib compresses it while both digests are computed on the fly.
+#include "layer_writer.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -9,13 +11,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include <cstring>
 #include <memory>
 #include <vector>
 
 #include "berth/base/fd.h"
 #include "berth/base/fs.h"
-#include "berth/images/build.h"
 
 namespace berth::images {
 namespace {
@@ -23,12 +23,14 @@ namespace {
 constexpr std::string_view kOverlayXattr = "trusted.overlay.";
 
 // Where the tar stream goes: hashed raw (diff_id), gzip-compressed,
-// hashed again (digest) and written to the temp file.
+// hashed again (digest) and written to the fd.
 struct Sink {
   int fd = -1;
   Sha256 raw, packed;
   z_stream z{};
+  uint64_t raw_size = 0;
   uint64_t size = 0;
+  int err = 0;  // errno of a failed write
   std::string error;
 
   bool put(const unsigned char* p, size_t n) {
@@ -38,7 +40,8 @@ struct Sink {
       ssize_t w = ::write(fd, p, n);
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
-        error = std::string("write layer: ") + std::strerror(errno);
+        err = errno;
+        error = "write";
         return false;
       }
       p += w;
@@ -64,10 +67,13 @@ struct Sink {
   }
 };
 
-la_ssize_t sink_write(archive*, void* ctx, const void* buf, size_t len) {
+la_ssize_t sink_write(archive* a, void* ctx, const void* buf, size_t len) {
   auto* s = static_cast<Sink*>(ctx);
   s->raw.update(buf, len);
-  return s->deflate_some(buf, len, Z_NO_FLUSH) ? static_cast<la_ssize_t>(len) : -1;
+  s->raw_size += len;
+  if (s->deflate_some(buf, len, Z_NO_FLUSH)) return static_cast<la_ssize_t>(len);
+  archive_set_error(a, s->err, "%s", s->error.c_str());  // for arc_error
+  return -1;
 }
 
 struct Reader {
@@ -168,16 +174,18 @@ Status pack(const LayerSource& src, archive* r, archive* w, archive_entry_linkre
     archive_entry_set_pathname(e, rel.c_str());
     archive_entry_set_uname(e, nullptr);
     archive_entry_set_gname(e, nullptr);
-    BERTH_TRY(shift_owner(e, src.unshift, rel));
-    bool opaque = strip_overlay_xattrs(e);
     size_t slash = rel.rfind('/');
     std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash + 1);
     std::string base = rel.substr(parent.size());
+    // A deleted file. overlayfs makes the whiteout as the mounter (host
+    // root, outside a shifted disk's range): its owner is not carried.
     if (src.overlay_upper && archive_entry_filetype(e) == AE_IFCHR && archive_entry_rdev(e) == 0) {
-      BERTH_TRY(write_marker(w, parent + ".wh." + base, e));  // a deleted file
+      BERTH_TRY(write_marker(w, parent + ".wh." + base, e));
       ++*entries;
       continue;
     }
+    BERTH_TRY(shift_owner(e, src.unshift, rel));
+    bool opaque = strip_overlay_xattrs(e);
     archive_entry* spare = nullptr;
     archive_entry_linkify(lr, &e, &spare);
     if (archive_write_header(w, e) != ARCHIVE_OK) return arc_error(w, "write " + rel);
@@ -191,13 +199,7 @@ Status pack(const LayerSource& src, archive* r, archive* w, archive_entry_linkre
   return ok();
 }
 
-Result<WrittenLayer> write_in(const Store& store, const LayerSource& src, const std::string& tmp) {
-  UniqueFd fd(::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd.valid()) return Error::os("create " + tmp);
-  Sink sink;
-  sink.fd = fd.get();
-  if (deflateInit2(&sink.z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return Error::msg("gzip: init");
-  std::unique_ptr<z_stream, int (*)(z_stream*)> zguard(&sink.z, deflateEnd);
+Result<PackedTar> pack_in(const LayerSource* src, Sink& sink) {
   Reader r;
   Writer w;
   Resolver lr;
@@ -205,20 +207,35 @@ Result<WrittenLayer> write_in(const Store& store, const LayerSource& src, const 
   archive_write_set_format_pax_restricted(w.a);
   archive_write_set_bytes_in_last_block(w.a, 1);
   if (archive_write_open(w.a, &sink, nullptr, sink_write, nullptr) != ARCHIVE_OK) return arc_error(w.a, "open tar writer");
-  WrittenLayer out;
-  auto st = pack(src, r.a, w.a, lr.r, &out.entries);
-  if (!st) return std::move(st).error();
-  if (archive_write_close(w.a) != ARCHIVE_OK) return sink.error.empty() ? arc_error(w.a, "finish tar") : Error::msg(sink.error);
-  if (!sink.deflate_some(nullptr, 0, Z_FINISH)) return Error::msg(sink.error);
+  PackedTar out;
+  if (src) BERTH_TRY(pack(*src, r.a, w.a, lr.r, &out.entries));
+  if (archive_write_close(w.a) != ARCHIVE_OK) return arc_error(w.a, "finish tar");
+  if (!sink.deflate_some(nullptr, 0, Z_FINISH)) return Error(sink.err, sink.error);
+  out.tar_bytes = sink.raw_size;
   out.diff_id = sink.raw.finish();
-  Digest digest = sink.packed.finish();
-  out.descriptor = Descriptor{std::string(media_type::oci_layer_gzip), digest, sink.size};
-  if (::lseek(fd.get(), 0, SEEK_SET) < 0) return Error::os("seek " + tmp);
-  BERTH_TRY(store.put_blob(fd.get(), digest, sink.size));
+  out.size = sink.size;
+  out.digest = sink.packed.finish();
   return out;
 }
 
+Result<WrittenLayer> write_in(const Store& store, const LayerSource& src, const std::string& tmp) {
+  UniqueFd fd(::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Error::os("create " + tmp);
+  PackedTar t = BERTH_TRY(pack_tree(&src, fd.get(), 6));
+  if (::lseek(fd.get(), 0, SEEK_SET) < 0) return Error::os("seek " + tmp);
+  BERTH_TRY(store.put_blob(fd.get(), t.digest, t.size));
+  return WrittenLayer{Descriptor{std::string(media_type::oci_layer_gzip), t.digest, t.size}, t.diff_id, t.entries};
+}
+
 }  // namespace
+
+Result<PackedTar> pack_tree(const LayerSource* src, int fd, int level) {
+  Sink sink;
+  sink.fd = fd;
+  if (deflateInit2(&sink.z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return Error::msg("gzip: init");
+  std::unique_ptr<z_stream, int (*)(z_stream*)> zguard(&sink.z, deflateEnd);
+  return pack_in(src, sink);
+}
 
 Result<WrittenLayer> write_layer(const Store& store, const LayerSource& src) {
   Lease lease = BERTH_TRY(store.lease());

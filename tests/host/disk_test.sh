@@ -5,7 +5,8 @@
 # offline shrink (refused when the data does not fit), snapshot of a
 # running container and rollback, commit to a new image (whiteouts,
 # opaque directories, id shift undone) that skopeo reads and that runs;
-# bad input; no mount or loop device left.
+# a disk's changes exported and imported into disks with other id shifts;
+# bad input and bad streams; no mount or loop device left.
 source "$(dirname "$0")/lib.sh"
 : "${BERTH_IMAGE:?set BERTH_IMAGE to the berth-image binary}"
 IMG=("$BERTH_IMAGE" --store "$WORK/store")
@@ -165,13 +166,112 @@ R3=$("${IMG[@]}" disk mount "$D3")
 expect_eq "shifted disk: image files owned by the shifted root" "200000:200000" "$(stat -c %u:%g "$R3/bin/busybox")"
 expect_eq "shifted disk: upper owned by the shifted root" "200000:200000" "$(stat -c %u:%g "$D3/mnt/upper")"
 echo y > "$R3/newfile" && chown 201000:201000 "$R3/newfile"
+rm "$R3/etc/os-release"  # the whiteout is made as the mounter: host root, outside the range
 "${IMG[@]}" disk umount "$D3"
 "${IMG[@]}" disk commit "$D3" berth/unshifted >/dev/null
 D4=$DISKS/c4
 "${IMG[@]}" disk create --size 32M berth/unshifted "$D4" >/dev/null
 R4=$("${IMG[@]}" disk mount "$D4")
 expect_eq "commit shifts owners back" "1000:1000" "$(stat -c %u:%g "$R4/newfile")"
+check "commit of a shifted disk keeps a deletion" test ! -e "$R4/etc/os-release"
 
+# --- export a disk's changes, import them into others ---------------------
+# A shifted disk's changes go to a disk with another shift (through a pipe)
+# and to an unshifted one (through a file); both must show A's tree.
+DA=$DISKS/xa DB=$DISKS/xb DC=$DISKS/xc
+"${IMG[@]}" disk create --size 64M --shift 100000:100000 berth/busybox "$DA" >/dev/null
+out=$("${IMG[@]}" disk export "$DA" "$WORK/never-mounted.tgz")
+expect_contains "a never mounted disk exports an empty stream" "0 entries" "$out"
+RA=$("${IMG[@]}" disk mount "$DA")
+(
+  cd "$RA"
+  echo new > newfile && chown 101000:101000 newfile
+  echo changed > etc/hostname
+  rm etc/os-release
+  rm -rf var && mkdir -p var/log && touch var/log/fresh && chown -R 100000:100000 var
+  ln -s /etc/hostname link && chown -h 100000:100000 link
+  echo linked > hl1 && chown 100000:100000 hl1 && ln hl1 hl2
+  echo x > xfile && chown 100000:100000 xfile
+  python3 -c 'import os; os.setxattr("xfile", "user.berth", b"hello")'
+  echo o > owned && chown 101234:105678 owned
+  head -c 1M /dev/urandom > random && chown 100000:100000 random
+)
+"${IMG[@]}" disk umount "$DA"
+"${IMG[@]}" disk export "$DA" "$WORK/changes.tgz" >/dev/null
+check "export to a file: gzip'd tar" bash -c "tar -tzf '$WORK/changes.tgz' 2>/dev/null | grep -qx 'etc/.wh.os-release'"
+"${IMG[@]}" disk create --size 64M --shift 300000:300000 berth/busybox "$DB" >/dev/null
+"${IMG[@]}" disk create --size 64M berth/busybox "$DC" >/dev/null
+if "${IMG[@]}" disk export "$DA" | "${IMG[@]}" disk import "$DB" >/dev/null; then
+  ok "export | import through a pipe"
+else
+  fail "export | import through a pipe"
+fi
+"${IMG[@]}" disk import "$DC" "$WORK/changes.tgz" >/dev/null
+check "import leaves the disk unmounted" bash -c "! grep -q ' $DB/' /proc/self/mountinfo"
+# tree_of ROOT SHIFT: every entry's type, mode, owner (less SHIFT), size,
+# link target and mtime, then every file's content.
+tree_of() {
+  (cd "$1" && find . -mindepth 1 -printf '%P|%y|%m|%U|%G|%s|%l|%Ts\n' |
+    awk -F'|' -v OFS='|' -v b="$2" '{ $4 -= b; $5 -= b; print }' | sort &&
+    find . -type f -exec sha256sum {} + | sort -k2)
+}
+RA=$("${IMG[@]}" disk mount "$DA")
+RB=$("${IMG[@]}" disk mount "$DB")
+RC=$("${IMG[@]}" disk mount "$DC")
+tree_of "$RA" 100000 > "$WORK/tree-a"
+check "imported with another shift: the same tree" cmp -s "$WORK/tree-a" <(tree_of "$RB" 300000)
+check "imported unshifted: the same tree" cmp -s "$WORK/tree-a" <(tree_of "$RC" 0)
+expect_eq "owners shifted into the new range" "301234:305678" "$(stat -c %u:%g "$RB/owned")"
+expect_eq "owners unshifted" "1234:5678" "$(stat -c %u:%g "$RC/owned")"
+expect_eq "changed lower file" "changed" "$(cat "$RB/etc/hostname")"
+check "deleted lower file stays deleted" test ! -e "$RB/etc/os-release"
+check "opaque directory hides the lower /var/run" test ! -e "$RB/var/run" -a -e "$RB/var/log/fresh"
+expect_eq "hard link kept" "$(stat -c %i "$RB/hl1")" "$(stat -c %i "$RB/hl2")"
+expect_eq "symlink kept" "/etc/hostname" "$(readlink "$RB/link")"
+expect_eq "xattr kept" "b'hello'" "$(python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "user.berth"))' "$RB/xfile")"
+err=$("${IMG[@]}" disk import "$DB" "$WORK/changes.tgz" 2>&1) && fail "import into a mounted disk" ||
+  expect_contains "import into a mounted disk refused" "import into $DB: the disk is mounted" "$err"
+for d in "$DA" "$DB" "$DC"; do "${IMG[@]}" disk umount "$d"; done
+err=$("${IMG[@]}" disk import "$DB" "$WORK/changes.tgz" 2>&1) && fail "import into a disk with changes" ||
+  expect_contains "import into a disk with changes refused" "already has changes" "$err"
+
+# --- bad streams: clear errors, nothing written outside -------------------
+head -c 300000 "$WORK/changes.tgz" > "$WORK/truncated.tgz"
+mkdir "$WORK/outside"
+python3 - "$WORK" <<'PY'
+import io, sys, tarfile
+work = sys.argv[1]
+def layer(name, entries):  # entries: (path, type, data or link target)
+    with tarfile.open(f"{work}/{name}.tgz", "w:gz") as t:
+        for path, kind, arg in entries:
+            ti = tarfile.TarInfo(path)
+            if kind == "file":
+                ti.size = len(arg)
+                t.addfile(ti, io.BytesIO(arg))
+            else:
+                ti.type, ti.linkname = (tarfile.SYMTYPE if kind == "sym" else tarfile.LNKTYPE), arg
+                t.addfile(ti)
+layer("dotdot", [("ok", "file", b"ok\n"), ("../../escaped", "file", b"x\n")])
+layer("abs-symlink", [("evil", "sym", f"{work}/outside"), ("evil/pwned", "file", b"x\n")])
+layer("hardlink", [("h", "hard", "../../../etc/passwd")])
+layer("too-big", [("big", "file", bytes(17 << 20))])
+PY
+bad_import() { # bad_import NAME EXPECTED: a fresh 16 MiB disk refuses stream NAME
+  local d=$DISKS/bad-$1 err
+  "${IMG[@]}" disk create --size 16M berth/busybox "$d" >/dev/null
+  err=$("${IMG[@]}" disk import "$d" "$WORK/$1.tgz" 2>&1) && fail "stream $1 accepted" ||
+    expect_contains "stream $1 refused: $2" "$2" "$err"
+  expect_contains "stream $1: the error names the disk" "berth-image: import into $d: " "$err"
+  check "stream $1: disk left unmounted" bash -c "! grep -q ' $d/' /proc/self/mountinfo"
+  "${IMG[@]}" disk destroy "$d"
+}
+bad_import truncated "truncated gzip input"
+bad_import dotdot 'entry ../../escaped: path has a ".." component'
+bad_import abs-symlink "entry evil/pwned: parent directory: open evil"
+bad_import hardlink 'entry h: hardlink target ../../../etc/passwd: path has a ".." component'
+bad_import too-big "entry big: size 17825792 exceeds the layer limit of 16777216 bytes"
+check "nothing written outside the upper directory" test -z "$(ls "$WORK/outside")" -a ! -e "$DISKS/escaped"
+for d in "$DA" "$DB" "$DC"; do "${IMG[@]}" disk destroy "$d"; done
 
 # --- destroy and prune: nothing left --------------------------------------
 for d in "$D1" "$D2" "$D3" "$D4"; do "${IMG[@]}" disk destroy "$d"; done

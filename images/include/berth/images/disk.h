@@ -98,6 +98,33 @@ Status delete_snapshot(const std::string& dir, std::string_view name);
 /// Unmounts, drops the store hold and removes `dir`. A missing dir is fine.
 Status destroy_disk(const std::string& dir);
 
+struct DiskTransferStats {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;  // the uncompressed tar stream
+  Digest diff_id;      // SHA-256 of that stream
+};
+
+/// Writes the disk's changes (its overlay upper, as commit_disk packs
+/// them: OCI whiteouts, a shifted disk's owners shifted back) to `fd` as a
+/// gzip'd tar, at a fast gzip level (the stream crosses a LAN); only
+/// sequential writes, so `fd` may be a pipe or a socket. An unmounted disk
+/// is mounted read-only for the read; a mounted one must belong to a
+/// stopped or frozen container for a consistent stream. A disk never
+/// mounted has no changes: an empty (valid) archive. Errors start with
+/// "export DIR: ".
+Result<DiskTransferStats> export_disk_changes(const std::string& dir, int fd);
+
+/// Applies such a stream, read sequentially from `fd` to its end (a
+/// socket's peer shuts down its side), to disk `dir` (made by create_disk
+/// from the same image, with no changes yet, not mounted): into its upper
+/// directory, as overlayfs whiteouts and opaque xattrs, owners shifted
+/// into this disk's id shift, every entry confined to the upper directory
+/// as in any layer (unpack.h), the uncompressed stream bounded by the
+/// disk's size. The disk is left unmounted. On error the disk may hold
+/// part of the stream: the caller destroys it. Errors start with
+/// "import into DIR: ".
+Result<DiskTransferStats> import_disk_changes(const std::string& dir, int fd);
+
 /// Turns the disk's changes (the overlay upper: whiteouts and opaque
 /// directories become OCI whiteouts, a shifted disk is shifted back) into
 /// a new layer on top of the disk's image and tags the result `tag`.
