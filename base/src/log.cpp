@@ -14,6 +14,9 @@ namespace {
 int g_fd = 2;
 Format g_format = Format::text;
 bool g_debug = false;
+std::function<void(Level, std::string_view)> g_observer;
+thread_local bool t_observing = false;
+}  // namespace
 
 const char* level_name(Level l) {
   switch (l) {
@@ -24,7 +27,8 @@ const char* level_name(Level l) {
   }
   return "info";
 }
-}  // namespace
+
+void set_observer(std::function<void(Level, std::string_view)> fn) { g_observer = std::move(fn); }
 
 void configure(const std::string& path, Format format, bool debug) {
   g_format = format;
@@ -67,6 +71,11 @@ void write(Level level, std::string_view msg) {
   }
   ssize_t r = ::write(g_fd, line.data(), line.size());
   (void)r;
+  if (g_observer && !t_observing) {
+    t_observing = true;
+    g_observer(level, msg);
+    t_observing = false;
+  }
 }
 
 }  // namespace berth::log

@@ -247,7 +247,7 @@ void usage() {
       "  enter NAME                           (a root login shell on a pty; exit or Ctrl-D ends it)\n"
       "  set NAME --FIELD VALUE ...            (says which changes wait for a restart)\n"
       "  console NAME (Ctrl-] detaches)       log NAME\n"
-      "  list [--format json]   status NAME [--format json]   events   metrics\n"
+      "  list [--format json]   status NAME [--format json]   events [--type T,...]   metrics\n"
       "  snapshot NAME SNAP   rollback NAME SNAP (stopped)   snapshots NAME   commit NAME TAG (stopped)\n"
       "  image ls|pull|push|rm|prune|inspect|build-template ...   (berth image for details; Ctrl-C cancels a pull or push)\n"
       "  operation ls | show ID | wait ID | cancel ID\n"
@@ -462,8 +462,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "events" || cmd == "metrics") {
-    Connection c = Connection::open();
     std::string path = cmd == "events" ? "/v1/events" : "/metrics";
+    if (cmd == "events" && a.size() == 3 && a[1] == "--type") path += "?type=" + a[2];
+    else if (a.size() != 1) die(2, cmd + (cmd == "events" ? ": expected no arguments or --type TYPE[,TYPE...]" : ": expected no arguments"));
+    Connection c = Connection::open();
     c.write_all("GET " + path + " HTTP/1.1\r\nHost: berthd\r\nConnection: close\r\n\r\n");
     std::string head;
     char buf[65536];

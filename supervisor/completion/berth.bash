@@ -124,6 +124,7 @@ _berth() {
       if ((n == 1)); then _berth_reply "$(_berth_names list)"; elif ((n == 2)); then _berth_reply "$(_berth_names snapshots "$sub")"; fi
       ;;
     list) _berth_reply "--format" ;;
+    events) ((n == 1)) && _berth_reply "--type" ;;
     image) _berth_image ;;
     operation)
       if ((n == 1)); then _berth_reply "ls show wait cancel"

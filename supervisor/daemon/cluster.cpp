@@ -78,10 +78,10 @@ Status apply_capacity(orch::Resources& r, const std::string& s) {
 
 class Node final : public ClusterNode {
 public:
-  Node(orch::EtcdConfig cfg, orch::Keys keys, orch::NodeSpec spec, orch::AgentOptions ao)
-      : cfg_(std::move(cfg)), keys_(std::move(keys)), spec_(std::move(spec)), ao_(ao) {}
+  Node(orch::EtcdConfig cfg, orch::Keys keys, orch::NodeSpec spec, orch::AgentOptions ao, ClusterDriverOptions dopt)
+      : cfg_(std::move(cfg)), keys_(std::move(keys)), spec_(std::move(spec)), ao_(ao), dopt_(std::move(dopt)) {}
   void start(Service& svc) override {
-    driver_ = std::make_unique<ClusterDriver>(svc);
+    driver_ = std::make_unique<ClusterDriver>(svc, dopt_);
     if (auto t = driver_->templates()) spec_.templates = *t;
     std::sort(spec_.templates.begin(), spec_.templates.end());
     if (auto n = driver_->networks()) spec_.networks = *n;
@@ -105,6 +105,7 @@ private:
   orch::Keys keys_;
   orch::NodeSpec spec_;
   orch::AgentOptions ao_;
+  ClusterDriverOptions dopt_;
   std::unique_ptr<ClusterDriver> driver_;
   std::unique_ptr<orch::NodeAgent> agent_;
   std::unique_ptr<orch::AgentHost> host_;
@@ -187,11 +188,24 @@ Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, 
   spec.capacity = machine(layout.state_dir);
   BERTH_TRY(apply_capacity(spec.capacity, o.capacity));
   spec.address = o.address.empty() ? "unix:" + api_socket : o.address;
+  if (spec.address.rfind("unix:", 0) != 0) {
+    BERTH_TRY_CTX(parse_host_port(spec.address), "--node-address");
+    if (o.peer_tls.cert.empty() || o.peer_tls.key.empty() || o.peer_tls.ca.empty())
+      return Error::msg("--node-address " + spec.address +
+                        ": needs --listen-tcp with --tls-cert, --tls-key and --tls-client-ca (nodes copy a migrating "
+                        "container's disk from each other over mutual TLS)");
+  }
+  ClusterDriverOptions dopt;
+  dopt.peer.tls = o.peer_tls;
+  dopt.peer.tls.cert_flag = "--tls-cert";
+  dopt.peer.tls.key_flag = "--tls-key";
+  dopt.peer.tls.ca_flag = "--tls-client-ca";
+  dopt.tmp_dir = layout.state_dir;
   orch::AgentOptions ao;
   ao.lease_ttl = o.lease_ttl;
   ao.usage_ms = o.usage_s * 1000;
   ao.resync_ms = o.resync_s * 1000;
-  return std::unique_ptr<ClusterNode>(std::make_unique<Node>(std::move(cfg), orch::Keys(o.prefix), std::move(spec), ao));
+  return std::unique_ptr<ClusterNode>(std::make_unique<Node>(std::move(cfg), orch::Keys(o.prefix), std::move(spec), ao, std::move(dopt)));
 }
 
 }  // namespace berth::supervisor

@@ -8,6 +8,7 @@
 
 #include "berth/base/error.h"
 #include "berth/supervisor/layout.h"
+#include "berth/supervisor/tls_client.h"
 #include "berth/supervisor/service.h"
 
 namespace berth::supervisor {
@@ -23,6 +24,9 @@ struct ClusterOptions {
   long usage_s = 30;       // --usage-interval seconds
   long resync_s = 10;      // --resync-interval seconds
   std::string error;       // a --cluster-config file that did not parse
+  /// berthd's own TLS files (--tls-cert, --tls-key, --tls-client-ca as the
+  /// cluster's CA): how it reaches another node's API for a migration.
+  TlsClientFiles peer_tls;
 };
 
 /// Takes a cluster option of berthd's command line: true when `flag` is

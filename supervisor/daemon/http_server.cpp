@@ -9,8 +9,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <deque>
 #include <memory>
 
@@ -42,7 +45,12 @@ struct Deps {
   Service& svc;
   Operations& ops;
   EventBus& events;
+  ApiLimits limits;
 };
+
+// Connections open on both listeners (the loop's thread only).
+size_t g_open = 0;
+bool g_refusing = false;
 
 // One client's connection: requests read and answered one after another.
 // `Sock` is the unix socket or the TLS stream over TCP; `by` says who asks
@@ -53,9 +61,18 @@ class Session : public std::enable_shared_from_this<Session<Sock>> {
 public:
   using std::enable_shared_from_this<Session>::shared_from_this;
 
-  Session(Sock s, Deps& d, std::string by) : sock_(std::move(s)), d_(d), by_(std::move(by)) {}
+  Session(Sock s, Deps& d, std::string by) : sock_(std::move(s)), d_(d), idle_(d.io), by_(std::move(by)) { ++g_open; }
+  ~Session() { --g_open; }
 
   void read() {
+    // A client that sends no request in time loses the connection.
+    idle_.expires_after(d_.limits.idle);
+    idle_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->sock_).close(ignored);
+    });
     parser_.emplace();
     parser_->body_limit(kMaxBody);
     http::async_read(sock_, buf_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -65,6 +82,7 @@ public:
 
 private:
   void on_read(beast::error_code ec) {
+    idle_.cancel();
     if (ec == http::error::body_limit) return respond(413, error_body(Error::msg("body: too large")), false);
     if (ec == http::error::header_limit) return respond(431, error_body(Error::msg("headers: too large")), false);
     if (ec && ec != http::error::end_of_stream && ec.category() == http::make_error_code(http::error::bad_target).category())
@@ -158,7 +176,7 @@ private:
         d_.events.publish("operation-cancel", n, json::Value(json::Object{{"id", n}, {"by", by_}}));
         return respond(202, json::dump(*d_.ops.get(n)) + "\n");
       }
-      case Verb::events: return stream_events();
+      case Verb::events: return stream_events(r.args);
       case Verb::log:
         asio::post(d_.pool, [self = shared_from_this(), n] {
           auto text = self->d_.svc.console_log(n);
@@ -186,6 +204,18 @@ private:
           }
           int raw = fd->release();
           asio::post(self->d_.io, [self, raw, exec] { self->relay(raw, exec ? "berth-exec" : "berth-console"); });
+        });
+        return;
+      }
+      case Verb::export_disk: {
+        std::string cluster = r.args.empty() ? "" : r.args[0];
+        d_.events.publish("export", n, json::Value(json::Object{{"by", by_}}));
+        asio::post(d_.pool, [self = shared_from_this(), n, cluster] {
+          auto x = std::make_shared<Result<DiskExport>>(self->d_.svc.export_disk(n, cluster));
+          asio::post(self->d_.io, [self, x] {
+            if (!*x) return self->respond(status_for(x->error()), error_body(x->error()));
+            self->send_export(std::make_shared<DiskExport>(std::move(**x)));
+          });
         });
         return;
       }
@@ -268,12 +298,13 @@ private:
     });
   }
 
-  // Answers with a stream of JSON lines, one per event, until the client
-  // hangs up.
-  void stream_events() {
+  // Answers with a stream of JSON lines, one per event (of `types`, when
+  // given), until the client hangs up.
+  void stream_events(std::vector<std::string> types) {
     auto self = shared_from_this();
     queue("HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n");
-    sub_ = d_.events.subscribe([weak = std::weak_ptr<Session>(self)](const std::string& line) {
+    sub_ = d_.events.subscribe([weak = std::weak_ptr<Session>(self), types](const std::string& type, const std::string& line) {
+      if (!types.empty() && std::find(types.begin(), types.end(), type) == types.end()) return;
       if (auto s = weak.lock()) asio::post(s->d_.io, [s, line] { s->queue(line); });
     });
     auto byte = std::make_shared<char>();
@@ -282,6 +313,34 @@ private:
       beast::error_code ignored;
       beast::get_lowest_layer(self->sock_).close(ignored);
     });
+  }
+
+  // Answers with a packed disk: the head (its size and what it was made
+  // from), then the file, block by block, and the connection closes.
+  void send_export(std::shared_ptr<DiskExport> x) {
+    std::string layers;
+    for (const auto& l : x->layers) layers += (layers.empty() ? "" : ",") + l;
+    auto head = std::make_shared<std::string>(
+        "HTTP/1.1 200 OK\r\nServer: berthd\r\nContent-Type: application/gzip\r\nContent-Length: " +
+        std::to_string(x->size) + "\r\nBerth-Image: " + x->image + "\r\nBerth-Layers: " + layers +
+        "\r\nBerth-Diff-Id: " + x->diff_id + "\r\nConnection: close\r\n\r\n");
+    asio::async_write(sock_, asio::buffer(*head), [self = shared_from_this(), head, x](beast::error_code ec, size_t) {
+      if (!ec) self->send_block(x, std::make_shared<std::array<char, 65536>>());
+    });
+  }
+
+  void send_block(std::shared_ptr<DiskExport> x, std::shared_ptr<std::array<char, 65536>> buf) {
+    ssize_t n;
+    do n = ::read(x->file.get(), buf->data(), buf->size());
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+      if (n < 0) log::warn("berthd: export: read the packed disk: " + std::string(std::strerror(errno)));
+      return end_output();  // short of Content-Length after an error: the client sees it
+    }
+    asio::async_write(sock_, asio::buffer(buf->data(), static_cast<size_t>(n)),
+                      [self = shared_from_this(), x, buf](beast::error_code ec, size_t) {
+                        if (!ec) self->send_block(x, buf);
+                      });
   }
 
   // After "101 Switching Protocols" the connection carries the console:
@@ -374,6 +433,7 @@ private:
   http::request<http::string_body> req_;
   bool keep_alive_ = true;
   std::unique_ptr<asio::steady_timer> timer_;
+  asio::steady_timer idle_;
   std::deque<std::string> out_;
   int sub_ = 0;
   std::string by_;
@@ -390,7 +450,15 @@ public:
       : d_(d), acc_(std::move(acc)), start_(std::move(start)) {}
   void accept() {
     acc_.async_accept([self = shared_from_this()](beast::error_code ec, typename Protocol::socket s) {
-      if (!ec) self->start_(self->d_, std::move(s));
+      if (!ec && g_open >= self->d_.limits.max_connections) {
+        if (!std::exchange(g_refusing, true))
+          log::warn("berthd: " + std::to_string(g_open) + " connections open: refusing new ones until some close");
+        beast::error_code ignored;
+        s.close(ignored);
+      } else if (!ec) {
+        g_refusing = false;
+        self->start_(self->d_, std::move(s));
+      }
       self->accept();
     });
   }
@@ -445,18 +513,18 @@ void start_tls(Deps& d, std::shared_ptr<asio::ssl::context> ctx, tcp::socket s) 
 }  // namespace
 
 void serve_api(asio::io_context& io, asio::thread_pool& pool, int listen_fd, Service& svc, Operations& ops,
-               EventBus& events) {
+               EventBus& events, const ApiLimits& limits) {
   stream::acceptor acc(io);
   acc.assign(stream(), listen_fd);
   auto start = [](Deps& d, stream::socket s) {
     std::string by = peer_credentials(s);
     std::make_shared<Session<stream::socket>>(std::move(s), d, by)->read();
   };
-  std::make_shared<Listener<stream>>(Deps{io, pool, svc, ops, events}, std::move(acc), start)->accept();
+  std::make_shared<Listener<stream>>(Deps{io, pool, svc, ops, events, limits}, std::move(acc), start)->accept();
 }
 
 Status serve_api_tcp(asio::io_context& io, asio::thread_pool& pool, const TcpApiOptions& o, Service& svc,
-                     Operations& ops, EventBus& events) {
+                     Operations& ops, EventBus& events, const ApiLimits& limits) {
   auto ctx = BERTH_TRY(server_tls_context(o));
   beast::error_code ec;
   auto addr = asio::ip::make_address(o.address.host, ec);
@@ -468,7 +536,7 @@ Status serve_api_tcp(asio::io_context& io, asio::thread_pool& pool, const TcpApi
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error(ec.value(), "--listen-tcp " + to_string(o.address));
   auto start = [ctx](Deps& d, tcp::socket s) { start_tls(d, ctx, std::move(s)); };
-  std::make_shared<Listener<tcp>>(Deps{io, pool, svc, ops, events}, std::move(acc), start)->accept();
+  std::make_shared<Listener<tcp>>(Deps{io, pool, svc, ops, events, limits}, std::move(acc), start)->accept();
   return ok();
 }
 

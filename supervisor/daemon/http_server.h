@@ -2,6 +2,9 @@
 // and, optionally, on a TCP port with mutual TLS.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+
 #include "berth/base/error.h"
 
 namespace boost::asio {
@@ -15,11 +18,20 @@ class Service;
 class Operations;
 class EventBus;
 
+/// What one client may hold: a connection that sends no request for
+/// `idle` (between requests, or while one trickles in) is closed; past
+/// `max_connections` open at once (both listeners together) a new one is
+/// closed at once, and berthd says so in its log.
+struct ApiLimits {
+  std::chrono::seconds idle{60};
+  size_t max_connections = 1024;
+};
+
 /// Accepts connections on `listen_fd` (taken over) for as long as `io`
 /// runs. Requests are decoded on the loop; every Service call runs on
 /// `pool` and its answer is written back from the loop.
 void serve_api(boost::asio::io_context& io, boost::asio::thread_pool& pool, int listen_fd, Service& svc,
-               Operations& ops, EventBus& events);
+               Operations& ops, EventBus& events, const ApiLimits& limits = {});
 
 struct TcpApiOptions;
 
@@ -28,6 +40,6 @@ struct TcpApiOptions;
 /// before accepting anything, when a file is unusable or the port cannot be
 /// bound. A failed or silent handshake is logged and closed.
 Status serve_api_tcp(boost::asio::io_context& io, boost::asio::thread_pool& pool, const TcpApiOptions& o,
-                     Service& svc, Operations& ops, EventBus& events);
+                     Service& svc, Operations& ops, EventBus& events, const ApiLimits& limits = {});
 
 }  // namespace berth::supervisor

@@ -13,6 +13,7 @@
 
 #include <boost/asio.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <istream>
 
@@ -123,7 +124,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: berthd [--state-dir DIR] [--run-dir DIR] [--socket PATH] [--cgroup-parent NAME]\n"
                "              [--monitor PATH] [--lxcfs PATH|none] [--subuid FILE] [--subgid FILE]\n"
-               "              [--log-format text|json] [--debug]\n"
+               "              [--log-format text|json] [--debug] [--idle-timeout S] [--max-connections N]\n"
                "              [--listen-tcp ADDR:PORT --tls-cert FILE --tls-key FILE --tls-client-ca FILE]\n"
                "              [--cluster-config FILE] [--cluster ETCD_URLS --node-id ID [--labels k=v,...] [--capacity cpus=N,memory=SIZE,disk=SIZE]\n"
                "               [--node-address ADDR] [--cluster-prefix /berth/] [--lease-ttl S] [--usage-interval S]\n"
@@ -161,6 +162,17 @@ int main(int argc, char** argv) {
   ClusterOptions cluster_opts;
   std::string listen_tcp;
   TcpApiOptions tcp;
+  ApiLimits limits;
+  // A positive whole number of a flag, or exit 2 naming it.
+  auto positive = [](const std::string& flag, const std::string& v) -> long {
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || n <= 0) {
+      std::fprintf(stderr, "berthd: %s: expected a positive number, got \"%s\"\n", flag.c_str(), v.c_str());
+      std::exit(2);
+    }
+    return n;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -181,6 +193,8 @@ int main(int argc, char** argv) {
     else if (a == "--log-format") fmt = next() == "json" ? log::Format::json : log::Format::text;
     else if (a == "--debug") debug = true;
     else if (a == "--listen-tcp") listen_tcp = next();
+    else if (a == "--idle-timeout") limits.idle = std::chrono::seconds(positive(a, next()));
+    else if (a == "--max-connections") limits.max_connections = static_cast<size_t>(positive(a, next()));
     else if (a == "--tls-cert") tcp.cert = fs::absolute(next());
     else if (a == "--tls-key") tcp.key = fs::absolute(next());
     else if (a == "--tls-client-ca") tcp.client_ca = fs::absolute(next());
@@ -208,6 +222,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   ::signal(SIGPIPE, SIG_IGN);
+  if (*tcp_api) cluster_opts.peer_tls = {tcp.cert, tcp.key, tcp.client_ca};
   auto cluster = make_cluster_node(cluster_opts, o.layout, socket_path);
   if (!cluster) {
     log::error("berthd: " + cluster.error().what());
@@ -217,13 +232,19 @@ int main(int argc, char** argv) {
   asio::io_context io;
   asio::thread_pool pool(16);
   EventBus events;
+  // berthd's own log lines (not debug ones) are events too ("log").
+  log::set_observer([&events](log::Level l, std::string_view m) {
+    if (l == log::Level::debug) return;
+    events.publish("log", "", json::Value(json::Object{{"level", log::level_name(l)}, {"message", std::string(m)}}));
+  });
+  Defer no_observer([] { log::set_observer(nullptr); });
   Operations ops;
   LoopHost host(io, pool);
   NodeService svc(o, events, host);
   host.bind(&svc);
 
   if (*tcp_api) {
-    if (auto st = serve_api_tcp(io, pool, **tcp_api, svc, ops, events); !st) {
+    if (auto st = serve_api_tcp(io, pool, **tcp_api, svc, ops, events, limits); !st) {
       log::error("berthd: " + st.error().what());
       return 1;
     }
@@ -234,7 +255,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   svc.reconcile();
-  serve_api(io, pool, *fd, svc, ops, events);
+  serve_api(io, pool, *fd, svc, ops, events, limits);
   if (*cluster) (*cluster)->start(svc);
 
   asio::signal_set sigs(io, SIGTERM, SIGINT);

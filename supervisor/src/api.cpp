@@ -131,7 +131,7 @@ Result<Verb> container_action(const std::string& a) {
                                                        {"restart", Verb::restart}, {"suspend", Verb::suspend},
                                                        {"resume", Verb::resume},   {"exec", Verb::exec},
                                                        {"snapshot", Verb::snapshot}, {"rollback", Verb::rollback},
-                                                       {"commit", Verb::commit}};
+                                                       {"commit", Verb::commit}, {"export", Verb::export_disk}};
   auto it = actions.find(a);
   if (it == actions.end()) return bad(404, "no action " + a);
   return it->second;
@@ -176,6 +176,7 @@ const char* verb_name(Verb v) {
     case Verb::snapshot: return "snapshot";
     case Verb::rollback: return "rollback";
     case Verb::commit: return "commit";
+    case Verb::export_disk: return "export";
     case Verb::build_template: return "build-template";
     case Verb::image_pull: return "image-pull";
     case Verb::image_push: return "image-push";
@@ -207,6 +208,16 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
   if (p[1] == "events" && p.size() == 2) {
     BERTH_TRY(want("GET"));
     r.verb = Verb::events;
+    // ?type=log,started: only events of those types.
+    if (auto it = t.query.find("type"); it != t.query.end()) {
+      for (size_t pos = 0; pos <= it->second.size();) {
+        size_t comma = std::min(it->second.find(',', pos), it->second.size());
+        std::string type = it->second.substr(pos, comma - pos);
+        if (type.empty()) return bad(400, "type: expected event types separated by commas");
+        r.args.push_back(type);
+        pos = comma + 1;
+      }
+    }
     return r;
   }
   if (p[1] == "operations") {
@@ -268,6 +279,7 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
   else if (r.verb == Verb::snapshot || r.verb == Verb::rollback) BERTH_TRY(decode_strings(r, {"name"}));
   else if (r.verb == Verb::commit) BERTH_TRY(decode_strings(r, {"tag"}));
   else if (r.verb == Verb::stop) BERTH_TRY(decode_stop(r));
+  else if (r.verb == Verb::export_disk && !r.body.is_null()) BERTH_TRY(decode_strings(r, {"cluster"}));
   else if (!r.body.is_null() && !r.body.as_object().empty()) return bad(400, r.body.as_object()[0].first + ": unknown field");
   return r;
 }

@@ -2,9 +2,16 @@
 // containers: every verb goes through the Service, as an API call would.
 #include "berth/supervisor/cluster_driver.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+
+#include "berth/base/log.h"
 
 namespace berth::supervisor {
 
@@ -93,18 +100,8 @@ Status ClusterDriver::start(const orch::ContainerRec& c) {
   if (!entry) {
     name = cluster_local_name(c.id, false);
     auto body = BERTH_TRY(cluster_create_body(c, name));
-    auto rec = svc_.check_create(body);
-    if (!rec && rec.error().code() == EEXIST) {
-      // A container of the operator's (or another id's) holds the name.
-      name = cluster_local_name(c.id, true);
-      body.set("name", name);
-      rec = svc_.check_create(body);
-    }
-    if (!rec) return std::move(rec).error().wrap("create " + c.id);
-    rec->cluster = c.id;
-    BERTH_TRY_CTX(svc_.create(*rec), "create " + c.id);
-    BERTH_TRY_CTX(svc_.start(name), "start " + c.id);
-    return ok();
+    if (!c.from.empty()) return migrate_in(c, std::move(body));
+    return create_here(c, std::move(body), -1, {}, {});
   }
   name = str(*entry, "name");
   auto changes = BERTH_TRY(cluster_changes(*entry->find("config"), c));
@@ -116,6 +113,87 @@ Status ClusterDriver::start(const orch::ContainerRec& c) {
   if (state == "stopped") BERTH_TRY_CTX(svc_.start(name), "start " + c.id);
   else if (state == "starting" || state == "stopping")
     return Error(EAGAIN, "start " + c.id + ": container " + name + " is " + state);
+  return ok();
+}
+
+Status ClusterDriver::create_here(const orch::ContainerRec& c, json::Value body, int disk, const std::string& image,
+                                  const std::vector<std::string>& layers) {
+  auto rec = svc_.check_create(body);
+  if (!rec && rec.error().code() == EEXIST) {
+    // A container of the operator's (or another id's) holds the name.
+    body.set("name", cluster_local_name(c.id, true));
+    rec = svc_.check_create(body);
+  }
+  if (!rec) return std::move(rec).error().wrap("create " + c.id);
+  rec->cluster = c.id;
+  std::string name = rec->name;
+  BERTH_TRY_CTX(svc_.create(*rec), "create " + c.id);
+  if (disk >= 0) {
+    if (auto st = svc_.import_disk(name, disk, image, layers); !st) {
+      (void)svc_.destroy(name);
+      return std::move(st).error().wrap("migrate " + c.id + " from " + c.from);
+    }
+  }
+  BERTH_TRY_CTX(svc_.start(name), "start " + c.id);
+  return ok();
+}
+
+namespace {
+
+// The local name of cluster container `id` in a berthd's list, or "".
+std::string name_in(const json::Value& list, const std::string& id) {
+  if (!list.is_array()) return "";
+  for (const auto& e : list.as_array())
+    if (const json::Value* cfg = e.find("config"); cfg && str(*cfg, "cluster") == id) return str(e, "name");
+  return "";
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos < s.size();) {
+    size_t comma = std::min(s.find(',', pos), s.size());
+    out.push_back(s.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Status ClusterDriver::migrate_in(const orch::ContainerRec& c, json::Value body) {
+  std::string what = "migrate " + c.id + " from " + c.from;
+  if (c.from_address.empty()) return Error(EINVAL, what + ": the source node has no API address");
+  auto list = BERTH_TRY_CTX(peer_request(o_.peer, c.from_address, "GET", "/v1/containers"), what);
+  if (list.status != 200) return Error(EIO, what + ": list: " + peer_error(list));
+  auto doc = json::parse(list.body);
+  std::string src = doc ? name_in(*doc, c.id) : "";
+  if (!doc) return Error(EPROTO, what + ": list: " + doc.error().what());
+  if (src.empty()) {
+    log::warn(what + ": the source has no copy of it: made afresh from template " + c.tmpl);
+    return create_here(c, std::move(body), -1, {}, {});
+  }
+  UniqueFd tmp(::open(o_.tmp_dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!tmp) return Error::os(what + ": temp file in " + o_.tmp_dir);
+  json::Value req = json::Value::object();
+  req.set("cluster", c.id);
+  auto t0 = std::chrono::steady_clock::now();
+  auto x = BERTH_TRY_CTX(peer_request(o_.peer, c.from_address, "POST", "/v1/containers/" + src + "/export",
+                                      json::dump(req), tmp.get()),
+                         what);
+  if (x.status != 200) return Error(EIO, what + ": export: " + peer_error(x));
+  if (::lseek(tmp.get(), 0, SEEK_SET) < 0) return Error::os(what + ": seek");
+  BERTH_TRY(create_here(c, std::move(body), tmp.get(), x.headers["berth-image"], split_commas(x.headers["berth-layers"])));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  log::info(what + ": " + std::to_string(x.body_size) + " bytes of disk changes copied; running here after " +
+            std::to_string(ms) + " ms");
+  return ok();
+}
+
+Status ClusterDriver::hand_off(const std::string& id) {
+  auto entry = find(id);
+  if (!entry || str(*entry, "state") == "stopped") return ok();
+  auto st = svc_.stop(str(*entry, "name"), false, o_.stop_timeout);
+  if (!st && st.error().code() != EALREADY) return std::move(st).error().wrap("hand off " + id);
   return ok();
 }
 

@@ -14,7 +14,7 @@ void EventBus::publish(const std::string& type, const std::string& name, json::V
     for (auto& [k, v] : extra.as_object()) e.set(k, v);
   std::string line = json::dump(e) + "\n";
   std::lock_guard lock(mu_);
-  for (auto& [_, h] : handlers_) h(line);
+  for (auto& [_, h] : handlers_) h(type, line);
 }
 
 int EventBus::subscribe(Handler h) {

@@ -52,6 +52,9 @@ Status launch_monitor(const std::string& binary, const Layout& l, const std::str
     ::dup2(log.get(), 2);
     if (wr.get() == 3) ::fcntl(3, F_SETFD, 0);
     else ::dup2(wr.get(), 3);
+    // Nothing else of berthd's (its API sockets, above all: a monitor
+    // holding the TCP port would keep a restarted berthd from binding it).
+    ::close_range(4, ~0U, CLOSE_RANGE_CLOEXEC);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

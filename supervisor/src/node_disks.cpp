@@ -1,7 +1,9 @@
 // node_disks.cpp — the node's template containers: disks with quotas made
 // from the image store, mounted for a start and unmounted after the exit,
 // resized, snapshotted, rolled back and committed (the images library).
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <thread>
@@ -163,6 +165,78 @@ Result<json::Value> NodeService::commit(const std::string& name, const std::stri
   o.set("digest", d->digest.str());
   events_.publish("committed", name, o);
   return o;
+}
+
+Result<DiskExport> NodeService::export_disk(const std::string& name, const std::string& cluster) {
+  auto [r, running] = BERTH_TRY(disk_entry(name));
+  if (!cluster.empty() && r.cluster != cluster)
+    return Error(EINVAL, "export " + name + ": it is not cluster container " + cluster);
+  if (running) {
+    // Stopped now, or by the operation under way (the node handing the
+    // container off stops it too).
+    auto st = stop(name, false, std::nullopt);
+    if (!st && st.error().code() == EBUSY && !wait_state(name, State::stopped, 60s))
+      return Error(EBUSY, "export " + name + ": it did not stop within 60 s");
+    if (!st && st.error().code() != EALREADY && st.error().code() != EBUSY)
+      return std::move(st).error().wrap("export " + name);
+  }
+  Claim c(*this, name);
+  for (int i = 0;; ++i) {
+    auto st = c.take();
+    if (st) break;
+    if (st.error().code() != EBUSY || i == 50) return std::move(st).error().wrap("export " + name);
+    std::this_thread::sleep_for(100ms);  // the stop's own claim is being released
+  }
+  if (BERTH_TRY(disk_entry(name)).second) return Error(EBUSY, "export " + name + ": it was started again");
+  unmount_root(name);
+  std::string dir = o_.layout.disk(name);
+  UniqueFd f(::open(o_.layout.container_dir(name).c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!f) return Error::os("export " + name + ": temp file in " + o_.layout.container_dir(name));
+  auto stats = BERTH_TRY_CTX(images::export_disk_changes(dir, f.get()), "export " + name);
+  images::DiskInfo info = BERTH_TRY_CTX(images::read_disk(dir), "export " + name);
+  DiskExport x;
+  off_t size = ::lseek(f.get(), 0, SEEK_CUR);
+  if (size < 0 || ::lseek(f.get(), 0, SEEK_SET) < 0) return Error::os("export " + name + ": seek");
+  x.file = std::move(f);
+  x.size = static_cast<uint64_t>(size);
+  x.image = info.image;
+  for (const auto& d : info.diff_ids) x.layers.push_back(d.str());
+  x.diff_id = stats.diff_id.str();
+  json::Value o = json::Value::object();
+  o.set("bytes", x.size);
+  o.set("entries", stats.entries);
+  events_.publish("exported", name, o);
+  return x;
+}
+
+Status NodeService::import_disk(const std::string& name, int fd, const std::string& image,
+                                const std::vector<std::string>& layers) {
+  Claim c(*this, name);
+  BERTH_TRY(c.take());
+  auto [r, running] = BERTH_TRY(disk_entry(name));
+  if (running) return Error(EBUSY, "import into " + name + ": it is running");
+  unmount_root(name);
+  std::string dir = o_.layout.disk(name);
+  images::DiskInfo info = BERTH_TRY_CTX(images::read_disk(dir), "import into " + name);
+  std::vector<std::string> here;
+  for (const auto& d : info.diff_ids) here.push_back(d.str());
+  json::Value o = json::Value::object();
+  if (here != layers) {
+    // The same template built on each node (its layers' timestamps
+    // differ) is the same OS template, as Virtuozzo's migrations take it;
+    // another image is not.
+    if (image != info.image || here.size() != layers.size())
+      return Error(EINVAL, "import into " + name + ": the source disk was made from " + image + " (" +
+                               std::to_string(layers.size()) + " layers), not from " + info.image + " as here (" +
+                               std::to_string(here.size()) + " layers)");
+    log::warn("import into " + name + ": " + image + " here has other layers than the source's: its changes apply over this node's build");
+    o.set("note", "the template's layers differ from the source node's");
+  }
+  auto stats = BERTH_TRY_CTX(images::import_disk_changes(dir, fd), "import into " + name);
+  o.set("bytes", stats.bytes);
+  o.set("entries", stats.entries);
+  events_.publish("imported", name, o);
+  return ok();
 }
 
 }  // namespace berth::supervisor

@@ -137,6 +137,7 @@ std::string ProcViews::start_locked() {
     ::dup2(devnull.get(), 0);
     ::dup2(log ? log.get() : devnull.get(), 1);
     ::dup2(log ? log.get() : devnull.get(), 2);
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // none of berthd's sockets (its pipe stays until the exec)
     ::execvp(argv[0], argv.data());
     int err = errno;
     (void)!::write(wr.get(), &err, sizeof err);  // the exec failed; a successful one closes the pipe

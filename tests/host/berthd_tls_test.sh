@@ -89,8 +89,17 @@ timeout 10 openssl s_client -connect "$ADDR" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=
   -cert "$PKI/client.crt" -key "$PKI/client.key" </dev/null >"$WORK/tls11.out" 2>&1 || true
 expect_contains "TLS 1.1 refused by berthd" "unsupported protocol" "$(grep 'tls handshake' "$WORK/berthd.log" || true)"
 
+# berthd's log lines are events too: the refused handshake below is one.
+"$BERTH" events --type log >"$WORK/log-events" 2>&1 &
+LOGEV=$!
+sleep 0.3
 out=$(curl -sS --max-time 10 --cacert "$PKI/ca.crt" "https://$ADDR/v1/containers" 2>&1; echo "rc=$?")
 check "without a client certificate: refused" test "${out##*rc=}" != 0
+logged() { grep -q '"type":"log".*"level":"warning".*"message":"berthd: tls handshake from 127.0.0.1:' "$WORK/log-events"; }
+for _ in $(seq 50); do logged && break; sleep 0.1; done
+check "a refused handshake is a log event" logged
+kill "$LOGEV" 2>/dev/null; wait "$LOGEV" 2>/dev/null || true
+check "the log-only stream carries nothing but log events" test -z "$(grep -v '"type":"log"' "$WORK/log-events" || true)"
 check "berthd serves after a client without certificate" alive
 out=$(curl -sS --max-time 10 --cacert "$PKI/ca.crt" --cert "$PKI/stranger.crt" --key "$PKI/stranger.key" "https://$ADDR/v1/containers" 2>&1; echo "rc=$?")
 check "certificate of another CA: refused" test "${out##*rc=}" != 0

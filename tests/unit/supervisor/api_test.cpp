@@ -28,6 +28,8 @@ TEST(Api, Routes) {
   EXPECT_EQ(*w->timeout, 3);
   EXPECT_EQ(decode_request("GET", "/metrics", "")->verb, Verb::metrics);
   EXPECT_EQ(decode_request("GET", "/v1/events", "")->verb, Verb::events);
+  EXPECT_EQ(decode_request("GET", "/v1/events?type=log,started", "")->args, (std::vector<std::string>{"log", "started"}));
+  EXPECT_EQ(decode_request("GET", "/v1/events?type=log,,x", "").error().code(), 400);
   auto e = decode_request("POST", "/v1/containers/a/exec", R"({"args":["sh","-c","exit 3"]})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->args.size(), 3u);
@@ -88,6 +90,15 @@ TEST(Api, DiskAndImageRoutes) {
   EXPECT_EQ(decode_request("POST", "/v1/containers/a/commit", R"({"tag":"t","x":1})").error().message(), "x: unknown field");
   EXPECT_EQ(decode_request("POST", "/v1/images", R"({"tag":"t"})").error().code(), 400);
   EXPECT_EQ(decode_request("DELETE", "/v1/images", "").error().code(), 405);
+  // A disk's changes for a migration: streamed back, not an operation.
+  auto x = decode_request("POST", "/v1/containers/web-app-0/export", R"({"cluster":"web.app.0"})");
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->verb, Verb::export_disk);
+  EXPECT_EQ(x->args, std::vector<std::string>{"web.app.0"});
+  EXPECT_FALSE(is_operation(Verb::export_disk));
+  EXPECT_TRUE(decode_request("POST", "/v1/containers/a/export", "")->args.empty());
+  EXPECT_EQ(decode_request("GET", "/v1/containers/a/export", "").error().code(), 405);
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/export", R"({"cluster":"c","x":1})").error().message(), "x: unknown field");
 }
 
 TEST(Api, ImageStoreRoutes) {

@@ -2,6 +2,7 @@
 // JSON-lines format that containerd and podman read ({"level","msg","time"}).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,13 @@ inline void debug(std::string_view m) { write(Level::debug, m); }
 inline void info(std::string_view m) { write(Level::info, m); }
 inline void warn(std::string_view m) { write(Level::warning, m); }
 inline void error(std::string_view m) { write(Level::error, m); }
+
+/// Also hands every line kept (after it is written) to `fn`, on the
+/// thread that logs; lines logged from inside `fn` reach only the sink.
+/// Set once at startup (berthd's log events); null removes it.
+void set_observer(std::function<void(Level, std::string_view)> fn);
+
+const char* level_name(Level l);
 
 /// True when debug lines are kept (lets callers skip building them).
 bool debug_enabled();

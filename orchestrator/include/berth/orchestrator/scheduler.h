@@ -34,8 +34,8 @@ struct Request {
   Resources resources;
   Placement placement;
   std::string prefer;  // its current node, kept when still feasible
-  std::string require;  // the only node it may go to (an operator's move)
   std::string network;  // a network the node must have ("" none)
+  std::string require;  // the only node it may go to (an operator's move)
 };
 
 struct Decision {

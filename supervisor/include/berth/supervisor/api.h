@@ -31,6 +31,8 @@ enum class Verb {
   networks,                    // GET /v1/networks
   network_create,              // POST /v1/networks {"name", "mode", "subnet4", ...}
   network_remove,              // DELETE /v1/networks/NAME
+  export_disk,    // POST /v1/containers/NAME/export [{"cluster": ID}]: 200 and the disk's changes
+                  // (a gzip'd tar) once they are packed; the container is stopped first
   exec_terminal,  // POST /v1/containers/NAME/exec {"args","terminal":true,"env","rows","cols"}:
                   // 101, then frames both ways (frames.h); `body` holds the checked request
 };
@@ -42,6 +44,8 @@ struct Request {
   bool force = false;     // stop, destroy
   std::optional<int> timeout;            // stop (s), operation wait (s)
   std::vector<std::string> args;         // exec; snapshot, rollback and commit: the snapshot or tag;
+                                         // export_disk: the cluster id the container must have;
+                                         // events: the types asked for (none: all);
                                          // build_template: kind and tag
 };
 

@@ -10,6 +10,7 @@
 #include "berth/base/error.h"
 #include "berth/base/json.h"
 #include "berth/orchestrator/agent.h"
+#include "berth/supervisor/peer_client.h"
 #include "berth/supervisor/service.h"
 
 namespace berth::supervisor {
@@ -30,6 +31,11 @@ Result<json::Value> cluster_changes(const json::Value& have, const orch::Contain
 
 struct ClusterDriverOptions {
   int stop_timeout = 10;  // seconds a container removed from the node gets to halt
+  /// How this node reaches a migrating container's source node (its own
+  /// certificate, key and the cluster's CA for mutual TLS).
+  PeerOptions peer;
+  /// Where a copied disk waits to be applied (berthd's state directory).
+  std::string tmp_dir = "/var/lib/berth";
 };
 
 class ClusterDriver final : public orch::ContainerDriver {
@@ -42,6 +48,8 @@ public:
   Status start(const orch::ContainerRec& c) override;
   /// Stops (gracefully, then by force) and destroys the container.
   Status stop(const std::string& id) override;
+  /// Stops the container; its disk stays for the destination to copy.
+  Status hand_off(const std::string& id) override;
   /// The cluster containers present on the node, in any state.
   std::vector<std::string> list() override;
   /// {"containers","running","used":{cpus,memory_mb,disk_gb} (assigned
@@ -53,6 +61,16 @@ public:
   std::optional<std::vector<std::string>> networks() override;
 
 private:
+  /// Makes the container here from `body` and starts it; with `disk` (a
+  /// copied export and its layers) the disk gets its contents first. On
+  /// a failed create or copy nothing is left here.
+  Status create_here(const orch::ContainerRec& c, json::Value body, int disk, const std::string& image,
+                     const std::vector<std::string>& layers);
+  /// A migrating container: its disk copied from the source node (which
+  /// stops it and keeps it until the agent records the move), then made
+  /// and started here. A source that has no copy of it any more: made
+  /// afresh from the template.
+  Status migrate_in(const orch::ContainerRec& c, json::Value body);
   /// The local container of cluster id `id` (its list entry), if any.
   std::optional<json::Value> find(const std::string& id);
   Service& svc_;

@@ -1,5 +1,6 @@
-// events.h — the event bus: lifecycle and operation events to subscribers
-// (the API's event stream). Thread-safe; callbacks must not block.
+// events.h — the event bus: lifecycle, operation and log events to
+// subscribers (the API's event stream). Thread-safe; callbacks must not
+// block or log.
 #pragma once
 
 #include <functional>
@@ -13,7 +14,8 @@ namespace berth::supervisor {
 
 class EventBus {
 public:
-  using Handler = std::function<void(const std::string& line)>;
+  /// The event's type ("started", "operation", "log", ...) and its line.
+  using Handler = std::function<void(const std::string& type, const std::string& line)>;
   /// Publishes {"time","type","name",...extra} as one JSON line.
   void publish(const std::string& type, const std::string& name, json::Value extra = json::Value::object());
   int subscribe(Handler h);

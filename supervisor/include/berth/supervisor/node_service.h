@@ -78,6 +78,9 @@ public:
   Result<json::Value> rollback(const std::string& name, const std::string& snap) override;
   Result<json::Value> snapshots(const std::string& name) override;
   Result<json::Value> commit(const std::string& name, const std::string& tag) override;
+  Result<DiskExport> export_disk(const std::string& name, const std::string& cluster) override;
+  Status import_disk(const std::string& name, int fd, const std::string& image,
+                     const std::vector<std::string>& layers) override;
   Result<json::Value> images() override;
   Result<json::Value> build_template(const std::string& kind, const std::string& tag,
                                      const std::vector<std::string>& packages) override;

@@ -24,6 +24,15 @@ using ProgressReport = std::function<void(const json::Value& progress, const jso
 /// Set (by a cancelled operation) to stop the work that polls it.
 using CancelFlag = std::shared_ptr<std::atomic<bool>>;
 
+/// A template container's disk changes packed for another node.
+struct DiskExport {
+  UniqueFd file;      // an unlinked temp file, at offset 0
+  uint64_t size = 0;  // its bytes (a gzip'd tar)
+  std::string image;  // the template tag the disk was made from
+  std::vector<std::string> layers;  // that image's diff_ids, bottom first
+  std::string diff_id;  // sha256 of the uncompressed tar
+};
+
 class Service {
 public:
   virtual ~Service() = default;
@@ -65,6 +74,23 @@ public:
   virtual Result<json::Value> snapshots(const std::string& name) = 0;
   /// Turns the disk's changes into a new image tagged `tag`.
   virtual Result<json::Value> commit(const std::string& name, const std::string& tag) = 0;
+  /// Packs a template container's disk changes for a cold migration,
+  /// stopping it first (gracefully) when it runs; `cluster`, when not
+  /// empty, must be its cluster id (or EINVAL, before anything is done).
+  virtual Result<DiskExport> export_disk(const std::string& name, const std::string& cluster) {
+    (void)name, (void)cluster;
+    return Error(ENOSYS, "export: not supported");
+  }
+  /// Applies another node's export (`fd`) to a template container made
+  /// here and never started. The source disk's `image` and `layers` must
+  /// be those of its template here, or the same tag with as many layers
+  /// (the template built on each node). On error the disk may hold part
+  /// of it: the caller destroys the container.
+  virtual Status import_disk(const std::string& name, int fd, const std::string& image,
+                             const std::vector<std::string>& layers) {
+    (void)name, (void)fd, (void)image, (void)layers;
+    return Error(ENOSYS, "import: not supported");
+  }
   /// The node's image store: [{"tag","digest","size"}].
   virtual Result<json::Value> images() = 0;
   /// Builds an OS template ("busybox", or "debian" with extra `packages`)
