@@ -166,8 +166,8 @@ Status ClusterDriver::migrate_in(const orch::ContainerRec& c, json::Value body) 
   auto list = BERTH_TRY_CTX(peer_request(o_.peer, c.from_address, "GET", "/v1/containers"), what);
   if (list.status != 200) return Error(EIO, what + ": list: " + peer_error(list));
   auto doc = json::parse(list.body);
-  std::string src = doc ? name_in(*doc, c.id) : "";
   if (!doc) return Error(EPROTO, what + ": list: " + doc.error().what());
+  std::string src = name_in(*doc, c.id);
   if (src.empty()) {
     log::warn(what + ": the source has no copy of it: made afresh from template " + c.tmpl);
     return create_here(c, std::move(body), -1, {}, {});
