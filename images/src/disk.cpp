@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "berth/base/command.h"
 #include "berth/base/fd.h"
@@ -82,19 +84,66 @@ Status write_info(const std::string& dir, const DiskInfo& d) {
   return fs::write_file_atomic(fs::join(dir, "disk.json"), json::dump(v, true) + "\n", 0600);
 }
 
+// noinit_itable: no background thread zeroing inode tables of a fresh
+// file system (they are marked uninitialised; zeroing only costs I/O).
+constexpr const char* kExt4Options = "noinit_itable";
+
+// Mounts the superblock still alive on loop device `held` (the image's).
+// A read-only mount of a writable superblock is a read-only bind of it.
+bool mount_held(const std::string& held, const std::string& at, bool read_only) {
+  unsigned long flags = MS_NOATIME | (read_only ? MS_RDONLY : 0);
+  if (::mount(held.c_str(), at.c_str(), "ext4", flags, kExt4Options) == 0) return true;
+  if (!read_only || errno != EBUSY) return false;
+  if (::mount(held.c_str(), at.c_str(), "ext4", MS_NOATIME, kExt4Options) < 0) return false;
+  if (::mount(nullptr, at.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOATIME, nullptr) == 0) return true;
+  (void)::umount2(at.c_str(), UMOUNT_NOFOLLOW);
+  return false;
+}
+
 // Mounts disk.img at DIR/mnt (attaching a loop device that detaches
 // itself when the mount goes away). Already mounted is fine.
+//
+// An unmount here does not end the file system when another mount
+// namespace holds a copy of the mount: one made meanwhile (a container
+// starting, on this node or beside it) keeps it until its init drops
+// the old root. A second loop device on the image would make a second
+// superblock over the same file, one blind to the other's writes (the
+// changes just written would be lost, then the file system corrupted).
+// So while the image is still attached, its device is mounted again (the
+// same superblock); a read-only superblock a writer cannot share is
+// waited for.
 Status mount_fs(const std::string& dir, bool read_only) {
   if (loop::is_mount_of(mnt(dir), EXT4_SUPER_MAGIC)) return ok();
   BERTH_TRY(fs::mkdir_p(mnt(dir), 0700));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    std::string held = BERTH_TRY(loop::attached_to(img(dir)));
+    if (held.empty()) break;
+    if (mount_held(held, mnt(dir), read_only)) return ok();
+    int err = errno;  // EBUSY: read-only; others: the device went meanwhile
+    if (std::chrono::steady_clock::now() > deadline)
+      return Error(err, "mount " + img(dir) + ": it is still attached to " + held +
+                            " (its file system is still mounted elsewhere, read-only)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   std::string dev;
   UniqueFd lo = BERTH_TRY(loop::attach(img(dir), read_only, &dev));
   unsigned long flags = MS_NOATIME | (read_only ? MS_RDONLY : 0);
-  // noinit_itable: no background thread zeroing inode tables of a fresh
-  // file system (they are marked uninitialised; zeroing only costs I/O).
-  if (::mount(dev.c_str(), mnt(dir).c_str(), "ext4", flags, "noinit_itable") < 0)
+  if (::mount(dev.c_str(), mnt(dir).c_str(), "ext4", flags, kExt4Options) < 0)
     return Error::os("mount " + img(dir) + " (" + dev + ") on " + mnt(dir));
   return ok();  // closing `lo` leaves the mount holding the device
+}
+
+Status wait_detached(const std::string& dir) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    std::string held = BERTH_TRY(loop::attached_to(img(dir)));
+    if (held.empty()) return ok();
+    if (std::chrono::steady_clock::now() > deadline)
+      return Error(EBUSY, img(dir) + " is still attached to " + held +
+                              " (its file system is mounted in another mount namespace)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 Status umount_at(const std::string& path) {
@@ -314,11 +363,13 @@ Status resize_in(const std::string& dir, uint64_t size) {
       BERTH_TRY(loop::set_capacity(dev));
       BERTH_TRY(run_command({"resize2fs", dev}));
     } else {
+      BERTH_TRY(disk::wait_detached(dir));
       BERTH_TRY(run_command({"e2fsck", "-f", "-p", image}));
       BERTH_TRY(run_command({"resize2fs", image}));
     }
   } else {
     if (mounted) return Error(EBUSY, "shrink: the disk is mounted (stop the container first)");
+    BERTH_TRY(disk::wait_detached(dir));
     BERTH_TRY(run_command({"e2fsck", "-f", "-p", image}));
     auto st = run_command({"resize2fs", image, kib(size)});
     if (!st) return Error(ENOSPC, "shrink to " + std::to_string(size) + " bytes: " + st.error().what());

@@ -18,6 +18,10 @@ Status check_size(uint64_t size);
 Status write_info(const std::string& dir, const DiskInfo& d);
 /// Mounts disk.img at DIR/mnt unless it is mounted already.
 Status mount_fs(const std::string& dir, bool read_only);
+/// Waits (10 s at most) until disk.img is on no loop device: its file
+/// system, unmounted here, may live on in another mount namespace for a
+/// moment. For work on the file itself (offline resize, snapshot copy).
+Status wait_detached(const std::string& dir);
 /// umount2 that ignores "not mounted".
 Status umount_at(const std::string& path);
 /// Makes upper/ and work/ on the mounted file system unless they exist,

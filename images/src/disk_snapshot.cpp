@@ -55,6 +55,7 @@ Status snapshot_in(const std::string& dir, const std::string& name) {
     // the copy, so the snapshot is a consistent file system.
     std::optional<loop::Freeze> freeze;
     if (loop::is_mount_of(disk::mnt(dir), EXT4_SUPER_MAGIC)) freeze.emplace(BERTH_TRY(loop::Freeze::at(disk::mnt(dir))));
+    else BERTH_TRY(disk::wait_detached(dir));
     BERTH_TRY(loop::copy_sparse(disk::img(dir), tmp));
   }
   Value v = Value::object();

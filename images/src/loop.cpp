@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -44,6 +45,24 @@ Result<UniqueFd> attach(const std::string& image, bool read_only, std::string* d
     if (errno != EBUSY) return Error::os("attach " + image + " to " + path);
   }
   return Error(EBUSY, "attach " + image + ": no loop device stayed free");
+}
+
+Result<std::string> attached_to(const std::string& image) {
+  char* real = ::realpath(image.c_str(), nullptr);
+  if (!real) return Error::os("resolve " + image);
+  std::string want(real);
+  std::free(real);
+  auto names = BERTH_TRY(fs::list_dir("/sys/block"));
+  for (const auto& n : names) {
+    if (n.compare(0, 4, "loop") != 0) continue;
+    // Only a bound device has loop/backing_file.
+    auto f = fs::read_file("/sys/block/" + n + "/loop/backing_file", 4096);
+    if (!f) continue;
+    std::string b = std::move(*f);
+    while (!b.empty() && b.back() == '\n') b.pop_back();
+    if (b == want) return "/dev/" + n;
+  }
+  return std::string();
 }
 
 Result<std::string> device_mounted_at(const std::string& mountpoint) {

@@ -16,6 +16,12 @@ namespace berth::images::loop {
 /// mounted from it remains. Returns the device's fd; `*dev` gets its path.
 Result<UniqueFd> attach(const std::string& image, bool read_only, std::string* dev);
 
+/// The loop device `image` is attached to ("/dev/loopN"), from sysfs;
+/// empty when none is. An auto-clearing device still attached means a
+/// superblock on it is alive somewhere, perhaps only in another mount
+/// namespace.
+Result<std::string> attached_to(const std::string& image);
+
 /// The loop device whose file system is mounted at `mountpoint`, from
 /// /proc/self/mountinfo; empty when nothing is mounted there.
 Result<std::string> device_mounted_at(const std::string& mountpoint);

@@ -15,6 +15,7 @@ mkdir -p "$DISKS"
 
 cleanup_disks() {
   set +e
+  [ -z "${HOLDER:-}" ] || kill "$HOLDER" 2>/dev/null
   for id in $(ls "$STATE" 2>/dev/null); do "${RT[@]}" delete --force "$id" >/dev/null 2>&1; done
   for d in "$DISKS"/*; do [ -d "$d" ] && "${IMG[@]}" disk destroy "$d" >/dev/null 2>&1; done
   cleanup
@@ -127,6 +128,26 @@ R1=$("${IMG[@]}" disk mount "$D1")
 check "rollback: later file gone" test ! -e "$R1/after-snapshot"
 expect_eq "rollback: earlier change kept" "hello" "$(cat "$R1/etc/motd")"
 "${IMG[@]}" disk umount "$D1"
+
+# --- an unmount while another mount namespace holds a copy -----------------
+# A mount namespace made while the disk is mounted (a container starting
+# meanwhile) keeps its file system alive after the unmount here: mounting
+# again must reach that file system, not a second one over the same file.
+R1=$("${IMG[@]}" disk mount "$D1")
+unshare --mount --propagation private sleep 300 &
+HOLDER=$!
+for _ in $(seq 50); do grep -q " $D1/" "/proc/$HOLDER/mountinfo" 2>/dev/null && break; sleep 0.1; done
+echo held > "$R1/while-held"
+"${IMG[@]}" disk umount "$D1"
+check "held: the image stays attached after the unmount" bash -c "losetup -a | grep -q '$D1/disk.img'"
+R1=$("${IMG[@]}" disk mount "$D1")
+expect_eq "held: a file written before the unmount is there once mounted again" held "$(cat "$R1/while-held" 2>&1)"
+expect_eq "held: one loop device on the image" 1 "$(losetup -j "$D1/disk.img" | wc -l)"
+rm "$R1/while-held"
+"${IMG[@]}" disk umount "$D1"
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true; HOLDER=
+for _ in $(seq 50); do losetup -a | grep -q "$D1/disk.img" || break; sleep 0.1; done
+check "held: detached once the other namespace is gone" bash -c "! losetup -a | grep -q '$D1/disk.img'"
 
 # --- offline shrink --------------------------------------------------------
 "${IMG[@]}" disk resize "$D1" 48M
