@@ -51,6 +51,7 @@ echo "== inside the container"
 berth exec demo -- sh -c 'echo "hello from $(hostname): PID 1 is $(cat /proc/1/comm), booted at $(cat /run/berth-booted)";
   echo "root is uid $(id -u) inside, $(cat /proc/self/uid_map | awk "{print \$2}") on the host";
   echo "  nproc: $(nproc) (--cpus 1);  $(grep MemTotal /proc/meminfo) (--ram 256M, through lxcfs)";
+  echo "  free (sysinfo(2), answered by the monitor), in KiB:"; free | sed "s/^/  /";
   df -h / | sed "s/^/  /"; ps -o pid,user,comm | sed "s/^/  /";
   ip -4 -o addr show eth0 | awk "{print \"  eth0: \" \$4}"; ip route | sed "s/^/  route: /";
   ping -c 1 -W 2 198.18.0.1 | grep -m1 "bytes from" | sed "s/^/  ping the node: /"'

@@ -9,6 +9,10 @@
 // bytes both ways until it hangs up. A client that sends "exec JSON\n" gets
 // a command on a pty (sessions.h): frames both ways, the exit status last.
 //
+// The container's sysinfo(2) calls come to the monitor as seccomp user
+// notifications (sysinfo.h): the runtime sends each notify fd to the
+// seccomp socket beside monitor.sock.
+//
 // Once the container runs, the monitor re-executes itself with --serve:
 // the steady-state process holds only the serving loop's pages, which is
 // what each running container costs.
@@ -34,6 +38,7 @@
 #include "berth/runtime/container.h"
 #include "berth/supervisor/unix_socket.h"
 #include "sessions.h"
+#include "sysinfo.h"
 
 using namespace berth;
 using namespace berth::supervisor;
@@ -42,12 +47,13 @@ namespace {
 
 struct Args {
   std::string name, bundle, runtime_root, socket, exit_file, log;
+  std::string seccomp_socket;  // the bundle's linux.seccomp.listenerPath
   int ready_fd = -1;
   // Set when the monitor re-executes itself to serve (see main).
   bool serve = false;
   pid_t init_pid = 0;
   time_t started = 0;
-  int listen_fd = -1, master_fd = -1;
+  int listen_fd = -1, master_fd = -1, seccomp_fd = -1;
 };
 
 constexpr off_t kLogMax = 1 << 20;  // console.log rotates to console.log.1 past this
@@ -62,12 +68,14 @@ bool parse_args(int argc, char** argv, Args& a) {
     else if (k == "--socket") a.socket = v;
     else if (k == "--exit-file") a.exit_file = v;
     else if (k == "--log") a.log = v;
+    else if (k == "--seccomp-socket") a.seccomp_socket = v;
     else if (k == "--ready-fd") a.ready_fd = std::atoi(v.c_str());
     else if (k == "--serve") a.serve = v == "1";
     else if (k == "--init-pid") a.init_pid = std::atoi(v.c_str());
     else if (k == "--started") a.started = std::atol(v.c_str());
     else if (k == "--listen-fd") a.listen_fd = std::atoi(v.c_str());
     else if (k == "--master-fd") a.master_fd = std::atoi(v.c_str());
+    else if (k == "--seccomp-fd") a.seccomp_fd = std::atoi(v.c_str());
     else return false;
   }
   return !a.name.empty() && !a.bundle.empty() && !a.runtime_root.empty() && !a.socket.empty() &&
@@ -84,7 +92,7 @@ class Monitor {
 public:
   explicit Monitor(const Args& a)
       : a_(a), g_{.root = a.runtime_root}, listen_(a.listen_fd), master_(a.master_fd),
-        sessions_(g_, a.name, a.bundle), init_(a.init_pid), started_(a.started) {}
+        sessions_(g_, a.name, a.bundle), sysinfo_(a.seccomp_fd), init_(a.init_pid), started_(a.started) {}
 
   /// Replaces this process image with a fresh one that only serves: the
   /// create path's heap and code pages are dropped, while the children,
@@ -93,12 +101,15 @@ public:
   void reexec_to_serve() {
     ::fcntl(listen_.get(), F_SETFD, 0);
     ::fcntl(master_.get(), F_SETFD, 0);
+    ::fcntl(sysinfo_.listener(), F_SETFD, 0);
     std::vector<std::string> args = {"berth-monitor", "--serve", "1", "--name", a_.name, "--bundle", a_.bundle,
                                      "--runtime-root", a_.runtime_root, "--socket", a_.socket,
                                      "--exit-file", a_.exit_file, "--log", a_.log,
                                      "--init-pid", std::to_string(init_), "--started", std::to_string(started_),
                                      "--listen-fd", std::to_string(listen_.get()),
-                                     "--master-fd", std::to_string(master_.get())};
+                                     "--master-fd", std::to_string(master_.get()),
+                                     "--seccomp-socket", a_.seccomp_socket,
+                                     "--seccomp-fd", std::to_string(sysinfo_.listener())};
     std::vector<char*> argv;
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -106,6 +117,7 @@ public:
     log::warn("re-exec to serve: " + std::string(std::strerror(errno)) + "; serving from this image");
     ::fcntl(listen_.get(), F_SETFD, FD_CLOEXEC);
     ::fcntl(master_.get(), F_SETFD, FD_CLOEXEC);
+    ::fcntl(sysinfo_.listener(), F_SETFD, FD_CLOEXEC);
   }
 
   /// Creates and starts the container; reports to the ready fd.
@@ -114,6 +126,9 @@ public:
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return Error::os("socketpair");
     UniqueFd ours(sv[0]), theirs(sv[1]);
     listen_ = BERTH_TRY(listen_unix(a_.socket, 0600));
+    // Before create: the runtime sends the init's notify fd during create,
+    // to wait in the backlog until the serving loop accepts it.
+    if (!a_.seccomp_socket.empty()) BERTH_TRY(sysinfo_.listen(a_.seccomp_socket));
     runtime::CreateOptions o;
     o.id = a_.name;
     o.bundle = a_.bundle;
@@ -149,8 +164,11 @@ public:
       for (auto& c : clients_) p.push_back({c.fd.get(), POLLIN, 0});
       size_t nclients = clients_.size(), first_session = p.size();
       sessions_.fill(p);
+      size_t first_sysinfo = p.size();
+      sysinfo_.fill(p);
       if (::poll(p.data(), p.size(), -1) < 0) continue;
       if (p[0].revents) status = reap(sfd.get());
+      sysinfo_.handle(p.data() + first_sysinfo, started_);
       if (p[2].revents & POLLIN) pump_console();
       sessions_.handle(p.data() + first_session);  // before clients: serving one may start a session
       for (size_t i = 0; i < nclients; ++i)  // the clients polled, not one accepted below
@@ -177,6 +195,7 @@ public:
     line.set("exit", std::move(e));
     std::string text = json::dump(line) + "\n";
     ::unlink(a_.socket.c_str());
+    if (!a_.seccomp_socket.empty()) ::unlink(a_.seccomp_socket.c_str());
     for (auto& c : clients_)
       if (!c.attached) (void)write_all(c.fd.get(), text);
   }
@@ -269,6 +288,7 @@ private:
   UniqueFd listen_, master_, log_;
   std::vector<Client> clients_;
   Sessions sessions_;
+  SysinfoServer sysinfo_;
   pid_t init_ = 0;
   time_t started_ = 0;
 };
@@ -280,7 +300,7 @@ int main(int argc, char** argv) {
   if (!parse_args(argc, argv, a)) {
     std::fprintf(stderr,
                  "usage: berth-monitor --name N --bundle DIR --runtime-root DIR --socket PATH --exit-file PATH "
-                 "--log PATH [--ready-fd FD]\n");
+                 "--log PATH [--seccomp-socket PATH] [--ready-fd FD]\n");
     return 2;
   }
   UniqueFd ready(a.ready_fd);
@@ -295,6 +315,7 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);  // berthd may be gone by the time we answer
   if (!st) {
     ::unlink(a.socket.c_str());
+    if (!a.seccomp_socket.empty()) ::unlink(a.seccomp_socket.c_str());
     if (ready) (void)write_all(ready.get(), "error " + st.error().what() + "\n");
     log::error(st.error().what());
     return 1;

@@ -47,8 +47,11 @@ json::Value capabilities(InitKind k) {
 // raw port I/O, the host's swap) or its keyrings (not namespaced), which
 // fail with ENOSYS as on a kernel without them; and umount with MNT_FORCE,
 // which could cut a mount shared with the host. The 32-bit ABIs of the
-// machine go through the same filter.
-json::Value default_seccomp() {
+// machine go through the same filter. sysinfo(2) goes to the monitor
+// (`listener`, its seccomp socket), which answers with the container's
+// memory limits and uptime (monitor/sysinfo.h), as Incus does with
+// security.syscalls.intercept.sysinfo.
+json::Value default_seccomp(const std::string& listener) {
   json::Value s = json::Value::object();
   s.set("defaultAction", "SCMP_ACT_ALLOW");
 #if defined(__x86_64__)
@@ -72,7 +75,11 @@ json::Value default_seccomp() {
   arg.set("valueTwo", MNT_FORCE);
   arg.set("op", "SCMP_CMP_MASKED_EQ");
   force.set("args", json::Value(json::Array{arg}));
-  s.set("syscalls", json::Value(json::Array{nosys, force}));
+  json::Value notify = json::Value::object();
+  notify.set("names", strings({"sysinfo"}));
+  notify.set("action", "SCMP_ACT_NOTIFY");
+  s.set("syscalls", json::Value(json::Array{nosys, force, notify}));
+  s.set("listenerPath", listener);
   return s;
 }
 
@@ -214,7 +221,7 @@ json::Value make_spec(const Record& r, const Layout& l, const json::Value* app) 
 
   json::Value* lx = spec.find("linux");
   lx->set("cgroupsPath", l.cgroup_path(r.name));
-  lx->set("seccomp", default_seccomp());
+  lx->set("seccomp", default_seccomp(l.seccomp_socket(r.name)));
   if (!r.privileged && r.idmap_base) {
     // Root inside is an unprivileged id range outside; the rootfs was
     // shifted into it at create.

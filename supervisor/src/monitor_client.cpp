@@ -38,7 +38,8 @@ Status launch_monitor(const std::string& binary, const Layout& l, const std::str
                                    "--bundle",       l.bundle(name),   "--runtime-root",
                                    l.runtime_root(), "--socket",       l.monitor_socket(name),
                                    "--exit-file",    l.exit_file(name), "--log",
-                                   l.console_log(name), "--ready-fd",  "3"};
+                                   l.console_log(name), "--seccomp-socket", l.seccomp_socket(name),
+                                   "--ready-fd",     "3"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -41,7 +41,7 @@ Result<UniqueFd> connect_unix(const std::string& path) {
   return s;
 }
 
-Result<UniqueFd> recv_fd(int sock) {
+Result<UniqueFd> recv_fd(int sock, int flags) {
   char buf[256];
   iovec iov{buf, sizeof buf};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
@@ -51,7 +51,7 @@ Result<UniqueFd> recv_fd(int sock) {
   m.msg_control = control;
   m.msg_controllen = sizeof control;
   ssize_t n;
-  do n = ::recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+  do n = ::recvmsg(sock, &m, flags | MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n < 0) return Error::os("recvmsg");
   for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {

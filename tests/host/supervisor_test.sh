@@ -2,7 +2,8 @@
 # supervisor_test.sh — berthd, berth-monitor and the berth CLI on this host:
 # a busybox system container is created, started, exec'd into, limited,
 # stopped, suspended, re-adopted after kill -9 of berthd, and destroyed
-# with nothing left behind.
+# with nothing left behind. Inside, sysinfo(2) (busybox free and uptime)
+# shows the container's limits and uptime.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/berthd_lib.sh"
 
@@ -16,6 +17,7 @@ TPL=$WORK/tpl
 "$ROOT_DIR/scripts/mkrootfs.sh" "$TPL" >/dev/null
 ln -sf ../bin/busybox "$TPL/sbin/init"
 cat > "$TPL/etc/inittab" <<'TAB'
+::sysinit:/bin/sh -c 'free > /run/free.boot'
 ::sysinit:/bin/touch /run/booted
 ::respawn:/bin/sleep 1000000
 ::shutdown:/bin/echo halting
@@ -91,6 +93,20 @@ expect_eq "hostname inside" ct1.test "$("$BERTH" exec ct1 -- hostname)"
 # with ENOSYS (without the profile: EPERM, for want of CAP_SYS_ADMIN).
 expect_contains "seccomp: swapon is not implemented inside" "Function not implemented" \
   "$("$BERTH" exec ct1 -- sh -c 'dd if=/dev/zero of=/tmp/sw bs=4k count=16 2>/dev/null; swapon /tmp/sw 2>&1; rm -f /tmp/sw')"
+# sysinfo(2) is answered by the monitor from the container's cgroup: busybox
+# free (KiB) shows the 64M limit and uptime the container's, in the init's
+# processes (a sysinit line, run before the monitor serves), an exec and a
+# terminal session (the monitor's own helper) alike.
+mem_total() { tr -d '\r' | awk '/^Mem:/ {print $2}'; }
+expect_eq "sysinfo: free in the init's processes shows 64M" 65536 "$("$BERTH" exec ct1 -- cat /run/free.boot | mem_total)"
+expect_eq "sysinfo: free in an exec shows 64M" 65536 "$("$BERTH" exec ct1 -- free | mem_total)"
+expect_eq "sysinfo: free on a terminal shows 64M" 65536 "$("$BERTH" exec -t ct1 -- free < /dev/null | mem_total)"
+up=$("$BERTH" exec ct1 -- uptime)
+expect_eq "sysinfo: uptime is the container's, not the node's" yes \
+  "$([[ "$up" =~ up\ ([0-9]+)\ min ]] && [ "${BASH_REMATCH[1]}" -lt 10 ] && echo yes || echo "$up")"
+notify_fds() { ls -l /proc/"$1"/fd | grep -c 'anon_inode:seccomp notify'; }
+for _ in $(seq 40); do [ "$(notify_fds "$MON1")" = 1 ] && break; sleep 0.05; done
+expect_eq "sysinfo: the monitor keeps the init's notify fd, drops the ended execs'" 1 "$(notify_fds "$MON1")"
 expect_eq "boot finished (sysinit ran)" yes "$("$BERTH" exec ct1 -- sh -c 'test -e /run/booted && echo yes')"
 expect_eq "memory limit" 67108864 "$(cgroup_file memory memory.limit_in_bytes memory.max)"
 expect_eq "pids limit" 200 "$(cgroup_file pids pids.max pids.max)"
@@ -122,6 +138,7 @@ out=$("$BERTH" set ct1 --ram 128M --hostname other)
 expect_contains "ram applied live" "ram: applied" "$out"
 expect_contains "hostname waits for restart" "hostname: saved, takes effect at the next start" "$out"
 expect_eq "memory limit raised live" 134217728 "$(cgroup_file memory memory.limit_in_bytes memory.max)"
+expect_eq "sysinfo: a live RAM change shows in free" 131072 "$("$BERTH" exec ct1 -- free | mem_total)"
 out=$("$BERTH" set ct1 --pids 0 2>&1 || true)
 expect_contains "bad set names the field" "pids: expected 1..4194304" "$out"
 if [ "$NCPU" -gt 1 ]; then
@@ -219,7 +236,7 @@ expect_contains "boot order recorded" 'BOOT_ORDER="2"' "$(cat "$STATE/containers
 
 # --- a second container gets its own id range; privileged is a choice ---
 "$BERTH" create ct2 --rootfs "$TPL" --cpus 1 >/dev/null
-"$BERTH" create ct3 --rootfs "$TPL" --privileged yes >/dev/null
+"$BERTH" create ct3 --rootfs "$TPL" --privileged yes --ram 96M >/dev/null
 "$BERTH" start ct2 >/dev/null
 "$BERTH" start ct3 >/dev/null
 if [ "$NCPU" -gt 1 ]; then
@@ -229,6 +246,7 @@ if [ "$NCPU" -gt 1 ]; then
 fi
 expect_eq "second container: next id range" "0 $((BASE + 65536)) 65536" "$("$BERTH" exec ct2 -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')"
 expect_eq "privileged container: host ids" "0 0 4294967295" "$("$BERTH" exec ct3 -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')"
+expect_eq "privileged container: free shows its 96M" 98304 "$("$BERTH" exec ct3 -- free | mem_total)"
 out=$("$BERTH" set ct2 --privileged yes 2>&1 || true)
 expect_contains "privileged fixed at create" "privileged: cannot be changed" "$out"
 "$BERTH" stop --all >/dev/null

@@ -47,7 +47,7 @@ TEST(Bundle, SpecParsesAndCarriesLimits) {
   ASSERT_TRUE(spec->linux.seccomp);
   const auto& sc = *spec->linux.seccomp;
   EXPECT_EQ(sc.default_action, "SCMP_ACT_ALLOW");
-  ASSERT_EQ(sc.syscalls.size(), 2u);
+  ASSERT_EQ(sc.syscalls.size(), 3u);
   const auto& names = sc.syscalls[0].names;
   for (const char* n : {"kexec_load", "init_module", "finit_module", "open_by_handle_at", "keyctl", "swapon"})
     EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
@@ -55,6 +55,10 @@ TEST(Bundle, SpecParsesAndCarriesLimits) {
   EXPECT_EQ(sc.syscalls[1].names, std::vector<std::string>{"umount2"});
   ASSERT_EQ(sc.syscalls[1].args.size(), 1u);
   EXPECT_EQ(sc.syscalls[1].args[0].op, "SCMP_CMP_MASKED_EQ");
+  // sysinfo goes to the monitor, which answers with the container's figures.
+  EXPECT_EQ(sc.syscalls[2].names, std::vector<std::string>{"sysinfo"});
+  EXPECT_EQ(sc.syscalls[2].action, "SCMP_ACT_NOTIFY");
+  EXPECT_EQ(sc.listener_path, "/run/berthd/monitors/ct1/seccomp.sock");
 }
 
 TEST(Bundle, NoLimitsNoResources) {

@@ -29,6 +29,8 @@ struct Layout {
   std::string runtime_root() const { return fs::join(run_dir, "runtime"); }
   std::string monitor_dir(const std::string& n) const { return fs::join(fs::join(run_dir, "monitors"), n); }
   std::string monitor_socket(const std::string& n) const { return fs::join(monitor_dir(n), "monitor.sock"); }
+  /// Where the monitor takes the container's seccomp notify fds (the bundle's listenerPath).
+  std::string seccomp_socket(const std::string& n) const { return fs::join(monitor_dir(n), "seccomp.sock"); }
   std::string api_socket() const { return fs::join(run_dir, "berthd.sock"); }
   std::string cgroup_path(const std::string& n) const { return "/" + cgroup_parent + "/" + n; }
 };

@@ -16,7 +16,8 @@ Result<UniqueFd> listen_unix(const std::string& path, mode_t mode);
 /// Connects to `path`.
 Result<UniqueFd> connect_unix(const std::string& path);
 /// Receives a message carrying one fd (SCM_RIGHTS); the fd is close-on-exec.
-Result<UniqueFd> recv_fd(int sock);
+/// `flags` go to recvmsg (MSG_DONTWAIT: EAGAIN when nothing is there yet).
+Result<UniqueFd> recv_fd(int sock, int flags = 0);
 /// Writes all of `data` (restarting on EINTR and short writes).
 Status write_all(int fd, std::string_view data);
 /// Reads up to and without the next '\n' (at most `limit` bytes); EOF
