@@ -1,11 +1,17 @@
 // cluster_driver_test.cpp — cluster containers on a node's Service: names,
 // create requests, resource changes, and the driver's calls through a
-// recording Service.
+// recording Service; a migration's copy from a canned source node, and
+// its failures (source unreachable or refusing, no copy there, a failed
+// import or start).
 #include "berth/supervisor/cluster_driver.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <map>
+
+#include "berth/base/fs.h"
+#include "canned_peer.h"
 
 using namespace berth;
 using namespace berth::supervisor;
@@ -29,6 +35,7 @@ public:
   };
   std::map<std::string, Ct> cts;
   std::vector<std::string> calls;
+  bool fail_import = false, fail_start = false;
 
   Result<Record> check_create(const json::Value& body) override {
     if (body.find("cluster")) return Error::msg("cluster: not settable");
@@ -56,6 +63,7 @@ public:
   Result<json::Value> show(const std::string&) override { return json::Value::object(); }
   Result<json::Value> start(const std::string& n) override {
     calls.push_back("start " + n);
+    if (fail_start) return Error(EIO, "start " + n + ": init did not come up");
     cts[n].state = "running";
     return json::Value::object();
   }
@@ -68,6 +76,15 @@ public:
     calls.push_back("destroy " + n);
     cts.erase(n);
     return json::Value::object();
+  }
+  Status import_disk(const std::string& n, int fd, const std::string& image,
+                     const std::vector<std::string>& layers) override {
+    auto data = fs::read_fd(fd, "export");
+    std::string l;
+    for (const auto& x : layers) l += (l.empty() ? "" : ",") + x;
+    calls.push_back("import " + n + " " + (data ? *data : data.error().what()) + " " + image + " " + l);
+    if (fail_import) return Error(EINVAL, "import into " + n + ": another image");
+    return ok();
   }
   Status check_set(const std::string&, const json::Value&) override { return ok(); }
   Result<json::Value> set(const std::string& n, const json::Value& ch) override {
@@ -205,4 +222,110 @@ TEST(ClusterDriver, MissingTemplateIsAClearError) {
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().what().find("no template"), std::string::npos);
   EXPECT_TRUE(svc.cts.empty());
+}
+
+namespace {
+
+using berth::supervisor_test::CannedPeer;
+using berth::supervisor_test::http_answer;
+
+orch::ContainerRec migrating(const std::string& address) {
+  orch::ContainerRec c = rec("web.app.0", 0, 0);
+  c.from = "n1";
+  c.from_address = address;
+  return c;
+}
+
+ClusterDriverOptions peer_opts() {
+  ClusterDriverOptions o;
+  o.tmp_dir = "/tmp";
+  o.peer.timeout_s = 5;
+  return o;
+}
+
+// The source's list with its copy of web.app.0 under another local name.
+const std::string kSourceList = R"([{"name":"web-app-0-x","state":"stopped","config":{"cluster":"web.app.0"}}])";
+const std::string kExport =
+    http_answer(200, "DISK", "Berth-Image: berth/busybox\r\nBerth-Layers: sha256:a,sha256:b\r\n");
+
+}  // namespace
+
+TEST(ClusterDriverMigrate, CopiesTheSourcesDiskThenStarts) {
+  CannedPeer p({http_answer(200, kSourceList), kExport});
+  FakeService svc;
+  ClusterDriver d(svc, peer_opts());
+  auto st = d.start(migrating(p.address()));
+  ASSERT_TRUE(st) << st.error().what();
+  EXPECT_EQ(svc.calls, (std::vector<std::string>{"create web-app-0", "import web-app-0 DISK berth/busybox sha256:a,sha256:b",
+                                                 "start web-app-0"}));
+  auto reqs = p.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].rfind("GET /v1/containers HTTP/1.1\r\n", 0), 0u) << reqs[0];
+  EXPECT_EQ(reqs[1].rfind("POST /v1/containers/web-app-0-x/export HTTP/1.1\r\n", 0), 0u) << reqs[1];
+  EXPECT_EQ(svc.cts["web-app-0"].r.cluster, "web.app.0");
+}
+
+TEST(ClusterDriverMigrate, SourceWithoutACopyMakesItAfresh) {
+  CannedPeer p(http_answer(200, "[]"));
+  FakeService svc;
+  ClusterDriver d(svc, peer_opts());
+  auto st = d.start(migrating(p.address()));
+  ASSERT_TRUE(st) << st.error().what();
+  EXPECT_EQ(svc.calls, (std::vector<std::string>{"create web-app-0", "start web-app-0"}));
+}
+
+TEST(ClusterDriverMigrate, SourceUnreachableOrRefusingMakesNothing) {
+  FakeService svc;
+  ClusterDriver d(svc, peer_opts());
+  auto st = d.start(migrating("unix:/nonexistent/berthd.sock"));
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().what().find("migrate web.app.0 from n1"), std::string::npos) << st.error().what();
+  auto no_address = d.start(migrating(""));
+  ASSERT_FALSE(no_address);
+  EXPECT_NE(no_address.error().what().find("no API address"), std::string::npos) << no_address.error().what();
+  {
+    CannedPeer p({http_answer(200, kSourceList), http_answer(409, R"({"error":"export web-app-0-x: it did not stop"})")});
+    st = d.start(migrating(p.address()));
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().what().find("export: export web-app-0-x: it did not stop"), std::string::npos)
+        << st.error().what();
+  }
+  {
+    CannedPeer p(http_answer(200, "not json"));
+    st = d.start(migrating(p.address()));
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().what().find("list:"), std::string::npos) << st.error().what();
+  }
+  EXPECT_TRUE(svc.calls.empty());
+  EXPECT_TRUE(svc.cts.empty());
+}
+
+TEST(ClusterDriverMigrate, FailedImportLeavesNothingHere) {
+  CannedPeer p({http_answer(200, kSourceList), kExport});
+  FakeService svc;
+  svc.fail_import = true;
+  ClusterDriver d(svc, peer_opts());
+  auto st = d.start(migrating(p.address()));
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().what().find("another image"), std::string::npos) << st.error().what();
+  ASSERT_EQ(svc.calls.size(), 3u);
+  EXPECT_EQ(svc.calls.back(), "destroy web-app-0");
+  EXPECT_TRUE(svc.cts.empty());
+}
+
+TEST(ClusterDriverMigrate, FailedStartKeepsTheCopyAndIsRetriedAlone) {
+  CannedPeer p({http_answer(200, kSourceList), kExport});
+  FakeService svc;
+  svc.fail_start = true;
+  ClusterDriver d(svc, peer_opts());
+  auto c = migrating(p.address());
+  ASSERT_FALSE(d.start(c));
+  ASSERT_EQ(p.requests().size(), 2u);
+  ASSERT_EQ(svc.cts.count("web-app-0"), 1u);  // the copied disk stays
+  // The retry starts the copy made here; the source is not asked again.
+  svc.fail_start = false;
+  svc.calls.clear();
+  auto st = d.start(c);
+  ASSERT_TRUE(st) << st.error().what();
+  EXPECT_EQ(svc.calls, std::vector<std::string>{"start web-app-0"});
 }

@@ -4,60 +4,16 @@
 #include "berth/supervisor/peer_client.h"
 
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <cstdio>
 #include <string>
-#include <thread>
 
-#include "berth/supervisor/unix_socket.h"
+#include "canned_peer.h"
 
 using namespace berth;
 using namespace berth::supervisor;
-
-namespace {
-
-// A peer that reads one request and answers `answer`, then closes.
-class CannedPeer {
-public:
-  explicit CannedPeer(std::string answer) {
-    char tmpl[] = "/tmp/berth-peer-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    path_ = dir_ + "/api.sock";
-    auto l = listen_unix(path_, 0600);
-    EXPECT_TRUE(l) << l.error().what();
-    listener_ = std::move(*l);
-    thread_ = std::thread([this, answer] {
-      UniqueFd c(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-      char buf[4096];
-      while (request_.find("\r\n\r\n") == std::string::npos) {
-        ssize_t n = ::read(c.get(), buf, sizeof buf);
-        if (n <= 0) return;
-        request_.append(buf, static_cast<size_t>(n));
-      }
-      (void)write_all(c.get(), answer);
-    });
-  }
-  ~CannedPeer() {
-    if (thread_.joinable()) thread_.join();
-    ::unlink(path_.c_str());
-    ::rmdir(dir_.c_str());
-  }
-  std::string address() const { return "unix:" + path_; }
-  std::string request() {
-    thread_.join();
-    return request_;
-  }
-
-private:
-  std::string dir_, path_, request_;
-  UniqueFd listener_;
-  std::thread thread_;
-};
-
-}  // namespace
+using berth::supervisor_test::CannedPeer;
 
 TEST(PeerClient, ParsesHead) {
   auto r = parse_response_head("HTTP/1.1 409 Conflict\r\nContent-Length: 12\r\nBerth-Layers: a,b\r\nX-Empty:");
