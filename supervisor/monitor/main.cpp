@@ -37,6 +37,7 @@
 #include "berth/base/log.h"
 #include "berth/runtime/container.h"
 #include "berth/supervisor/unix_socket.h"
+#include "residency.h"
 #include "sessions.h"
 #include "sysinfo.h"
 
@@ -308,6 +309,8 @@ int main(int argc, char** argv) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   Monitor m(a);
   if (a.serve) {
+    // Start-up is over: its pages of the binary need not stay mapped.
+    if (auto d = drop_clean_exe_pages(); !d) log::warn("unmap start-up pages: " + d.error().what());
     m.finish(m.run());
     return 0;
   }
