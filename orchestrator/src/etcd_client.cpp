@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "berth/base/log.h"
+#include "berth/base/strings.h"
 #include "berth/orchestrator/etcd.h"
 
 namespace berth::orch {
@@ -84,13 +85,9 @@ void sleep_unless(long ms, const std::atomic<bool>* stop) {
 
 std::vector<std::string> split_endpoints(std::string_view list) {
   std::vector<std::string> out;
-  while (!list.empty()) {
-    size_t comma = list.find(',');
-    std::string_view one = list.substr(0, comma);
+  for (std::string_view one : split(list, ',')) {
     while (!one.empty() && one.back() == '/') one.remove_suffix(1);
     if (!one.empty()) out.emplace_back(one.find("://") == std::string_view::npos ? "http://" + std::string(one) : std::string(one));
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
   }
   return out;
 }

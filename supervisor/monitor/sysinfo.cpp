@@ -14,6 +14,7 @@
 
 #include "berth/base/fs.h"
 #include "berth/base/log.h"
+#include "berth/base/strings.h"
 #include "berth/supervisor/unix_socket.h"
 
 namespace berth::supervisor {
@@ -36,11 +37,8 @@ const std::string kCgroupRoot = "/sys/fs/cgroup";
 uint64_t room(uint64_t total, uint64_t used) { return used < total ? total - used : 0; }
 
 bool has_controller(std::string_view list, std::string_view name) {
-  while (!list.empty()) {
-    size_t comma = std::min(list.find(','), list.size());
-    if (list.substr(0, comma) == name) return true;
-    list.remove_prefix(std::min(comma + 1, list.size()));
-  }
+  for (std::string_view c : split(list, ','))
+    if (c == name) return true;
   return false;
 }
 

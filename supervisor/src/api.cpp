@@ -5,6 +5,8 @@
 #include <charconv>
 #include <initializer_list>
 
+#include "berth/base/strings.h"
+
 namespace berth::supervisor {
 
 namespace {
@@ -210,12 +212,9 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
     r.verb = Verb::events;
     // ?type=log,started: only events of those types.
     if (auto it = t.query.find("type"); it != t.query.end()) {
-      for (size_t pos = 0; pos <= it->second.size();) {
-        size_t comma = std::min(it->second.find(',', pos), it->second.size());
-        std::string type = it->second.substr(pos, comma - pos);
+      for (std::string_view type : split(it->second, ',')) {
         if (type.empty()) return bad(400, "type: expected event types separated by commas");
-        r.args.push_back(type);
-        pos = comma + 1;
+        r.args.emplace_back(type);
       }
     }
     return r;

@@ -12,6 +12,7 @@
 #include <cstdlib>
 
 #include "berth/base/log.h"
+#include "berth/base/strings.h"
 
 namespace berth::supervisor {
 
@@ -148,13 +149,11 @@ std::string name_in(const json::Value& list, const std::string& id) {
   return "";
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
+// The source disk's layers (the Berth-Layers header, comma-separated).
+std::vector<std::string> layer_list(const std::string& header) {
   std::vector<std::string> out;
-  for (size_t pos = 0; pos < s.size();) {
-    size_t comma = std::min(s.find(',', pos), s.size());
-    out.push_back(s.substr(pos, comma - pos));
-    pos = comma + 1;
-  }
+  if (header.empty()) return out;
+  for (std::string_view l : split(header, ',')) out.emplace_back(l);
   return out;
 }
 
@@ -182,7 +181,7 @@ Status ClusterDriver::migrate_in(const orch::ContainerRec& c, json::Value body) 
                          what);
   if (x.status != 200) return Error(EIO, what + ": export: " + peer_error(x));
   if (::lseek(tmp.get(), 0, SEEK_SET) < 0) return Error::os(what + ": seek");
-  BERTH_TRY(create_here(c, std::move(body), tmp.get(), x.headers["berth-image"], split_commas(x.headers["berth-layers"])));
+  BERTH_TRY(create_here(c, std::move(body), tmp.get(), x.headers["berth-image"], layer_list(x.headers["berth-layers"])));
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
   log::info(what + ": " + std::to_string(x.body_size) + " bytes of disk changes copied; running here after " +
             std::to_string(ms) + " ms");
