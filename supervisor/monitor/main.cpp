@@ -309,6 +309,8 @@ int main(int argc, char** argv) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   Monitor m(a);
   if (a.serve) {
+    // Exec'd as /proc/self/exe, whose name ("exe") ps, top and pgrep show.
+    ::prctl(PR_SET_NAME, "berth-monitor", 0, 0, 0);
     // Start-up is over: its pages of the binary need not stay mapped.
     if (auto d = drop_clean_exe_pages(); !d) log::warn("unmap start-up pages: " + d.error().what());
     m.finish(m.run());
