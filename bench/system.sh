@@ -190,7 +190,8 @@ EOF
     # The template's rcS asks udhcpc for an address (and waits for one):
     # the address here is static, as berth's is.
     sed -i '/udhcpc/d' "$LXCP/l$i/rootfs/etc/init.d/rcS"
-    echo "lxc.net.0.ipv4.address = 198.19.$((i / 256)).$((i % 256 + (i < 256 ? 1 : 0)))/22" >>"$LXCP/l$i/config"
+    # Host i+1 of the /22 (.0.1 is the bridge's): 198.19.0.2 up to 198.19.3.233.
+    echo "lxc.net.0.ipv4.address = 198.19.$(((i + 1) / 256)).$(((i + 1) % 256))/22" >>"$LXCP/l$i/config"
   done
   sync; sleep 1
   L_AVAIL0=$(mem_avail)
