@@ -35,7 +35,11 @@ namespace {
 /// The service's event-loop side: monitor connections and timers.
 class LoopHost final : public Host {
 public:
-  LoopHost(asio::io_context& io, asio::thread_pool& pool) : io_(io), pool_(pool) {}
+  /// `exits` runs the monitors' exit reports only: the workers may all be
+  /// stops waiting for one (with the reports queued behind them on the
+  /// same pool, 16 concurrent stops each waited out their 10 s limit).
+  LoopHost(asio::io_context& io, asio::thread_pool& pool, asio::thread_pool& exits)
+      : io_(io), pool_(pool), exits_(exits) {}
   void bind(NodeService* s) { svc_ = s; }
 
   void watch(const std::string& name, UniqueFd conn) override {
@@ -52,7 +56,7 @@ public:
           std::getline(in, line);
           if (auto v = json::parse(line); v && v->find("exit")) exit = *v->find("exit");
         }
-        asio::post(pool_, [this, name, exit] { svc_->on_exit(name, exit); });
+        asio::post(exits_, [this, name, exit] { svc_->on_exit(name, exit); });
       });
     });
   }
@@ -65,6 +69,7 @@ public:
 private:
   asio::io_context& io_;
   asio::thread_pool& pool_;
+  asio::thread_pool& exits_;
   NodeService* svc_ = nullptr;
 };
 
@@ -231,6 +236,7 @@ int main(int argc, char** argv) {
 
   asio::io_context io;
   asio::thread_pool pool(16);
+  asio::thread_pool exits(2);
   EventBus events;
   // berthd's own log lines (not debug ones) are events too ("log").
   log::set_observer([&events](log::Level l, std::string_view m) {
@@ -239,7 +245,7 @@ int main(int argc, char** argv) {
   });
   Defer no_observer([] { log::set_observer(nullptr); });
   Operations ops;
-  LoopHost host(io, pool);
+  LoopHost host(io, pool, exits);
   NodeService svc(o, events, host);
   host.bind(&svc);
 
@@ -283,6 +289,8 @@ int main(int argc, char** argv) {
   // Containers keep running: their monitors are not ours to stop.
   pool.stop();
   pool.join();
+  exits.stop();
+  exits.join();
   remove_idle_cgroup_parent(o.layout.cgroup_parent);
   return 0;
 }
