@@ -308,27 +308,23 @@ Status NodeNet::detach(const std::string& name) {
   // many containers queued behind each other. The host ends are waited
   // for outside the lock; the detach then deletes whatever link is still
   // there (a namespace held elsewhere) and frees the leases.
-  std::vector<std::string> host_ends;
+  std::vector<std::pair<std::string, std::string>> leased;  // network, host end
   {
     std::lock_guard lock(mu_);
-    if (auto nets = mgr_.list_networks())
-      for (const net::Network& n : *nets)
-        if (auto t = mgr_.leases(n.name))
-          if (const net::Attachment* a = t->find(name)) host_ends.push_back(a->host_if);
+    auto nets = mgr_.list_networks();
+    if (!nets) return std::move(nets).error().wrap("detach " + name);
+    for (const net::Network& n : *nets)
+      if (auto t = mgr_.leases(n.name))
+        if (const net::Attachment* a = t->find(name)) leased.emplace_back(n.name, a->host_if);
   }
   Status result = net::remove_netns(fs::join(pin_dir(), name));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  for (const std::string& link : host_ends)
+  for (const auto& [network, link] : leased)
     while (::if_nametoindex(link.c_str()) != 0 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   std::lock_guard lock(mu_);
-  auto nets = mgr_.list_networks();
-  if (!nets) return std::move(nets).error().wrap("detach " + name);
-  for (const net::Network& n : *nets) {
-    auto t = mgr_.leases(n.name);
-    if (!t || !t->find(name)) continue;
-    if (auto st = mgr_.detach(n.name, name); !st && result) result = std::move(st).error();
-  }
+  for (const auto& [network, link] : leased)
+    if (auto st = mgr_.detach(network, name); !st && result) result = std::move(st).error();
   return result;
 }
 
