@@ -1,9 +1,11 @@
 // firewall.cpp — rendering and applying the inet berth table.
 #include "berth/net/firewall.h"
 
+#include <dlfcn.h>
 #include <nftables/libnftables.h>
 
 #include <memory>
+#include <mutex>
 
 namespace berth::net {
 namespace {
@@ -69,13 +71,59 @@ std::string render_ruleset(const std::vector<NetworkState>& state) {
   return s;
 }
 
+namespace {
+
+// libnftables is loaded when a table is first applied, not linked: it
+// brings seven more shared libraries, and most programs linking this
+// library (the network hook run for every container start, berth-cni)
+// never touch the firewall.
+struct Nft {
+  decltype(&nft_ctx_new) ctx_new = nullptr;
+  decltype(&nft_ctx_free) ctx_free = nullptr;
+  decltype(&nft_ctx_buffer_output) buffer_output = nullptr;
+  decltype(&nft_ctx_buffer_error) buffer_error = nullptr;
+  decltype(&nft_run_cmd_from_buffer) run_cmd = nullptr;
+  decltype(&nft_ctx_get_error_buffer) error_buffer = nullptr;
+  std::string error;
+};
+
+template <typename F>
+bool bind(void* lib, const char* name, F& f, std::string& error) {
+  f = reinterpret_cast<F>(::dlsym(lib, name));
+  if (!f) error = std::string("nftables: ") + name + " missing from libnftables.so.1";
+  return f != nullptr;
+}
+
+const Nft& nft() {
+  static Nft n;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* lib = ::dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char* e = ::dlerror();
+      n.error = std::string("nftables: load libnftables.so.1: ") + (e ? e : "unknown error");
+      return;
+    }
+    (void)(bind(lib, "nft_ctx_new", n.ctx_new, n.error) && bind(lib, "nft_ctx_free", n.ctx_free, n.error) &&
+           bind(lib, "nft_ctx_buffer_output", n.buffer_output, n.error) &&
+           bind(lib, "nft_ctx_buffer_error", n.buffer_error, n.error) &&
+           bind(lib, "nft_run_cmd_from_buffer", n.run_cmd, n.error) &&
+           bind(lib, "nft_ctx_get_error_buffer", n.error_buffer, n.error));
+  });
+  return n;
+}
+
+}  // namespace
+
 Status run_nft(const std::string& script) {
-  std::unique_ptr<nft_ctx, void (*)(nft_ctx*)> ctx(nft_ctx_new(NFT_CTX_DEFAULT), nft_ctx_free);
+  const Nft& f = nft();
+  if (!f.error.empty()) return Error(ENOSYS, f.error);
+  std::unique_ptr<nft_ctx, void (*)(nft_ctx*)> ctx(f.ctx_new(NFT_CTX_DEFAULT), f.ctx_free);
   if (!ctx) return Error(ENOMEM, "nftables: create context");
-  nft_ctx_buffer_output(ctx.get());
-  nft_ctx_buffer_error(ctx.get());
-  if (nft_run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
-    std::string err = nft_ctx_get_error_buffer(ctx.get());
+  f.buffer_output(ctx.get());
+  f.buffer_error(ctx.get());
+  if (f.run_cmd(ctx.get(), script.c_str()) != 0) {
+    std::string err = f.error_buffer(ctx.get());
     while (!err.empty() && err.back() == '\n') err.pop_back();
     return Error::msg("nftables: apply table " + std::string(kTableFamily) + " " + kTableName + ": " + err);
   }
