@@ -1,7 +1,8 @@
 // berth-monitor — one per running system container: its parent and
 // subreaper, holder of its console pty and log, recorder of its exit
-// status. berthd starts it detached (double fork, own session) and talks
-// to it over a unix socket, so a restart of berthd never touches it.
+// status. berthd spawns it in a session of its own, it forks away from
+// berthd, and berthd talks to it over a unix socket, so a restart of
+// berthd never touches it.
 //
 // Protocol (monitor.sock, one line each): on connect the monitor sends
 // {"pid":INIT,"monitor":PID,"started":EPOCH}; when the init exits it sends
@@ -50,6 +51,7 @@ struct Args {
   std::string name, bundle, runtime_root, socket, exit_file, log;
   std::string seccomp_socket;  // the bundle's linux.seccomp.listenerPath
   int ready_fd = -1;
+  bool detach = false;  // fork once, the first process exiting (see main)
   // Set when the monitor re-executes itself to serve (see main).
   bool serve = false;
   pid_t init_pid = 0;
@@ -71,6 +73,7 @@ bool parse_args(int argc, char** argv, Args& a) {
     else if (k == "--log") a.log = v;
     else if (k == "--seccomp-socket") a.seccomp_socket = v;
     else if (k == "--ready-fd") a.ready_fd = std::atoi(v.c_str());
+    else if (k == "--detach") a.detach = v == "1";
     else if (k == "--serve") a.serve = v == "1";
     else if (k == "--init-pid") a.init_pid = std::atoi(v.c_str());
     else if (k == "--started") a.started = std::atol(v.c_str());
@@ -301,8 +304,19 @@ int main(int argc, char** argv) {
   if (!parse_args(argc, argv, a)) {
     std::fprintf(stderr,
                  "usage: berth-monitor --name N --bundle DIR --runtime-root DIR --socket PATH --exit-file PATH "
-                 "--log PATH [--seccomp-socket PATH] [--ready-fd FD]\n");
+                 "--log PATH [--seccomp-socket PATH] [--ready-fd FD] [--detach 1]\n");
     return 2;
+  }
+  // berthd spawns the monitor in a session of its own and reaps this first
+  // process; the monitor goes on in a child, which is no longer berthd's
+  // (it is the subreaper's or PID 1's), so berthd's restarts never touch it.
+  if (a.detach) {
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      std::perror("berth-monitor: fork");
+      return 1;
+    }
+    if (pid > 0) ::_exit(0);
   }
   UniqueFd ready(a.ready_fd);
   // Orphans of the container's exec'd processes come here, not to PID 1.

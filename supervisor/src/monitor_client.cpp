@@ -3,9 +3,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <vector>
 
 #include "berth/base/json.h"
@@ -32,33 +34,49 @@ Status launch_monitor(const std::string& binary, const Layout& l, const std::str
   std::string log_path = fs::join(l.container_dir(name), "monitor.log");
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
   if (!devnull || !log) return Error::os("open monitor stdio");
-  // Everything the child needs is built before fork: after fork in a
-  // threaded process only async-signal-safe calls are made.
+  // The pipe's write end becomes the monitor's fd 3; one already at 3
+  // moves first, so that the dup2 below is a real one (it clears CLOEXEC).
+  if (wr.get() == 3) {
+    UniqueFd moved(::fcntl(wr.get(), F_DUPFD_CLOEXEC, 4));
+    if (!moved) return Error::os("dup monitor pipe");
+    wr = std::move(moved);
+  }
   std::vector<std::string> args = {binary,           "--name",         name,
                                    "--bundle",       l.bundle(name),   "--runtime-root",
                                    l.runtime_root(), "--socket",       l.monitor_socket(name),
                                    "--exit-file",    l.exit_file(name), "--log",
                                    l.console_log(name), "--seccomp-socket", l.seccomp_socket(name),
-                                   "--ready-fd",     "3"};
+                                   "--ready-fd",     "3",              "--detach", "1"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) return Error::os("fork monitor");
-  if (pid == 0) {
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);  // the monitor is reparented away from berthd
-    ::dup2(devnull.get(), 0);
-    ::dup2(devnull.get(), 1);
-    ::dup2(log.get(), 2);
-    if (wr.get() == 3) ::fcntl(3, F_SETFD, 0);
-    else ::dup2(wr.get(), 3);
-    // Nothing else of berthd's (its API sockets, above all: a monitor
-    // holding the TCP port would keep a restarted berthd from binding it).
-    ::close_range(4, ~0U, CLOSE_RANGE_CLOEXEC);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  // posix_spawn, not fork: berthd is large and threaded, and fork copies
+  // its page tables and then takes a copy-on-write fault (with a TLB
+  // shootdown to every core) for each page any of its threads touches.
+  // The monitor detaches itself (--detach: it forks, small and static,
+  // and its first process exits), so that it is not berthd's child.
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  ::posix_spawn_file_actions_init(&fa);
+  ::posix_spawnattr_init(&attr);
+  Defer free_spawn([&] {
+    ::posix_spawn_file_actions_destroy(&fa);
+    ::posix_spawnattr_destroy(&attr);
+  });
+  ::posix_spawn_file_actions_adddup2(&fa, devnull.get(), 0);
+  ::posix_spawn_file_actions_adddup2(&fa, devnull.get(), 1);
+  ::posix_spawn_file_actions_adddup2(&fa, log.get(), 2);
+  ::posix_spawn_file_actions_adddup2(&fa, wr.get(), 3);
+  // Nothing else of berthd's (its API sockets, above all: a monitor
+  // holding the TCP port would keep a restarted berthd from binding it).
+  ::posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+  sigset_t none;
+  sigemptyset(&none);
+  ::posix_spawnattr_setsigmask(&attr, &none);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid;
+  if (int e = ::posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ); e != 0)
+    return Error(e, "start monitor " + binary + ": " + std::strerror(e));
   wr.reset();
   ::waitpid(pid, nullptr, 0);
   pollfd pf{rd.get(), POLLIN, 0};
