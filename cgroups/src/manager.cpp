@@ -3,6 +3,8 @@
 
 #include <climits>
 #include <cstdlib>
+#include <mutex>
+#include <optional>
 
 #include "berth/cgroups/paths.h"
 #include "fs.h"
@@ -27,11 +29,17 @@ std::string real_path(const std::string& p) {
 std::map<std::string, std::string> v1_mounts(const std::string& root, std::string* v2_mount) {
   std::map<std::string, std::string> out;
   if (root == "/sys/fs/cgroup") {
-    if (auto text = fs::read_file("/proc/self/mountinfo")) {
-      CgroupMounts m = parse_cgroup_mounts(*text);
+    // Read once a process: the mount table grows with every running
+    // container (their disks), and berthd asks for each operation.
+    static std::mutex mu;
+    static std::optional<CgroupMounts> cached;
+    std::lock_guard lock(mu);
+    if (!cached)
+      if (auto text = fs::read_file("/proc/self/mountinfo")) cached = parse_cgroup_mounts(*text);
+    if (cached) {
       for (const char* c : v1_controllers)
-        if (auto it = m.v1.find(c); it != m.v1.end()) out[c] = it->second;
-      if (v2_mount) *v2_mount = m.v2;
+        if (auto it = cached->v1.find(c); it != cached->v1.end()) out[c] = it->second;
+      if (v2_mount) *v2_mount = cached->v2;
       return out;
     }
   }

@@ -122,8 +122,8 @@ Status busybox_tree(const std::string& root, const BusyboxTemplate& o) {
                 "#!/bin/sh\n"
                 "# rcS — brings a busybox system container up.\n"
                 "[ -d /proc/self ] || mount -t proc proc /proc\n"
-                "[ -s /etc/hostname ] && [ \"$(hostname)\" != \"$(cat /etc/hostname)\" ] && hostname -F /etc/hostname 2>/dev/null\n"
-                "mkdir -p /run /var/log\n"
+                "[ -s /etc/hostname ] && hostname -F /etc/hostname 2>/dev/null\n"
+                "[ -d /run ] && [ -d /var/log ] || mkdir -p /run /var/log\n"
                 "[ -x /etc/rc.local ] && /etc/rc.local\n"
                 "echo \"$(date +%s)\" > /run/berth-booted\n",
                 0755));
