@@ -58,7 +58,7 @@ int exit_code_for(int status) {
 json::Value parse_or_die(const std::string& body) {
   auto v = json::parse(body);
   if (!v) die(1, "malformed JSON from berthd: " + v.error().what());
-  return *v;
+  return std::move(*v);  // a copy of a 500-container list costs milliseconds
 }
 
 // Fails with the server's error when the status is not 2xx.
