@@ -88,7 +88,7 @@ struct Nft {
 };
 
 template <typename F>
-bool bind(void* lib, const char* name, F& f, std::string& error) {
+bool load_symbol(void* lib, const char* name, F& f, std::string& error) {
   f = reinterpret_cast<F>(::dlsym(lib, name));
   if (!f) error = std::string("nftables: ") + name + " missing from libnftables.so.1";
   return f != nullptr;
@@ -104,11 +104,12 @@ const Nft& nft() {
       n.error = std::string("nftables: load libnftables.so.1: ") + (e ? e : "unknown error");
       return;
     }
-    (void)(bind(lib, "nft_ctx_new", n.ctx_new, n.error) && bind(lib, "nft_ctx_free", n.ctx_free, n.error) &&
-           bind(lib, "nft_ctx_buffer_output", n.buffer_output, n.error) &&
-           bind(lib, "nft_ctx_buffer_error", n.buffer_error, n.error) &&
-           bind(lib, "nft_run_cmd_from_buffer", n.run_cmd, n.error) &&
-           bind(lib, "nft_ctx_get_error_buffer", n.error_buffer, n.error));
+    (void)(load_symbol(lib, "nft_ctx_new", n.ctx_new, n.error) &&
+           load_symbol(lib, "nft_ctx_free", n.ctx_free, n.error) &&
+           load_symbol(lib, "nft_ctx_buffer_output", n.buffer_output, n.error) &&
+           load_symbol(lib, "nft_ctx_buffer_error", n.buffer_error, n.error) &&
+           load_symbol(lib, "nft_run_cmd_from_buffer", n.run_cmd, n.error) &&
+           load_symbol(lib, "nft_ctx_get_error_buffer", n.error_buffer, n.error));
   });
   return n;
 }

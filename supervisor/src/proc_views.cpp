@@ -126,7 +126,9 @@ std::string ProcViews::start_locked() {
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
   // -l: load averages; --enable-cfs: CPU counts from the CPU quota and
   // cpuset. lxcfs stays in the foreground (-f): it is started detached
-  // like a monitor (double fork, own session), never berthd's child.
+  // (double fork, own session), never berthd's child. It starts once a
+  // node, so the fork of berthd is not worth avoiding here (the monitor,
+  // started for every container, is spawned: monitor_client.cpp).
   std::vector<std::string> args = {binary_, "-f", "-l", "--enable-cfs", "-p", pid_file_, own_dir_};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
