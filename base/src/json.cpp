@@ -1,6 +1,7 @@
 // json.cpp — recursive-descent JSON parser and writer.
 #include "berth/base/json.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -9,46 +10,89 @@
 
 namespace berth::json {
 
-Value::Value(unsigned long long v) : type_(Type::number) {
-  if (v <= static_cast<unsigned long long>(std::numeric_limits<int64_t>::max())) {
-    num_ = Num::int_;
-    i_ = static_cast<int64_t>(v);
-  } else {
-    num_ = Num::uint_;
-    u_ = v;
+Value::Value(const Value&) = default;
+Value::Value(Value&&) noexcept = default;
+Value& Value::operator=(const Value&) = default;
+Value& Value::operator=(Value&&) noexcept = default;
+Value::~Value() = default;
+
+Value::Value(unsigned long long v) {
+  if (v <= static_cast<unsigned long long>(std::numeric_limits<int64_t>::max()))
+    v_ = static_cast<int64_t>(v);
+  else
+    v_ = static_cast<uint64_t>(v);
+}
+
+Type Value::type() const {
+  switch (v_.index()) {
+    case kNull: return Type::null;
+    case kBool: return Type::boolean;
+    case kInt:
+    case kUint:
+    case kDouble: return Type::number;
+    case kString: return Type::string;
+    case kArray: return Type::array;
+    default: return Type::object;
   }
 }
 
 int64_t Value::as_int() const {
-  switch (num_) {
-    case Num::int_: return i_;
-    case Num::uint_: return static_cast<int64_t>(u_);
-    case Num::double_: return static_cast<int64_t>(d_);
+  switch (v_.index()) {
+    case kInt: return std::get<kInt>(v_);
+    case kUint: return static_cast<int64_t>(std::get<kUint>(v_));
+    case kDouble: return static_cast<int64_t>(std::get<kDouble>(v_));
+    default: return 0;
   }
-  return 0;
 }
 
 uint64_t Value::as_uint() const {
-  switch (num_) {
-    case Num::int_: return static_cast<uint64_t>(i_);
-    case Num::uint_: return u_;
-    case Num::double_: return static_cast<uint64_t>(d_);
+  switch (v_.index()) {
+    case kInt: return static_cast<uint64_t>(std::get<kInt>(v_));
+    case kUint: return std::get<kUint>(v_);
+    case kDouble: return static_cast<uint64_t>(std::get<kDouble>(v_));
+    default: return 0;
   }
-  return 0;
 }
 
 double Value::as_double() const {
-  switch (num_) {
-    case Num::int_: return static_cast<double>(i_);
-    case Num::uint_: return static_cast<double>(u_);
-    case Num::double_: return d_;
+  switch (v_.index()) {
+    case kInt: return static_cast<double>(std::get<kInt>(v_));
+    case kUint: return static_cast<double>(std::get<kUint>(v_));
+    case kDouble: return std::get<kDouble>(v_);
+    default: return 0;
   }
-  return 0;
+}
+
+namespace {
+// What a value of another type answers when asked for a string, array or
+// object. The writable ones are emptied on every use, so a write through a
+// wrong-type answer is dropped rather than seen by the next caller.
+const std::string kNoString;
+const Array kNoArray;
+const Object kNoObject;
+thread_local Array scratch_array;
+thread_local Object scratch_object;
+}  // namespace
+
+const std::string& Value::as_string() const { return is_string() ? std::get<kString>(v_) : kNoString; }
+const Array& Value::as_array() const { return is_array() ? std::get<kArray>(v_) : kNoArray; }
+const Object& Value::as_object() const { return is_object() ? std::get<kObject>(v_) : kNoObject; }
+
+Array& Value::as_array() {
+  if (is_array()) return std::get<kArray>(v_);
+  scratch_array.clear();
+  return scratch_array;
+}
+
+Object& Value::as_object() {
+  if (is_object()) return std::get<kObject>(v_);
+  scratch_object.clear();
+  return scratch_object;
 }
 
 const Value* Value::find(std::string_view key) const {
-  if (type_ != Type::object) return nullptr;
-  for (const auto& [k, v] : o_)
+  if (!is_object()) return nullptr;
+  for (const auto& [k, v] : std::get<kObject>(v_))
     if (k == key) return &v;
   return nullptr;
 }
@@ -58,18 +102,19 @@ Value* Value::find(std::string_view key) {
 }
 
 Value& Value::set(std::string_view key, Value v) {
-  if (type_ == Type::null) type_ = Type::object;
+  if (is_null()) v_ = Object{};
   if (Value* existing = find(key)) {
     *existing = std::move(v);
     return *existing;
   }
-  o_.emplace_back(std::string(key), std::move(v));
-  return o_.back().second;
+  Object& o = as_object();
+  o.emplace_back(std::string(key), std::move(v));
+  return o.back().second;
 }
 
 void Value::push_back(Value v) {
-  if (type_ == Type::null) type_ = Type::array;
-  a_.push_back(std::move(v));
+  if (is_null()) v_ = Array{};
+  as_array().push_back(std::move(v));
 }
 
 const char* Value::type_name(Type t) {
@@ -287,15 +332,16 @@ private:
         err_ = "unterminated string";
         return false;
       }
+      size_t run = p_;
+      while (run < t_.size() && t_[run] != '"' && t_[run] != '\\' && static_cast<unsigned char>(t_[run]) >= 0x20) ++run;
+      s.append(t_.data() + p_, run - p_);
+      p_ = run;
+      if (p_ >= t_.size()) continue;  // reported as unterminated above
       char c = t_[p_++];
       if (c == '"') return true;
-      if (static_cast<unsigned char>(c) < 0x20) {
+      if (c != '\\') {
         err_ = "control character in string";
         return false;
-      }
-      if (c != '\\') {
-        s += c;
-        continue;
       }
       if (p_ >= t_.size()) {
         err_ = "unterminated escape";
@@ -364,24 +410,27 @@ private:
         return false;
       }
     }
-    std::string text(t_.substr(start, p_ - start));
+    const char* first = t_.data() + start;
+    const char* last = t_.data() + p_;
     if (integral) {
-      errno = 0;
       if (neg) {
-        long long v = std::strtoll(text.c_str(), nullptr, 10);
-        if (errno == 0) {
-          out = Value(v);
+        int64_t v;
+        if (std::from_chars(first, last, v).ec == std::errc()) {
+          out = Value(static_cast<long>(v));
           return true;
         }
       } else {
-        unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
-        if (errno == 0) {
-          out = Value(v);
+        uint64_t v;
+        if (std::from_chars(first, last, v).ec == std::errc()) {
+          out = Value(static_cast<unsigned long long>(v));
           return true;
         }
       }
     }
-    out = Value(std::strtod(text.c_str(), nullptr));
+    // Fractions, exponents and integers beyond 64 bits are doubles.
+    double d = 0;
+    if (std::from_chars(first, last, d).ec != std::errc()) d = std::strtod(std::string(first, last).c_str(), nullptr);
+    out = Value(d);
     return true;
   }
 
@@ -400,10 +449,10 @@ void dump_to(std::string& out, const Value& v, bool pretty, int indent) {
     case Type::null: out += "null"; break;
     case Type::boolean: out += v.as_bool() ? "true" : "false"; break;
     case Type::number:
-      if (v.is_int()) {
-        out += std::to_string(v.as_int());
-      } else if (v.is_uint()) {
-        out += std::to_string(v.as_uint());
+      if (v.is_int() || v.is_uint()) {
+        char buf[24];
+        auto r = v.is_int() ? std::to_chars(buf, buf + sizeof buf, v.as_int()) : std::to_chars(buf, buf + sizeof buf, v.as_uint());
+        out.append(buf, r.ptr);
       } else {
         double d = v.as_double();
         if (!std::isfinite(d)) {
@@ -460,7 +509,14 @@ std::string dump(const Value& v, bool pretty) {
 void append_quoted(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
   out += '"';
-  for (char c : s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t run = i;
+    while (run < s.size() && s[run] != '"' && s[run] != '\\' && static_cast<unsigned char>(s[run]) >= 0x20) ++run;
+    out.append(s.data() + i, run - i);
+    if (run == s.size()) break;
+    char c = s[run];
+    i = run + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -470,13 +526,9 @@ void append_quoted(std::string& out, std::string_view s) {
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += hex[(c >> 4) & 0xF];
-          out += hex[c & 0xF];
-        } else {
-          out += c;
-        }
+        out += "\\u00";
+        out += hex[(c >> 4) & 0xF];
+        out += hex[c & 0xF];
     }
   }
   out += '"';

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace berth::json {
 namespace {
 
@@ -54,6 +56,45 @@ TEST(Json, SetReplacesAndPushBackAppends) {
   arr.push_back("x");
   EXPECT_EQ(dump(arr), "[1,\"x\"]");
   EXPECT_EQ(dump(arr, true), "[\n  1,\n  \"x\"\n]");
+}
+
+
+TEST(Json, WrongTypeAnswersAreEmptyAndWritesThroughThemAreDropped) {
+  Value s("text");
+  EXPECT_TRUE(s.as_array().empty());
+  EXPECT_TRUE(s.as_object().empty());
+  EXPECT_EQ(s.as_int(), 0);
+  EXPECT_FALSE(s.as_bool());
+  s.as_array().push_back(1);
+  EXPECT_TRUE(s.as_array().empty());
+  EXPECT_EQ(dump(s), "\"text\"");
+  Value n;
+  n.as_array().push_back(true);
+  EXPECT_TRUE(n.is_null());
+  EXPECT_EQ(Value(3).as_string(), "");
+}
+
+TEST(Json, NumbersBeyondSixtyFourBitsBecomeDoubles) {
+  auto v = parse("[18446744073709551616,-9223372036854775809,1e999,-0,0.5e1]");
+  ASSERT_TRUE(v) << v.error().what();
+  const Array& a = v->as_array();
+  EXPECT_FALSE(a[0].is_int());
+  EXPECT_DOUBLE_EQ(a[0].as_double(), 18446744073709551616.0);
+  EXPECT_DOUBLE_EQ(a[1].as_double(), -9223372036854775809.0);
+  EXPECT_TRUE(std::isinf(a[2].as_double()));
+  EXPECT_TRUE(a[3].is_int());
+  EXPECT_EQ(a[3].as_int(), 0);
+  EXPECT_DOUBLE_EQ(a[4].as_double(), 5.0);
+  EXPECT_EQ(dump(*v), "[1.8446744073709552e+19,-9.2233720368547758e+18,null,0,5]");
+}
+
+TEST(Json, StringsWithEscapesBetweenPlainRuns) {
+  auto v = parse(R"("ab\"cd\\ef\u0001gh")");
+  ASSERT_TRUE(v) << v.error().what();
+  EXPECT_EQ(v->as_string(), std::string("ab\"cd\\ef\x01gh"));
+  EXPECT_EQ(dump(*v), R"("ab\"cd\\ef\u0001gh")");
+  EXPECT_FALSE(parse("\"abc"));
+  EXPECT_FALSE(parse("\"ab\x01c\""));
 }
 
 }  // namespace
