@@ -7,6 +7,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "internal.h"
@@ -77,7 +78,15 @@ Result<size_t> recv_with_fd(int sock, void* buf, size_t len, UniqueFd* fd_out, i
 }
 
 Result<SyncMsg> sync_recv(int fd) {
-  std::string buf(256 * 1024, '\0');
+  // A sync socket is SOCK_SEQPACKET: a peek with MSG_TRUNC gives the whole
+  // message's length, so the buffer is just that (most messages are one
+  // byte; a 256 KiB buffer, zeroed, cost every create 64 page faults).
+  ssize_t len;
+  do {
+    len = ::recv(fd, nullptr, 0, MSG_PEEK | MSG_TRUNC);
+  } while (len < 0 && errno == EINTR);
+  if (len < 0) return Error::os("receive sync message");
+  std::string buf(static_cast<size_t>(std::max<ssize_t>(len, 1)), '\0');
   SyncMsg out;
   auto n = recv_with_fd(fd, buf.data(), buf.size(), &out.fd, 0);
   if (!n) return std::move(n).error().wrap("receive sync message");
