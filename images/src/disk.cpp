@@ -51,6 +51,7 @@ Result<uint64_t> parse_size(std::string_view text, std::string_view field) {
 namespace disk {
 
 std::string img(const std::string& dir) { return fs::join(dir, "disk.img"); }
+std::string loop_note(const std::string& dir) { return fs::join(dir, "loop"); }
 std::string mnt(const std::string& dir) { return fs::join(dir, "mnt"); }
 std::string rootfs(const std::string& dir) { return fs::join(dir, "rootfs"); }
 std::string upper(const std::string& dir) { return fs::join(mnt(dir), "upper"); }
@@ -117,7 +118,7 @@ Status mount_fs(const std::string& dir, bool read_only) {
   BERTH_TRY(fs::mkdir_p(mnt(dir), 0700));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
-    std::string held = BERTH_TRY(loop::attached_to(img(dir)));
+    std::string held = BERTH_TRY(loop::attached_to(img(dir), loop_note(dir)));
     if (held.empty()) break;
     if (mount_held(held, mnt(dir), read_only)) return ok();
     int err = errno;  // EBUSY: read-only; others: the device went meanwhile
@@ -128,6 +129,7 @@ Status mount_fs(const std::string& dir, bool read_only) {
   }
   std::string dev;
   UniqueFd lo = BERTH_TRY(loop::attach(img(dir), read_only, &dev));
+  BERTH_TRY(loop::note_attached(loop_note(dir), dev));  // on failure, closing `lo` detaches
   unsigned long flags = MS_NOATIME | (read_only ? MS_RDONLY : 0);
   if (::mount(dev.c_str(), mnt(dir).c_str(), "ext4", flags, kExt4Options) < 0)
     return Error::os("mount " + img(dir) + " (" + dev + ") on " + mnt(dir));
@@ -137,7 +139,7 @@ Status mount_fs(const std::string& dir, bool read_only) {
 Status wait_detached(const std::string& dir) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
-    std::string held = BERTH_TRY(loop::attached_to(img(dir)));
+    std::string held = BERTH_TRY(loop::attached_to(img(dir), loop_note(dir)));
     if (held.empty()) return ok();
     if (std::chrono::steady_clock::now() > deadline)
       return Error(EBUSY, img(dir) + " is still attached to " + held +

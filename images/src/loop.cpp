@@ -47,22 +47,55 @@ Result<UniqueFd> attach(const std::string& image, bool read_only, std::string* d
   return Error(EBUSY, "attach " + image + ": no loop device stayed free");
 }
 
-Result<std::string> attached_to(const std::string& image) {
+namespace {
+
+// The file /sys/block/NAME/loop/backing_file names, without its newline;
+// empty when NAME is not bound.
+std::string backing_file(const std::string& name) {
+  auto f = fs::read_file("/sys/block/" + name + "/loop/backing_file", 4096);
+  if (!f) return {};
+  std::string b = std::move(*f);
+  while (!b.empty() && b.back() == '\n') b.pop_back();
+  return b;
+}
+
+bool loop_name(std::string_view n) {
+  if (n.size() < 5 || n.substr(0, 4) != "loop") return false;
+  for (char c : n.substr(4))
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> attached_to(const std::string& image, const std::string& hint) {
   char* real = ::realpath(image.c_str(), nullptr);
   if (!real) return Error::os("resolve " + image);
   std::string want(real);
   std::free(real);
-  auto names = BERTH_TRY(fs::list_dir("/sys/block"));
-  for (const auto& n : names) {
-    if (n.compare(0, 4, "loop") != 0) continue;
-    // Only a bound device has loop/backing_file.
-    auto f = fs::read_file("/sys/block/" + n + "/loop/backing_file", 4096);
-    if (!f) continue;
-    std::string b = std::move(*f);
-    while (!b.empty() && b.back() == '\n') b.pop_back();
-    if (b == want) return "/dev/" + n;
+  if (!hint.empty()) {
+    auto noted = fs::read_file(hint, 64);
+    if (noted) {
+      std::string n = std::move(*noted);
+      while (!n.empty() && n.back() == '\n') n.pop_back();
+      // A note cut short by a crash is no answer: scan.
+      if (loop_name(n)) return backing_file(n) == want ? "/dev/" + n : std::string();
+    } else if (noted.error().code() != ENOENT) {
+      return std::move(noted).error();
+    }
   }
+  auto names = BERTH_TRY(fs::list_dir("/sys/block"));
+  for (const auto& n : names)
+    if (loop_name(n) && backing_file(n) == want) return "/dev/" + n;
   return std::string();
+}
+
+Status note_attached(const std::string& hint, const std::string& dev) {
+  std::string line = dev.substr(dev.rfind('/') + 1) + "\n";
+  UniqueFd fd(::open(hint.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) return Error::os("create " + hint);
+  if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) return Error::os("write " + hint);
+  return ok();
 }
 
 Result<std::string> device_mounted_at(const std::string& mountpoint) {

@@ -20,7 +20,18 @@ Result<UniqueFd> attach(const std::string& image, bool read_only, std::string* d
 /// empty when none is. An auto-clearing device still attached means a
 /// superblock on it is alive somewhere, perhaps only in another mount
 /// namespace.
-Result<std::string> attached_to(const std::string& image);
+///
+/// With `hint`, the file in which every attach of this image notes its
+/// device (note_attached), only that device is asked: a node with N disks
+/// attached has N loop devices, and a scan of all of them on every mount
+/// made starts O(N). Without the hint file (an image never attached with
+/// one) every device is asked.
+Result<std::string> attached_to(const std::string& image, const std::string& hint = "");
+
+/// Notes in `hint` that the image was just attached to `dev`. Written
+/// before anything is mounted from the device: a device that stays
+/// attached (autoclear keeps it only while mounted) always has its note.
+Status note_attached(const std::string& hint, const std::string& dev);
 
 /// The loop device whose file system is mounted at `mountpoint`, from
 /// /proc/self/mountinfo; empty when nothing is mounted there.

@@ -143,6 +143,14 @@ check "held: the image stays attached after the unmount" bash -c "losetup -a | g
 R1=$("${IMG[@]}" disk mount "$D1")
 expect_eq "held: a file written before the unmount is there once mounted again" held "$(cat "$R1/while-held" 2>&1)"
 expect_eq "held: one loop device on the image" 1 "$(losetup -j "$D1/disk.img" | wc -l)"
+expect_eq "held: the attach noted its device" "$(losetup -j "$D1/disk.img" | cut -d: -f1 | xargs basename)" "$(cat "$D1/loop")"
+# A note cut short (a crash while writing it) is no answer: every loop
+# device is asked, and the held one is still found.
+"${IMG[@]}" disk umount "$D1"
+printf 'loo' > "$D1/loop"
+R1=$("${IMG[@]}" disk mount "$D1")
+expect_eq "held, note cut short: the file is there once mounted again" held "$(cat "$R1/while-held" 2>&1)"
+expect_eq "held, note cut short: still one loop device on the image" 1 "$(losetup -j "$D1/disk.img" | wc -l)"
 rm "$R1/while-held"
 "${IMG[@]}" disk umount "$D1"
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true; HOLDER=
