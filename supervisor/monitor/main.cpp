@@ -163,6 +163,13 @@ public:
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     int status = reap(sfd.get());  // an init that died before the mask was set
+    // The guest's boot (console output, sysinfo calls, berthd asking)
+    // faults back pages of the binary, each with its fault-around. Once
+    // nothing has happened for a second they are unmapped again, so an
+    // idle container's monitor keeps only what its idle loop runs; after
+    // later activity, again at most once a minute.
+    bool quiet_dropped = false;
+    time_t last_drop = 0;
     while (status < 0) {
       std::vector<pollfd> p = {{sfd.get(), POLLIN, 0}, {listen_.get(), POLLIN, 0}, {master_.get(), POLLIN, 0}};
       for (auto& c : clients_) p.push_back({c.fd.get(), POLLIN, 0});
@@ -170,7 +177,15 @@ public:
       sessions_.fill(p);
       size_t first_sysinfo = p.size();
       sysinfo_.fill(p);
-      if (::poll(p.data(), p.size(), -1) < 0) continue;
+      int n = ::poll(p.data(), p.size(), quiet_dropped ? -1 : 1000);
+      if (n < 0) continue;
+      if (n == 0) {
+        if (auto d = drop_clean_exe_pages(); !d) log::warn("unmap pages of the binary: " + d.error().what());
+        quiet_dropped = true;
+        last_drop = std::time(nullptr);
+        continue;
+      }
+      if (quiet_dropped && std::time(nullptr) - last_drop >= 60) quiet_dropped = false;
       if (p[0].revents) status = reap(sfd.get());
       sysinfo_.handle(p.data() + first_sysinfo, started_);
       if (p[2].revents & POLLIN) pump_console();

@@ -5,6 +5,9 @@
 // read-only data mapped, most of it never run again. Those pages are
 // clean file pages: unmapping them (they stay in the page cache, shared
 // by every monitor) lets the serving loop fault back only what it runs.
+// The serving loop does it when it starts and again after its first quiet
+// second (the guest's boot faults much back), then at most once a minute
+// after later activity.
 #pragma once
 
 #include <cstddef>
