@@ -100,10 +100,13 @@ rollup() {
 pctl() { sort -n "$1" | awk -v p="$2" '{v[NR]=$1} END{i=int((p*NR+99)/100); if(i<1)i=1; printf "%.1f", v[i]/1000}'; }
 # lat OUT COMMAND...: runs COMMAND $CALLS times, one latency (us) a line.
 lat() {
-  local out=$1 i t0; shift
+  local out=$1 i t0 t1; shift
   : >"$out"
   for ((i = 0; i < CALLS; i++)); do
-    t0=$(now); "$@" >/dev/null 2>&1 || true; echo $(($(now) - t0)) >>"$out"
+    # $EPOCHREALTIME read in place: a $(now) subshell would fork inside
+    # the measured interval.
+    t0=${EPOCHREALTIME/./}; "$@" >/dev/null 2>&1 || true; t1=${EPOCHREALTIME/./}
+    echo $((t1 - t0)) >>"$out"
   done
 }
 # api OUT PATH: $CALLS GET requests on berthd's socket from one process (the
