@@ -102,7 +102,7 @@ Value* Value::find(std::string_view key) {
 }
 
 Value& Value::set(std::string_view key, Value v) {
-  if (is_null()) v_ = Object{};
+  if (!is_object()) v_ = Object{};  // what it held is replaced, not written beside
   if (Value* existing = find(key)) {
     *existing = std::move(v);
     return *existing;

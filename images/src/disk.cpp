@@ -136,10 +136,13 @@ Status mount_fs(const std::string& dir, bool read_only) {
   return ok();  // closing `lo` leaves the mount holding the device
 }
 
+// Before an offline fsck, resize or copy of the image: every loop device
+// is asked (not only the noted one), since a device the note missed (an
+// attach by an older build, or by hand) would mean a live file system.
 Status wait_detached(const std::string& dir) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
-    std::string held = BERTH_TRY(loop::attached_to(img(dir), loop_note(dir)));
+    std::string held = BERTH_TRY(loop::attached_to(img(dir)));
     if (held.empty()) return ok();
     if (std::chrono::steady_clock::now() > deadline)
       return Error(EBUSY, img(dir) + " is still attached to " + held +

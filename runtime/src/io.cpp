@@ -81,9 +81,12 @@ Result<SyncMsg> sync_recv(int fd) {
   // A sync socket is SOCK_SEQPACKET: a peek with MSG_TRUNC gives the whole
   // message's length, so the buffer is just that (most messages are one
   // byte; a 256 KiB buffer, zeroed, cost every create 64 page faults).
+  // recvmsg, not recv (recvfrom): this also runs after the container's
+  // seccomp filter is loaded, which may allow only what was used before.
+  struct msghdr peek {};
   ssize_t len;
   do {
-    len = ::recv(fd, nullptr, 0, MSG_PEEK | MSG_TRUNC);
+    len = ::recvmsg(fd, &peek, MSG_PEEK | MSG_TRUNC);
   } while (len < 0 && errno == EINTR);
   if (len < 0) return Error::os("receive sync message");
   std::string buf(static_cast<size_t>(std::max<ssize_t>(len, 1)), '\0');

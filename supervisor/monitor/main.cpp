@@ -27,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -46,6 +48,12 @@ using namespace berth;
 using namespace berth::supervisor;
 
 namespace {
+
+int64_t monotonic_ms() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct Args {
   std::string name, bundle, runtime_root, socket, exit_file, log;
@@ -167,9 +175,10 @@ public:
     // faults back pages of the binary, each with its fault-around. Once
     // nothing has happened for a second they are unmapped again, so an
     // idle container's monitor keeps only what its idle loop runs; after
-    // later activity, again at most once a minute.
-    bool quiet_dropped = false;
-    time_t last_drop = 0;
+    // later activity, again once it has been quiet for a second and a
+    // minute has passed since the last time.
+    bool dropped = false;             // nothing has happened since the last drop
+    int64_t last_drop = INT64_MIN / 2;  // ms, CLOCK_MONOTONIC
     while (status < 0) {
       std::vector<pollfd> p = {{sfd.get(), POLLIN, 0}, {listen_.get(), POLLIN, 0}, {master_.get(), POLLIN, 0}};
       for (auto& c : clients_) p.push_back({c.fd.get(), POLLIN, 0});
@@ -177,15 +186,16 @@ public:
       sessions_.fill(p);
       size_t first_sysinfo = p.size();
       sysinfo_.fill(p);
-      int n = ::poll(p.data(), p.size(), quiet_dropped ? -1 : 1000);
+      int timeout = dropped ? -1 : static_cast<int>(std::max<int64_t>(1000, last_drop + 60000 - monotonic_ms()));
+      int n = ::poll(p.data(), p.size(), timeout);
       if (n < 0) continue;
       if (n == 0) {
         if (auto d = drop_clean_exe_pages(); !d) log::warn("unmap pages of the binary: " + d.error().what());
-        quiet_dropped = true;
-        last_drop = std::time(nullptr);
+        dropped = true;
+        last_drop = monotonic_ms();
         continue;
       }
-      if (quiet_dropped && std::time(nullptr) - last_drop >= 60) quiet_dropped = false;
+      dropped = false;
       if (p[0].revents) status = reap(sfd.get());
       sysinfo_.handle(p.data() + first_sysinfo, started_);
       if (p[2].revents & POLLIN) pump_console();

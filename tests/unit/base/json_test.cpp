@@ -72,6 +72,9 @@ TEST(Json, WrongTypeAnswersAreEmptyAndWritesThroughThemAreDropped) {
   n.as_array().push_back(true);
   EXPECT_TRUE(n.is_null());
   EXPECT_EQ(Value(3).as_string(), "");
+  Value t("was text");
+  t.set("k", 1);
+  EXPECT_EQ(dump(t), "{\"k\":1}");
 }
 
 TEST(Json, NumbersBeyondSixtyFourBitsBecomeDoubles) {

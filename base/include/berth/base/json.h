@@ -26,6 +26,8 @@ enum class Type { null, boolean, number, string, array, object };
 /// tens of thousands of values, parsed by every CLI call and built by berthd.
 /// Asking a value for a type it does not hold gives that type's empty value
 /// (false, 0, "", [] or {}); writes through such an answer are not kept.
+/// Assigning a value from a part of itself (v = std::move(*v.find("k")))
+/// must go through a temporary: the old contents go first.
 class Value {
 public:
   Value() = default;
@@ -80,7 +82,8 @@ public:
   /// Member lookup on an object; nullptr when absent or not an object.
   const Value* find(std::string_view key) const;
   Value* find(std::string_view key);
-  /// Inserts (or replaces) a member; turns null into an object.
+  /// Inserts (or replaces) a member; turns null (or any other non-object)
+  /// into an object.
   Value& set(std::string_view key, Value v);
   /// Appends to an array; turns null into an array.
   void push_back(Value v);
