@@ -49,14 +49,18 @@ Result<UniqueFd> attach(const std::string& image, bool read_only, std::string* d
 
 namespace {
 
-// The file /sys/block/NAME/loop/backing_file names, without its newline;
-// empty when NAME is not bound.
+// A small file's text without its trailing newlines.
+Result<std::string> read_line(const std::string& path) {
+  std::string text = BERTH_TRY(fs::read_file(path, 4096));
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+// The file /sys/block/NAME/loop/backing_file names; empty when NAME is
+// not bound.
 std::string backing_file(const std::string& name) {
-  auto f = fs::read_file("/sys/block/" + name + "/loop/backing_file", 4096);
-  if (!f) return {};
-  std::string b = std::move(*f);
-  while (!b.empty() && b.back() == '\n') b.pop_back();
-  return b;
+  auto b = read_line("/sys/block/" + name + "/loop/backing_file");
+  return b ? std::move(*b) : std::string();
 }
 
 bool loop_name(std::string_view n) {
@@ -74,12 +78,10 @@ Result<std::string> attached_to(const std::string& image, const std::string& hin
   std::string want(real);
   std::free(real);
   if (!hint.empty()) {
-    auto noted = fs::read_file(hint, 64);
+    auto noted = read_line(hint);
     if (noted) {
-      std::string n = std::move(*noted);
-      while (!n.empty() && n.back() == '\n') n.pop_back();
       // A note cut short by a crash is no answer: scan.
-      if (loop_name(n)) return backing_file(n) == want ? "/dev/" + n : std::string();
+      if (loop_name(*noted)) return backing_file(*noted) == want ? "/dev/" + *noted : std::string();
     } else if (noted.error().code() != ENOENT) {
       return std::move(noted).error();
     }

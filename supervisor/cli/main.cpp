@@ -3,7 +3,6 @@
 // input, 3 no such container or operation, 4 conflict (exists, not
 // running, busy), 5 berthd unreachable.
 #include <poll.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "berth/base/json.h"
+#include "berth/supervisor/peer_client.h"
 #include "berth/supervisor/unix_socket.h"
 #include "client.h"
 #include "connection.h"
@@ -40,30 +40,25 @@ Response call(const std::string& method, const std::string& path, const std::str
   req += "\r\n" + body;
   c.write_all(req);
   // The answer is read into one buffer sized from Content-Length once the
-  // header is in, and the body is cut from its front in place: a
+  // head is in, and the body is cut from its front in place: a
   // 500-container list is 200 KB, and every page a short-lived process
   // touches is a fault.
   std::string all;
   char buf[65536];
   size_t hdr_end = std::string::npos;
+  int status = 0;
   while (size_t n = c.read(buf, sizeof buf)) {
     all.append(buf, n);
-    if (hdr_end != std::string::npos) continue;
-    hdr_end = all.find("\r\n\r\n");
-    if (hdr_end == std::string::npos) continue;
-    std::string_view head(all.data(), hdr_end);
-    for (size_t at = head.find("\r\n"); at != std::string_view::npos; at = head.find("\r\n", at + 2)) {
-      std::string_view line = head.substr(at + 2, head.find("\r\n", at + 2) - (at + 2));
-      if (line.size() > 15 && ::strncasecmp(line.data(), "content-length:", 15) == 0) {
-        unsigned long long len = std::strtoull(std::string(line.substr(15)).c_str(), nullptr, 10);
-        if (len <= (64u << 20)) all.reserve(hdr_end + 4 + len);  // a hint only: larger answers just grow
-        break;
-      }
+    if (hdr_end != std::string::npos || (hdr_end = all.find("\r\n\r\n")) == std::string::npos) continue;
+    auto head = parse_response_head(std::string_view(all).substr(0, hdr_end));
+    if (!head) die(1, "malformed answer from berthd: " + head.error().what());
+    status = head->status;
+    if (auto it = head->headers.find("content-length"); it != head->headers.end()) {
+      unsigned long long len = std::strtoull(it->second.c_str(), nullptr, 10);
+      if (len <= (64u << 20)) all.reserve(hdr_end + 4 + len);  // a hint only: larger answers just grow
     }
   }
-  size_t sp = all.find(' ');
-  if (sp == std::string::npos || hdr_end == std::string::npos) die(1, "malformed answer from berthd");
-  int status = std::atoi(all.c_str() + sp + 1);
+  if (hdr_end == std::string::npos) die(1, "malformed answer from berthd");
   all.erase(0, hdr_end + 4);
   return Response{status, std::move(all)};
 }
