@@ -17,6 +17,9 @@
 // Once the container runs, the monitor re-executes itself with --serve:
 // the steady-state process holds only the serving loop's pages, which is
 // what each running container costs.
+//
+// The same binary, as `berth-monitor exec-helper ...`, is berthd's exec
+// with collected output (see exec_helper below).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,6 +42,7 @@
 #include "berth/base/json.h"
 #include "berth/base/log.h"
 #include "berth/runtime/container.h"
+#include "berth/supervisor/exec.h"
 #include "berth/supervisor/unix_socket.h"
 #include "residency.h"
 #include "sessions.h"
@@ -322,9 +326,31 @@ private:
   time_t started_ = 0;
 };
 
+// berth-monitor exec-helper RUNTIME_ROOT BUNDLE NAME -- ARGS...: berthd's
+// exec with collected output. berthd spawns it with pipes for stdout and
+// stderr (a fork of the threaded daemon may not run the runtime library);
+// it runs the command in the container and exits with its status, 255
+// with a message on stderr when the exec itself fails.
+int exec_helper(int argc, char** argv) {
+  if (argc < 6 || std::strcmp(argv[5], "--") != 0) {
+    std::fprintf(stderr, "usage: berth-monitor exec-helper RUNTIME_ROOT BUNDLE NAME -- ARGS...\n");
+    return 2;
+  }
+  runtime::Globals g{.root = argv[2]};
+  std::vector<std::string> args(argv + 6, argv + argc);
+  auto o = collected_exec(argv[3], argv[4], args);
+  auto r = o ? runtime::exec(g, *o) : Result<int>(std::move(o).error());
+  if (!r) {
+    std::fprintf(stderr, "exec: %s\n", r.error().what().c_str());
+    return 255;
+  }
+  return *r;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "exec-helper") == 0) return exec_helper(argc, argv);
   Args a;
   if (!parse_args(argc, argv, a)) {
     std::fprintf(stderr,

@@ -3,9 +3,13 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
+
+#include "berth/base/fd.h"
 #include "berth/base/fs.h"
 #include "berth/runtime/spec.h"
 
@@ -52,34 +56,42 @@ Result<runtime::ExecOptions> terminal_exec(const std::string& bundle, const std:
   return o;
 }
 
-Result<json::Value> exec_collect(const runtime::Globals& g, const std::string& bundle, const std::string& name,
-                                 const std::vector<std::string>& args, size_t limit) {
+Result<runtime::ExecOptions> collected_exec(const std::string& bundle, const std::string& name,
+                                            const std::vector<std::string>& args) {
   runtime::ExecOptions o = BERTH_TRY(bundle_exec(bundle, name, args));
   o.process.terminal = false;
   o.process.console_size.reset();
+  return o;
+}
 
+Result<json::Value> exec_collect(const std::string& helper, const runtime::Globals& g, const std::string& bundle,
+                                 const std::string& name, const std::vector<std::string>& args, size_t limit) {
+  BERTH_TRY(collected_exec(bundle, name, args));  // a bad request is refused here, not by the helper's exit
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) < 0) return Error::os("pipe");
   UniqueFd out_r(out[0]), out_w(out[1]);
   if (::pipe2(err, O_CLOEXEC) < 0) return Error::os("pipe");
   UniqueFd err_r(err[0]), err_w(err[1]);
-  UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  // The exec needs its own stdio, which a threaded daemon cannot lend: a
-  // child process takes the pipes as its stdio and runs the library's exec.
-  pid_t pid = ::fork();
-  if (pid < 0) return Error::os("fork for exec");
-  if (pid == 0) {
-    ::dup2(devnull.get(), 0);
-    ::dup2(out_w.get(), 1);
-    ::dup2(err_w.get(), 2);
-    auto r = runtime::exec(g, o);
-    if (!r) {
-      std::string m = "exec: " + r.error().what() + "\n";
-      (void)!::write(2, m.data(), m.size());
-      ::_exit(255);
-    }
-    ::_exit(*r);
-  }
+  // The exec needs its own stdio, which a threaded daemon cannot lend, and
+  // a fork of the daemon may not run the runtime library: its child would
+  // inherit locks other threads held (an allocator's, above all) and wait
+  // on them for ever. A helper process is spawned instead (vfork-like, no
+  // copy of the daemon), takes the pipes as its stdio and runs the exec.
+  std::vector<std::string> argv_s = {helper, "exec-helper", g.root, bundle, name, "--"};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  ::posix_spawn_file_actions_init(&fa);
+  Defer free_fa([&] { ::posix_spawn_file_actions_destroy(&fa); });
+  ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  ::posix_spawn_file_actions_adddup2(&fa, out_w.get(), 1);
+  ::posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
+  ::posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  pid_t pid;
+  if (int e = ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ); e != 0)
+    return Error(e, "exec: start " + helper + ": " + std::strerror(e));
   out_w.reset();
   err_w.reset();
   std::string bufs[2];

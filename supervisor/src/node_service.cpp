@@ -6,13 +6,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <map>
 #include <thread>
 
+#include "berth/base/command.h"
 #include "berth/base/fs.h"
 #include "berth/base/log.h"
 #include "berth/cgroups/resources.h"
@@ -31,19 +31,10 @@ using namespace std::chrono_literals;
 namespace {
 
 // Runs `cp -a SRC/. DST`: preserves owners, modes, links and xattrs, and
-// reflinks where the file system can.
+// reflinks where the file system can. Spawned (run_command), never a fork
+// of the threaded daemon.
 Status copy_tree(const std::string& src, const std::string& dst) {
-  std::string from = src + "/.";
-  pid_t pid = ::fork();
-  if (pid < 0) return Error::os("fork cp");
-  if (pid == 0) {
-    ::execlp("cp", "cp", "-a", "--reflink=auto", from.c_str(), dst.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return Error::msg("copy " + src + " to " + dst + ": cp failed");
+  BERTH_TRY_CTX(run_command({"cp", "-a", "--reflink=auto", src + "/.", dst}), "copy " + src + " to " + dst);
   return ok();
 }
 
@@ -566,7 +557,7 @@ Result<json::Value> NodeService::exec(const std::string& name, const std::vector
     Entry* e = BERTH_TRY(reg_.get(name));
     if (e->state != State::running) return Error(EALREADY, "container " + name + " is " + state_name(e->state));
   }
-  return exec_collect(g_, o_.layout.bundle(name), name, args);
+  return exec_collect(o_.monitor_binary, g_, o_.layout.bundle(name), name, args);
 }
 
 Status NodeService::check_set(const std::string& name, const json::Value& changes) {

@@ -39,8 +39,31 @@ our_pids() {
   return 0
 }
 
+# A test that hangs is killed by ctest's timeout (300 s) without a word
+# on where. After HANG_DUMP_AFTER seconds (240) this prints, into the
+# test's own output, every process of the test with its kernel wait
+# channel and stack, and the threads' backtraces of berthd, the monitors
+# and the CLI calls when gdb is there.
+hang_dump() {
+  set +e
+  echo "# --- still running after ${HANG_DUMP_AFTER:-240}s: processes, kernel stacks, backtraces"
+  ps -eo pid,ppid,stat,etimes,wchan:32,args --forest | grep -v ' \[' | sed 's/^/# /'
+  local p
+  for p in $BPID $(pgrep -x berth) $(our_pids) $(pgrep -x lxcfs); do
+    [ -e "/proc/$p" ] || continue
+    echo "# --- $p: $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | cut -c1-160)"
+    sed 's/^/#   /' "/proc/$p/stack" 2>/dev/null
+    command -v gdb >/dev/null && timeout 20 gdb -p "$p" -batch -ex 'thread apply all bt 30' 2>/dev/null |
+      grep -E '^(#|Thread)' | sed 's/^/#   /'
+  done
+  tail -n 30 "$WORK/berthd.log" 2>/dev/null | sed 's/^/# berthd.log: /'
+}
+( s=; trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "${HANG_DUMP_AFTER:-240}" >/dev/null 2>&1 & s=$!; wait $s; hang_dump ) &
+HANG_WATCH=$!
+
 cleanup() {
   set +e
+  kill "$HANG_WATCH" 2>/dev/null
   [ -n "$EPID" ] && kill "$EPID" 2>/dev/null
   [ -n "$BPID" ] && kill -9 "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
   for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done

@@ -10,12 +10,18 @@
 
 namespace berth::supervisor {
 
-/// Runs `args` in container `name` through the runtime library, with the
-/// container's own process settings (from its bundle) and no terminal;
-/// collects stdout and stderr (up to `limit` bytes each). Returns
-/// {"exit_code","stdout","stderr"}.
-Result<json::Value> exec_collect(const runtime::Globals& g, const std::string& bundle, const std::string& name,
-                                 const std::vector<std::string>& args, size_t limit = 16u << 20);
+/// The exec of `args` in container `name` with the container's own
+/// process settings (from its bundle) and no terminal.
+Result<runtime::ExecOptions> collected_exec(const std::string& bundle, const std::string& name,
+                                            const std::vector<std::string>& args);
+
+/// Runs `args` in container `name` through `helper` (the berth-monitor
+/// binary's "exec-helper" mode, which runs collected_exec() with the
+/// runtime library) and collects stdout and stderr (up to `limit` bytes
+/// each). Returns {"exit_code","stdout","stderr"}.
+Result<json::Value> exec_collect(const std::string& helper, const runtime::Globals& g, const std::string& bundle,
+                                 const std::string& name, const std::vector<std::string>& args,
+                                 size_t limit = 16u << 20);
 
 /// The exec of a command on a terminal: the container's own process
 /// settings (from its bundle) with the request's {"args", "env" (KEY=VALUE
