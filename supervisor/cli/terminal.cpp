@@ -14,12 +14,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 
 #include "berth/supervisor/frames.h"
+#include "berth/supervisor/peer_client.h"
 #include "berth/supervisor/unix_socket.h"
 #include "client.h"
 #include "connection.h"
@@ -55,18 +55,19 @@ UniqueFd upgrade(const std::string& method, const std::string& path, const std::
   std::string head;
   char byte;
   while (head.find("\r\n\r\n") == std::string::npos && c.read(&byte, 1) == 1) head.push_back(byte);
-  int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
-  if (status != 101) {
+  size_t end = head.find("\r\n\r\n");
+  if (end == std::string::npos) die(1, path + ": berthd closed the connection before answering");
+  auto parsed = parse_response_head(std::string_view(head).substr(0, end));
+  if (!parsed) die(1, "malformed answer from berthd: " + parsed.error().what());
+  if (parsed->status != 101) {
     size_t len = 0;
-    std::string lower = head;
-    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (size_t at = lower.find("\r\ncontent-length:"); at != std::string::npos)
-      len = std::strtoul(head.c_str() + at + 17, nullptr, 10);
+    if (auto it = parsed->headers.find("content-length"); it != parsed->headers.end())
+      len = std::strtoul(it->second.c_str(), nullptr, 10);
     std::string answer;
     char buf[4096];
     for (size_t n; answer.size() < len && (n = c.read(buf, std::min(sizeof buf, len - answer.size()))) > 0;)
       answer.append(buf, n);
-    expect_ok(Response{status, answer});
+    expect_ok(Response{parsed->status, answer});
     die(1, path + ": unexpected answer from berthd");
   }
   return c.into_fd();
