@@ -5,7 +5,8 @@
 # the same N, each started concurrently. Reports the time until all run,
 # the memory the manager keeps per running container (PSS and RSS from
 # smaps_rollup of berth-monitor and of lxc-start's monitor, and the drop of
-# MemAvailable), berthd's RSS, and list/status latency while they run.
+# MemAvailable), berthd's RSS, and list/status/exec latency while they run
+# (exec: `berth exec b1 -- true` against `lxc-attach -n l1 -- true`).
 # Everything networked lives in a network namespace of the bench's own
 # (addresses from 198.18.0.0/15); the host's links and routes are not
 # touched. Measures; never fails on a time.
@@ -13,7 +14,7 @@
 #   bench/system.sh              # N=500
 #   bench/system.sh --short      # N=5 (CI smoke)
 #   options: -n N   -P PARALLEL (32, concurrent starts)   --disk SIZE (32M)
-#            --calls K (200, list/status calls each)   --lxc-calls K (20: lxc-ls
+#            --calls K (200, list/status/exec calls each)   --lxc-calls K (20: lxc-ls
 #            --fancy takes about a second with 100 containers)   --no-lxc
 #            --build DIR (default <repo>/build, or $BERTH_BUILD)
 set -euo pipefail
@@ -163,6 +164,7 @@ B_HELP=$({ pgrep -f -- "berth-nethook" || true; } | wc -l)
 B_D_RSS=$(awk '/^VmRSS:/{print $2}' "/proc/$DAEMON/status")
 lat "$DIR/b_list" "$BIN/berth" list
 lat "$DIR/b_status" "$BIN/berth" status "b$(( (N + 1) / 2 ))"
+lat "$DIR/b_exec" "$BIN/berth" exec b1 -- true
 api "$DIR/b_alist" /v1/containers
 api "$DIR/b_astatus" "/v1/containers/b$(( (N + 1) / 2 ))"
 B_ADDR=$(berth exec b1 -- ip -4 -o addr show eth0 2>/dev/null | awk '{print $4}' || true)
@@ -213,6 +215,7 @@ EOF
   L_NMON=${#LMON[@]}
   CALLS=$LCALLS lat "$DIR/l_list" lx lxc-ls -P "$LXCP" --fancy
   CALLS=$LCALLS lat "$DIR/l_status" lx lxc-info -P "$LXCP" -n "l$(( (N + 1) / 2 ))"
+  CALLS=$LCALLS lat "$DIR/l_exec" lx lxc-attach -P "$LXCP" -n l1 -- true
   L_ADDR=$(lx lxc-attach -P "$LXCP" -n l1 -- ip -4 -o addr show eth0 2>/dev/null | awk '{print $4}' || true)
 fi
 
@@ -226,10 +229,12 @@ L_SYS=n/a; [ -n "$L_AVAIL0" ] && L_SYS=$(per $((L_AVAIL0 - L_AVAIL1)) "$N")
 B_ALL=$(ms "$B_START"); L_ALL=n/a; [ -n "$L_START" ] && L_ALL=$(ms "$L_START")
 B_LP50=$(pctl "$DIR/b_list" 50) B_LP99=$(pctl "$DIR/b_list" 99)
 B_SP50=$(pctl "$DIR/b_status" 50) B_SP99=$(pctl "$DIR/b_status" 99)
-L_LP50=n/a L_LP99=n/a L_SP50=n/a L_SP99=n/a
+B_EP50=$(pctl "$DIR/b_exec" 50) B_EP99=$(pctl "$DIR/b_exec" 99)
+L_LP50=n/a L_LP99=n/a L_SP50=n/a L_SP99=n/a L_EP50=n/a L_EP99=n/a
 if [ -s "$DIR/l_list" ]; then
   L_LP50=$(pctl "$DIR/l_list" 50) L_LP99=$(pctl "$DIR/l_list" 99)
   L_SP50=$(pctl "$DIR/l_status" 50) L_SP99=$(pctl "$DIR/l_status" 99)
+  L_EP50=$(pctl "$DIR/l_exec" 50) L_EP99=$(pctl "$DIR/l_exec" 99)
 fi
 echo "# berth: $B_NMON monitors, ${B_HELP} helper processes; b1 eth0 ${B_ADDR:-?}; created in $(ms "$B_CREATE") ms"
 [ "$LXC" = 1 ] && echo "# lxc:   $L_NMON monitors; l1 eth0 ${L_ADDR:-?}; created in $(ms "$L_CREATE") ms"
@@ -244,11 +249,13 @@ row "list p50 (ms)" "$B_LP50" "$L_LP50"
 row "list p99 (ms)" "$B_LP99" "$L_LP99"
 row "status p50 (ms)" "$B_SP50" "$L_SP50"
 row "status p99 (ms)" "$B_SP99" "$L_SP99"
+row "exec true p50 (ms)" "$B_EP50" "$L_EP50"
+row "exec true p99 (ms)" "$B_EP99" "$L_EP99"
 row "API GET /v1/containers p50 (ms)" "$(pctl "$DIR/b_alist" 50)" "-"
 row "API GET /v1/containers p99 (ms)" "$(pctl "$DIR/b_alist" 99)" "-"
 row "API GET /v1/containers/NAME p99 (ms)" "$(pctl "$DIR/b_astatus" 99)" "-"
 echo "# API rows: berthd's socket from one client process, no CLI start (LXC has no API daemon)"
-echo "# list/status: one CLI process per call ($CALLS calls each; lxc: $LCALLS of ip netns exec + lxc-ls --fancy, lxc-info)"
+echo "# list/status: one CLI process per call ($CALLS calls each; lxc: $LCALLS of ip netns exec + lxc-ls --fancy, lxc-info, lxc-attach)"
 
 goal() { printf 'goal: %-46s %s\n' "$1" "$(if awk "BEGIN{exit !($2)}" 2>/dev/null; then echo met; else echo MISSED; fi)"; }
 [ "$L_ALL" != n/a ] && goal "start all faster than LXC ($B_ALL vs $L_ALL ms)" "$B_ALL < $L_ALL"

@@ -109,10 +109,14 @@ expect_eq "enter: nothing on stderr" "" "$(cat "$WORK/enter.err")"
 rc=$(drive "$WORK/eof.out" "$BERTH" enter ct <<'STEPS'
 expect # 
 send echo ready-$((2*3))\n
-expect ready-6
+expect ready-6[^#]*# 
 send \x04
 STEPS
 )
+# Ctrl-D goes once the next prompt is out: sent earlier, it can reach the
+# pty while the shell still runs the command with the terminal in
+# canonical mode, and be lost when the shell goes back to line editing
+# (seen once under load: the session then never ended).
 expect_eq "enter: Ctrl-D ends the shell (status 0)" 0 "$rc"
 expect_eq "enter: the terminal is restored after the session" 0 "$(drive "$WORK/stty.out" /bin/sh -c "stty -g > $WORK/before; $BERTH exec -t ct -- true; stty -g > $WORK/after; cmp -s $WORK/before $WORK/after" </dev/null)"
 
