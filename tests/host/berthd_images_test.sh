@@ -241,7 +241,7 @@ expect_eq "no loop device left" 0 "$(losetup -a 2>/dev/null | grep -c "$WORK/" |
 expect_eq "no container process left" "" "$(our_pids)"
 kill "$EPID" 2>/dev/null; wait "$EPID" 2>/dev/null; EPID=
 stop_servers
-check "no registry left running" test -z "$(jobs -pr | grep -v "^$BPID\$")"
+check "no registry left running" test -z "$(jobs -pr | grep -v -x -e "$BPID" -e "$HANG_WATCH")"
 expect_eq "store holds released" "" "$(ls "$STORE/holds")"
 expect_eq "no sanitizer reports" "" "$(cat "$WORK"/sanitizer.* 2>/dev/null | head -20)"
 
