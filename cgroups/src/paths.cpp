@@ -1,6 +1,10 @@
 // paths.cpp — cgroupsPath normalisation, systemd slice expansion, mountinfo.
 #include "berth/cgroups/paths.h"
 
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/statfs.h>
+
 #include <vector>
 
 namespace berth::cgroups {
@@ -111,6 +115,30 @@ CgroupMounts parse_cgroup_mounts(std::string_view mountinfo) {
       }
     }
   }
+  return out;
+}
+
+std::optional<CgroupMounts> cgroup_mounts_by_name(const std::string& root, std::string_view proc_cgroups) {
+  constexpr int64_t kCgroupMagic = 0x27e0eb, kCgroup2Magic = 0x63677270;  // linux/magic.h
+  auto fs_type = [](const std::string& path) -> int64_t {
+    struct statfs sf;
+    return ::statfs(path.c_str(), &sf) == 0 ? static_cast<int64_t>(sf.f_type) : -1;
+  };
+  CgroupMounts out;
+  for (std::string_view line : split(proc_cgroups, '\n')) {
+    // #subsys_name hierarchy num_cgroups enabled
+    if (line.empty() || line[0] == '#') continue;
+    auto f = split(line, '\t');
+    if (f.size() < 4) f = split(line, ' ');
+    if (f.size() < 4) return std::nullopt;
+    if (f[1] == "0" || f[3] != "1") continue;  // on cgroup2 or unmounted, or disabled
+    std::string path = root + "/" + std::string(f[0]);
+    if (fs_type(path) != kCgroupMagic) return std::nullopt;
+    char real[PATH_MAX];
+    out.v1.emplace(std::string(f[0]), ::realpath(path.c_str(), real) ? std::string(real) : path);
+  }
+  if (fs_type(root) == kCgroup2Magic) out.v2 = root;
+  else if (fs_type(root + "/unified") == kCgroup2Magic) out.v2 = root + "/unified";
   return out;
 }
 

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 namespace berth::cgroups {
 namespace {
 
@@ -88,6 +91,38 @@ TEST(ParseCgroupMounts, HybridHost) {
   EXPECT_EQ(m.v1.count("clone_children"), 0u);
   EXPECT_EQ(m.v1.count("xattr"), 0u);
   EXPECT_EQ(m.v1.size(), 5u);
+}
+
+TEST(CgroupMountsByName, RefusesWhatIsNotWhereItsNameSays) {
+  // A controller on a v1 hierarchy with no cgroup mount of its name: only
+  // the mount table can say where it is.
+  EXPECT_FALSE(cgroup_mounts_by_name("/nonexistent", "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+                                                     "memory\t5\t1\t1\n"));
+  // On cgroup2 (hierarchy 0) or disabled: not looked for.
+  auto m = cgroup_mounts_by_name("/nonexistent", "memory\t0\t1\t1\ncpu\t3\t1\t0\n");
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->v1.empty());
+  EXPECT_EQ(m->v2, "");
+  EXPECT_FALSE(cgroup_mounts_by_name("/nonexistent", "memory 5\n"));  // malformed
+}
+
+// On the machine the tests run on: by name, when it answers, agrees with
+// the mount table for every controller /proc/cgroups puts on v1.
+TEST(CgroupMountsByName, AgreesWithTheMountTable) {
+  std::ifstream pc("/proc/cgroups"), mi("/proc/self/mountinfo");
+  std::string cgroups_text((std::istreambuf_iterator<char>(pc)), {}),
+      mountinfo((std::istreambuf_iterator<char>(mi)), {});
+  auto by_name = cgroup_mounts_by_name("/sys/fs/cgroup", cgroups_text);
+  if (!by_name) GTEST_SKIP() << "this machine's cgroups are not laid out by name";
+  CgroupMounts table = parse_cgroup_mounts(mountinfo);
+  for (const auto& [ctrl, at] : by_name->v1) EXPECT_EQ(at, table.v1[ctrl]) << ctrl;
+  for (const auto& [ctrl, at] : table.v1) {
+    if (ctrl.starts_with("name=")) continue;
+    EXPECT_EQ(by_name->v1.count(ctrl), 1u) << ctrl << " at " << at;
+  }
+  if (!table.v2.empty()) {
+    EXPECT_EQ(by_name->v2, table.v2);
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,5 +50,14 @@ struct CgroupMounts {
 /// Reads /proc/self/mountinfo text. Co-mounted controllers ("cpu,cpuacct")
 /// map to the same mount point; the first cgroup2 mount wins.
 CgroupMounts parse_cgroup_mounts(std::string_view mountinfo);
+
+/// The same answer without the mount table, where the host lays cgroups
+/// out as systemd, cgroupfs-mount and LXC do: every controller that
+/// /proc/cgroups (`proc_cgroups`, its text) shows enabled on a v1
+/// hierarchy is a cgroup mount at ROOT/NAME, or a symlink to its co-mount
+/// ("cpu" -> "cpu,cpuacct"), and cgroup2, if any, is at ROOT/unified or
+/// ROOT itself. Returns nullopt when a controller is not where its name
+/// says: then only the mount table knows. Controllers only (no "name=").
+std::optional<CgroupMounts> cgroup_mounts_by_name(const std::string& root, std::string_view proc_cgroups);
 
 }  // namespace berth::cgroups
