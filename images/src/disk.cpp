@@ -128,6 +128,7 @@ Status mount_fs(const std::string& dir, bool read_only) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::string dev;
+  BERTH_TRY(loop::note_attached(loop_note(dir), "attaching"));
   UniqueFd lo = BERTH_TRY(loop::attach(img(dir), read_only, &dev));
   BERTH_TRY(loop::note_attached(loop_note(dir), dev));  // on failure, closing `lo` detaches
   unsigned long flags = MS_NOATIME | (read_only ? MS_RDONLY : 0);
@@ -238,6 +239,7 @@ Result<DiskInfo> create_in(const Store& store, std::string_view image_name, cons
   d.holder = disk::holder_for(dir);
   BERTH_TRY(store.hold(d.holder, d.manifest));
   BERTH_TRY(loop::copy_sparse(empty, disk::img(dir)));
+  BERTH_TRY(loop::note_attached(disk::loop_note(dir), loop::kNeverAttached));  // the first mount scans nothing
   BERTH_TRY(disk::write_info(dir, d));
   return d;
 }

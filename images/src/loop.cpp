@@ -80,8 +80,10 @@ Result<std::string> attached_to(const std::string& image, const std::string& hin
   if (!hint.empty()) {
     auto noted = read_line(hint);
     if (noted) {
-      // A note cut short by a crash is no answer: scan.
+      // A note cut short by a crash, or one written just before an
+      // attach, is no answer: scan.
       if (loop_name(*noted)) return backing_file(*noted) == want ? "/dev/" + *noted : std::string();
+      if (*noted == kNeverAttached) return std::string();
     } else if (noted.error().code() != ENOENT) {
       return std::move(noted).error();
     }

@@ -24,13 +24,20 @@ Result<UniqueFd> attach(const std::string& image, bool read_only, std::string* d
 /// With `hint`, the file in which every attach of this image notes its
 /// device (note_attached), only that device is asked: a node with N disks
 /// attached has N loop devices, and a scan of all of them on every mount
-/// made starts O(N). Without the hint file (an image never attached with
-/// one) every device is asked.
+/// made starts O(N). A hint that says kNeverAttached answers "none" with
+/// no device asked. Without the hint file (an image never attached with
+/// one), or with one a crash cut short, every device is asked.
 Result<std::string> attached_to(const std::string& image, const std::string& hint = "");
 
-/// Notes in `hint` that the image was just attached to `dev`. Written
-/// before anything is mounted from the device: a device that stays
-/// attached (autoclear keeps it only while mounted) always has its note.
+/// What a new image's hint says until its first attach.
+inline constexpr const char* kNeverAttached = "none";
+
+/// Notes in `hint` what the image is attached to: `dev` ("/dev/loopN")
+/// just after an attach, before anything is mounted from the device (a
+/// device that stays attached, autoclear keeping it only while mounted,
+/// always has its note); "attaching" just before one, so that a crash in
+/// between leaves a note that is no answer; kNeverAttached when the
+/// image is made.
 Status note_attached(const std::string& hint, const std::string& dev);
 
 /// The loop device whose file system is mounted at `mountpoint`, from

@@ -77,6 +77,7 @@ D1=$DISKS/c1
 "${IMG[@]}" disk create --size 64M berth/busybox "$D1" >/dev/null
 alloc=$(du -k "$D1/disk.img" | cut -f1)
 check "disk image is sparse (${alloc} KiB allocated)" test "$alloc" -lt 16384
+expect_eq "a new disk's note: never attached (its first mount asks no loop device)" none "$(cat "$D1/loop")"
 R1=$("${IMG[@]}" disk mount "$D1")
 expect_eq "mount prints the rootfs" "$D1/rootfs" "$R1"
 expect_eq "mounting twice is fine" "$D1/rootfs" "$("${IMG[@]}" disk mount "$D1")"
@@ -151,6 +152,11 @@ printf 'loo' > "$D1/loop"
 R1=$("${IMG[@]}" disk mount "$D1")
 expect_eq "held, note cut short: the file is there once mounted again" held "$(cat "$R1/while-held" 2>&1)"
 expect_eq "held, note cut short: still one loop device on the image" 1 "$(losetup -j "$D1/disk.img" | wc -l)"
+# A crash between "attaching" and the device's name: the same.
+"${IMG[@]}" disk umount "$D1"
+printf 'attaching\n' > "$D1/loop"
+R1=$("${IMG[@]}" disk mount "$D1")
+expect_eq "held, note left at attaching: still one loop device on the image" 1 "$(losetup -j "$D1/disk.img" | wc -l)"
 rm "$R1/while-held"
 "${IMG[@]}" disk umount "$D1"
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true; HOLDER=
