@@ -137,6 +137,11 @@ echo "# system containers with networking: N=$N, $PAR concurrent starts, kernel 
 echo "# cgroups: $(if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo v2; else echo hybrid; fi); berth disks $DISK each; $(lxc-start --version 2>/dev/null | sed 's/^/lxc /' || echo 'lxc n/a')"
 
 # ---- berth ----
+# berthd's run directory on a tmpfs, as /run is on a systemd host (on this
+# kind of machine it may be the root file system, whose inode allocation
+# then costs each start's runtime state files).
+mkdir -p "$DIR/run"
+findmnt -n -o FSTYPE -T /run | grep -qx tmpfs || mount -t tmpfs -o mode=0755 berth-bench-run "$DIR/run"
 # nsenter --net (no fork: $! is berthd): its mounts stay in this mount namespace.
 nsenter --net="/run/netns/$NS" "$BIN/berthd" --state-dir "$DIR/state" --run-dir "$DIR/run" --socket "$BERTH_SOCKET" \
   --cgroup-parent "berth-$TAG" --monitor "$BIN/berth-monitor" >"$DIR/berthd.log" 2>&1 &
