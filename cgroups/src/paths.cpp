@@ -129,7 +129,6 @@ std::optional<CgroupMounts> cgroup_mounts_by_name(const std::string& root, std::
     // #subsys_name hierarchy num_cgroups enabled
     if (line.empty() || line[0] == '#') continue;
     auto f = split(line, '\t');
-    if (f.size() < 4) f = split(line, ' ');
     if (f.size() < 4) return std::nullopt;
     if (f[1] == "0" || f[3] != "1") continue;  // on cgroup2 or unmounted, or disabled
     std::string path = root + "/" + std::string(f[0]);

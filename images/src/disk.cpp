@@ -128,7 +128,7 @@ Status mount_fs(const std::string& dir, bool read_only) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::string dev;
-  BERTH_TRY(loop::note_attached(loop_note(dir), "attaching"));
+  BERTH_TRY(loop::note_attached(loop_note(dir), loop::kAttaching));
   UniqueFd lo = BERTH_TRY(loop::attach(img(dir), read_only, &dev));
   BERTH_TRY(loop::note_attached(loop_note(dir), dev));  // on failure, closing `lo` detaches
   unsigned long flags = MS_NOATIME | (read_only ? MS_RDONLY : 0);

@@ -29,13 +29,15 @@ Result<UniqueFd> attach(const std::string& image, bool read_only, std::string* d
 /// one), or with one a crash cut short, every device is asked.
 Result<std::string> attached_to(const std::string& image, const std::string& hint = "");
 
-/// What a new image's hint says until its first attach.
+/// What a new image's hint says until its first attach, and what it says
+/// while one is under way (no answer: the next look scans).
 inline constexpr const char* kNeverAttached = "none";
+inline constexpr const char* kAttaching = "attaching";
 
 /// Notes in `hint` what the image is attached to: `dev` ("/dev/loopN")
 /// just after an attach, before anything is mounted from the device (a
 /// device that stays attached, autoclear keeping it only while mounted,
-/// always has its note); "attaching" just before one, so that a crash in
+/// always has its note); kAttaching just before one, so that a crash in
 /// between leaves a note that is no answer; kNeverAttached when the
 /// image is made.
 Status note_attached(const std::string& hint, const std::string& dev);

@@ -100,6 +100,11 @@ expect_contains "seccomp: swapon is not implemented inside" "Function not implem
 mem_total() { tr -d '\r' | awk '/^Mem:/ {print $2}'; }
 expect_eq "sysinfo: free in the init's processes shows 64M" 65536 "$("$BERTH" exec ct1 -- cat /run/free.boot | mem_total)"
 expect_eq "sysinfo: free in an exec shows 64M" 65536 "$("$BERTH" exec ct1 -- free | mem_total)"
+set +e
+out=$("$BERTH" exec ct1 -- /no/such/command 2>&1); rc=$?
+set -e
+expect_eq "exec: a command that cannot start fails with 255" 255 "$rc"
+expect_contains "exec: a command that cannot start is named" "/no/such/command" "$out"
 expect_eq "sysinfo: free on a terminal shows 64M" 65536 "$("$BERTH" exec -t ct1 -- free < /dev/null | mem_total)"
 up=$("$BERTH" exec ct1 -- uptime)
 expect_eq "sysinfo: uptime is the container's, not the node's" yes \

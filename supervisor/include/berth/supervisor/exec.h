@@ -15,10 +15,12 @@ namespace berth::supervisor {
 Result<runtime::ExecOptions> collected_exec(const std::string& bundle, const std::string& name,
                                             const std::vector<std::string>& args);
 
-/// Runs `args` in container `name` through `helper` (the berth-monitor
-/// binary's "exec-helper" mode, which runs collected_exec() with the
+/// Runs `args` (non-empty: the API refuses an empty list) in container
+/// `name` through `helper` (the berth-monitor binary's "exec-helper"
+/// mode, which reads the bundle and runs collected_exec() with the
 /// runtime library) and collects stdout and stderr (up to `limit` bytes
-/// each). Returns {"exit_code","stdout","stderr"}.
+/// each). Returns {"exit_code","stdout","stderr"}; an exec that could not
+/// be made is exit code 255 with the reason on stderr.
 Result<json::Value> exec_collect(const std::string& helper, const runtime::Globals& g, const std::string& bundle,
                                  const std::string& name, const std::vector<std::string>& args,
                                  size_t limit = 16u << 20);
