@@ -85,8 +85,15 @@ Status SystemdManager::enter(pid_t pid) {
   // controllers it does not enable (hugetlb, misc).
   BERTH_TRY(fs_->create());
   if (pending_) BERTH_TRY_CTX(fs_->set(*pending_), "linux.resources");
+  if (owner_) BERTH_TRY(fs_->delegate(owner_->first, owner_->second));
   // systemd moved `pid` into the hierarchies it manages; this covers the rest.
   return fs_->enter(pid);
+}
+
+Status SystemdManager::delegate(uid_t uid, gid_t gid) {
+  if (!start_pending_) return fs_->delegate(uid, gid);
+  owner_ = std::make_pair(uid, gid);
+  return ok();
 }
 
 Status SystemdManager::set(const Resources& r) {

@@ -66,6 +66,9 @@ public:
   /// Stops the unit (once; a unit already gone is fine), then removes what
   /// is left of the cgroup.
   Status destroy() override;
+  /// Before the start the owner is kept and handed over once the unit's
+  /// cgroup exists.
+  Status delegate(uid_t uid, gid_t gid) override;
   Result<Stats> stats() override { return fs_->stats(); }
   Result<uint64_t> oom_kills() override { return fs_->oom_kills(); }
   std::string describe() const override { return unit_.name + " (" + fs_->describe() + ")"; }
@@ -84,6 +87,7 @@ private:
   std::unique_ptr<UnitControl> units_;
   bool start_pending_ = false;        // create() ran, the unit is not started yet
   std::optional<Resources> pending_;  // limits set() got before the start
+  std::optional<std::pair<uid_t, gid_t>> owner_;  // delegate() before the start
   bool stop_done_ = false;
 };
 

@@ -95,6 +95,8 @@ Status V1Manager::create() {
   return ok();
 }
 
+Status V1Manager::delegate(uid_t uid, gid_t gid) { return unified_ ? unified_->delegate(uid, gid) : ok(); }
+
 Status V1Manager::enter(pid_t pid) {
   std::string p = std::to_string(pid);
   for (const auto& d : hierarchy_dirs()) BERTH_TRY(fs::write_file(d + "/cgroup.procs", p));

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -30,8 +31,8 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 
 // Turns on, in `dir`/cgroup.subtree_control, every controller `dir` has and
 // does not delegate yet. Returns the controllers its children will get.
-Result<std::vector<std::string>> delegate(const std::string& dir,
-                                          const std::vector<std::string>& inherited) {
+Result<std::vector<std::string>> enable_below(const std::string& dir,
+                                              const std::vector<std::string>& inherited) {
   auto text = fs::read_file(dir + "/cgroup.controllers");
   if (!text && text.error().code() != ENOENT) return std::move(text).error();
   // A directory without cgroup.controllers (only in test fakes) is taken to
@@ -87,7 +88,7 @@ Status V2Manager::enable_controllers() {
   std::string dir = root_;
   size_t pos = 0;
   while (true) {
-    inherited = BERTH_TRY(delegate(dir, inherited));
+    inherited = BERTH_TRY(enable_below(dir, inherited));
     size_t next = rel_.find('/', pos + 1);
     if (next == std::string::npos) return ok();
     dir = root_ + rel_.substr(0, next);
@@ -191,6 +192,24 @@ Status V2Manager::kill_all(int sig) {
 }
 
 Status V2Manager::destroy() { return fs::rmdir_tree(dir_); }
+
+Status V2Manager::delegate(uid_t uid, gid_t gid) {
+  std::vector<std::string> files = {"cgroup.procs", "cgroup.threads", "cgroup.subtree_control"};
+  if (auto listed = fs::read_file("/sys/kernel/cgroup/delegate")) {
+    files.clear();
+    for (size_t pos = 0; pos < listed->size();) {
+      size_t nl = std::min(listed->find('\n', pos), listed->size());
+      if (nl > pos) files.push_back(listed->substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+  }
+  if (::chown(dir_.c_str(), uid, gid) < 0) return Error::os("delegate cgroup " + dir_ + ": chown");
+  for (const std::string& f : files) {
+    std::string path = dir_ + "/" + f;
+    if (::chown(path.c_str(), uid, gid) < 0 && errno != ENOENT) return Error::os("delegate cgroup: chown " + path);
+  }
+  return ok();
+}
 
 Result<Stats> V2Manager::stats() {
   if (!fs::is_dir(dir_)) return Error(ENOENT, "read stats of " + dir_);

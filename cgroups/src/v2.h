@@ -23,6 +23,7 @@ public:
   Result<std::vector<pid_t>> pids() override;
   Status kill_all(int sig) override;
   Status destroy() override;
+  Status delegate(uid_t uid, gid_t gid) override;
   Result<Stats> stats() override;
   Result<uint64_t> oom_kills() override;
   std::string describe() const override { return dir_; }

@@ -19,6 +19,7 @@
 #include "berth/base/fs.h"
 #include "berth/images/build.h"
 #include "berth/images/image.h"
+#include "http.h"
 
 namespace berth::images {
 namespace {
@@ -136,10 +137,18 @@ Status busybox_tree(const std::string& root, const BusyboxTemplate& o) {
   return ok();
 }
 
+// What every Debian template has besides debootstrap's variant: systemd as
+// init, with D-Bus (systemctl reboot/poweroff, systemd-run, logind and
+// loginctl need the system bus) and PAM sessions; ip, ping, and the
+// procps tools (free, top, ps) a user of a server expects.
+constexpr const char* kDebianBase = "systemd-sysv,dbus,libpam-systemd,iproute2,iputils-ping,netbase,procps";
+
 std::string template_key(const DebianTemplate& o) {
   std::vector<std::string> pk = o.packages;
   std::sort(pk.begin(), pk.end());
-  std::string k = o.suite + "|" + o.mirror + "|" + o.variant;
+  // The base set and the fixups' revision are part of the key: a template
+  // built by an older recipe is built again.
+  std::string k = o.suite + "|" + o.mirror + "|" + o.variant + "|" + kDebianBase + "|fixups-3";
   for (const auto& p : pk) k += "|" + p;
   return sha256_of(k).hex();
 }
@@ -160,11 +169,56 @@ Status check_debian(const DebianTemplate& o) {
   return ok();
 }
 
+// Asks the mirror for the suite's Release file before debootstrap runs, so
+// that a mirror out of reach (berthd's network namespace may have no route
+// to the archive) is said in one line naming it, not in debootstrap's log.
+Status probe_mirror(const DebianTemplate& o) {
+  std::string hint = "; give a mirror reachable from berthd's network namespace with --mirror";
+  std::string release = o.mirror + (o.mirror.back() == '/' ? "" : "/") + "dists/" + o.suite + "/Release";
+  if (o.mirror.rfind("file:", 0) == 0) {
+    std::string path = release.substr(5);
+    while (path.size() > 1 && path[0] == '/' && path[1] == '/') path.erase(0, 1);
+    if (::access(path.c_str(), R_OK) < 0)
+      return Error(errno, "mirror " + o.mirror + ": no suite " + o.suite + " (" + path + " is not readable)");
+    return ok();
+  }
+  http::Handle h;
+  http::Request req;
+  req.method = "HEAD";
+  req.url = release;
+  req.connect_seconds = 10;
+  req.total_seconds = 20;
+  auto r = http::perform(h, req, http::Tls{}, nullptr);
+  if (!r) return Error(r.error().code(), "mirror " + o.mirror + " cannot be reached (" + r.error().what() + ")" + hint);
+  if (r->status == 404) return Error(ENOENT, "mirror " + o.mirror + " has no suite " + o.suite + " (" + release + ": 404)");
+  if (r->status < 200 || r->status >= 400)
+    return Error(EPROTO, "mirror " + o.mirror + ": " + release + " answered " + std::to_string(r->status) + hint);
+  return ok();
+}
+
 // Leaves the tree as a container wants it: its own machine id at first
 // boot, resolv.conf and hostname written by whoever runs it, no package
 // files kept.
 Status debian_fixups(const std::string& root, const DebianTemplate& o) {
   BERTH_TRY(put(root, "etc/machine-id", ""));
+  // A persistent journal, as a server keeps one: `journalctl -b -1` shows
+  // how the last boot ended (systemd-tmpfiles sets its owner and mode).
+  BERTH_TRY(fs::mkdir_p(fs::join(root, "var/log/journal"), 02755));
+  // sshd's host keys are made at each container's first boot, never shared
+  // by every container of the template.
+  if (fs::exists(fs::join(root, "usr/sbin/sshd"))) {
+    for (const auto& f : BERTH_TRY(fs::list_dir(fs::join(root, "etc/ssh"))))
+      if (f.rfind("ssh_host_", 0) == 0) ::unlink(fs::join(root, "etc/ssh/" + f).c_str());
+    BERTH_TRY(put(root, "etc/systemd/system/berth-ssh-keys.service",
+                  "[Unit]\nDescription=SSH host keys of this container\n"
+                  "ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key\nBefore=ssh.service\n\n"
+                  "[Service]\nType=oneshot\nExecStart=/usr/bin/ssh-keygen -A\n\n"
+                  "[Install]\nWantedBy=multi-user.target ssh.service\n"));
+    BERTH_TRY(fs::mkdir_p(fs::join(root, "etc/systemd/system/ssh.service.wants"), 0755));
+    std::string link = fs::join(root, "etc/systemd/system/ssh.service.wants/berth-ssh-keys.service");
+    ::unlink(link.c_str());
+    if (::symlink("/etc/systemd/system/berth-ssh-keys.service", link.c_str()) < 0) return Error::os("symlink " + link);
+  }
   ::unlink(fs::join(root, "var/lib/dbus/machine-id").c_str());
   ::unlink(fs::join(root, "etc/resolv.conf").c_str());
   BERTH_TRY(put(root, "etc/hostname", o.suite + "\n"));
@@ -211,12 +265,13 @@ Result<Descriptor> build_debian_template(const Store& store, std::string_view ta
   std::string key = template_key(o);
   if (!o.rebuild)
     if (auto d = cached(store, tag, key)) return *d;
+  BERTH_TRY_CTX(probe_mirror(o), what);
   Lease lease = BERTH_TRY_CTX(store.lease(), what);
   std::string cache = fs::join(fs::absolute(store.root()), "template-cache/debootstrap-" + o.suite);
   BERTH_TRY_CTX(fs::mkdir_p(cache, 0755), what);
   Scratch s;
   std::string root = BERTH_TRY_CTX(make_scratch(store, "debootstrap", s), what);
-  std::string include = "systemd-sysv,iproute2,netbase";
+  std::string include = kDebianBase;
   for (const auto& p : o.packages) include += "," + p;
   CommandOptions co;
   co.inherit_output = o.verbose;

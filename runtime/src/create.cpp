@@ -81,6 +81,26 @@ pid_t clone_child(int flags) {
 
 std::string bundle_rootfs(const Spec& spec) { return spec.root_path; }
 
+// The host id that `id` inside maps to, if the mappings cover it.
+std::optional<uint32_t> host_id_of(const std::vector<IdMapping>& maps, uint32_t id) {
+  for (const auto& m : maps)
+    if (id >= m.container_id && id - m.container_id < m.size) return m.host_id + (id - m.container_id);
+  return std::nullopt;
+}
+
+// A container with user and cgroup namespaces of its own owns its cgroup
+// (v2, or the cgroup2 mirror on hybrid hosts): its root may make
+// sub-groups and move its processes among them, as systemd as PID 1 does.
+// The limits stay the host's: their files are not handed over.
+berth::Status delegate_cgroup(const Spec& spec, cgroups::Manager& cg) {
+  const Namespace* user = spec.find_namespace(CLONE_NEWUSER);
+  if (!user || !user->path.empty() || !spec.has_namespace(CLONE_NEWCGROUP)) return {};
+  auto uid = host_id_of(spec.linux.uid_mappings, 0);
+  auto gid = host_id_of(spec.linux.gid_mappings, 0);
+  if (!uid || !gid) return {};  // no root inside: nothing to hand over
+  return cg.delegate(*uid, *gid);
+}
+
 // The device rules the cgroup gets: the config's own, then (as runc does)
 // the devices every container has, mknod of anything, and the config's
 // linux.devices, so that the default devices can be created and used.
@@ -176,6 +196,7 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   if (!made && made.error().code() == ENOENT) made = cg->create();
   if (!made) return std::move(made).error().wrap("create cgroup");
   BERTH_TRY_CTX(cg->set(effective_resources(spec)), "linux.resources");
+  BERTH_TRY(delegate_cgroup(spec, *cg));
 
   UniqueFd console;
   if (spec.process->terminal && !o.console_socket.empty())

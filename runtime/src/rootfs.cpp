@@ -289,10 +289,20 @@ berth::Status mount_one(InitContext& ctx, int root_fd, const Mount& m, int idmap
   std::string tp = fd_path(target->get());
   if (m.type == "cgroup" || m.type == "cgroup2") {
     bool cgroupns = ctx.spec->has_namespace(CLONE_NEWCGROUP);
-    if (ctx.host_cgroup_v1) return mount_cgroup_v1_tree(root_fd, m, rel, cgroupns);
+    // On hybrid hosts "cgroup" is the host's layout (v1 hierarchies and
+    // the cgroup2 tree), "cgroup2" the cgroup2 tree alone, as a pure v2
+    // host has it: what an init that only runs on cgroup v2 needs
+    // (systemd 256 and later refuse the v1 layout). The v1 controllers
+    // still hold the container's limits.
+    std::string v2_mount = "/sys/fs/cgroup";
+    if (ctx.host_cgroup_v1) {
+      if (m.type == "cgroup") return mount_cgroup_v1_tree(root_fd, m, rel, cgroupns);
+      v2_mount = "/sys/fs/cgroup/unified";
+    }
     auto own = BERTH_TRY(own_cgroups());
+    if (!own.count("")) return Error(ENOENT, m.destination + ": cgroup2: the host has no cgroup2 tree");
     target = UniqueFd();
-    return mount_hierarchy(root_fd, rel, "/sys/fs/cgroup", "cgroup2", "", own[""], cgroupns, m.flags & ~MS_REMOUNT);
+    return mount_hierarchy(root_fd, rel, v2_mount, "cgroup2", "", own[""], cgroupns, m.flags & ~MS_REMOUNT);
   }
   const char* data = m.data.empty() ? nullptr : m.data.c_str();
   unsigned long flags = m.flags & ~(MS_REMOUNT | MS_BIND | MS_REC);

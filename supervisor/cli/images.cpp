@@ -26,7 +26,7 @@ constexpr const char* kUsage =
     "       berth image rm IMAGE          (refused while a container uses it)\n"
     "       berth image prune\n"
     "       berth image inspect IMAGE [--format json]\n"
-    "       berth image build-template busybox|debian TAG [--packages P1,P2,...]\n"
+    "       berth image build-template busybox|debian TAG [--packages P1,P2,...] [--suite S] [--mirror URL]\n"
     "  REGISTRY FLAGS: --creds USER:PASSWORD | --creds-file FILE (one line USER:PASSWORD),\n"
     "                  --ca FILE (--tls-ca FILE: PEM CA certificates to trust), --plain-http\n";
 
@@ -242,7 +242,7 @@ int inspect(const std::string& ref, bool json_out) {
 }
 
 int build_template(const std::vector<std::string>& a) {
-  Parsed p = parse(a, 2, {"packages"}, {});
+  Parsed p = parse(a, 2, {"packages", "suite", "mirror"}, {});
   if (p.positional.size() != 2) usage_error("image build-template: expected KIND and TAG");
   json::Value body = json::Value::object();
   body.set("template", p.positional[0]);
@@ -254,6 +254,8 @@ int build_template(const std::vector<std::string>& a) {
       if (!pkg.empty()) list.push_back(pkg);
     body.set("packages", std::move(list));
   }
+  for (const char* k : {"suite", "mirror"})
+    if (p.flags.count(k)) body.set(k, p.flags[k]);
   json::Value r = run_operation("POST", "/v1/images", json::dump(body));
   std::printf("%s %s\n", p.positional[1].c_str(), field(r, "digest").c_str());
   return 0;

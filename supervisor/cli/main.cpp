@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/base/fs.h"
 #include "berth/base/json.h"
 #include "berth/supervisor/peer_client.h"
 #include "berth/supervisor/unix_socket.h"
@@ -126,7 +127,13 @@ json::Value options(const std::vector<std::string>& args, size_t from) {
     for (char& c : key)
       if (c == '-') c = '_';
     const json::Value* had = o.find(key);
-    if (had && repeatable(key)) o.set(key, had->as_string() + "," + args[++i]);
+    if (key == "ssh_key") {
+      // The file's public keys go to berthd (which cannot read the
+      // caller's files); repeated, their lines add up.
+      auto text = berth::fs::read_file(args[++i]);
+      if (!text) die(2, "--ssh-key: " + text.error().what());
+      o.set(key, (had ? had->as_string() + "\n" : "") + *text);
+    } else if (had && repeatable(key)) o.set(key, had->as_string() + "," + args[++i]);
     else o.set(key, args[++i]);
   }
   return o;
@@ -253,6 +260,7 @@ void usage() {
   std::fputs(
       "usage: berth [--socket PATH | --remote HOST:PORT --cert FILE --key FILE --ca FILE] COMMAND ...\n"
       "  create NAME --template TAG [--disk SIZE] | --rootfs DIR   [--hostname H] [--init busybox|systemd] [--ram SIZE] [--swap SIZE]\n"
+      "              [--ssh-key FILE]... [--root-password PASSWORD]\n"
       "              [--cpus N] [--cpulimit PCT] [--cpuweight 1-10000] [--cpuset LIST] [--pids N]\n"
       "              [--autostart yes|no] [--boot-order N] [--boot-delay S]\n"
       "              [--restart no|on-failure|always] [--stop-timeout S] [--privileged yes|no]\n"

@@ -7,7 +7,8 @@ _berth_verbs="create start restart suspend resume stop destroy exec enter set co
   events metrics snapshot rollback snapshots commit image operation network env node cluster"
 _berth_global_flags="--socket --remote --cert --key --ca"
 _berth_field_flags="--hostname --disk --init --ram --swap --cpus --cpulimit --cpuweight --cpuset --pids
-  --autostart --boot-order --boot-delay --restart --stop-timeout --net --nameserver --searchdomain --rate --port"
+  --autostart --boot-order --boot-delay --restart --stop-timeout --net --nameserver --searchdomain --rate --port
+  --ssh-key --root-password"
 _berth_registry_flags="--creds --creds-file --ca --tls-ca --plain-http --quiet"
 
 # The first column of a berth table (skipping its header), from the same
@@ -58,7 +59,7 @@ _berth_join_words() {
 # Values of flags that take one; returns 1 for a flag without a value.
 _berth_flag_value() {
   case $1 in
-    --socket | --cert | --key | --ca | --tls-ca | --creds-file) _berth_files ;;
+    --socket | --cert | --key | --ca | --tls-ca | --creds-file | --ssh-key) _berth_files ;;
     --rootfs) _berth_files -d ;;
     --template) _berth_reply "$(_berth_names image ls)" ;;
     --net) _berth_reply "$(_berth_names network ls)" ;;
@@ -70,7 +71,8 @@ _berth_flag_value() {
     --remote | --hostname | --disk | --ram | --swap | --cpus | --cpulimit | --cpuweight | --cpuset | --pids | \
       --boot-order | --boot-delay | --stop-timeout | --nameserver | --searchdomain | --rate | --port | --timeout | \
       --subnet | --gateway | --subnet6 | --gateway6 | --dns | --search | --bridge | --uplink | --mtu | --tag | \
-      --platform | --creds | --packages) COMPREPLY=() ;;
+      --platform | --creds | --packages | --mirror | --root-password) COMPREPLY=() ;;
+    --suite) _berth_reply "bookworm trixie bullseye" ;;
     *) return 1 ;;
   esac
 }
@@ -167,7 +169,7 @@ _berth_image() {
     rm) ((n == 2)) && _berth_reply "$(_berth_names image ls)" ;;
     inspect) if ((n == 2)); then _berth_reply "$(_berth_names image ls)"; else _berth_reply "--format"; fi ;;
     build-template)
-      if ((n == 2)); then _berth_reply "busybox debian"; elif ((n > 3)); then _berth_reply "--packages"; fi
+      if ((n == 2)); then _berth_reply "busybox debian"; elif ((n > 3)); then _berth_reply "--packages --suite --mirror"; fi
       ;;
   esac
 }

@@ -152,11 +152,14 @@ private:
       case Verb::network_create: return blocking([&s, body = r.body] { return s.create_network(body); });
       case Verb::network_remove: return blocking([&s, n] { return s.remove_network(n); });
       case Verb::build_template: {
-        std::string kind = r.args[0], tag = r.args[1];
-        std::vector<std::string> packages(r.args.begin() + 2, r.args.end());
-        return operation(
-            tag, [] { return ok(); }, [&s, kind, tag, packages] { return s.build_template(kind, tag, packages); },
-            "build-template");
+        TemplateRequest t;
+        t.kind = r.args[0];
+        t.tag = r.args[1];
+        t.packages.assign(r.args.begin() + 2, r.args.end());
+        if (const json::Value* v = r.body.find("suite")) t.suite = v->as_string();
+        if (const json::Value* v = r.body.find("mirror")) t.mirror = v->as_string();
+        std::string tag = t.tag;
+        return operation(tag, [] { return ok(); }, [&s, t] { return s.build_template(t); }, "build-template");
       }
       case Verb::image_pull: case Verb::image_push: return image_transfer(r);
       case Verb::image_prune:

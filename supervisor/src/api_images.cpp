@@ -1,6 +1,6 @@
 // api_images.cpp — decoding the image routes of the API (no I/O):
 //   GET    /v1/images                  the store's tags
-//   POST   /v1/images                  build a template {"template","tag","packages"?}
+//   POST   /v1/images                  build a template {"template","tag","packages"?,"suite"?,"mirror"?}
 //   POST   /v1/images/pull             {"ref","tag"?,"platform"?,"credentials"?,"ca"?,"plain_http"?}
 //   POST   /v1/images/push             {"image","ref","credentials"?,"ca"?,"plain_http"?}
 //   POST   /v1/images/prune            garbage collection
@@ -71,7 +71,8 @@ Status decode_image_request(Request& r, std::string_view method, const std::vect
     if (method != "POST") return bad(405, std::string(method) + " /v1/images: expected GET or POST");
     r.verb = Verb::build_template;
     BERTH_TRY(check_fields(r.body, {{"template", Kind::string, true}, {"tag", Kind::string, true},
-                                    {"packages", Kind::strings, false}}));
+                                    {"packages", Kind::strings, false}, {"suite", Kind::string, false},
+                                    {"mirror", Kind::string, false}}));
     r.args = {r.body.find("template")->as_string(), r.body.find("tag")->as_string()};
     if (const json::Value* pk = r.body.find("packages"))
       for (const auto& x : pk->as_array()) r.args.push_back(x.as_string());

@@ -125,6 +125,14 @@ int halt_signal(InitKind k) {
   return k == InitKind::systemd ? SIGRTMIN + 3 : SIGUSR2;
 }
 
+PowerExit power_exit(InitKind k, const json::Value& exit) {
+  const json::Value* sig = exit.find("signal");
+  if (k == InitKind::app || !sig || !sig->is_number()) return PowerExit::none;
+  if (sig->as_int() == SIGHUP) return PowerExit::reboot;
+  if (sig->as_int() == SIGINT) return PowerExit::poweroff;
+  return PowerExit::none;
+}
+
 std::optional<std::vector<unsigned>> parse_cpu_list(std::string_view s) {
   std::vector<unsigned> out;
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
@@ -215,6 +223,30 @@ json::Value make_spec(const Record& r, const Layout& l, const json::Value* app) 
   run.set("source", "tmpfs");
   run.set("options", strings({"nosuid", "nodev", "mode=755", "size=65536k"}));
   spec.find("mounts")->push_back(std::move(run));
+  if (r.init == InitKind::systemd) {
+    // systemd as PID 1 manages its own services' cgroups: behind the
+    // container's cgroup namespace it gets its cgroup as a cgroup2 tree of
+    // its own, writable (the runtime hands the directory to the guest's
+    // root), the cgroup2 tree alone even where the host also has v1
+    // hierarchies (a hybrid host): systemd 256 and later boot only on
+    // cgroup v2, and the v1 controllers go on holding the limits outside.
+    for (json::Value& m : spec.find("mounts")->as_array()) {
+      const json::Value* dst = m.find("destination");
+      if (!dst || dst->as_string() != "/sys/fs/cgroup") continue;
+      m.set("type", "cgroup2");
+      m.set("source", "cgroup2");
+      m.set("options", strings({"nosuid", "noexec", "nodev", "relatime", "rw"}));
+    }
+    // Each boot gets a boot id of its own, as systemd's container interface
+    // asks of a container manager: the kernel's is the node's, so the
+    // journal would see every boot of the guest as one (journalctl -b -1).
+    json::Value id = json::Value::object();
+    id.set("destination", "/proc/sys/kernel/random/boot_id");
+    id.set("type", "bind");
+    id.set("source", l.boot_id(r.name));
+    id.set("options", strings({"bind", "ro", "nosuid", "nodev", "noexec"}));
+    spec.find("mounts")->push_back(std::move(id));
+  }
   json::Value ann = json::Value::object();
   ann.set("org.berth.init", init_name(r.init));
   spec.set("annotations", std::move(ann));

@@ -338,14 +338,19 @@ Result<json::Value> NodeService::images() {
   return a;
 }
 
-Result<json::Value> NodeService::build_template(const std::string& kind, const std::string& tag,
-                                                const std::vector<std::string>& packages) {
+Result<json::Value> NodeService::build_template(const TemplateRequest& req) {
   const images::Store* s = BERTH_TRY(store());
+  const std::string& kind = req.kind;
+  const std::string& tag = req.tag;
   if (kind != "busybox" && kind != "debian")
     return Error::msg("template: expected busybox or debian, got \"" + kind + "\"");
-  if (kind == "busybox" && !packages.empty()) return Error::msg("packages: the busybox template takes none");
+  if (kind == "busybox" && (!req.packages.empty() || !req.suite.empty() || !req.mirror.empty()))
+    return Error::msg(std::string(!req.packages.empty() ? "packages" : !req.suite.empty() ? "suite" : "mirror") +
+                      ": the busybox template takes none");
   images::DebianTemplate debian;
-  debian.packages = packages;
+  debian.packages = req.packages;
+  if (!req.suite.empty()) debian.suite = req.suite;
+  if (!req.mirror.empty()) debian.mirror = req.mirror;
   auto d = kind == "busybox" ? images::build_busybox_template(*s, tag, images::BusyboxTemplate{})
                              : images::build_debian_template(*s, tag, debian);
   if (!d) return std::move(d).error().wrap("build-template");

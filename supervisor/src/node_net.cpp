@@ -5,7 +5,7 @@
 
 #include <fcntl.h>
 #include <net/if.h>
-#include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -18,6 +18,7 @@
 #include "berth/net/container_files.h"
 #include "berth/net/ipam.h"
 #include "berth/net/netns.h"
+#include "guest_files.h"
 
 namespace berth::supervisor {
 
@@ -45,34 +46,6 @@ net::LeaseTable taken(const std::string& network, const std::string& self, const
   for (const net::Attachment& a : live.items)
     if (a.container != self) t.items.push_back(a);
   return t;
-}
-
-// openat2 below the guest's root: a link the guest planted resolves
-// inside it, never on the host.
-Result<UniqueFd> open_in_root(int root, const std::string& rel, int flags, mode_t mode = 0) {
-  struct open_how how {};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.mode = (flags & O_CREAT) ? mode : 0;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  for (;;) {
-    int fd = static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how));
-    if (fd >= 0) return UniqueFd(fd);
-    if (errno != EAGAIN && errno != EINTR) return Error::os("open " + rel);
-  }
-}
-
-// Replaces etc/NAME atomically: a temp file beside it, owned by the
-// guest's root, renamed over whatever was there (a link is replaced, not
-// followed).
-Status write_guest_file(int etc, const std::string& name, const std::string& text, uid_t owner) {
-  std::string tmp = "." + name + ".berth";
-  (void)::unlinkat(etc, tmp.c_str(), 0);
-  UniqueFd f(::openat(etc, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!f) return Error::os("create /etc/" + tmp);
-  if (::write(f.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return Error::os("write /etc/" + name);
-  if (::fchown(f.get(), owner, owner) < 0 || ::fsync(f.get()) < 0) return Error::os("write /etc/" + name);
-  if (::renameat(etc, tmp.c_str(), etc, name.c_str()) < 0) return Error::os("rename /etc/" + name);
-  return ok();
 }
 
 }  // namespace
@@ -262,7 +235,7 @@ Status NodeNet::add_hook(json::Value& spec, const Record& r) const {
 }
 
 Status NodeNet::write_guest_files(const std::string& rootfs, const Record& r) {
-  if (r.nets.empty() && r.nameservers.empty() && r.searchdomains.empty()) return ok();
+  bool dns = !r.nets.empty() || !r.nameservers.empty() || !r.searchdomains.empty();
   std::vector<net::Network> nets;
   {
     std::lock_guard lock(mu_);
@@ -289,13 +262,26 @@ Status NodeNet::write_guest_files(const std::string& rootfs, const Record& r) {
   std::string what = "guest files of " + r.name;
   UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return Error::os(what + ": open " + rootfs);
-  UniqueFd etc = BERTH_TRY_CTX(open_in_root(root.get(), "etc", O_PATH | O_DIRECTORY), what);
-  UniqueFd etc_dir(::openat(etc.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto etc = open_in_guest(root.get(), "etc", O_PATH | O_DIRECTORY);
+  // An app image without /etc gets no identity files; a network needs them.
+  if (!etc && etc.error().code() == ENOENT && !dns) return ok();
+  if (!etc) return std::move(etc).error().wrap(what);
+  UniqueFd etc_dir(::openat(etc->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!etc_dir) return Error::os(what + ": open /etc");
   uid_t owner = r.idmap_base.value_or(0);
-  BERTH_TRY_CTX(write_guest_file(etc_dir.get(), "resolv.conf", net::resolv_conf(from), owner), what);
+  if (dns) BERTH_TRY_CTX(write_guest_file(etc_dir.get(), "resolv.conf", net::resolv_conf(from), owner, owner), what);
+  // The guest's own name, which its init sets from /etc/hostname (systemd
+  // does, over the runtime's), and its hosts file carries.
   std::string host = r.hostname.empty() ? r.name : r.hostname;
-  BERTH_TRY_CTX(write_guest_file(etc_dir.get(), "hosts", net::hosts_file(host, "", att_ptrs), owner), what);
+  BERTH_TRY_CTX(write_guest_file(etc_dir.get(), "hostname", host + "\n", owner, owner), what);
+  BERTH_TRY_CTX(write_guest_file(etc_dir.get(), "hosts", net::hosts_file(host, "", att_ptrs), owner, owner), what);
+  // A machine id of its own on the first start (the template's is empty),
+  // kept from then on, as a VM's is.
+  if (r.init == InitKind::systemd) {
+    struct stat st;
+    if (::fstatat(etc_dir.get(), "machine-id", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+      BERTH_TRY_CTX(write_guest_file(etc_dir.get(), "machine-id", new_machine_id() + "\n", owner, owner, 0444), what);
+  }
   return ok();
 }
 

@@ -23,6 +23,7 @@
 #include "berth/supervisor/idshift.h"
 #include "berth/supervisor/subid.h"
 #include "berth/supervisor/unix_socket.h"
+#include "guest_files.h"
 
 namespace berth::supervisor {
 
@@ -35,6 +36,15 @@ namespace {
 // of the threaded daemon.
 Status copy_tree(const std::string& src, const std::string& dst) {
   BERTH_TRY_CTX(run_command({"cp", "-a", "--reflink=auto", src + "/.", dst}), "copy " + src + " to " + dst);
+  return ok();
+}
+
+// A fresh boot id for the guest's next boot: nothing to keep past the boot,
+// so no sync.
+Status write_boot_id(const std::string& path) {
+  UniqueFd f(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0444));
+  std::string id = new_boot_id();
+  if (!f || ::write(f.get(), id.data(), id.size()) != static_cast<ssize_t>(id.size())) return Error::os("write " + path);
   return ok();
 }
 
@@ -188,16 +198,24 @@ void NodeService::on_exit(const std::string& name, const json::Value& exit) {
   // Before the state changes: a stop returns with the node's lxcfs gone
   // when this was the last container.
   proc_views_.release(name);
-  bool restart = false, lost = exit.is_null();
+  bool restart = false, rebooted = false, lost = exit.is_null();
+  PowerExit power = PowerExit::none;
   std::chrono::milliseconds delay{0};
   {
     std::lock_guard lock(mu_);
     Entry* e = reg_.find(name);
     if (!e) return;
     const json::Value* code = exit.find("code");
-    bool failed = !lost && (exit.find("signal") || (code && code->as_int() != 0));
+    if (!lost) power = power_exit(e->record.init, exit);
+    bool failed = !lost && power == PowerExit::none && (exit.find("signal") || (code && code->as_int() != 0));
     RestartPolicy p = e->record.restart;
-    if (!e->stop_requested && (p == RestartPolicy::always || (p == RestartPolicy::on_failure && failed))) {
+    if (!e->stop_requested && power == PowerExit::reboot) {
+      // `reboot` inside: the same container comes back at once, whatever
+      // its restart policy, as a server's reboot does.
+      restart = true;
+      rebooted = true;
+    } else if (!e->stop_requested && power == PowerExit::none &&
+               (p == RestartPolicy::always || (p == RestartPolicy::on_failure && failed))) {
       restart = true;
       delay = std::chrono::milliseconds(std::min(60000, 1000 << std::min(e->restarts, 6)));
       ++e->restarts;
@@ -208,7 +226,8 @@ void NodeService::on_exit(const std::string& name, const json::Value& exit) {
   }
   json::Value extra = json::Value::object();
   extra.set("exit", exit);
-  events_.publish(lost ? "monitor-lost" : "stopped", name, std::move(extra));
+  if (power != PowerExit::none) extra.set("reason", power == PowerExit::reboot ? "reboot" : "poweroff");
+  events_.publish(lost ? "monitor-lost" : rebooted ? "rebooting" : "stopped", name, std::move(extra));
   if (lost) {
     // The monitor died under a running container: nothing can report that
     // container's exit any more, so it is stopped for good.
@@ -269,11 +288,18 @@ Result<uint32_t> NodeService::free_id_range() const {
   return *b;
 }
 
-Result<Record> NodeService::check_create(const json::Value& body) {
-  if (body.find("idmap_base")) return Error::msg("idmap_base: chosen by berthd, not settable");
-  if (body.find("cluster")) return Error::msg("cluster: set by berthd's cluster agent, not settable");
+Result<Record> NodeService::check_create(const json::Value& request) {
+  if (request.find("idmap_base")) return Error::msg("idmap_base: chosen by berthd, not settable");
+  if (request.find("cluster")) return Error::msg("cluster: set by berthd's cluster agent, not settable");
+  json::Value body = request;
+  GuestAccess access = BERTH_TRY(take_guest_access(body));
   Record r;
   BERTH_TRY(apply_json(r, body, ""));
+  r.ssh_keys = access.ssh_keys;
+  r.root_hash = access.root_hash;
+  if (!access.empty() && r.init == InitKind::app)
+    return Error::msg(std::string(access.ssh_keys.empty() ? "root_password" : "ssh_key") +
+                      ": an app container runs its image's process, with no logins to give");
   if (r.name.empty()) return Error::msg("name: missing");
   if (r.rootfs_source.empty() == r.template_tag.empty())
     return Error::msg("template: expected a template (an image tag) or rootfs (a directory), one of them");
@@ -317,6 +343,8 @@ Result<json::Value> NodeService::create(const Record& req) {
     BERTH_TRY(copy_tree(r.rootfs_source, l.rootfs(r.name)));
     if (r.idmap_base) BERTH_TRY_CTX(shift_ownership(l.rootfs(r.name), *r.idmap_base), "rootfs");
   }
+  if (!r.ssh_keys.empty() || !r.root_hash.empty())
+    BERTH_TRY(save_pending_access(l.access(r.name), GuestAccess{r.ssh_keys, r.root_hash}));
   BERTH_TRY(fs::write_file_atomic(l.config(r.name), format_record(r), 0644));  // last: the record makes it exist
   undo.dismiss();
   {
@@ -439,6 +467,9 @@ Status NodeService::start_locked_out(const std::string& name) {
   if (auto st = net_->detach(name); !st) return failed(std::move(st).error());
   std::string root = r.template_tag.empty() ? l.rootfs(name) : l.disk_rootfs(name);
   if (auto st = net_->write_guest_files(root, r); !st) return failed(std::move(st).error());
+  if (auto st = apply_pending_access(name, root, r); !st) return failed(std::move(st).error());
+  if (r.init == InitKind::systemd)
+    if (auto st = write_boot_id(l.boot_id(name)); !st) return failed(std::move(st).error());
   json::Value spec_doc = make_spec(r, l, app.is_null() ? nullptr : &app);
   if (std::string views = proc_views_.acquire(name); !views.empty()) add_proc_views(spec_doc, views);
   if (auto st = net_->add_hook(spec_doc, r); !st) return failed(std::move(st).error());
@@ -489,6 +520,19 @@ Status NodeService::stop_locked_out(const std::string& name, bool force, std::op
   if (fs::exists(fs::join(o_.layout.runtime_root(), name))) (void)runtime::remove(g_, name, true);
   unmount_root(name);
   if (auto st = net_->detach(name); !st) log::error("stop " + name + ": " + st.error().what());
+  return ok();
+}
+
+std::string NodeService::root_of(const Record& r) const {
+  return r.template_tag.empty() ? o_.layout.rootfs(r.name) : o_.layout.disk_rootfs(r.name);
+}
+
+Status NodeService::apply_pending_access(const std::string& name, const std::string& root, const Record& r) {
+  std::string file = o_.layout.access(name);
+  GuestAccess a = BERTH_TRY_CTX(load_pending_access(file), "access of " + name);
+  if (a.empty()) return ok();
+  BERTH_TRY_CTX(apply_guest_access(root, a, r.idmap_base.value_or(0)), "access of " + name);
+  if (::unlink(file.c_str()) < 0 && errno != ENOENT) return Error::os("remove " + file);
   return ok();
 }
 
@@ -560,8 +604,16 @@ Result<json::Value> NodeService::exec(const std::string& name, const std::vector
   return exec_collect(o_.monitor_binary, g_, o_.layout.bundle(name), name, args);
 }
 
-Status NodeService::check_set(const std::string& name, const json::Value& changes) {
-  if (!changes.is_object() || changes.as_object().empty()) return Error::msg("body: expected an object of changes");
+Status NodeService::check_set(const std::string& name, const json::Value& request) {
+  if (!request.is_object() || request.as_object().empty()) return Error::msg("body: expected an object of changes");
+  json::Value changes = request;
+  GuestAccess access = BERTH_TRY(take_guest_access(changes));
+  if (changes.as_object().empty()) {
+    std::lock_guard lock(mu_);
+    Entry* e = BERTH_TRY(reg_.get(name));
+    if (e->record.init == InitKind::app) return Error::msg("ssh_key, root_password: an app container has no logins to give");
+    return ok();
+  }
   for (const char* fixed : {"name", "rootfs", "template", "privileged", "idmap_base", "cluster"})
     if (changes.find(fixed)) return Error::msg(std::string(fixed) + ": cannot be changed");
   Record r;
@@ -576,10 +628,35 @@ Status NodeService::check_set(const std::string& name, const json::Value& change
   return net_->check(r, records());
 }
 
-Result<json::Value> NodeService::set(const std::string& name, const json::Value& changes) {
+Result<json::Value> NodeService::set(const std::string& name, const json::Value& request) {
   Claim c(*this, name);
   BERTH_TRY(c.take());
-  BERTH_TRY(check_set(name, changes));
+  BERTH_TRY(check_set(name, request));
+  json::Value changes = request;
+  GuestAccess access = BERTH_TRY(take_guest_access(changes));
+  json::Value access_live = json::Value::array(), access_later = json::Value::array();
+  if (!access.empty()) {
+    // A running guest gets them at once (its disk is mounted here); a
+    // stopped one at its next start.
+    bool up;
+    Record rec;
+    {
+      std::lock_guard lock(mu_);
+      Entry* e = BERTH_TRY(reg_.get(name));
+      up = e->state == State::running || e->state == State::suspended;
+      rec = e->record;
+    }
+    if (up) BERTH_TRY_CTX(apply_guest_access(root_of(rec), access, rec.idmap_base.value_or(0)), "set " + name);
+    else BERTH_TRY_CTX(save_pending_access(o_.layout.access(name), access), "set " + name);
+    for (const char* k : {"ssh_key", "root_password"})
+      if (request.find(k)) (up ? access_live : access_later).push_back(k);
+    if (changes.as_object().empty()) {
+      json::Value o = json::Value::object();
+      o.set("live", std::move(access_live));
+      o.set("restart", std::move(access_later));
+      return o;
+    }
+  }
   Record r;
   bool running;
   {
@@ -602,7 +679,7 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
     if (Entry* e = reg_.find(name)) e->record.nets = old_r.nets, e->record.ports = old_r.ports;
   });
   bool disk_live = BERTH_TRY_CTX(resize_root(old_r, r, running), "set " + name);
-  json::Value live = json::Value::array(), later = json::Value::array();
+  json::Value live = std::move(access_live), later = std::move(access_later);
   for (const auto& [k, _] : changes.as_object()) (needs_restart(k) || (k == "disk" && !disk_live) ? later : live).push_back(k);
   if (running && std::any_of(live.as_array().begin(), live.as_array().end(), [](const json::Value& k) { return k.as_string() != "disk"; })) {
     Record applied = r;

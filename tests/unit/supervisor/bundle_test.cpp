@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <signal.h>
+#include <sys/mount.h>
 
 #include "berth/runtime/spec.h"
 
@@ -120,4 +121,46 @@ TEST(Cpus, PinsToTheLeastUsed) {
   EXPECT_EQ(pick_cpus(4, four, {}), "");  // all of them: no pin
   EXPECT_EQ(pick_cpus(0, four, {}), "");
   EXPECT_EQ(pick_cpus(1, {2, 5}, {{2, 3}}), "5");
+}
+
+TEST(Bundle, SystemdGetsAWritableCgroup2TreeOfItsOwn) {
+  Record r;
+  r.name = "deb1";
+  r.init = InitKind::systemd;
+  r.idmap_base = 1u << 24;
+  Layout l;
+  auto spec = runtime::parse_spec(json::dump(make_spec(r, l)), "/var/lib/berth/containers/deb1/bundle");
+  ASSERT_TRUE(spec) << spec.error().what();
+  EXPECT_TRUE(spec->has_namespace(CLONE_NEWCGROUP));
+  EXPECT_TRUE(spec->has_namespace(CLONE_NEWUSER));
+  auto m = std::find_if(spec->mounts.begin(), spec->mounts.end(),
+                        [](const runtime::Mount& x) { return x.destination == "/sys/fs/cgroup"; });
+  ASSERT_NE(m, spec->mounts.end());
+  EXPECT_EQ(m->type, "cgroup2");
+  EXPECT_FALSE(m->flags & MS_RDONLY);
+  // A busybox init keeps the host's layout, read-only.
+  r.init = InitKind::busybox;
+  spec = runtime::parse_spec(json::dump(make_spec(r, l)), "/var/lib/berth/containers/deb1/bundle");
+  ASSERT_TRUE(spec) << spec.error().what();
+  m = std::find_if(spec->mounts.begin(), spec->mounts.end(),
+                   [](const runtime::Mount& x) { return x.destination == "/sys/fs/cgroup"; });
+  ASSERT_NE(m, spec->mounts.end());
+  EXPECT_EQ(m->type, "cgroup");
+  EXPECT_TRUE(m->flags & MS_RDONLY);
+}
+
+TEST(Bundle, PowerFromInside) {
+  auto exit_with = [](int sig) {
+    json::Value e = json::Value::object();
+    e.set("signal", sig);
+    return e;
+  };
+  json::Value code0 = json::Value::object();
+  code0.set("code", 0);
+  EXPECT_EQ(power_exit(InitKind::systemd, exit_with(SIGHUP)), PowerExit::reboot);
+  EXPECT_EQ(power_exit(InitKind::busybox, exit_with(SIGINT)), PowerExit::poweroff);
+  EXPECT_EQ(power_exit(InitKind::systemd, exit_with(SIGKILL)), PowerExit::none);
+  EXPECT_EQ(power_exit(InitKind::systemd, code0), PowerExit::none);
+  // An app's SIGHUP is a crash like any other signal.
+  EXPECT_EQ(power_exit(InitKind::app, exit_with(SIGHUP)), PowerExit::none);
 }

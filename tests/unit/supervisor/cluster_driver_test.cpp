@@ -110,7 +110,7 @@ public:
   Result<json::Value> rollback(const std::string&, const std::string&) override { return Error::msg("unused"); }
   Result<json::Value> snapshots(const std::string&) override { return Error::msg("unused"); }
   Result<json::Value> commit(const std::string&, const std::string&) override { return Error::msg("unused"); }
-  Result<json::Value> build_template(const std::string&, const std::string&, const std::vector<std::string>&) override {
+  Result<json::Value> build_template(const TemplateRequest&) override {
     return Error::msg("unused");
   }
   Status check_image_transfer(const json::Value&, bool) override { return Error::msg("unused"); }

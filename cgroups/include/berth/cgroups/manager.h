@@ -79,6 +79,14 @@ public:
   virtual Status kill_all(int sig) = 0;
   /// Removes the cgroup; fails with EBUSY while processes remain.
   virtual Status destroy() = 0;
+  /// Hands the cgroup v2 directory (the cgroup2 tree's mirror on hybrid
+  /// hosts) to `uid`/`gid`, the root of a container's user namespace: the
+  /// directory and the files the kernel lists as delegatable
+  /// (/sys/kernel/cgroup/delegate: cgroup.procs, cgroup.subtree_control
+  /// ...), as crun does, so an init behind a cgroup namespace (systemd)
+  /// can make and fill sub-groups. The limits' files stay the host's. No-op
+  /// on v1-only hosts.
+  virtual Status delegate(uid_t uid, gid_t gid) = 0;
   virtual Result<Stats> stats() = 0;
   /// Number of OOM kills so far (memory.events oom_kill / memory.oom_control).
   virtual Result<uint64_t> oom_kills() = 0;

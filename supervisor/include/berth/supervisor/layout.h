@@ -22,6 +22,11 @@ struct Layout {
   std::string disk_rootfs(const std::string& n) const { return fs::join(disk(n), "rootfs"); }
   /// An INIT="app" container's process, from its image's config.
   std::string app_process(const std::string& n) const { return fs::join(container_dir(n), "app.json"); }
+  /// SSH keys and root's password hash waiting for the next start (0600).
+  std::string access(const std::string& n) const { return fs::join(container_dir(n), "access.json"); }
+  /// A systemd guest's boot id for this boot, bound over its
+  /// /proc/sys/kernel/random/boot_id (the kernel's is the node's).
+  std::string boot_id(const std::string& n) const { return fs::join(container_dir(n), "boot_id"); }
   std::string images() const { return fs::join(state_dir, "images"); }
   std::string bundle(const std::string& n) const { return fs::join(container_dir(n), "bundle"); }
   std::string exit_file(const std::string& n) const { return fs::join(container_dir(n), "exit.json"); }

@@ -82,8 +82,7 @@ public:
   Status import_disk(const std::string& name, int fd, const std::string& image,
                      const std::vector<std::string>& layers) override;
   Result<json::Value> images() override;
-  Result<json::Value> build_template(const std::string& kind, const std::string& tag,
-                                     const std::vector<std::string>& packages) override;
+  Result<json::Value> build_template(const TemplateRequest& req) override;
   Status check_image_transfer(const json::Value& req, bool push) override;
   Result<json::Value> pull_image(const json::Value& req, const ProgressReport& report,
                                  const CancelFlag& cancel) override;
@@ -101,6 +100,11 @@ private:
   class Claim;
   Status start_locked_out(const std::string& name);
   Status stop_locked_out(const std::string& name, bool force, std::optional<int> timeout);
+  /// The container's root as the host sees it (its disk's, or its copy).
+  std::string root_of(const Record& r) const;
+  /// Writes the SSH keys and password waiting in <container>/access.json
+  /// into the guest's root, then drops the file.
+  Status apply_pending_access(const std::string& name, const std::string& root, const Record& r);
   /// suspend (true) or resume (false): freezes the container's cgroup.
   Result<json::Value> freeze(const std::string& name, bool frozen);
   /// The lowest uid/gid range no record holds (caller holds mu_).

@@ -53,6 +53,10 @@ struct Record {
   // The cluster container (<env>.<role>.<i>) this one is, when the node's
   // cluster agent made it; such containers are the agent's to converge.
   std::string cluster;
+  // Given with create: root's SSH keys (authorized_keys lines) and
+  // password hash, written into the guest at its first start; never in the
+  // record's file.
+  std::string ssh_keys, root_hash;
 };
 
 /// The disk quota when the record names none.

@@ -33,6 +33,14 @@ struct DiskExport {
   std::string diff_id;  // sha256 of the uncompressed tar
 };
 
+/// An OS template to build: "busybox", or "debian" with extra `packages`
+/// from `suite` (bookworm when empty) of `mirror` (Debian's when empty).
+struct TemplateRequest {
+  std::string kind, tag;
+  std::vector<std::string> packages;
+  std::string suite, mirror;
+};
+
 class Service {
 public:
   virtual ~Service() = default;
@@ -93,10 +101,8 @@ public:
   }
   /// The node's image store: [{"tag","digest","size"}].
   virtual Result<json::Value> images() = 0;
-  /// Builds an OS template ("busybox", or "debian" with extra `packages`)
-  /// into the store as `tag`.
-  virtual Result<json::Value> build_template(const std::string& kind, const std::string& tag,
-                                             const std::vector<std::string>& packages) = 0;
+  /// Builds an OS template into the store as `req.tag`.
+  virtual Result<json::Value> build_template(const TemplateRequest& req) = 0;
   /// Checks a pull or push request (reference, platform, credentials)
   /// before it is queued (fast, no I/O).
   virtual Status check_image_transfer(const json::Value& req, bool push) = 0;
