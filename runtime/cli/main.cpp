@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "berth/base/log.h"
+#include "berth/runtime/sealed_exe.h"
 #include "commands.h"
 
 namespace berth::cli {
@@ -29,13 +30,14 @@ namespace {
 struct Entry {
   const char* name;
   Command fn;
+  bool enters = false;  // puts a process into a container: runs from a sealed binary
 };
 
 constexpr Entry kCommands[] = {
-    {"create", cmd_create}, {"run", cmd_run},       {"start", cmd_start},   {"state", cmd_state},
-    {"kill", cmd_kill},     {"delete", cmd_delete}, {"pause", cmd_pause},   {"resume", cmd_resume},
-    {"list", cmd_list},     {"ps", cmd_ps},         {"exec", cmd_exec},     {"update", cmd_update},
-    {"events", cmd_events}, {"spec", cmd_spec},     {"features", cmd_features},
+    {"create", cmd_create, true}, {"run", cmd_run, true},   {"start", cmd_start},   {"state", cmd_state},
+    {"kill", cmd_kill},           {"delete", cmd_delete},   {"pause", cmd_pause},   {"resume", cmd_resume},
+    {"list", cmd_list},           {"ps", cmd_ps},           {"exec", cmd_exec, true}, {"update", cmd_update},
+    {"events", cmd_events},       {"spec", cmd_spec},       {"features", cmd_features},
 };
 
 const char* kUsage =
@@ -83,7 +85,9 @@ int main_impl(int argc, char** argv) {
   std::vector<std::string> rest(ga.positional().begin() + 1, ga.positional().end());
   for (const auto& c : kCommands) {
     if (name != c.name) continue;
-    auto r = c.fn(g, rest);
+    // reexec_sealed returns once this process runs from a sealed binary.
+    Status sealed = c.enters ? runtime::reexec_sealed(argv) : ok();
+    auto r = sealed ? c.fn(g, rest) : Result<int>(std::move(sealed).error());
     if (!r) {
       std::string msg = name + ": " + r.error().what();
       log::error(msg);

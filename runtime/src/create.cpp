@@ -15,6 +15,7 @@
 #include "berth/base/fs.h"
 #include "berth/base/log.h"
 #include "berth/cgroups/manager.h"
+#include "berth/runtime/sealed_exe.h"
 #include "internal.h"
 #include "linux_compat.h"
 
@@ -130,6 +131,7 @@ cgroups::Resources effective_resources(const Spec& spec) {
 
 berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child_out) {
   BERTH_TRY(validate_id(o.id));
+  BERTH_TRY(require_sealed_exe());  // the init is a clone of this process
   std::string bundle = fs::absolute(o.bundle);
   auto text = fs::read_file(fs::join(bundle, "config.json"));
   if (!text) return std::move(text).error().wrap("load bundle " + bundle);

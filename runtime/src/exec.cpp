@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "berth/base/fs.h"
+#include "berth/runtime/sealed_exe.h"
 #include "internal.h"
 #include "linux_compat.h"
 
@@ -74,6 +75,7 @@ berth::Status child_steps(ExecChild& c) {
 }  // namespace
 
 Result<int> exec(const Globals& g, const ExecOptions& o) {
+  BERTH_TRY(require_sealed_exe());  // the process is a fork of this one
   State s = BERTH_TRY(load_state(g, o.id));
   if (s.status != ContainerStatus::running && s.status != ContainerStatus::created)
     return Error::msg("cannot exec in container " + o.id + " in status " + status_name(s.status));

@@ -42,6 +42,7 @@
 #include "berth/base/json.h"
 #include "berth/base/log.h"
 #include "berth/runtime/container.h"
+#include "berth/runtime/sealed_exe.h"
 #include "berth/supervisor/exec.h"
 #include "berth/supervisor/unix_socket.h"
 #include "residency.h"
@@ -350,6 +351,14 @@ int exec_helper(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every mode puts processes into the container (the init, exec helpers,
+  // terminal sessions), so each runs from a sealed copy of the binary
+  // (CVE-2019-5736); the serving monitor, re-executed through
+  // /proc/self/exe, is that copy already.
+  if (auto st = runtime::reexec_sealed(argv); !st) {
+    std::fprintf(stderr, "berth-monitor: %s\n", st.error().what().c_str());
+    return 1;
+  }
   if (argc > 1 && std::strcmp(argv[1], "exec-helper") == 0) return exec_helper(argc, argv);
   Args a;
   if (!parse_args(argc, argv, a)) {
