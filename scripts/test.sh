@@ -8,6 +8,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/build.sh" "$root/build" -DBERTH_TESTS=ON
 cd "$root/build"
 ctest --output-on-failure -L 'unit|host' -j1
+# Each exploit test succeeds against a runtime built without its defence.
+"$root/tests/security/prove.sh" --build "$root/build"
 # vm_smoke_* test only the VM harness, which every other vm test uses.
 # The vm tier runs under software emulation on a loaded two-core machine:
 # a vm test that fails runs once more, and its first output stays in the

@@ -47,6 +47,9 @@ const char* kUsage =
 
 void print_version() {
   print("berth-runtime version 0.1.0\ncommit: " BERTH_COMMIT "\nspec: 1.2.0\n");
+#ifdef BERTH_UNDEFENDED
+  print("undefended: " BERTH_UNDEFENDED " (a test-only build: never install it)\n");
+#endif
 }
 
 }  // namespace

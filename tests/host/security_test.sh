@@ -3,16 +3,13 @@
 # fails on a runtime without the defence.
 source "$(dirname "$0")/lib.sh"
 
-# CVE-2019-5736: while the init is still the runtime's own image (created,
-# not started), a process in the container must not be able to open it
-# through /proc/1/exe.
+# CVE-2019-5736: while the init is still the runtime's image (created, not
+# started), it is not dumpable: a process in the container cannot open it
+# through /proc/1/exe. The attack itself is tests/security/cve_2019_5736_test.sh.
 b=$(make_bundle exe sleep 100)
 "${RT[@]}" create --bundle "$b" exe
 set +e; "${RT[@]}" exec exe sh -c 'cat /proc/1/exe > /dev/null' 2>/dev/null; rc=$?; set -e
 check "CVE-2019-5736: /proc/1/exe of the runtime is not readable from the container" test "$rc" -ne 0
-host_exe_before=$(sha256sum "$BERTH_RUNTIME" | cut -c1-64)
-set +e; "${RT[@]}" exec exe sh -c 'echo x >> /proc/1/exe' 2>/dev/null; set -e
-expect_eq "CVE-2019-5736: host binary unchanged" "$host_exe_before" "$(sha256sum "$BERTH_RUNTIME" | cut -c1-64)"
 "${RT[@]}" delete --force exe
 
 # CVE-2021-30465 class: a mount destination through a symlink that points

@@ -39,9 +39,11 @@ void expect_unwritable(const std::string& path) {
 TEST(SealedExe, TheTestBinaryIsNotSealed) { EXPECT_FALSE(exe_is_sealed()); }
 
 TEST(SealedExe, RefusedWhereTheLibraryWouldCloneIntoAContainer) {
+#ifndef BERTH_UNDEFEND_CVE_2019_5736
   auto st = require_sealed_exe();
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().what().find("CVE-2019-5736"), std::string::npos) << st.error().what();
+#endif
 }
 
 TEST(SealedExe, CopyIsTheBinaryAndCannotBeWritten) {
