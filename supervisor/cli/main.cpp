@@ -117,6 +117,14 @@ bool repeatable(const std::string& key) {
 }
 
 // --key value pairs into an API object ("--stop-timeout" -> "stop_timeout").
+// --timeout's value: whole seconds.
+long seconds_arg(const std::string& v) {
+  char* end = nullptr;
+  long t = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || t < 0) die(2, "--timeout: expected seconds, got \"" + v + "\"");
+  return t;
+}
+
 json::Value options(const std::vector<std::string>& args, size_t from) {
   json::Value o = json::Value::object();
   for (size_t i = from; i < args.size(); ++i) {
@@ -267,7 +275,8 @@ void usage() {
       "              [--net NETWORK[:ADDR[+ADDR6]]]... [--nameserver ADDR]... [--searchdomain DOMAIN]... [--rate BYTES/S]\n"
       "              [--port [tcp|udp:]NODEPORT:PORT]... (forwarded to the first network's address)\n"
       "  start|restart|suspend|resume NAME\n"
-      "  stop NAME [--force] [--timeout S]     stop --all (highest boot order first)   destroy NAME\n"
+      "  stop NAME [--force] [--timeout S]     stop --all [--force] [--timeout S] (parallel; highest boot order first)\n"
+      "  destroy NAME   autostart (the stopped --autostart yes containers by boot order)\n"
       "  exec [-t] NAME [--] COMMAND [ARG...] (exits with the command's status; -t: on a pty)\n"
       "  enter NAME                           (a root login shell on a pty; exit or Ctrl-D ends it)\n"
       "  set NAME --FIELD VALUE ...            (says which changes wait for a restart)\n"
@@ -386,18 +395,23 @@ int main(int argc, char** argv) {
     std::printf("%s %s: %s\n", cmd.c_str(), name.c_str(), field(v, "state").c_str());
     return 0;
   }
-  if (cmd == "stop" && a.size() == 2 && a[1] == "--all") {
-    // Node shutdown: every running container, highest boot order first.
-    json::Value list = expect_ok(call("GET", "/v1/containers"));
-    std::vector<std::pair<long, std::string>> running;
-    for (const auto& c : list.as_array())
-      if (field(c, "state") != "stopped")
-        running.emplace_back(std::atol(field(*c.find("config"), "boot_order").c_str()), field(c, "name"));
-    std::stable_sort(running.begin(), running.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
-    for (const auto& [_, name] : running) {
-      run_operation("POST", "/v1/containers/" + name + "/stop", "");
-      std::printf("stop %s: done\n", name.c_str());
+  if (cmd == "stop" && a.size() >= 2 && a[1] == "--all") {
+    // Node shutdown: every running container, in parallel within each boot
+    // order, highest first; berthd goes on past a failure and names it.
+    json::Value body = json::Value::object();
+    for (size_t i = 2; i < a.size(); ++i) {
+      if (a[i] == "--force") body.set("force", true);
+      else if (a[i] == "--timeout" && i + 1 < a.size()) body.set("timeout", seconds_arg(a[++i]));
+      else die(2, "stop --all: unexpected argument \"" + a[i] + "\"");
     }
+    json::Value r = run_operation("POST", "/v1/stop-all", json::dump(body));
+    for (const auto& n : r.find("stopped")->as_array()) std::printf("stop %s: done\n", n.as_string().c_str());
+    return 0;
+  }
+  if (cmd == "autostart") {
+    if (a.size() > 1) die(2, "autostart: unexpected argument \"" + a[1] + "\"");
+    run_operation("POST", "/v1/autostart", "");
+    std::printf("autostart: done\n");
     return 0;
   }
   if (cmd == "stop" || cmd == "destroy") {
@@ -405,13 +419,8 @@ int main(int argc, char** argv) {
     json::Value body = json::Value::object();
     for (size_t i = 2; i < a.size(); ++i) {
       if (a[i] == "--force") body.set("force", true);
-      else if (a[i] == "--timeout" && cmd == "stop" && i + 1 < a.size()) {
-        char* end = nullptr;
-        long t = std::strtol(a[i + 1].c_str(), &end, 10);
-        if (*end || t < 0) die(2, "--timeout: expected seconds, got \"" + a[i + 1] + "\"");
-        body.set("timeout", t);
-        ++i;
-      } else die(2, cmd + ": unexpected argument \"" + a[i] + "\"");
+      else if (a[i] == "--timeout" && cmd == "stop" && i + 1 < a.size()) body.set("timeout", seconds_arg(a[++i]));
+      else die(2, cmd + ": unexpected argument \"" + a[i] + "\"");
     }
     std::string b = body.as_object().empty() ? "" : json::dump(body);
     if (cmd == "stop") run_operation("POST", "/v1/containers/" + name + "/stop", b);

@@ -3,7 +3,7 @@
 # asked of berthd through berth itself (its tables; no jq). When berthd
 # cannot be reached the names are simply not offered.
 
-_berth_verbs="create start restart suspend resume stop destroy exec enter set console log list status
+_berth_verbs="create start restart suspend resume stop destroy autostart exec enter set console log list status
   events metrics snapshot rollback snapshots commit image operation network env node cluster"
 _berth_global_flags="--socket --remote --cert --key --ca"
 _berth_field_flags="--hostname --disk --init --ram --swap --cpus --cpulimit --cpuweight --cpuset --pids
@@ -108,7 +108,7 @@ _berth() {
       if ((n == 1)); then _berth_reply "$(_berth_names list)"; else _berth_reply "--format"; fi
       ;;
     stop)
-      if ((n == 1)); then _berth_reply "--all $(_berth_names list)"; elif [[ $sub != --all ]]; then _berth_reply "--force --timeout"; fi
+      if ((n == 1)); then _berth_reply "--all $(_berth_names list)"; else _berth_reply "--force --timeout"; fi
       ;;
     destroy)
       if ((n == 1)); then _berth_reply "$(_berth_names list)"; else _berth_reply "--force"; fi

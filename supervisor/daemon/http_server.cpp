@@ -231,6 +231,13 @@ private:
             target, [&s, rec, body]() -> Status { *rec = BERTH_TRY(s.check_create(body)); return ok(); },
             [&s, rec] { return s.create(*rec); }, "create");
       }
+      case Verb::stop_all: {
+        bool force = r.force;
+        auto timeout = r.timeout;
+        return operation("", [] { return ok(); }, [&s, force, timeout] { return s.stop_all(force, timeout); }, "stop-all");
+      }
+      case Verb::autostart:
+        return operation("", [] { return ok(); }, [&s] { return s.start_autostart(); }, "autostart");
       case Verb::set: {
         json::Value body = r.body;
         return operation(n, [&s, n, body] { return s.check_set(n, body); }, [&s, n, body] { return s.set(n, body); },

@@ -283,7 +283,7 @@ int main(int argc, char** argv) {
   if (usec > 0) ping();
   log::info("berthd: serving " + socket_path + (*tcp_api ? " and " + to_string((*tcp_api)->address) + " (mutual TLS)" : ""));
   sd_notify("READY=1\nSTATUS=serving");
-  asio::post(pool, [&svc] { svc.autostart(); });
+  asio::post(pool, [&svc] { svc.autostart_at_boot(); });
   io.run();
   cluster->reset();
   // Containers keep running: their monitors are not ours to stop.

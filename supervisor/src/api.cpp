@@ -58,7 +58,7 @@ Status decode_stop(Request& r) {
     if (k == "force") {
       if (!v.is_bool()) return bad(400, "force: expected true or false");
       r.force = v.as_bool();
-    } else if (k == "timeout" && r.verb == Verb::stop) {
+    } else if (k == "timeout" && (r.verb == Verb::stop || r.verb == Verb::stop_all)) {
       if (!v.is_uint() || v.as_uint() > 86400) return bad(400, "timeout: expected seconds 0..86400");
       r.timeout = static_cast<int>(v.as_uint());
     } else {
@@ -156,6 +156,7 @@ bool is_operation(Verb v) {
     case Verb::suspend: case Verb::resume: case Verb::exec: case Verb::set:
     case Verb::snapshot: case Verb::rollback: case Verb::commit: case Verb::build_template:
     case Verb::image_pull: case Verb::image_push: case Verb::image_prune:
+    case Verb::stop_all: case Verb::autostart:
       return true;
     default:
       return false;
@@ -184,6 +185,8 @@ const char* verb_name(Verb v) {
     case Verb::image_push: return "image-push";
     case Verb::image_prune: return "image-prune";
     case Verb::exec_terminal: return "exec-terminal";
+    case Verb::stop_all: return "stop-all";
+    case Verb::autostart: return "autostart";
     default: return "other";
   }
 }
@@ -236,6 +239,14 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
   }
   if (p[1] == "images") {
     BERTH_TRY(decode_image_request(r, method, p, body));
+    return r;
+  }
+  if ((p[1] == "stop-all" || p[1] == "autostart") && p.size() == 2) {
+    BERTH_TRY(want("POST"));
+    BERTH_TRY(decode_body(r, body));
+    r.verb = p[1] == "autostart" ? Verb::autostart : Verb::stop_all;
+    if (r.verb == Verb::stop_all) BERTH_TRY(decode_stop(r));
+    else if (!r.body.is_null() && !r.body.as_object().empty()) return bad(400, r.body.as_object()[0].first + ": unknown field");
     return r;
   }
   if (p[1] == "networks" && (p.size() == 2 || p.size() == 3)) {

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "berth/base/command.h"
@@ -177,6 +179,67 @@ void NodeService::autostart() {
     else events_.publish("autostarted", r.name);
     if (r.boot_delay) std::this_thread::sleep_for(std::chrono::seconds(r.boot_delay));
   }
+}
+
+void NodeService::autostart_at_boot() {
+  std::string marker = fs::join(o_.layout.run_dir, "autostarted");
+  if (fs::exists(marker)) {
+    log::info("autostart: done since this node booted; a restart of berthd starts nothing");
+    return;
+  }
+  if (auto st = fs::write_file_atomic(marker, log::rfc3339_now() + "\n", 0644); !st)
+    log::error("autostart: " + st.error().what());
+  autostart();
+}
+
+Result<json::Value> NodeService::start_autostart() {
+  autostart();
+  return list();
+}
+
+Result<json::Value> NodeService::stop_all(bool force, std::optional<int> timeout) {
+  // Highest boot order first; within one order all at once (a guest's
+  // halt takes seconds, mostly waiting), by at most 128 threads.
+  std::map<uint32_t, std::vector<std::string>, std::greater<>> groups;
+  {
+    std::lock_guard lock(mu_);
+    for (const Entry* e : reg_.all())
+      if (e->state != State::stopped) groups[e->record.boot_order].push_back(e->record.name);
+  }
+  json::Value stopped = json::Value::array(), failed = json::Value::array();
+  std::mutex out_mu;
+  for (auto& [order, names] : groups) {
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t k; (k = next++) < names.size();) {
+        auto st = stop(names[k], force, timeout);
+        std::lock_guard l(out_mu);
+        if (st || st.error().code() == EALREADY) {
+          stopped.push_back(names[k]);
+          continue;
+        }
+        json::Value f = json::Value::object();
+        f.set("name", names[k]);
+        f.set("error", st.error().what());
+        failed.push_back(std::move(f));
+      }
+    };
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < std::min<size_t>(names.size(), 128); ++i) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+  }
+  json::Value out = json::Value::object();
+  size_t nfailed = failed.as_array().size();
+  out.set("stopped", std::move(stopped));
+  out.set("failed", std::move(failed));
+  if (nfailed) {
+    std::string names;
+    for (const auto& f : out.find("failed")->as_array())
+      names += (names.empty() ? "" : ", ") + f.find("name")->as_string() + " (" + f.find("error")->as_string() + ")";
+    return Error(EIO, "stop --all: " + std::to_string(nfailed) + " of " +
+                          std::to_string(nfailed + out.find("stopped")->as_array().size()) + " failed: " + names);
+  }
+  return out;
 }
 
 void NodeService::adopt(const std::string& name, Hello h, UniqueFd conn) {

@@ -29,19 +29,7 @@ deb_cleanup() {
 trap deb_cleanup EXIT
 check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 
-# system_running NAME: systemd inside says "running" (60 s at most); on
-# anything else, what failed is printed.
-system_running() {
-  local s= i
-  for i in $(seq 120); do
-    s=$("$BERTH" exec "$1" systemctl is-system-running 2>/dev/null || true)
-    case $s in running) return 0 ;; degraded) break ;; esac
-    sleep 0.5
-  done
-  echo "# $1 is ${s:-unreachable}"
-  "$BERTH" exec "$1" systemctl --failed --no-legend 2>&1 | sed 's/^/#   failed: /'
-  return 1
-}
+source "$ROOT_DIR/tests/lib/guest.sh"
 init_pid() { field "$1" .init_pid; }
 state() { field "$1" .state; }
 # wait_for WHAT TRIES COMMAND...: polls every 0.25 s.

@@ -72,6 +72,8 @@ public:
     cts[n].state = "stopped";
     return json::Value::object();
   }
+  Result<json::Value> stop_all(bool, std::optional<int>) override { return Error(ENOSYS, "not used"); }
+  Result<json::Value> start_autostart() override { return Error(ENOSYS, "not used"); }
   Result<json::Value> destroy(const std::string& n) override {
     calls.push_back("destroy " + n);
     cts.erase(n);

@@ -35,6 +35,9 @@ enum class Verb {
                   // (a gzip'd tar) once they are packed; the container is stopped first
   exec_terminal,  // POST /v1/containers/NAME/exec {"args","terminal":true,"env","rows","cols"}:
                   // 101, then frames both ways (frames.h); `body` holds the checked request
+  stop_all,       // POST /v1/stop-all {"force"?,"timeout"?}: every running container, in parallel
+                  // within each boot order, highest first; an operation
+  autostart,      // POST /v1/autostart: the stopped autostart containers, in boot order; an operation
 };
 
 struct Request {

@@ -54,6 +54,10 @@ public:
   /// Starts the autostart containers that are not running, in boot order
   /// with their delays (blocking: run it on a worker once the API serves).
   void autostart();
+  /// autostart() once per boot of the node: the first berthd after a boot
+  /// starts them (a marker in the run directory, a tmpfs, says it ran), so
+  /// a restart or crash of berthd never starts what an operator stopped.
+  void autostart_at_boot();
   /// Called by the host when a watched monitor reports an exit.
   void on_exit(const std::string& name, const json::Value& exit);
 
@@ -63,6 +67,8 @@ public:
   Result<json::Value> show(const std::string& name) override;
   Result<json::Value> start(const std::string& name) override;
   Result<json::Value> stop(const std::string& name, bool force, std::optional<int> timeout) override;
+  Result<json::Value> stop_all(bool force, std::optional<int> timeout) override;
+  Result<json::Value> start_autostart() override;
   Result<json::Value> restart(const std::string& name) override;
   Result<json::Value> suspend(const std::string& name) override;
   Result<json::Value> resume(const std::string& name) override;

@@ -54,6 +54,12 @@ public:
   /// Asks the init to halt, kills everything after `timeout` seconds (the
   /// record's STOP_TIMEOUT when absent; at once with `force`).
   virtual Result<json::Value> stop(const std::string& name, bool force, std::optional<int> timeout) = 0;
+  /// Stops every running container: in parallel within each boot order,
+  /// highest first, going on past a failure. {"stopped": [names],
+  /// "failed": [{"name", "error"}]}; an error only when some failed.
+  virtual Result<json::Value> stop_all(bool force, std::optional<int> timeout) = 0;
+  /// Starts the stopped containers marked autostart, in boot order.
+  virtual Result<json::Value> start_autostart() = 0;
   virtual Result<json::Value> restart(const std::string& name) = 0;
   virtual Result<json::Value> suspend(const std::string& name) = 0;
   virtual Result<json::Value> resume(const std::string& name) = 0;

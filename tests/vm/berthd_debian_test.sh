@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# berthd_debian_test.sh — the Debian system container on pure cgroup v2,
+# with berthd run by systemd as nodes run it. On the host: the Debian
+# template is built (or found) in the shared store and exported as an OCI
+# layout; in the VM (systemd as PID 1): berthd from its units, the layout
+# imported into the node's store (the VM has no route to Debian's
+# archive), then through berth only: a container with limits boots systemd
+# to "running" with no failed unit, its services sit in cgroups of their
+# own below the container's (delegated to the guest's root), an exec joins
+# the init's cgroup, reboot from inside, `systemctl restart berthd` keeps
+# it, and `berth stop` ends it cleanly.
+set -euo pipefail
+: "${BERTHD:?}" "${BERTH:?}" "${BERTH_MONITOR:?}" "${BERTH_IMAGE:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+CACHE=${BERTH_TEMPLATE_CACHE:-/var/tmp/berth-template-cache}
+
+if [ "${1:-}" != --in-vm ]; then
+  mkdir -p "$CACHE"
+  "$BERTH_IMAGE" --quiet --store "$CACHE/store" build-template debian berth/debian --packages openssh-server >/dev/null
+  rm -rf "$CACHE/debian-oci"
+  "$BERTH_IMAGE" --store "$CACHE/store" export-oci berth/debian "$CACHE/debian-oci" >/dev/null
+  exec "$here/run-in-vm.sh" --systemd -t 1200 -e BERTHD -e BERTH -e BERTH_MONITOR -e BERTH_IMAGE \
+    -e BERTH_TEMPLATE_CACHE="$CACHE" -- bash "$here/berthd_debian_test.sh" --in-vm
+fi
+
+ROOT_DIR=$(cd "$here/../.." && pwd)
+PASSED=0 FAILED=0
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected [$2], got [$3]"; fi; }
+expect_contains() { if [[ "$3" == *"$2"* ]]; then ok "$1"; else fail "$1: [$2] not in [$3]"; fi; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+export BERTH_SOCKET=/run/berthd/berthd.sock
+field() { "$BERTH" status "$1" --format json | jq -r "$2"; }
+source "$ROOT_DIR/tests/lib/guest.sh"
+
+expect_eq "systemd is PID 1" systemd "$(cat /proc/1/comm)"
+expect_eq "pure cgroup v2" cgroup2fs "$(stat -f -c %T /sys/fs/cgroup)"
+modprobe loop
+# The node's state on a tmpfs (the VM's overlay root refuses trusted.overlay.*).
+mkdir -p /var/lib/berth && mount -t tmpfs -o size=3g tmpfs /var/lib/berth
+"$BERTH_IMAGE" --store /var/lib/berth/images import-oci "$CACHE/debian-oci" berth/debian >/dev/null
+U=/run/systemd/system
+sed "s|@CMAKE_INSTALL_FULL_BINDIR@/berthd|$BERTHD --monitor $BERTH_MONITOR|; s|@CMAKE_INSTALL_FULL_DOCDIR@|/usr/share/doc/berth|" \
+  "$ROOT_DIR/systemd/berthd.service.in" > $U/berthd.service
+cp "$ROOT_DIR/systemd/berthd.socket" $U/
+systemd-sysusers "$ROOT_DIR/systemd/berth.sysusers"
+systemd-tmpfiles --create "$ROOT_DIR/systemd/berth.tmpfiles"
+systemctl daemon-reload
+systemctl start berthd.socket
+expect_contains "the template is in the node's store" berth/debian "$("$BERTH" image ls)"
+
+"$BERTH" create deb1 --template berth/debian --disk 1G --ram 256M --pids 200 >/dev/null
+t0=$(date +%s)
+"$BERTH" start deb1 >/dev/null
+check "systemd inside is running, no failed unit" system_running deb1 240
+echo "# running $(( $(date +%s) - t0 )) s after start (TCG)"
+cg=/sys/fs/cgroup/berth.containers/deb1
+expect_eq "memory.max of the container" 268435456 "$(cat $cg/memory.max)"
+expect_eq "pids.max of the container" 200 "$(cat $cg/pids.max)"
+check "systemd made its init.scope below the container's cgroup" test -d "$cg/init.scope"
+check "... and its services' slice" test -d "$cg/system.slice"
+expect_eq "the delegated cgroup is the guest root's" "$(field deb1 .config.idmap_base)" "$(stat -c %u $cg)"
+check "controllers enabled by systemd inside" grep -q memory "$cg/cgroup.subtree_control"
+expect_eq "inside, /sys/fs/cgroup is cgroup2" cgroup2fs "$("$BERTH" exec deb1 stat -f -c %T /sys/fs/cgroup)"
+expect_eq "an exec joins the init's cgroup" "0::/init.scope" "$("$BERTH" exec deb1 cat /proc/self/cgroup)"
+check "systemd-run inside" "$BERTH" exec deb1 systemd-run --wait --quiet true
+expect_eq "hostname" deb1 "$("$BERTH" exec deb1 hostname)"
+expect_eq "/proc/meminfo shows the RAM limit" "MemTotal: 262144 kB" "$("$BERTH" exec deb1 head -1 /proc/meminfo | tr -s ' ')"
+
+p1=$(field deb1 .init_pid)
+"$BERTH" exec deb1 systemctl reboot || true
+for _ in $(seq 240); do
+  [ "$(field deb1 .state)" = running ] && [ "$(field deb1 .init_pid)" != "$p1" ] && break
+  sleep 0.5
+done
+check "reboot inside brings it back" test "$(field deb1 .init_pid)" != "$p1"
+check "running again after the reboot" system_running deb1 240
+
+p1=$(field deb1 .init_pid)
+systemctl restart berthd.service
+"$BERTH" list >/dev/null
+expect_eq "same init after systemctl restart berthd" "$p1" "$(field deb1 .init_pid)"
+"$BERTH" stop deb1 >/dev/null
+expect_eq "stopped" stopped "$(field deb1 .state)"
+check "its cgroup tree is gone" test ! -e "$cg"
+"$BERTH" destroy deb1 >/dev/null
+systemctl stop berthd.service berthd.socket
+echo "# passed $PASSED, failed $FAILED"
+[ "$FAILED" -eq 0 ]
