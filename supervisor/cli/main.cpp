@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "berth/supervisor/unix_socket.h"
 #include "client.h"
 #include "connection.h"
+#include "human.h"
 
 using namespace berth;
 using namespace berth::supervisor;
@@ -163,13 +165,49 @@ std::string joined(const json::Value& v, const char* key) {
   return out;
 }
 
+// A number of the answer, given as a JSON number or (record fields) a string.
+std::optional<uint64_t> number(const json::Value* v, const char* key) {
+  const json::Value* f = v ? v->find(key) : nullptr;
+  if (f && f->is_uint()) return f->as_uint();
+  if (!f || !f->is_string() || f->as_string().empty()) return std::nullopt;
+  char* end = nullptr;
+  unsigned long long n = std::strtoull(f->as_string().c_str(), &end, 10);
+  return *end ? std::nullopt : std::optional<uint64_t>(n);
+}
+
+// A field as people read it: sizes, durations and times; "-" when absent.
+std::string shown(const json::Value& v, const std::string& key) {
+  static const char* sizes[] = {"disk", "ram", "swap", "rate", "memory_bytes"};
+  for (const char* s : sizes)
+    if (key == s) {
+      auto n = number(&v, s);
+      return n ? human_size(*n) : field(v, s);
+    }
+  if (key == "uptime") {
+    auto n = number(&v, "uptime");
+    return n ? human_duration(*n) : "-";
+  }
+  if (key == "started") {
+    auto n = number(&v, "started");
+    return n ? iso_time(static_cast<int64_t>(*n)) : "-";
+  }
+  if (key == "cpu_ns") {
+    auto n = number(&v, "cpu_ns");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2fs", n ? static_cast<double>(*n) / 1e9 : 0.0);
+    return n ? buf : "-";
+  }
+  return field(v, key.c_str());
+}
+
 void print_table(const json::Value& list) {
-  std::printf("%-20s %-10s %-8s %-8s %-12s %-5s %s\n", "NAME", "STATE", "PID", "UPTIME", "RAM", "CPUS", "ADDRESSES");
+  std::printf("%-20s %-10s %-8s %-8s %-8s %-5s %s\n", "NAME", "STATE", "PID", "UPTIME", "RAM", "CPUS", "ADDRESSES");
   for (const auto& c : list.as_array()) {
     const json::Value* cfg = c.find("config");
-    std::printf("%-20s %-10s %-8s %-8s %-12s %-5s %s\n", field(c, "name").c_str(), field(c, "state").c_str(),
-                field(c, "init_pid").c_str(), field(c, "uptime").c_str(), cfg ? field(*cfg, "ram").c_str() : "-",
-                cfg ? field(*cfg, "cpus").c_str() : "-", joined(c, "addresses").c_str());
+    std::printf("%-20s %-10s %-8s %-8s %-8s %-5s %s\n", field(c, "name").c_str(), field(c, "state").c_str(),
+                field(c, "init_pid").c_str(), c.find("uptime") ? shown(c, "uptime").c_str() : "-",
+                cfg ? shown(*cfg, "ram").c_str() : "-", cfg ? field(*cfg, "cpus").c_str() : "-",
+                joined(c, "addresses").c_str());
   }
 }
 
@@ -372,12 +410,23 @@ int main(int argc, char** argv) {
       std::printf("%s\n", json::dump(v, true).c_str());
       return 0;
     }
-    for (const auto& [k, val] : v.as_object())
-      if (val.is_array()) std::printf("%-12s %s\n", k.c_str(), joined(v, k.c_str()).c_str());
-      else if (!val.is_object()) std::printf("%-12s %s\n", k.c_str(), field(v, k.c_str()).c_str());
+    // Each key once (the record's name is the container's), figures for
+    // people: --format json has the exact numbers.
+    auto label = [](const std::string& k) {
+      return k == "memory_bytes" ? std::string("memory") : k == "cpu_ns" ? std::string("cpu_time") : k;
+    };
+    std::vector<std::string> seen;
+    for (const auto& [k, val] : v.as_object()) {
+      if (val.is_object()) continue;
+      seen.push_back(k);
+      std::string text = val.is_array() ? joined(v, k.c_str()) : shown(v, k);
+      std::printf("%-12s %s\n", label(k).c_str(), text.c_str());
+    }
     for (const char* group : {"resources", "config"})
       if (const json::Value* g = v.find(group))
-        for (const auto& [k, val] : g->as_object()) std::printf("%-12s %s\n", k.c_str(), field(*g, k.c_str()).c_str());
+        for (const auto& [k, val] : g->as_object())
+          if (std::find(seen.begin(), seen.end(), k) == seen.end())
+            std::printf("%-12s %s\n", label(k).c_str(), shown(*g, k).c_str());
     return 0;
   }
   if (cmd == "create") {

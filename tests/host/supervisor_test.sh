@@ -123,7 +123,13 @@ if [ "$NCPU" -gt 1 ]; then
   expect_eq "--cpus 1: pinned to the least used CPU" 0 "$(cgroup_file cpuset cpuset.cpus cpuset.cpus)"
   expect_eq "the record keeps no cpuset of its own" "" "$(field ct1 '.config.cpuset // ""')"
 fi
-expect_contains "status shows memory use" memory_bytes "$("$BERTH" status ct1)"
+st=$("$BERTH" status ct1)
+expect_contains "status shows memory use" "memory " "$st"
+expect_contains "status shows the RAM limit for people" "ram          64M" "$st"
+expect_eq "status names the container once" 1 "$(grep -c '^name ' <<<"$st")"
+check_iso() { grep -Eq '^started +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' <<<"$st"; }
+if check_iso; then ok "status: started as an ISO date"; else fail "status: started as an ISO date: $st"; fi
+expect_contains "list shows the RAM limit for people" " 64M " "$("$BERTH" list)"
 m=$("$BERTH" metrics)
 expect_contains "metrics per container" 'berth_container_pids{name="ct1"}' "$m"
 expect_contains "metrics: block I/O per container" 'berth_container_io_write_bytes_total{name="ct1"}' "$m"
@@ -233,6 +239,9 @@ INIT4=$(field ct1 .init_pid)
 kill -9 "$BPID"; wait "$BPID" 2>/dev/null || true
 for p in $(our_pids); do kill -9 "$p" 2>/dev/null || true; done
 for _ in $(seq 50); do [ -e /proc/"$INIT4" ] || break; sleep 0.1; done
+# A reboot empties the run directory (a tmpfs), and with it the note that
+# this boot's autostart was done.
+rm -f "$RUN/autostarted"
 start_berthd
 for _ in $(seq 100); do [ "$(field ct1 .state)" = running ] && break; sleep 0.05; done
 expect_eq "autostarted after a node restart" running "$(field ct1 .state)"
