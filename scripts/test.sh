@@ -19,11 +19,12 @@ if [ "${BERTH_SKIP_SANITIZE:-0}" != 1 ]; then
   "$root/scripts/build.sh" "$root/build-asan" -DBERTH_TESTS=ON -DBERTH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
   # podman and the registry test spend their time in podman and
   # docker-registry, not in berth, and the lxcfs test in lxcfs: they run
-  # once, in the tier above. The cluster tests measure leases and grace
+  # once, in the tier above, as does the quick start (the release build's
+  # demo). The cluster tests measure leases and grace
   # periods in seconds; under the sanitizers' slowdown their timing says
   # little, and the orchestrator's logic runs here in its unit tests.
   (cd "$root/build-asan" && ctest --output-on-failure -L 'unit|host' \
-    -E 'host_(podman|registry|berthd_lxcfs)_test|host_cluster_' -j1)
+    -E 'host_(podman|registry|berthd_lxcfs|quickstart)_test|host_cluster_' -j1)
 fi
 if [ "${BERTH_SKIP_BENCH:-0}" != 1 ]; then
   "$root/bench/lifecycle.sh" --short --runtime "$root/build/runtime/berth-runtime"

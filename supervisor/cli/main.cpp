@@ -422,11 +422,15 @@ int main(int argc, char** argv) {
       std::string text = val.is_array() ? joined(v, k.c_str()) : shown(v, k);
       std::printf("%-12s %s\n", label(k).c_str(), text.c_str());
     }
+    // A record field named like a figure in use above is its limit.
     for (const char* group : {"resources", "config"})
       if (const json::Value* g = v.find(group))
-        for (const auto& [k, val] : g->as_object())
-          if (std::find(seen.begin(), seen.end(), k) == seen.end())
-            std::printf("%-12s %s\n", label(k).c_str(), shown(*g, k).c_str());
+        for (const auto& [k, val] : g->as_object()) {
+          if (k == "name") continue;
+          bool again = std::find(seen.begin(), seen.end(), k) != seen.end();
+          seen.push_back(k);
+          std::printf("%-12s %s\n", (label(k) + (again ? "_limit" : "")).c_str(), shown(*g, k).c_str());
+        }
     return 0;
   }
   if (cmd == "create") {
