@@ -62,7 +62,7 @@ start_berthd_ns() {
 }
 start_berthd_ns
 in_ns ip link set lo up
-"$BERTH" network create lan --mode bridged --subnet 198.18.6.0/24 >/dev/null
+"$BERTH" network create lan --mode bridged --subnet 198.18.6.0/24 --dns 198.18.6.1 >/dev/null
 ssh-keygen -q -t ed25519 -N "" -C berth-test -f "$WORK/key"
 "$BERTH" create deb1 --template berth/debian --disk 1G --ram 512M --pids 300 --net lan \
   --ssh-key "$WORK/key.pub" --root-password pw-deb1 >/dev/null
@@ -108,6 +108,7 @@ check "the second key logs in" in_ns ssh -i "$WORK/key2" -o BatchMode=yes -o Str
   -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 "root@$a1" true
 check "ping deb1 -> deb2 over the bridge" bash -c "'$BERTH' exec deb1 ping -c 1 -W 2 $a2 >/dev/null"
 expect_contains "ip addr inside shows berth's address" "$a1/24" "$("$BERTH" exec deb1 ip -4 addr show eth0)"
+expect_contains "... and the default route" "default via 198.18.6.1" "$("$BERTH" exec deb1 ip route)"
 
 # --- limits as the guest sees them ------------------------------------------
 expect_eq "/proc/meminfo shows the RAM limit" "MemTotal: 524288 kB" \
@@ -134,6 +135,8 @@ p1=$(init_pid deb1)
 check "reboot inside restarts the container" wait_for reboot 120 bash -c "[ \"\$('$BERTH' status deb1 --format json | jq -r '.state + \" \" + (.init_pid|tostring)')\" != 'running $p1' ] && [ \"\$('$BERTH' status deb1 --format json | jq -r .state)\" = running ]"
 check "deb1 back to running after reboot" system_running deb1
 expect_eq "same address after reboot" "$a1" "$(field deb1 '.addresses[0]')"
+expect_contains "the address inside after reboot" "$a1/24" "$("$BERTH" exec deb1 ip -4 addr show eth0)"
+check "DNS settings inside after reboot" "$BERTH" exec deb1 grep -q nameserver /etc/resolv.conf
 expect_eq "same disk after reboot" kept "$("$BERTH" exec deb1 cat /root/kept)"
 "$BERTH" exec deb2 systemctl poweroff || true
 check "poweroff inside stops the container" wait_for poweroff 120 bash -c "[ \"\$('$BERTH' status deb2 --format json | jq -r .state)\" = stopped ]"
