@@ -9,7 +9,7 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
       zlib1g-dev e2fsprogs debootstrap umoci
       libnl-3-dev libnl-route-3-dev libnftables-dev nftables containernetworking-plugins iperf3
       util-linux libboost-dev lxcfs
-      etcd-server etcd-client lxc openssh-client)
+      etcd-server etcd-client lxc lxc-templates rsync openssh-client)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

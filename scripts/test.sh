@@ -32,4 +32,5 @@ if [ "${BERTH_SKIP_BENCH:-0}" != 1 ]; then
   "$root/bench/net.sh" --short
   "$root/bench/cluster.sh" --short --build "$root/build"
   "$root/bench/system.sh" --short --build "$root/build"
+  "$root/bench/debian.sh" --short --build "$root/build"
 fi
