@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "berth/base/fs.h"
+#include "berth/base/log.h"
 #include "berth/runtime/spec.h"
 #include "security.h"
 
@@ -177,10 +179,14 @@ Status set_capabilities(const Capabilities& caps) {
 
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
     return Error::os("clear the ambient capability set");
+  // The kernel raises an ambient capability only when it is both permitted
+  // and inheritable. Nothing is added to inheritable for it (CVE-2022-29162):
+  // as runc does, one that cannot be raised is a warning, not a failure
+  // (runc's own default spec has an ambient set and no inheritable one).
   for (int cap : caps.ambient) {
     if (cap < 0 || cap > last) continue;
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
-      return Error::os("raise ambient " + display_name(cap));
+      log::warn("cannot raise ambient " + display_name(cap) + ": " + std::strerror(errno));
   }
   return ok();
 }

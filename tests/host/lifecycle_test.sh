@@ -79,4 +79,22 @@ b=$(JQ='.linux.namespaces |= map(select(.type!="cgroup")) | .linux.resources.mem
 out=$("${RT[@]}" run --bundle "$b" c-cgbind 2>&1) || true
 expect_eq "own cgroup visible without a cgroup namespace" $'67108864\n0' "$out"
 
+
+# A bundle from runc's own `runc spec`: an ambient set without an inheritable
+# one. As with runc, an ambient capability that cannot be raised is a warning.
+if command -v runc >/dev/null; then
+  b=$WORK/bundles/runcspec
+  mkdir -p "$b"
+  ln -sfn "$(base_rootfs)" "$b/rootfs"
+  (cd "$b" && runc spec)
+  jq '.process.terminal=false | .process.args=["sh","-c","echo from-runc-spec"]' "$b/config.json" > "$b/c.json"
+  mv "$b/c.json" "$b/config.json"
+  rc=0; out=$("${RT[@]}" run --bundle "$b" c-runcspec 2>&1 </dev/null) || rc=$?
+  expect_eq "runc spec bundle: exit status" 0 "$rc"
+  expect_contains "runc spec bundle: runs" "from-runc-spec" "$out"
+  check "runc spec bundle: nothing left" no_leftovers c-runcspec
+else
+  echo "ok - runc spec bundle # SKIP runc not installed"
+fi
+
 finish
