@@ -112,10 +112,20 @@ constexpr bool kDefend21626 = false;
 constexpr bool kDefend21626 = true;
 #endif
 
-// chdir, then make sure the cwd is inside our root: a cwd inherited from the
-// host or reached through a leaked fd shows up as "(unreachable)" or fails.
-berth::Status enter_cwd(const std::string& cwd) {
-  if (::chdir(cwd.c_str()) < 0) return Error::os("process.cwd: chdir " + cwd);
+// The cwd is entered as root first, as runc does: a directory that root
+// can enter and the user cannot (mode 0700) is still a valid cwd. Only
+// when root is refused (root squashed on a network file system, a user
+// namespace) is it entered again after the identity change. Returns
+// whether the cwd was entered.
+Result<bool> enter_cwd_as_root(const std::string& cwd) {
+  if (::chdir(cwd.c_str()) == 0) return true;
+  if (errno == EACCES || errno == EPERM) return false;
+  return Error::os("process.cwd: chdir " + cwd);
+}
+
+// Makes sure the cwd is inside our root: a cwd inherited from the host or
+// reached through a leaked fd shows up as "(unreachable)" or fails.
+berth::Status verify_cwd(const std::string& cwd) {
   if (!kDefend21626) return {};
   char buf[PATH_MAX];
   if (!::getcwd(buf, sizeof buf)) return Error::os("process.cwd: verify " + cwd);
@@ -170,14 +180,18 @@ berth::Status prepare_process(const Process& p, const Spec* spec, int preserve_f
   int notify_fd = -1;
   bool seccomp_early = sc && !p.no_new_privileges;
   // The cwd is entered and checked (getcwd) before any seccomp filter can
-  // refuse the check; the user's right to be there is checked after the
-  // identity change, without resolving the path again.
-  BERTH_TRY(enter_cwd(p.cwd));
+  // refuse the check, unless root could not enter it: then the user enters
+  // it after the identity change and it is checked there.
+  bool in_cwd = BERTH_TRY(enter_cwd_as_root(p.cwd));
+  if (in_cwd) BERTH_TRY(verify_cwd(p.cwd));
   if (seccomp_early) notify_fd = BERTH_TRY(load_seccomp(*sc));
   BERTH_TRY(apply_apparmor(p.apparmor_profile));
   BERTH_TRY(set_identity(p, has_caps));
-  if ((p.user.uid != 0 || p.user.gid != 0) && ::faccessat(AT_FDCWD, ".", X_OK, 0) < 0)
-    return Error::os("process.cwd: " + p.cwd + " as uid " + std::to_string(p.user.uid));
+  if (!in_cwd) {
+    if (::chdir(p.cwd.c_str()) < 0)
+      return Error::os("process.cwd: chdir " + p.cwd + " as uid " + std::to_string(p.user.uid));
+    BERTH_TRY(verify_cwd(p.cwd));
+  }
   if (has_caps) BERTH_TRY(set_capabilities(*p.capabilities));
   if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Error::os("prctl PR_SET_NO_NEW_PRIVS");
   if (sc && !seccomp_early) notify_fd = BERTH_TRY(load_seccomp(*sc));

@@ -97,4 +97,16 @@ else
   echo "ok - runc spec bundle # SKIP runc not installed"
 fi
 
+# The cwd is entered as root first, as runc does: a user may start in a
+# directory that only root can enter, and the cwd is still verified.
+b=$(JQ='.process.user={"uid":10,"gid":10} | .process.cwd="/"' make_bundle user-cwd sh -c 'pwd; id -u')
+rc=0; out=$("${RT[@]}" run --bundle "$b" c-user-cwd 2>&1) || rc=$?
+expect_eq "uid 10 with cwd /: exit status" 0 "$rc"
+expect_eq "uid 10 with cwd /: output" $'/\n10' "$out"
+b=$(JQ='.process.user={"uid":10,"gid":10} | .process.cwd="/private" | .mounts += [{"destination":"/private","type":"tmpfs","source":"tmpfs","options":["mode=0700"]}]' \
+  make_bundle user-cwd-0700 sh -c 'pwd; id -u; ls . >/dev/null 2>&1 || echo denied')
+rc=0; out=$("${RT[@]}" run --bundle "$b" c-user-cwd-0700 2>&1) || rc=$?
+expect_eq "uid 10 with a 0700 root cwd: exit status" 0 "$rc"
+expect_eq "uid 10 with a 0700 root cwd: inside, not allowed to read it" $'/private\n10\ndenied' "$out"
+
 finish
