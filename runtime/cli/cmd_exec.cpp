@@ -48,6 +48,11 @@ Result<int> cmd_exec(const runtime::Globals& g, const Argv& argv) {
                                   {{"ignore-paused"}, false}},
                                  true));
   if (a.positional().empty()) return Error::msg("exec: expected a container id");
+  // Accepted for runc's command line, refused by name rather than ignored.
+  if (a.has("pidfd-socket")) return Error::msg("exec: --pidfd-socket is not supported by this runtime");
+  if (a.has("cgroup")) return Error::msg("exec: --cgroup: joining a sub-cgroup is not supported by this runtime");
+  if (a.has("ignore-paused"))
+    return Error::msg("exec: --ignore-paused is not supported by this runtime (resume the container first)");
   runtime::ExecOptions o;
   o.id = a.positional()[0];
   if (a.has("process")) {

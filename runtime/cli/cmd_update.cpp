@@ -44,6 +44,11 @@ Result<int> cmd_update(const runtime::Globals& g, const Argv& argv) {
     auto doc = BERTH_TRY_CTX(json::parse(text), "--resources");
     r = BERTH_TRY(cgroups::parse_resources(doc, "resources"));
   }
+  // Kernel memory limits are gone from cgroup v2 and deprecated on v1
+  // (runc 1.1 ignores them there): refused by name on every host.
+  for (const char* flag : {"kernel-memory", "kernel-memory-tcp"})
+    if (a.has(flag))
+      return Error::msg(std::string("update: --") + flag + ": kernel memory limits are not supported by this runtime");
   if (a.has("l3-cache-schema") || a.has("mem-bw-schema"))
     return Error::msg("update: Intel RDT is not supported by this runtime");
   if (a.has("memory")) r.memory.limit = BERTH_TRY(parse_num(a.get("memory"), "memory"));

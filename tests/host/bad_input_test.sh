@@ -57,4 +57,27 @@ expect_contains "missing container named" "nosuch" "$out"
 set +e; out=$("${RT[@]}" bogus 2>&1); rc=$?; set -e
 check "unknown command fails" test "$rc" -ne 0
 
+
+# Flags taken from runc's command line that this runtime does not carry out
+# are refused by name, never ignored.
+expect_flag_refused() { # expect_flag_refused FLAG ARGS...
+  local flag=$1; shift
+  set +e; out=$("${RT[@]}" "$@" 2>&1); rc=$?; set -e
+  check "$1 $flag refused" test "$rc" -ne 0
+  expect_contains "$1 $flag named" "$flag" "$out"
+}
+b=$(make_bundle flags sleep 100)
+expect_flag_refused --pidfd-socket create --bundle "$b" --pidfd-socket "$WORK/pidfd.sock" flags-a
+check "create --pidfd-socket leaves nothing" no_leftovers flags-a
+expect_flag_refused --no-subreaper run --bundle "$b" --no-subreaper flags-b
+check "run --no-subreaper leaves nothing" no_leftovers flags-b
+expect_flag_refused --no-subreaper create --bundle "$b" --no-subreaper flags-b
+"${RT[@]}" create --bundle "$b" flags
+expect_flag_refused --pidfd-socket exec --pidfd-socket "$WORK/pidfd.sock" flags true
+expect_flag_refused --cgroup exec --cgroup sub flags true
+expect_flag_refused --ignore-paused exec --ignore-paused flags true
+expect_flag_refused --kernel-memory update --kernel-memory 67108864 flags
+expect_flag_refused --kernel-memory-tcp update --kernel-memory-tcp 67108864 flags
+"${RT[@]}" delete --force flags
+
 finish
