@@ -16,11 +16,11 @@ Result<runtime::CreateOptions> create_options(const Args& a, const char* cmd) {
   runtime::CreateOptions o;
   o.id = BERTH_TRY(one_id(a.positional(), cmd));
   // Accepted for runc's command line, refused by name rather than ignored.
-  if (a.has("pidfd-socket")) return Error::msg(std::string(cmd) + ": --pidfd-socket is not supported by this runtime");
   if (a.has("no-subreaper")) return Error::msg(std::string(cmd) + ": --no-subreaper is not supported by this runtime");
   o.bundle = a.get("bundle", ".");
   o.pid_file = a.get("pid-file");
   o.console_socket = a.get("console-socket");
+  o.pidfd_socket = a.get("pidfd-socket");
   o.no_pivot = a.has("no-pivot");
   o.no_new_keyring = a.has("no-new-keyring");
   std::string pf = a.get("preserve-fds", "0");

@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,17 +26,6 @@ berth::Status write_id_maps(pid_t pid, const Spec& spec) {
   BERTH_TRY_CTX(fs::write_file(base + "/uid_map", mapping_text(spec.linux.uid_mappings)), "linux.uidMappings");
   BERTH_TRY_CTX(fs::write_file(base + "/gid_map", mapping_text(spec.linux.gid_mappings)), "linux.gidMappings");
   return {};
-}
-
-Result<UniqueFd> connect_unix(const std::string& path, const std::string& what) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return Error::os("socket for " + what);
-  struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return Error::msg(what + " " + path + ": path too long");
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return Error::os("connect " + what + " " + path);
-  return fd;
 }
 
 // Opens namespace paths before clone; the pid namespace is joined here,
@@ -271,6 +259,7 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   }
 
   BERTH_TRY(save_state(g, state));
+  if (!o.pidfd_socket.empty()) BERTH_TRY_CTX(send_pidfd(o.pidfd_socket, child), "--pidfd-socket");
   if (!o.pid_file.empty())
     BERTH_TRY_CTX(fs::write_file_atomic(fs::absolute(o.pid_file), std::to_string(child), 0644), "--pid-file");
   committed = true;

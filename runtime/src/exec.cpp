@@ -159,6 +159,7 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
     if (msg->kind == Sync::ready) ready = true;
     if (msg->kind == Sync::seccomp_fd) BERTH_TRY(forward_seccomp_fd(spec, json::dump(state_json(s)), msg.value(), parent_sock.get()));
   }
+  if (!o.pidfd_socket.empty()) BERTH_TRY_CTX(send_pidfd(o.pidfd_socket, child), "--pidfd-socket");
   reap.dismiss();
   if (!o.pid_file.empty()) BERTH_TRY_CTX(fs::write_file_atomic(fs::absolute(o.pid_file), std::to_string(child)), "--pid-file");
   if (o.detach) return 0;

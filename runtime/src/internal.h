@@ -62,6 +62,13 @@ Result<SyncMsg> sync_recv(int fd);
 /// with SCM_RIGHTS lands in `fd_out`. Returns the bytes read.
 Result<size_t> recv_with_fd(int sock, void* buf, size_t len, UniqueFd* fd_out, int flags);
 
+/// A stream socket connected to the unix socket at `path`; `what` names it
+/// in errors ("console socket").
+Result<UniqueFd> connect_unix(const std::string& path, const std::string& what);
+/// Sends a pidfd of `pid` over the unix socket at `socket_path` with
+/// SCM_RIGHTS (the data is "pidfd"), as runc's --pidfd-socket does.
+berth::Status send_pidfd(const std::string& socket_path, pid_t pid);
+
 /// Everything the child needs, prepared by the parent before clone.
 struct InitContext {
   const Spec* spec = nullptr;

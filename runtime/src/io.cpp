@@ -1,9 +1,12 @@
 // io.cpp — the sync socket between runtime and child, the console socket
-// protocol (pty master over SCM_RIGHTS), and seccomp fd forwarding.
+// protocol (pty master over SCM_RIGHTS), --pidfd-socket, and seccomp fd
+// forwarding.
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -43,6 +46,25 @@ berth::Status send_with_fd(int sock, const void* data, size_t len, int pass_fd, 
 }
 
 }  // namespace
+
+Result<UniqueFd> connect_unix(const std::string& path, const std::string& what) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Error::os("socket for " + what);
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return Error::msg(what + " " + path + ": path too long");
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return Error::os("connect " + what + " " + path);
+  return fd;
+}
+
+berth::Status send_pidfd(const std::string& socket_path, pid_t pid) {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) return Error::os("pidfd_open " + std::to_string(pid));
+  UniqueFd sock = BERTH_TRY(connect_unix(socket_path, "pidfd socket"));
+  static constexpr char kName[] = "pidfd";
+  return send_with_fd(sock.get(), kName, sizeof kName - 1, pidfd.get(), "pidfd");
+}
 
 berth::Status sync_send(int fd, Sync s, std::string_view payload, int pass_fd) {
   std::string buf;

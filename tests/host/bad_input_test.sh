@@ -67,13 +67,14 @@ expect_flag_refused() { # expect_flag_refused FLAG ARGS...
   expect_contains "$1 $flag named" "$flag" "$out"
 }
 b=$(make_bundle flags sleep 100)
-expect_flag_refused --pidfd-socket create --bundle "$b" --pidfd-socket "$WORK/pidfd.sock" flags-a
-check "create --pidfd-socket leaves nothing" no_leftovers flags-a
+set +e; out=$("${RT[@]}" create --bundle "$b" --pidfd-socket "$WORK/nosuch.sock" flags-a 2>&1); rc=$?; set -e
+check "create --pidfd-socket without a listener fails" test "$rc" -ne 0
+expect_contains "create --pidfd-socket without a listener: names it" --pidfd-socket "$out"
+check "create --pidfd-socket without a listener leaves nothing" no_leftovers flags-a
 expect_flag_refused --no-subreaper run --bundle "$b" --no-subreaper flags-b
 check "run --no-subreaper leaves nothing" no_leftovers flags-b
 expect_flag_refused --no-subreaper create --bundle "$b" --no-subreaper flags-b
 "${RT[@]}" create --bundle "$b" flags
-expect_flag_refused --pidfd-socket exec --pidfd-socket "$WORK/pidfd.sock" flags true
 expect_flag_refused --cgroup exec --cgroup sub flags true
 expect_flag_refused --ignore-paused exec --ignore-paused flags true
 expect_flag_refused --kernel-memory update --kernel-memory 67108864 flags

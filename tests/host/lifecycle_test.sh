@@ -109,4 +109,38 @@ rc=0; out=$("${RT[@]}" run --bundle "$b" c-user-cwd-0700 2>&1) || rc=$?
 expect_eq "uid 10 with a 0700 root cwd: exit status" 0 "$rc"
 expect_eq "uid 10 with a 0700 root cwd: inside, not allowed to read it" $'/private\n10\ndenied' "$out"
 
+# --pidfd-socket: a pidfd of the init (create) and of the process (exec)
+# arrives over the unix socket with SCM_RIGHTS, named "pidfd".
+# receive_pidfd SOCKET OUT: accepts one connection in the background and
+# writes "NAME PID" (the pid from the fd's fdinfo); returns once listening.
+receive_pidfd() {
+  rm -f "$1" "$WORK/listening"
+  mkfifo "$WORK/listening"
+  python3 - "$1" "$WORK/listening" > "$2" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+s.settimeout(60)  # a runtime that never connects fails the test, not hangs it
+open(sys.argv[2], "w").close()
+conn, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(conn, 64, 1)
+pid = [l.split()[1] for l in open("/proc/self/fdinfo/%d" % fds[0]) if l.startswith("Pid:")]
+print(msg.decode(), pid[0] if pid else "none")
+PY
+  cat "$WORK/listening" >/dev/null
+  receiver=$!
+}
+b=$(make_bundle pidfd sleep 100)
+receive_pidfd "$WORK/pidfd.sock" "$WORK/pidfd.out"
+"${RT[@]}" create --bundle "$b" --pidfd-socket "$WORK/pidfd.sock" c-pidfd
+wait "$receiver"
+expect_eq "create --pidfd-socket: a pidfd of the init" "pidfd $("${RT[@]}" state c-pidfd | jq -r .pid)" "$(cat "$WORK/pidfd.out")"
+"${RT[@]}" start c-pidfd
+receive_pidfd "$WORK/pidfd.sock" "$WORK/pidfd.out"
+"${RT[@]}" exec -d --pid-file "$WORK/pidfd.pid" --pidfd-socket "$WORK/pidfd.sock" c-pidfd sleep 100
+wait "$receiver"
+expect_eq "exec --pidfd-socket: a pidfd of the process" "pidfd $(cat "$WORK/pidfd.pid")" "$(cat "$WORK/pidfd.out")"
+"${RT[@]}" delete --force c-pidfd
+
 finish

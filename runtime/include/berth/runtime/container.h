@@ -34,6 +34,8 @@ struct CreateOptions {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  /// A unix socket that receives a pidfd of the container's init.
+  std::string pidfd_socket;
 };
 
 /// The status a container is in right now (derived, never stored).
@@ -110,6 +112,8 @@ struct ExecOptions {
   std::string pid_file;
   bool detach = false;
   int preserve_fds = 0;
+  /// A unix socket that receives a pidfd of the process once it runs.
+  std::string pidfd_socket;
 };
 
 /// Runs an extra process in a running container; without `detach`, waits
