@@ -15,14 +15,16 @@ const std::vector<FlagSpec> kCreateFlags = {
 Result<runtime::CreateOptions> create_options(const Args& a, const char* cmd) {
   runtime::CreateOptions o;
   o.id = BERTH_TRY(one_id(a.positional(), cmd));
-  // Accepted for runc's command line, refused by name rather than ignored.
-  if (a.has("no-subreaper")) return Error::msg(std::string(cmd) + ": --no-subreaper is not supported by this runtime");
+  // A create never becomes a subreaper: refused by name rather than ignored.
+  if (a.has("no-subreaper") && std::string(cmd) == "create")
+    return Error::msg("create: --no-subreaper is a flag of run (create never becomes a subreaper)");
   o.bundle = a.get("bundle", ".");
   o.pid_file = a.get("pid-file");
   o.console_socket = a.get("console-socket");
   o.pidfd_socket = a.get("pidfd-socket");
   o.no_pivot = a.has("no-pivot");
   o.no_new_keyring = a.has("no-new-keyring");
+  o.no_subreaper = a.has("no-subreaper");
   std::string pf = a.get("preserve-fds", "0");
   char* end = nullptr;
   long n = std::strtol(pf.c_str(), &end, 10);

@@ -117,7 +117,7 @@ Result<int> wait_forwarding_signals(pid_t pid, int master) {
 }
 
 Result<int> run(const Globals& g, const CreateOptions& o, bool detach, bool keep) {
-  if (!detach) ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  if (!detach && !o.no_subreaper) ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   pid_t child = 0;
   // A foreground run without --console-socket serves the terminal itself.
   CreateOptions co = o;

@@ -71,8 +71,6 @@ set +e; out=$("${RT[@]}" create --bundle "$b" --pidfd-socket "$WORK/nosuch.sock"
 check "create --pidfd-socket without a listener fails" test "$rc" -ne 0
 expect_contains "create --pidfd-socket without a listener: names it" --pidfd-socket "$out"
 check "create --pidfd-socket without a listener leaves nothing" no_leftovers flags-a
-expect_flag_refused --no-subreaper run --bundle "$b" --no-subreaper flags-b
-check "run --no-subreaper leaves nothing" no_leftovers flags-b
 expect_flag_refused --no-subreaper create --bundle "$b" --no-subreaper flags-b
 "${RT[@]}" create --bundle "$b" flags
 expect_flag_refused --cgroup exec --cgroup sub flags true

@@ -109,6 +109,14 @@ rc=0; out=$("${RT[@]}" run --bundle "$b" c-user-cwd-0700 2>&1) || rc=$?
 expect_eq "uid 10 with a 0700 root cwd: exit status" 0 "$rc"
 expect_eq "uid 10 with a 0700 root cwd: inside, not allowed to read it" $'/private\n10\ndenied' "$out"
 
+# A foreground run is the subreaper of the container's orphans (without a
+# pid namespace they would leave it), unless --no-subreaper.
+b=$(JQ='.linux.namespaces |= map(select(.type!="pid"))' make_bundle subreaper sh -c \
+  'p=$(sleep 5 >/dev/null 2>&1 & echo $!); cat /proc/$(cut -d" " -f4 /proc/$p/stat)/comm; kill $p')
+expect_eq "run: the orphan's parent is the runtime" berth-runtime "$("${RT[@]}" run --bundle "$b" c-reaper 2>&1)"
+out=$("${RT[@]}" run --no-subreaper --bundle "$b" c-reaper 2>&1)
+check "run --no-subreaper: the orphan's parent is not the runtime ($out)" test "$out" != berth-runtime -a -n "$out"
+
 # --pidfd-socket: a pidfd of the init (create) and of the process (exec)
 # arrives over the unix socket with SCM_RIGHTS, named "pidfd".
 # receive_pidfd SOCKET OUT: accepts one connection in the background and

@@ -36,6 +36,9 @@ struct CreateOptions {
   int preserve_fds = 0;
   /// A unix socket that receives a pidfd of the container's init.
   std::string pidfd_socket;
+  /// `run` in the foreground only: do not become the child subreaper that
+  /// reaps the container's orphans (without a pid namespace).
+  bool no_subreaper = false;
 };
 
 /// The status a container is in right now (derived, never stored).
