@@ -50,8 +50,6 @@ Result<int> cmd_exec(const runtime::Globals& g, const Argv& argv) {
   if (a.positional().empty()) return Error::msg("exec: expected a container id");
   // Accepted for runc's command line, refused by name rather than ignored.
   if (a.has("cgroup")) return Error::msg("exec: --cgroup: joining a sub-cgroup is not supported by this runtime");
-  if (a.has("ignore-paused"))
-    return Error::msg("exec: --ignore-paused is not supported by this runtime (resume the container first)");
   runtime::ExecOptions o;
   o.id = a.positional()[0];
   if (a.has("process")) {
@@ -94,6 +92,7 @@ Result<int> cmd_exec(const runtime::Globals& g, const Argv& argv) {
   o.pid_file = a.get("pid-file");
   o.pidfd_socket = a.get("pidfd-socket");
   o.detach = a.has("detach");
+  o.ignore_paused = a.has("ignore-paused");
   o.preserve_fds = std::atoi(a.get("preserve-fds", "0").c_str());
   return runtime::exec(g, o);
 }

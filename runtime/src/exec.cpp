@@ -77,7 +77,10 @@ berth::Status child_steps(ExecChild& c) {
 Result<int> exec(const Globals& g, const ExecOptions& o) {
   BERTH_TRY(require_sealed_exe());  // the process is a fork of this one
   State s = BERTH_TRY(load_state(g, o.id));
-  if (s.status != ContainerStatus::running && s.status != ContainerStatus::created)
+  // --ignore-paused: the process joins the frozen cgroup and runs once the
+  // container is resumed (the exec waits for it until then), as in runc.
+  bool paused_ok = o.ignore_paused && s.status == ContainerStatus::paused;
+  if (s.status != ContainerStatus::running && s.status != ContainerStatus::created && !paused_ok)
     return Error::msg("cannot exec in container " + o.id + " in status " + status_name(s.status));
   auto text = BERTH_TRY_CTX(fs::read_file(fs::join(s.bundle, "config.json")), "exec in " + o.id);
   Spec spec = BERTH_TRY_CTX(parse_spec(text, s.bundle), "exec in " + o.id);

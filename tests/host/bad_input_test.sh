@@ -74,7 +74,6 @@ check "create --pidfd-socket without a listener leaves nothing" no_leftovers fla
 expect_flag_refused --no-subreaper create --bundle "$b" --no-subreaper flags-b
 "${RT[@]}" create --bundle "$b" flags
 expect_flag_refused --cgroup exec --cgroup sub flags true
-expect_flag_refused --ignore-paused exec --ignore-paused flags true
 expect_flag_refused --kernel-memory update --kernel-memory 67108864 flags
 expect_flag_refused --kernel-memory-tcp update --kernel-memory-tcp 67108864 flags
 "${RT[@]}" delete --force flags

@@ -32,8 +32,19 @@ check "exec -d pid file" test -s "$WORK/epid"
 expect_eq "exec'd process in the same pid namespace" "$(readlink /proc/$pid/ns/pid)" "$(readlink /proc/$(cat "$WORK/epid")/ns/pid)"
 "${RT[@]}" pause c1
 expect_eq "paused" paused "$("${RT[@]}" state c1 | jq -r .status)"
+set +e; out=$("${RT[@]}" exec c1 true 2>&1); rc=$?; set -e
+check "exec in a paused container is refused" test "$rc" -ne 0
+expect_contains "exec in a paused container: says why" "paused" "$out"
+# --ignore-paused: the process joins the frozen cgroup and runs on resume.
+"${RT[@]}" exec -d --ignore-paused --pid-file "$WORK/ppid" c1 sleep 400 &
+exec_paused=$!
+for _ in $(seq 100); do [ "$("${RT[@]}" ps -f json c1 | jq length)" -ge 3 ] && break; sleep 0.05; done
+expect_eq "exec --ignore-paused: in the frozen cgroup" 3 "$("${RT[@]}" ps -f json c1 | jq length)"
+check "exec --ignore-paused: waits while paused" test ! -e "$WORK/ppid"
 "${RT[@]}" resume c1
 expect_eq "resumed" running "$("${RT[@]}" state c1 | jq -r .status)"
+check "exec --ignore-paused: done after resume" wait "$exec_paused"
+expect_eq "exec --ignore-paused: the process runs" sleep "$(cat /proc/$(cat "$WORK/ppid")/comm)"
 set +e; "${RT[@]}" delete c1 2>"$WORK/err"; rc=$?; set -e
 check "delete of a running container is refused" test "$rc" -ne 0
 "${RT[@]}" kill c1 KILL

@@ -117,6 +117,8 @@ struct ExecOptions {
   int preserve_fds = 0;
   /// A unix socket that receives a pidfd of the process once it runs.
   std::string pidfd_socket;
+  /// Exec into a paused container too: the process starts on resume.
+  bool ignore_paused = false;
 };
 
 /// Runs an extra process in a running container; without `detach`, waits
