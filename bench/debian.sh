@@ -3,7 +3,8 @@
 # N of each, started PAR at a time, each timed from its start to systemd's
 # `is-system-running` answering running (LXC's guest without a network
 # ends degraded: its networking.service fails; that counts as booted),
-# then the memory an idle guest costs: its cgroup's memory use and the
+# then the memory an idle guest costs: its cgroup's anonymous and shmem
+# pages (page cache is charged to whoever read a file first) and the
 # manager's monitor per container (PSS).
 # berth's guests are unprivileged (a user namespace each, on a disk image
 # with a quota, lxcfs views); LXC's are privileged on a plain directory, as
@@ -73,12 +74,16 @@ trap 'exit 130' INT TERM
 
 now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
 pss() { local p s=0; for p in "$@"; do s=$((s + $(awk '/^Pss:/{print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0))); done; echo "$s"; }
-# cgroup_kib REL: memory in use by the cgroup REL (v1 memory hierarchy or v2), KiB.
+# cgroup_kib REL: the guest's own memory in the cgroup REL (v1 memory
+# hierarchy or v2), KiB: anonymous and shmem (tmpfs) pages. Page cache is
+# left out: it is charged to whichever cgroup read a file first (the
+# template's files to the first guest, LXC's rootfs to lxc-create).
 cgroup_kib() {
   local f
-  for f in "/sys/fs/cgroup/memory$1/memory.usage_in_bytes" "/sys/fs/cgroup$1/memory.current"; do
-    [ -r "$f" ] && { echo $(( $(cat "$f") / 1024 )); return; }
-  done
+  f="/sys/fs/cgroup/memory$1/memory.stat"
+  [ -r "$f" ] && { awk '$1 == "total_rss" || $1 == "total_shmem" {s += $2} END {print int(s / 1024)}' "$f"; return; }
+  f="/sys/fs/cgroup$1/memory.stat"
+  [ -r "$f" ] && { awk '$1 == "anon" || $1 == "shmem" {s += $2} END {print int(s / 1024)}' "$f"; return; }
   echo 0
 }
 median() { sort -n | awk '{v[NR]=$1} END{if (NR) print v[int((NR+1)/2)]; else print "n/a"}'; }
@@ -163,7 +168,7 @@ bmed=$(awk '{print $1}' "$DIR/b_boot" | median)
 row "start to running, median per guest (ms)" "$bmed" "$lmed" "$(ratio "$bmed" "$lmed")"
 row "all N running (ms)" "$B_ALL" "${L_ALL:-n/a}" "$(ratio "$B_ALL" "${L_ALL:-n/a}")"
 bcg=$(per "$B_CG") lcg=$(per "$L_CG") bp=$(per "$B_PSS") lp=$(per "$L_PSS")
-row "guest cgroup memory per container (KiB)" "$bcg" "$lcg" "$(ratio "$bcg" "$lcg")"
+row "guest anon+shmem per container (KiB)" "$bcg" "$lcg" "$(ratio "$bcg" "$lcg")"
 row "monitor PSS per container (KiB)" "$bp" "$lp" "$(ratio "$bp" "$lp")"
 bt=n/a lt=n/a
 [ "$bcg" != n/a ] && [ "$bp" != n/a ] && bt=$((bcg + bp))
