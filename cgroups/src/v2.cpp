@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "berth/base/fd.h"
+#include "berth/base/strings.h"
 #include "berth/cgroups/bpf.h"
 #include "fs.h"
 
@@ -197,11 +198,8 @@ Status V2Manager::delegate(uid_t uid, gid_t gid) {
   std::vector<std::string> files = {"cgroup.procs", "cgroup.threads", "cgroup.subtree_control"};
   if (auto listed = fs::read_file("/sys/kernel/cgroup/delegate")) {
     files.clear();
-    for (size_t pos = 0; pos < listed->size();) {
-      size_t nl = std::min(listed->find('\n', pos), listed->size());
-      if (nl > pos) files.push_back(listed->substr(pos, nl - pos));
-      pos = nl + 1;
-    }
+    for (std::string_view f : split(*listed, '\n'))
+      if (!f.empty()) files.emplace_back(f);
   }
   if (::chown(dir_.c_str(), uid, gid) < 0) return Error::os("delegate cgroup " + dir_ + ": chown");
   for (const std::string& f : files) {

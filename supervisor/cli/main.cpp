@@ -118,15 +118,27 @@ bool repeatable(const std::string& key) {
   return key == "net" || key == "nameserver" || key == "searchdomain" || key == "ports";
 }
 
-// --key value pairs into an API object ("--stop-timeout" -> "stop_timeout").
-// --timeout's value: whole seconds.
-long seconds_arg(const std::string& v) {
-  char* end = nullptr;
-  long t = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end || t < 0) die(2, "--timeout: expected seconds, got \"" + v + "\"");
-  return t;
+// The --force and (with `timeout`) --timeout S flags of stop, stop --all
+// and destroy, from args[from] on, as their request body.
+json::Value stop_flags(const std::vector<std::string>& args, size_t from, const std::string& cmd, bool timeout) {
+  json::Value body = json::Value::object();
+  for (size_t i = from; i < args.size(); ++i) {
+    if (args[i] == "--force") {
+      body.set("force", true);
+    } else if (args[i] == "--timeout" && timeout && i + 1 < args.size()) {
+      const std::string& v = args[++i];
+      char* end = nullptr;
+      long t = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || t < 0) die(2, "--timeout: expected seconds, got \"" + v + "\"");
+      body.set("timeout", t);
+    } else {
+      die(2, cmd + ": unexpected argument \"" + args[i] + "\"");
+    }
+  }
+  return body;
 }
 
+// --key value pairs into an API object ("--stop-timeout" -> "stop_timeout").
 json::Value options(const std::vector<std::string>& args, size_t from) {
   json::Value o = json::Value::object();
   for (size_t i = from; i < args.size(); ++i) {
@@ -193,9 +205,10 @@ std::string shown(const json::Value& v, const std::string& key) {
   }
   if (key == "cpu_ns") {
     auto n = number(&v, "cpu_ns");
+    if (!n) return "-";
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2fs", n ? static_cast<double>(*n) / 1e9 : 0.0);
-    return n ? buf : "-";
+    std::snprintf(buf, sizeof buf, "%.2fs", static_cast<double>(*n) / 1e9);
+    return buf;
   }
   return field(v, key.c_str());
 }
@@ -451,13 +464,7 @@ int main(int argc, char** argv) {
   if (cmd == "stop" && a.size() >= 2 && a[1] == "--all") {
     // Node shutdown: every running container, in parallel within each boot
     // order, highest first; berthd goes on past a failure and names it.
-    json::Value body = json::Value::object();
-    for (size_t i = 2; i < a.size(); ++i) {
-      if (a[i] == "--force") body.set("force", true);
-      else if (a[i] == "--timeout" && i + 1 < a.size()) body.set("timeout", seconds_arg(a[++i]));
-      else die(2, "stop --all: unexpected argument \"" + a[i] + "\"");
-    }
-    json::Value r = run_operation("POST", "/v1/stop-all", json::dump(body));
+    json::Value r = run_operation("POST", "/v1/stop-all", json::dump(stop_flags(a, 2, "stop --all", true)));
     for (const auto& n : r.find("stopped")->as_array()) std::printf("stop %s: done\n", n.as_string().c_str());
     return 0;
   }
@@ -469,12 +476,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "stop" || cmd == "destroy") {
     std::string name = need_name();
-    json::Value body = json::Value::object();
-    for (size_t i = 2; i < a.size(); ++i) {
-      if (a[i] == "--force") body.set("force", true);
-      else if (a[i] == "--timeout" && cmd == "stop" && i + 1 < a.size()) body.set("timeout", seconds_arg(a[++i]));
-      else die(2, cmd + ": unexpected argument \"" + a[i] + "\"");
-    }
+    json::Value body = stop_flags(a, 2, cmd, cmd == "stop");
     std::string b = body.as_object().empty() ? "" : json::dump(body);
     if (cmd == "stop") run_operation("POST", "/v1/containers/" + name + "/stop", b);
     else run_operation("DELETE", "/v1/containers/" + name, b);

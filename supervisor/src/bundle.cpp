@@ -125,6 +125,10 @@ int halt_signal(InitKind k) {
   return k == InitKind::systemd ? SIGRTMIN + 3 : SIGUSR2;
 }
 
+std::string guest_root(const Record& r, const Layout& l) {
+  return r.template_tag.empty() ? l.rootfs(r.name) : l.disk_rootfs(r.name);
+}
+
 PowerExit power_exit(InitKind k, const json::Value& exit) {
   const json::Value* sig = exit.find("signal");
   if (k == InitKind::app || !sig || !sig->is_number()) return PowerExit::none;
@@ -212,7 +216,7 @@ json::Value make_resources(const Record& r) {
 json::Value make_spec(const Record& r, const Layout& l, const json::Value* app) {
   json::Value spec = runtime::default_spec(false);
   json::Value* root = spec.find("root");
-  root->set("path", r.template_tag.empty() ? l.rootfs(r.name) : l.disk_rootfs(r.name));
+  root->set("path", guest_root(r, l));
   root->set("readonly", false);
   if (app) make_app_process(*spec.find("process"), r, *app);
   else make_init_process(*spec.find("process"), r);

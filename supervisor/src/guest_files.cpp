@@ -186,7 +186,7 @@ Status write_guest_file(int dir, const std::string& name, const std::string& tex
   return ok();
 }
 
-Result<GuestAccess> take_guest_access(json::Value& body) {
+Result<GuestAccess> take_guest_access(json::Value& body, bool hash) {
   GuestAccess a;
   if (!body.is_object()) return a;
   json::Object rest;
@@ -200,7 +200,7 @@ Result<GuestAccess> take_guest_access(json::Value& body) {
     if (k == "root_password") {
       if (s.size() > 512 || s.find_first_of("\n\r", 0) != std::string::npos || s.find('\0') != std::string::npos)
         return Error::msg("root_password: expected one line of at most 512 bytes");
-      a.root_hash = BERTH_TRY(hash_password(s));
+      if (hash) a.root_hash = BERTH_TRY(hash_password(s));
       continue;
     }
     size_t n = 0;

@@ -37,9 +37,9 @@ struct GuestAccess {
 };
 
 /// Takes "ssh_key" (public key lines) and "root_password" out of a create
-/// or set body, checking the keys' form and hashing the password; what is
-/// left of the body is the record's fields.
-Result<GuestAccess> take_guest_access(json::Value& body);
+/// or set body, checking the keys' form and (with `hash`) hashing the
+/// password; what is left of the body is the record's fields.
+Result<GuestAccess> take_guest_access(json::Value& body, bool hash = true);
 
 /// Adds the keys to /root/.ssh/authorized_keys (each once; the guest's own
 /// lines stay) and sets root's hash in /etc/shadow, in the guest root

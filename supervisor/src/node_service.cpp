@@ -360,9 +360,6 @@ Result<Record> NodeService::check_create(const json::Value& request) {
   BERTH_TRY(apply_json(r, body, ""));
   r.ssh_keys = access.ssh_keys;
   r.root_hash = access.root_hash;
-  if (!access.empty() && r.init == InitKind::app)
-    return Error::msg(std::string(access.ssh_keys.empty() ? "root_password" : "ssh_key") +
-                      ": an app container runs its image's process, with no logins to give");
   if (r.name.empty()) return Error::msg("name: missing");
   if (r.rootfs_source.empty() == r.template_tag.empty())
     return Error::msg("template: expected a template (an image tag) or rootfs (a directory), one of them");
@@ -371,6 +368,10 @@ Result<Record> NodeService::check_create(const json::Value& request) {
   else if (r.init == InitKind::app) return Error::msg("init: app runs an image's entrypoint and needs a template");
   else if (!fs::exists(fs::join(r.rootfs_source, "sbin/init")))
     return Error(ENOENT, "rootfs: " + r.rootfs_source + " has no sbin/init");
+  // Known only now: a template without the init label makes an app container.
+  if (!access.empty() && r.init == InitKind::app)
+    return Error::msg(std::string(access.ssh_keys.empty() ? "root_password" : "ssh_key") +
+                      ": an app container runs its image's process, with no logins to give");
   BERTH_TRY(check_node_limits(r));
   BERTH_TRY(net_->check(r, records()));
   std::lock_guard lock(mu_);
@@ -528,7 +529,7 @@ Status NodeService::start_locked_out(const std::string& name) {
   }
   // What a crash left attached goes first; the bundle's hook attaches anew.
   if (auto st = net_->detach(name); !st) return failed(std::move(st).error());
-  std::string root = r.template_tag.empty() ? l.rootfs(name) : l.disk_rootfs(name);
+  std::string root = guest_root(r, l);
   if (auto st = net_->write_guest_files(root, r); !st) return failed(std::move(st).error());
   if (auto st = apply_pending_access(name, root, r); !st) return failed(std::move(st).error());
   if (r.init == InitKind::systemd)
@@ -584,10 +585,6 @@ Status NodeService::stop_locked_out(const std::string& name, bool force, std::op
   unmount_root(name);
   if (auto st = net_->detach(name); !st) log::error("stop " + name + ": " + st.error().what());
   return ok();
-}
-
-std::string NodeService::root_of(const Record& r) const {
-  return r.template_tag.empty() ? o_.layout.rootfs(r.name) : o_.layout.disk_rootfs(r.name);
 }
 
 Status NodeService::apply_pending_access(const std::string& name, const std::string& root, const Record& r) {
@@ -670,7 +667,7 @@ Result<json::Value> NodeService::exec(const std::string& name, const std::vector
 Status NodeService::check_set(const std::string& name, const json::Value& request) {
   if (!request.is_object() || request.as_object().empty()) return Error::msg("body: expected an object of changes");
   json::Value changes = request;
-  GuestAccess access = BERTH_TRY(take_guest_access(changes));
+  BERTH_TRY(take_guest_access(changes, false));  // checked here, hashed by set()
   if (changes.as_object().empty()) {
     std::lock_guard lock(mu_);
     Entry* e = BERTH_TRY(reg_.get(name));
@@ -697,10 +694,11 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
   BERTH_TRY(check_set(name, request));
   json::Value changes = request;
   GuestAccess access = BERTH_TRY(take_guest_access(changes));
-  json::Value access_live = json::Value::array(), access_later = json::Value::array();
+  json::Value live = json::Value::array(), later = json::Value::array();
+  if (!changes.as_object().empty()) BERTH_TRY(set_record(name, changes, live, later));
   if (!access.empty()) {
-    // A running guest gets them at once (its disk is mounted here); a
-    // stopped one at its next start.
+    // Last, once the record's changes held: a running guest gets them at
+    // once (its disk is mounted here), a stopped one at its next start.
     bool up;
     Record rec;
     {
@@ -709,17 +707,19 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
       up = e->state == State::running || e->state == State::suspended;
       rec = e->record;
     }
-    if (up) BERTH_TRY_CTX(apply_guest_access(root_of(rec), access, rec.idmap_base.value_or(0)), "set " + name);
+    if (up) BERTH_TRY_CTX(apply_guest_access(guest_root(rec, o_.layout), access, rec.idmap_base.value_or(0)), "set " + name);
     else BERTH_TRY_CTX(save_pending_access(o_.layout.access(name), access), "set " + name);
     for (const char* k : {"ssh_key", "root_password"})
-      if (request.find(k)) (up ? access_live : access_later).push_back(k);
-    if (changes.as_object().empty()) {
-      json::Value o = json::Value::object();
-      o.set("live", std::move(access_live));
-      o.set("restart", std::move(access_later));
-      return o;
-    }
+      if (request.find(k)) (up ? live : later).push_back(k);
   }
+  json::Value o = json::Value::object();
+  o.set("live", std::move(live));
+  o.set("restart", std::move(later));
+  return o;
+}
+
+Status NodeService::set_record(const std::string& name, const json::Value& changes, json::Value& live,
+                               json::Value& later) {
   Record r;
   bool running;
   {
@@ -742,7 +742,6 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
     if (Entry* e = reg_.find(name)) e->record.nets = old_r.nets, e->record.ports = old_r.ports;
   });
   bool disk_live = BERTH_TRY_CTX(resize_root(old_r, r, running), "set " + name);
-  json::Value live = std::move(access_live), later = std::move(access_later);
   for (const auto& [k, _] : changes.as_object()) (needs_restart(k) || (k == "disk" && !disk_live) ? later : live).push_back(k);
   if (running && std::any_of(live.as_array().begin(), live.as_array().end(), [](const json::Value& k) { return k.as_string() != "disk"; })) {
     Record applied = r;
@@ -765,10 +764,7 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
   json::Value extra = json::Value::object();
   extra.set("changes", changes);
   events_.publish("updated", name, std::move(extra));
-  json::Value o = json::Value::object();
-  o.set("live", std::move(live));
-  o.set("restart", std::move(later));
-  return o;
+  return ok();
 }
 
 Result<std::string> NodeService::console_log(const std::string& name) {

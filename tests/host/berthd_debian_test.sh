@@ -97,6 +97,8 @@ check "timers are scheduled" "$BERTH" exec deb1 sh -c 'systemctl list-timers --n
 a1=$(field deb1 '.addresses[0]') a2=$(field deb2 '.addresses[0]')
 expect_eq "ssh root@deb1 with the key" deb1 "$(ssh_in "$a1" hostname 2>&1)"
 expect_contains "logind knows the SSH session" root "$(ssh_in "$a1" loginctl list-sessions --no-legend 2>&1)"
+check "the clear password is nowhere in berthd's log or state" bash -c "! grep -rqs pw-deb1 '$WORK/berthd.log' '$STATE/containers'"
+check "the pending access file is gone once written" test ! -e "$STATE/containers/deb1/access.json"
 expect_eq "root's password is set (a SHA-512 hash)" 1 "$("$BERTH" exec deb1 grep -c '^root:\$6\$' /etc/shadow)"
 check "no other guest's host keys: each made its own" test \
   "$("$BERTH" exec deb1 cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2)" != \

@@ -84,6 +84,10 @@ check "terminal progress draws lines in place" grep -q $'\r\x1b\\[K' "$WORK/tty.
 check "terminal progress shows the layers" grep -q "layer sha256:" "$WORK/tty.out"
 
 # ---- a container from the pulled image --------------------------------------
+out=$("$BERTH" create c0 --template "$REG/test/app:1" --disk 64M --root-password pw 2>&1); rc=$?
+expect_eq "a password for an app container is refused" 2 $rc
+expect_contains "... naming the field" "root_password: an app container" "$out"
+expect_eq "... and nothing made" "" "$(ls "$STATE/containers")"
 "$BERTH" create c1 --template "$REG/test/app:1" --disk 64M >/dev/null; rc=$?
 expect_eq "create from the pulled image" 0 $rc
 expect_contains "no init label: the image's process runs (INIT=app)" 'INIT="app"' "$(cat "$STATE/containers/c1/config")"

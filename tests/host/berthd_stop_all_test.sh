@@ -4,8 +4,9 @@
 # (what berth-containers.service runs), timed: every container stopped
 # cleanly by its halt signal, the higher boot order entirely before the
 # lower, well inside the unit's 10-minute stop timeout; then `berth
-# autostart` brings back only the autostart ones, and a restart of berthd
-# starts nothing an operator stopped.
+# autostart` brings back only the autostart ones, a restart of berthd
+# starts nothing an operator stopped, and a stop that fails (a hung
+# monitor) is named at the end without holding up the others.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/berthd_lib.sh"
 check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
@@ -51,7 +52,19 @@ kill -9 "$BPID"; wait "$BPID" 2>/dev/null || true
 start_berthd
 expect_eq "after a crash of berthd, what the operator stopped stays stopped" stopped "$(field ct1 .state)"
 expect_eq "the others run on" 9 "$("$BERTH" list --format json | jq '[.[] | select(.state == "running")] | length')"
-"$BERTH" stop --all >/dev/null
+
+# A stop that fails (ct3's monitor hangs: nothing reports its exit) holds up
+# none of the others, and is named at the end.
+mon=$(field ct3 .monitor_pid)
+kill -STOP "$mon"
+set +e; out=$("$BERTH" stop --all --timeout 5 2>&1); rc=$?; set -e
+kill -CONT "$mon"
+expect_eq "stop --all with a failure exits 1" 1 "$rc"
+expect_contains "... and names it" "1 of 9 failed: ct3 (" "$out"
+expect_eq "the other 8 stopped" 8 "$("$BERTH" list --format json |
+  jq '[.[] | (.name | ltrimstr("ct") | tonumber) as $i | select($i >= 2 and $i <= 10 and $i != 3 and .state == "stopped")] | length')"
+for _ in $(seq 100); do [ "$(field ct3 .state)" = stopped ] && break; sleep 0.1; done
+expect_eq "ct3 stopped once its monitor went on" stopped "$(field ct3 .state)"
 
 echo "# passed $PASSED, failed $FAILED"
 [ "$FAILED" -eq 0 ]

@@ -138,6 +138,23 @@ TEST(Api, ImageStoreRoutes) {
             400);
 }
 
+TEST(Api, NodeRoutes) {
+  auto s = decode_request("POST", "/v1/stop-all", R"({"force":true,"timeout":5})");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->verb, Verb::stop_all);
+  EXPECT_TRUE(s->force);
+  EXPECT_EQ(*s->timeout, 5);
+  EXPECT_TRUE(is_operation(Verb::stop_all));
+  EXPECT_EQ(decode_request("POST", "/v1/stop-all", "")->verb, Verb::stop_all);
+  EXPECT_EQ(decode_request("POST", "/v1/autostart", "")->verb, Verb::autostart);
+  EXPECT_EQ(decode_request("GET", "/v1/stop-all", "").error().code(), 405);
+  auto bad = decode_request("POST", "/v1/stop-all", R"({"all":true})");
+  EXPECT_EQ(bad.error().code(), 400);
+  EXPECT_NE(bad.error().message().find("all: unknown field"), std::string::npos);
+  EXPECT_EQ(decode_request("POST", "/v1/autostart", R"({"x":1})").error().code(), 400);
+  EXPECT_EQ(decode_request("POST", "/v1/stop-all", R"({"timeout":-1})").error().code(), 400);
+}
+
 TEST(Api, BadRequests) {
   auto r = decode_request("GET", "/v2/containers", "");
   EXPECT_EQ(r.error().code(), 404);

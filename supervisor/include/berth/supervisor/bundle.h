@@ -43,6 +43,10 @@ uint64_t weight_to_shares(uint32_t weight);
 /// The signal that asks an init of this kind to halt (an app: SIGTERM).
 int halt_signal(InitKind k);
 
+/// The container's root as the host sees it: its disk's overlay (a
+/// TEMPLATE container) or the directory copied at create.
+std::string guest_root(const Record& r, const Layout& l);
+
 /// How a system container's init ended when its guest asked: reboot(2) in
 /// a pid namespace ends the namespace's init with SIGHUP for a restart and
 /// SIGINT for a power-off or halt. An app container's signals are its own.

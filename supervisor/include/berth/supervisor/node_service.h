@@ -106,8 +106,9 @@ private:
   class Claim;
   Status start_locked_out(const std::string& name);
   Status stop_locked_out(const std::string& name, bool force, std::optional<int> timeout);
-  /// The container's root as the host sees it (its disk's, or its copy).
-  std::string root_of(const Record& r) const;
+  /// set()'s record fields: checked, applied live where they can be (names
+  /// added to `live`) or saved for the next start (`later`), then written.
+  Status set_record(const std::string& name, const json::Value& changes, json::Value& live, json::Value& later);
   /// Writes the SSH keys and password waiting in <container>/access.json
   /// into the guest's root, then drops the file.
   Status apply_pending_access(const std::string& name, const std::string& root, const Record& r);
