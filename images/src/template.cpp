@@ -148,7 +148,7 @@ std::string template_key(const DebianTemplate& o) {
   std::sort(pk.begin(), pk.end());
   // The base set and the fixups' revision are part of the key: a template
   // built by an older recipe is built again.
-  std::string k = o.suite + "|" + o.mirror + "|" + o.variant + "|" + kDebianBase + "|fixups-4";
+  std::string k = o.suite + "|" + o.mirror + "|" + o.variant + "|" + kDebianBase + "|fixups-5";
   for (const auto& p : pk) k += "|" + p;
   return sha256_of(k).hex();
 }
@@ -226,6 +226,12 @@ Status debian_fixups(const std::string& root, const DebianTemplate& o) {
     ::unlink(link.c_str());
     if (::symlink("/etc/systemd/system/berth-ssh-keys.service", link.c_str()) < 0) return Error::os("symlink " + link);
   }
+  // systemd-networkd configures the guest's network: berthd writes its
+  // files (/etc/systemd/network/10-berth-ethN.network) at each start, so
+  // the address, routes and DNS survive a reboot from inside and the
+  // guest's own `networkctl`/`systemctl restart systemd-networkd` apply them.
+  BERTH_TRY_CTX(run_command({"chroot", root, "systemctl", "enable", "--quiet", "systemd-networkd.service"}),
+                "enable systemd-networkd");
   ::unlink(fs::join(root, "var/lib/dbus/machine-id").c_str());
   ::unlink(fs::join(root, "etc/resolv.conf").c_str());
   BERTH_TRY(put(root, "etc/hostname", o.suite + "\n"));

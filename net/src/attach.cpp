@@ -11,17 +11,12 @@
 namespace berth::net {
 namespace {
 
-// The host-side veth of a routed container answers the container's
-// neighbour queries: ARP for every IPv4 destination (the container's default
-// route is on-link), and owns fe80::1, the container's IPv6 gateway.
-const IpAddr& routed_gateway6() {
-  static const IpAddr a = *parse_ip("fe80::1");
-  return a;
-}
-
 Status setup_container_side(Links& ctr, const Network& n, const Attachment& a) {
   BERTH_TRY(ctr.set_up("lo"));
   BERTH_TRY(ctr.set_up(a.ifname));
+  // The guest's networkd sets what follows from the file berth wrote: an
+  // address set here first makes systemd 252's networkd loop on it.
+  if (a.guest_config) return ok();
   int idx = BERTH_TRY(ctr.ifindex(a.ifname));
   bool routed = n.mode == Mode::routed;
   // Without the default route (a container's second network), a routed
@@ -156,6 +151,7 @@ Result<Attachment> Manager::attach(const AttachRequest& req) {
   a.rate_in = req.rate_in;
   a.rate_out = req.rate_out;
   a.default_route = req.default_route;
+  a.guest_config = req.guest_config;
   if (req.netns.empty()) {
     a.netns = BERTH_TRY_CTX(create_netns(store::netns_dir(dir_), req.container), what);
     a.own_netns = true;

@@ -51,6 +51,7 @@ json::Value to_json(const Attachment& a) {
   v.set("rate_in", a.rate_in);
   v.set("rate_out", a.rate_out);
   if (!a.default_route) v.set("default_route", false);
+  if (a.guest_config) v.set("guest_config", true);
   return v;
 }
 
@@ -89,6 +90,7 @@ Result<Attachment> attachment_from_json(const json::Value& v) {
   a.netns = BERTH_TRY(get_str(v, "netns", ctx));
   if (const json::Value* f = v.find("own_netns"); f && f->is_bool()) a.own_netns = f->as_bool();
   if (const json::Value* f = v.find("default_route"); f && f->is_bool()) a.default_route = f->as_bool();
+  if (const json::Value* f = v.find("guest_config"); f && f->is_bool()) a.guest_config = f->as_bool();
   a.ifname = BERTH_TRY(get_str(v, "ifname", ctx));
   a.host_if = BERTH_TRY(get_str(v, "host_if", ctx));
   a.mac = BERTH_TRY(get_str(v, "mac", ctx));

@@ -32,6 +32,11 @@ void apply_defaults(Network& n) {
   if (n.mode == Mode::bridged && n.bridge.empty() && n.name.size() + 3 < 16) n.bridge = "bb-" + n.name;
 }
 
+const IpAddr& routed_gateway6() {
+  static const IpAddr a = *parse_ip("fe80::1");
+  return a;
+}
+
 Status validate(const Network& n) {
   if (n.name.empty()) return field_error(n, "name", "must not be empty");
   if (n.name.size() > kMaxNetworkName)

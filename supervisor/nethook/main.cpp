@@ -6,7 +6,9 @@
 // network through the node's net::Manager state. Any failure undoes what
 // it made and exits 1, which fails the start.
 //
-//   berth-nethook --state DIR --pins DIR --name NAME [--rate BYTES/S] [--port SPEC]... NETWORK:ADDRESS...
+//   berth-nethook --state DIR --pins DIR --name NAME [--guest-config] [--rate BYTES/S] [--port SPEC]... NETWORK:ADDRESS...
+//   --guest-config: the links only; the guest's own networkd sets the
+//   addresses and routes from the files berthd wrote.
 //   stdin: the OCI state of the container (its "pid").
 #include <algorithm>
 #include <cstdio>
@@ -26,6 +28,7 @@ namespace {
 struct Args {
   std::string state, pins, name;
   uint64_t rate = 0;
+  bool guest_config = false;
   std::vector<net::PortForward> ports;                    // on the first network
   std::vector<std::pair<std::string, std::string>> nets;  // network, address
 };
@@ -38,13 +41,14 @@ Result<Args> parse_args(int argc, char** argv) {
     if (s == "--state" && has_value) a.state = argv[++i];
     else if (s == "--pins" && has_value) a.pins = argv[++i];
     else if (s == "--name" && has_value) a.name = argv[++i];
+    else if (s == "--guest-config") a.guest_config = true;
     else if (s == "--rate" && has_value) a.rate = std::strtoull(argv[++i], nullptr, 10);
     else if (s == "--port" && has_value) a.ports.push_back(BERTH_TRY(net::parse_port_forward(argv[++i])));
     else if (size_t c = s.find(':'); c != std::string::npos && !s.starts_with("--")) a.nets.emplace_back(s.substr(0, c), s.substr(c + 1));
     else return Error::msg("unexpected argument \"" + s + "\"");
   }
   if (a.state.empty() || a.pins.empty() || a.name.empty() || a.nets.empty())
-    return Error::msg("usage: berth-nethook --state DIR --pins DIR --name NAME [--rate B] NETWORK:ADDRESS[+ADDRESS]...");
+    return Error::msg("usage: berth-nethook --state DIR --pins DIR --name NAME [--guest-config] [--rate B] NETWORK:ADDRESS[+ADDRESS]...");
   return a;
 }
 
@@ -88,6 +92,7 @@ Status attach_all(const Args& a, long pid) {
     req.rate_in = req.rate_out = a.rate;
     if (i == 0) req.ports = a.ports;
     req.default_route = i == 0;  // eth0 carries the default route
+    req.guest_config = a.guest_config;
     if (auto r = mgr.attach(req); !r) {
       undo();
       return std::move(r).error();

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "berth/base/fs.h"
@@ -209,12 +210,44 @@ Status NodeNet::check_ports(const Record& r, const std::vector<Record>& others) 
   return ok();
 }
 
-Status NodeNet::add_hook(json::Value& spec, const Record& r) const {
+namespace {
+
+// The guest's systemd starts its networkd at boot (the Debian templates
+// enable it): berth then writes its config instead of setting addresses.
+bool networkd_enabled(int root) {
+  auto wants = open_in_guest(root, "etc/systemd/system/multi-user.target.wants", O_PATH | O_DIRECTORY);
+  struct stat st;
+  return wants && ::fstatat(wants->get(), "systemd-networkd.service", &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+constexpr std::string_view kNetworkdPrefix = "10-berth-";
+
+// One file per network the container is on; berth's files for networks it
+// left go.
+Status write_networkd_files(int root, const std::vector<net::Network>& nets,
+                            const std::vector<net::Attachment>& atts, uid_t owner) {
+  auto dir = open_in_guest(root, "etc/systemd/network", O_RDONLY | O_DIRECTORY);
+  if (!dir) return std::move(dir).error().wrap("/etc/systemd/network");
+  std::set<std::string> ours;
+  for (size_t i = 0; i < atts.size(); ++i) {
+    std::string name = std::string(kNetworkdPrefix) + atts[i].ifname + ".network";
+    BERTH_TRY(write_guest_file(dir->get(), name, net::networkd_file(nets[i], atts[i]), owner, owner));
+    ours.insert(name);
+  }
+  for (const std::string& f : BERTH_TRY(fs::list_dir("/proc/self/fd/" + std::to_string(dir->get()))))
+    if (f.starts_with(kNetworkdPrefix) && f.ends_with(".network") && !ours.count(f)) ::unlinkat(dir->get(), f.c_str(), 0);
+  return ok();
+}
+
+}  // namespace
+
+Status NodeNet::add_hook(json::Value& spec, const Record& r, bool guest_config) const {
   if (r.nets.empty()) return ok();
   if (::access(hook_.c_str(), X_OK) < 0) return Error::os("net: the network hook " + hook_);
   json::Value args = json::Value::array();
   for (const std::string& a : std::vector<std::string>{hook_, "--state", state_dir(), "--pins", pin_dir(), "--name", r.name})
     args.push_back(a);
+  if (guest_config) args.push_back("--guest-config");
   if (r.rate) {
     args.push_back("--rate");
     args.push_back(std::to_string(*r.rate));
@@ -234,7 +267,7 @@ Status NodeNet::add_hook(json::Value& spec, const Record& r) const {
   return ok();
 }
 
-Status NodeNet::write_guest_files(const std::string& rootfs, const Record& r) {
+Result<bool> NodeNet::write_guest_files(const std::string& rootfs, const Record& r) {
   bool dns = !r.nets.empty() || !r.nameservers.empty() || !r.searchdomains.empty();
   std::vector<net::Network> nets;
   {
@@ -252,6 +285,8 @@ Status NodeNet::write_guest_files(const std::string& rootfs, const Record& r) {
   std::vector<net::Attachment> atts;
   for (const NetEntry& e : net_entries(r)) {
     net::Attachment a;
+    a.ifname = net_ifname(atts.size());
+    a.default_route = atts.empty();
     for (const std::string& s : e.addresses)
       if (auto ip = net::parse_ip(s)) (ip->is_v4() ? a.ipv4 : a.ipv6) = *ip;
     atts.push_back(std::move(a));
@@ -264,7 +299,7 @@ Status NodeNet::write_guest_files(const std::string& rootfs, const Record& r) {
   if (!root) return Error::os(what + ": open " + rootfs);
   auto etc = open_in_guest(root.get(), "etc", O_PATH | O_DIRECTORY);
   // An app image without /etc gets no identity files; a network needs them.
-  if (!etc && etc.error().code() == ENOENT && !dns) return ok();
+  if (!etc && etc.error().code() == ENOENT && !dns) return false;
   if (!etc) return std::move(etc).error().wrap(what);
   UniqueFd etc_dir(::openat(etc->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!etc_dir) return Error::os(what + ": open /etc");
@@ -282,7 +317,9 @@ Status NodeNet::write_guest_files(const std::string& rootfs, const Record& r) {
     if (::fstatat(etc_dir.get(), "machine-id", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
       BERTH_TRY_CTX(write_guest_file(etc_dir.get(), "machine-id", new_machine_id() + "\n", owner, owner, 0444), what);
   }
-  return ok();
+  if (r.init != InitKind::systemd || !networkd_enabled(root.get())) return false;
+  BERTH_TRY_CTX(write_networkd_files(root.get(), nets, atts, owner), what);
+  return !atts.empty();
 }
 
 Status NodeNet::detach(const std::string& name) {

@@ -530,13 +530,14 @@ Status NodeService::start_locked_out(const std::string& name) {
   // What a crash left attached goes first; the bundle's hook attaches anew.
   if (auto st = net_->detach(name); !st) return failed(std::move(st).error());
   std::string root = guest_root(r, l);
-  if (auto st = net_->write_guest_files(root, r); !st) return failed(std::move(st).error());
+  auto guest_config = net_->write_guest_files(root, r);
+  if (!guest_config) return failed(std::move(guest_config).error());
   if (auto st = apply_pending_access(name, root, r); !st) return failed(std::move(st).error());
   if (r.init == InitKind::systemd)
     if (auto st = write_boot_id(l.boot_id(name)); !st) return failed(std::move(st).error());
   json::Value spec_doc = make_spec(r, l, app.is_null() ? nullptr : &app);
   if (std::string views = proc_views_.acquire(name); !views.empty()) add_proc_views(spec_doc, views);
-  if (auto st = net_->add_hook(spec_doc, r); !st) return failed(std::move(st).error());
+  if (auto st = net_->add_hook(spec_doc, r, *guest_config); !st) return failed(std::move(st).error());
   auto spec = json::dump(spec_doc, true) + "\n";
   if (auto st = fs::write_file_atomic(fs::join(l.bundle(name), "config.json"), spec, 0600); !st)
     return failed(std::move(st).error());

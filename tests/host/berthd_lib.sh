@@ -85,10 +85,12 @@ trap cleanup EXIT
 # start_berthd [FLAG...]: berthd on the test's directories, extra flags added.
 # Its id ranges come from the test's own subuid/subgid files ($SUBUID,
 # $SUBGID; empty unless a test writes them), never from the machine's.
+# start_berthd [FLAG...]: berthd on the test's directories, in the network
+# namespace named by $BERTHD_NETNS when set (the host's otherwise).
 start_berthd() {
   : "${SUBUID:=$WORK/subuid}" "${SUBGID:=$WORK/subgid}"
   touch "$SUBUID" "$SUBGID"
-  "$BERTHD" --state-dir "$STATE" --run-dir "$RUN" --socket "$SOCK" --cgroup-parent "$CG" \
+  ${BERTHD_NETNS:+nsenter --net=/run/netns/$BERTHD_NETNS} "$BERTHD" --state-dir "$STATE" --run-dir "$RUN" --socket "$SOCK" --cgroup-parent "$CG" \
     --monitor "$BERTH_MONITOR" --subuid "$SUBUID" --subgid "$SUBGID" "$@" >>"$WORK/berthd.log" 2>&1 &
   BPID=$!
   for _ in $(seq 100); do

@@ -14,3 +14,11 @@ system_running() {
   "$BERTH" exec "$1" systemctl --failed --no-legend 2>&1 | sed 's/^/#   failed: /'
   return 1
 }
+
+# network_online NAME [IFNAME]: the guest's systemd-networkd has configured
+# IFNAME (eth0) from berth's file, as systemd-networkd-wait-online says.
+network_online() {
+  "$BERTH" exec "$1" /lib/systemd/systemd-networkd-wait-online -q -i "${2:-eth0}" --timeout=60 && return 0
+  "$BERTH" exec "$1" networkctl --no-pager status "${2:-eth0}" 2>&1 | sed 's/^/#   /'
+  return 1
+}

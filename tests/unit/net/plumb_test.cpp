@@ -43,6 +43,17 @@ TEST(Plumb, Bridged) {
                            "addr fd00:b:1::2/64 eth0", "route ::/0 dev eth0 via fd00:b:1::1"}));
 }
 
+TEST(Plumb, GuestConfiguredGetsTheLinkOnly) {
+  FakeLinks host, ctr;
+  host.index["bb-n"] = 2;
+  ctr.index["eth0"] = 3;
+  Attachment a = att();
+  a.guest_config = true;
+  ASSERT_TRUE(plumb(host, ctr, -1, net(Mode::bridged), a));
+  EXPECT_EQ(ctr.calls, (std::vector<std::string>{"up lo", "up eth0"}));
+  EXPECT_EQ(host.calls.size(), 1u);
+}
+
 TEST(Plumb, RoutedWithUplinkAndLimits) {
   FakeLinks host, ctr;
   ctr.index["eth0"] = 3;

@@ -21,4 +21,12 @@ std::string resolv_conf(const std::vector<const Network*>& networks, const std::
 std::string hosts_file(const std::string& hostname, const std::string& domain,
                        const std::vector<const Attachment*>& attachments);
 
+/// The systemd-networkd file (/etc/systemd/network/10-berth-IFNAME.network)
+/// that gives the guest's own networkd what berth's hook would otherwise set
+/// from outside: the attachment's addresses (/32 and /128 when routed), its
+/// routes (the default route on the first network, the network's subnet on
+/// the others; on-link through the host veth when routed), the network's DNS.
+/// Router advertisements are not taken: berth's networks send none.
+std::string networkd_file(const Network& n, const Attachment& a);
+
 }  // namespace berth::net

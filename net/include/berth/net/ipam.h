@@ -39,6 +39,8 @@ struct Attachment {
   std::vector<PortForward> ports;
   uint64_t rate_in = 0, rate_out = 0;  // bytes per second, 0 = unlimited
   bool default_route = true;  // false: only the network's own subnet is routed through it
+  bool guest_config = false;  // true: the guest's own tools set its addresses and routes
+                              // (berth writes their config); berth makes the link only
 };
 
 json::Value to_json(const Attachment& a);

@@ -31,6 +31,7 @@ struct AttachRequest {
   std::vector<PortForward> ports;
   uint64_t rate_in = 0, rate_out = 0;  // bytes per second into / out of the container
   bool default_route = true;  // false for a container's second and later networks
+  bool guest_config = false;  // the guest configures its addresses itself (systemd-networkd)
 };
 
 /// What repair() found and fixed.

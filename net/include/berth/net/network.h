@@ -39,6 +39,11 @@ struct Network {
   bool nat = true;                   // masquerade traffic leaving the subnets
 };
 
+/// A routed container's IPv6 gateway, fe80::1, which the host-side veth owns
+/// (it also answers ARP for every IPv4 destination: the container's IPv4
+/// default route is on-link).
+const IpAddr& routed_gateway6();
+
 /// Longest network name: it is part of file names and nft comments.
 constexpr size_t kMaxNetworkName = 64;
 

@@ -67,11 +67,15 @@ public:
 
   /// Adds the createRuntime hook that attaches the container to its
   /// networks to a bundle's spec (nothing without NET entries); an error
-  /// when berth-nethook is missing.
-  Status add_hook(json::Value& spec, const Record& r) const;
-  /// Writes /etc/resolv.conf and /etc/hosts into the guest's root (owned
-  /// by its root user), without following links the guest planted.
-  Status write_guest_files(const std::string& rootfs, const Record& r);
+  /// when berth-nethook is missing. With `guest_config` the hook makes the
+  /// links only and the guest sets its addresses from its own config.
+  Status add_hook(json::Value& spec, const Record& r, bool guest_config = false) const;
+  /// Writes /etc/resolv.conf, /etc/hosts, /etc/hostname and (systemd
+  /// guests, once) /etc/machine-id into the guest's root (owned by its root
+  /// user), without following links the guest planted. A systemd guest
+  /// whose networkd is enabled also gets /etc/systemd/network/10-berth-ethN
+  /// .network for each network; true then: the guest configures itself.
+  Result<bool> write_guest_files(const std::string& rootfs, const Record& r);
 
   /// Detaches the container from every network it is attached to and
   /// unpins its namespace; its addresses stay in its record.
