@@ -22,9 +22,10 @@ namespace berth::runtime {
 namespace {
 
 berth::Status write_id_maps(pid_t pid, const Spec& spec) {
-  std::string base = "/proc/" + std::to_string(pid);
-  BERTH_TRY_CTX(fs::write_file(base + "/uid_map", mapping_text(spec.linux.uid_mappings)), "linux.uidMappings");
-  BERTH_TRY_CTX(fs::write_file(base + "/gid_map", mapping_text(spec.linux.gid_mappings)), "linux.gidMappings");
+  UniqueFd proc = BERTH_TRY_CTX(open_private_procfs(), "linux.uidMappings");
+  std::string base = std::to_string(pid);
+  BERTH_TRY_CTX(write_proc_file(proc.get(), base + "/uid_map", mapping_text(spec.linux.uid_mappings)), "linux.uidMappings");
+  BERTH_TRY_CTX(write_proc_file(proc.get(), base + "/gid_map", mapping_text(spec.linux.gid_mappings)), "linux.gidMappings");
   return {};
 }
 

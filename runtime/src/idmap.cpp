@@ -37,10 +37,11 @@ Result<UniqueFd> make_userns(const std::string& uids, const std::string& gids, c
     wr.reset();
     ::waitpid(pid, nullptr, 0);
   });
-  std::string base = "/proc/" + std::to_string(pid);
-  BERTH_TRY_CTX(fs::write_file(base + "/uid_map", uids), where + ".uidMappings");
-  BERTH_TRY_CTX(fs::write_file(base + "/gid_map", gids), where + ".gidMappings");
-  UniqueFd ns(::open((base + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd proc = BERTH_TRY_CTX(open_private_procfs(), where);
+  std::string base = std::to_string(pid);
+  BERTH_TRY_CTX(write_proc_file(proc.get(), base + "/uid_map", uids), where + ".uidMappings");
+  BERTH_TRY_CTX(write_proc_file(proc.get(), base + "/gid_map", gids), where + ".gidMappings");
+  UniqueFd ns(::open(("/proc/" + base + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
   if (!ns) return Error::os(where + ": open the mount's user namespace");
   return ns;
 }

@@ -26,17 +26,16 @@ namespace {
 berth::Status apply_apparmor(const std::string& profile) {
   if (profile.empty()) return {};
   std::string cmd = "exec " + profile;
-  for (const char* path : {"/proc/thread-self/attr/apparmor/exec", "/proc/thread-self/attr/exec"}) {
-    UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
-    if (!fd) {
-      if (errno == ENOENT) continue;
-      return Error::os(std::string("process.apparmorProfile: open ") + path);
-    }
-    if (::write(fd.get(), cmd.data(), cmd.size()) != static_cast<ssize_t>(cmd.size()))
-      return Error::os("process.apparmorProfile: set profile " + profile);
-    return {};
+  // A private procfs: a mount over the attribute file would otherwise take
+  // the write and the process would run unconfined (CVE-2025-52881).
+  UniqueFd proc = BERTH_TRY_CTX(open_private_procfs(), "process.apparmorProfile");
+  for (const char* rel : {"thread-self/attr/apparmor/exec", "thread-self/attr/exec"}) {
+    auto st = write_proc_file(proc.get(), rel, cmd);
+    if (st) return {};
+    if (st.error().code() == ENOENT) continue;
+    return std::move(st).error().wrap("process.apparmorProfile: set profile " + profile);
   }
-  return Error::msg("process.apparmorProfile: no /proc/thread-self/attr in the container (is /proc mounted?)");
+  return Error::msg("process.apparmorProfile: no /proc/thread-self/attr in this kernel");
 }
 
 berth::Status set_rlimits(const Process& p) {

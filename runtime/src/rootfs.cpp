@@ -400,6 +400,22 @@ berth::Status create_devices(int root_fd, const Spec& spec) {
   return {};
 }
 
+// CVE-2025-52881: sysctls are written through the init's private procfs,
+// never through the container's /proc, where a mount (one the config
+// places, or one a container sharing it races in) can stand on the file
+// and take the write: a value meant for net.core.somaxconn lands in
+// /proc/sys/kernel/core_pattern or a host file. A test-only build
+// (BERTH_TEST_UNDEFEND=cve-2025-52881) writes through the container's
+// /proc, so that tests/security can show this is what stops the attack.
+#ifndef BERTH_UNDEFEND_CVE_2025_52881
+int sysctl_procfs(const InitContext& ctx, int) { return ctx.proc_fd; }
+#else
+int sysctl_procfs(const InitContext& ctx, int root_fd) {
+  auto own = open_in_root(root_fd, "proc", O_PATH | O_DIRECTORY);
+  return own ? own->release() : ctx.proc_fd;
+}
+#endif
+
 // Masks and read-only paths, resolved inside the rootfs before pivot_root,
 // while the host's /dev/null is still reachable as a bind source.
 berth::Status apply_path_masks(const InitContext& ctx, int root_fd) {
@@ -471,7 +487,7 @@ berth::Status prepare_rootfs(InitContext& ctx) {
     BERTH_TRY_CTX(mount_one(ctx, root_fd.get(), spec.mounts[i], idfd), "mounts[" + std::to_string(i) + "]");
   }
   BERTH_TRY(create_devices(root_fd.get(), spec));
-  BERTH_TRY(write_sysctls(spec, root_fd.get()));
+  BERTH_TRY(write_sysctls(spec, sysctl_procfs(ctx, root_fd.get())));
   BERTH_TRY(apply_path_masks(ctx, root_fd.get()));
   if (spec.process && spec.process->terminal) {
     // A placeholder for the console bind mount made after pivot_root.
@@ -484,25 +500,13 @@ berth::Status prepare_rootfs(InitContext& ctx) {
   return {};
 }
 
-berth::Status write_sysctls(const Spec& spec, int root_fd) {
-  if (spec.linux.sysctl.empty()) return {};
-  UniqueFd sys;
-  if (root_fd >= 0) {
-    auto p = open_in_root(root_fd, "proc/sys", O_PATH | O_DIRECTORY, true);
-    struct statfs sf;
-    if (p && ::fstatfs(p->get(), &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC) sys = std::move(*p);
-  }
-  if (!sys) sys = UniqueFd(::open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!sys) return Error::os("linux.sysctl: open /proc/sys");
+berth::Status write_sysctls(const Spec& spec, int proc_fd) {
   for (const auto& [k, v] : spec.linux.sysctl) {
     std::string rel = k;
     for (auto& c : rel)
       if (c == '.') c = '/';
-    // The key was checked for '/' and "..": it stays under proc/sys.
-    auto f = open_in_root(sys.get(), rel, O_WRONLY | O_TRUNC, true);
-    if (!f) return std::move(f).error().wrap("linux.sysctl." + k);
-    if (::write(f->get(), v.data(), v.size()) != static_cast<ssize_t>(v.size()))
-      return Error::os("linux.sysctl." + k + ": write " + v);
+    // The key was checked for '/' and "..": it stays under sys/.
+    BERTH_TRY_CTX(write_proc_file(proc_fd, "sys/" + rel, v), "linux.sysctl." + k);
   }
   return {};
 }
