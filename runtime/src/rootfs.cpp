@@ -26,6 +26,14 @@ namespace {
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
+berth::Status verify_null_device(int fd, const std::string& what) {
+  struct stat st;
+  if (::fstat(fd, &st) < 0) return Error::os("stat " + what);
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    return Error(EPERM, what + " is not the null device (character device 1:3)");
+  return {};
+}
+
 std::string strip_slashes(const std::string& p) {
   size_t i = 0;
   while (i < p.size() && p[i] == '/') ++i;
@@ -400,6 +408,43 @@ berth::Status create_devices(int root_fd, const Spec& spec) {
   return {};
 }
 
+// The null device opened on the host (O_PATH, no symlink followed) and
+// checked to be the character device 1:3.
+Result<UniqueFd> open_null_device() {
+  struct open_how how {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, "/dev/null", &how, sizeof how)));
+  if (!fd) return Error::os("open the host's /dev/null");
+  BERTH_TRY(verify_null_device(fd.get(), "the host's /dev/null"));
+  return fd;
+}
+
+// CVE-2025-31133: a file is masked with a bind of the null device that
+// the init opened on the host before the rootfs was touched, checked again
+// here; never with the rootfs' own /dev/null, which an image or a
+// container sharing /dev can make a symlink (to a host file before
+// pivot_root, to /proc/sys/kernel/core_pattern after it) or a plain file,
+// so that the "mask" exposes what it names, writable.
+// A test-only build (BERTH_TEST_UNDEFEND=cve-2025-31133) masks with the
+// rootfs' /dev/null by its path, as runc did, so that tests/security can
+// show this is what stops the attack.
+#ifndef BERTH_UNDEFEND_CVE_2025_31133
+Result<UniqueFd> mask_source(const InitContext& ctx) {
+  UniqueFd fd(::fcntl(ctx.devnull_fd, F_DUPFD_CLOEXEC, 0));
+  if (!fd) return Error::os("dup the host's /dev/null");
+  BERTH_TRY(verify_null_device(fd.get(), "the host's /dev/null"));
+  return fd;
+}
+#else
+Result<UniqueFd> mask_source(const InitContext& ctx) {
+  std::string path = ctx.spec->root_path + "/dev/null";
+  UniqueFd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (!fd) return Error::os("open " + path);
+  return fd;
+}
+#endif
+
 // CVE-2025-52881: sysctls are written through the init's private procfs,
 // never through the container's /proc, where a mount (one the config
 // places, or one a container sharing it races in) can stand on the file
@@ -420,6 +465,7 @@ int sysctl_procfs(const InitContext& ctx, int root_fd) {
 // while the host's /dev/null is still reachable as a bind source.
 berth::Status apply_path_masks(const InitContext& ctx, int root_fd) {
   const Spec& spec = *ctx.spec;
+  UniqueFd null_dev;
   for (const auto& p : spec.linux.masked_paths) {
     auto t = open_in_root(root_fd, p, O_PATH, true);
     if (!t) {
@@ -429,12 +475,11 @@ berth::Status apply_path_masks(const InitContext& ctx, int root_fd) {
     struct stat st;
     if (::fstat(t->get(), &st) < 0) return Error::os("stat " + p);
     std::string tp = fd_path(t->get());
+    if (!S_ISDIR(st.st_mode) && !null_dev) null_dev = BERTH_TRY_CTX(mask_source(ctx), "linux.maskedPaths " + p);
     if (S_ISDIR(st.st_mode)) {
       if (::mount("tmpfs", tp.c_str(), "tmpfs", MS_RDONLY, "size=0,mode=755") < 0)
         return Error::os("linux.maskedPaths: mask " + p);
-    } else if (::mount(fd_path(ctx.devnull_fd).c_str(), tp.c_str(), nullptr, MS_BIND, nullptr) < 0) {
-      // The host's /dev/null, never the rootfs' own: that one could be a
-      // symlink planted to unmask something (CVE-2025-31133).
+    } else if (::mount(fd_path(null_dev.get()).c_str(), tp.c_str(), nullptr, MS_BIND, nullptr) < 0) {
       return Error::os("linux.maskedPaths: mask " + p);
     }
   }
@@ -473,11 +518,7 @@ berth::Status prepare_rootfs(InitContext& ctx) {
   if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return Error::os("make / rslave");
   // Our own namespace's copy of the host /dev/null: a bind source must be
   // a mount of the caller's namespace.
-  int devnull = ::open("/dev/null", O_PATH | O_CLOEXEC);
-  struct stat dn;
-  if (devnull < 0 || ::fstat(devnull, &dn) < 0 || !S_ISCHR(dn.st_mode) || dn.st_rdev != makedev(1, 3))
-    return Error::msg("host /dev/null is not the null device");
-  ctx.devnull_fd = devnull;
+  ctx.devnull_fd = BERTH_TRY(open_null_device()).release();
   const std::string& root = spec.root_path;
   if (::mount(root.c_str(), root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) return Error::os("bind rootfs " + root);
   UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
