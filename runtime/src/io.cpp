@@ -3,6 +3,7 @@
 // forwarding.
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -14,6 +15,7 @@
 #include <cstring>
 
 #include "internal.h"
+#include "linux_compat.h"
 #include "security.h"
 
 namespace berth::runtime {
@@ -44,6 +46,46 @@ berth::Status send_with_fd(int sock, const void* data, size_t len, int pass_fd, 
   if (n < 0) return Error::os(std::string("send ") + what);
   return {};
 }
+
+// The pty slave bound on the container's /dev/console (CVE-2025-52565).
+// The source is the slave fd itself (TIOCGPTPEER), never a /dev/pts/N
+// path a container could swap, and the mount comes after the masks and
+// read-only paths; the target is opened without following any symlink (an
+// image's or a sharing container's /dev/console -> elsewhere would get the
+// pty mounted over what it names) and must be the placeholder file or a
+// character device; the mount is made between the two fds (open_tree,
+// move_mount), so no path is resolved again and no /proc is needed. No
+// /dev at all means no console mount, as before.
+// A test-only build (BERTH_TEST_UNDEFEND=cve-2025-52565) mounts on the
+// path /dev/console, following it, so that tests/security can show this
+// is what stops the redirection.
+#ifndef BERTH_UNDEFEND_CVE_2025_52565
+berth::Status bind_console(int slave) {
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return Error::os("open /");
+  auto target = open_in_root(root.get(), "dev/console", O_PATH, true);
+  if (!target) {
+    if (target.error().code() == ENOENT) return {};
+    return std::move(target).error();
+  }
+  struct stat st;
+  if (::fstat(target->get(), &st) < 0) return Error::os("stat /dev/console");
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    return Error(EPERM, "/dev/console is neither a file nor a character device");
+  UniqueFd tree(static_cast<int>(
+      ::syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
+  if (!tree) return Error::os("open_tree of the pty");
+  if (::syscall(SYS_move_mount, tree.get(), "", target->get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return Error::os("move_mount");
+  return {};
+}
+#else
+berth::Status bind_console(int slave) {
+  std::string src = "/proc/self/fd/" + std::to_string(slave);
+  if (::mount(src.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) < 0 && errno != ENOENT) return Error::os("mount");
+  return {};
+}
+#endif
 
 }  // namespace
 
@@ -149,11 +191,7 @@ berth::Status setup_console(int console_fd, const Process& p, bool mount_console
     ws.ws_col = static_cast<unsigned short>(p.console_size->second);
     ::ioctl(slave, TIOCSWINSZ, &ws);
   }
-  if (mount_console) {
-    std::string src = "/proc/self/fd/" + std::to_string(slave);
-    if (::mount(src.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) < 0 && errno != ENOENT)
-      return Error::os("bind " + name + " on /dev/console");
-  }
+  if (mount_console) BERTH_TRY_CTX(bind_console(slave), "bind " + name + " on /dev/console");
   BERTH_TRY(send_with_fd(console_fd, name.data(), name.size(), master.get(), "pty master to console socket"));
   if (::setsid() < 0 && errno != EPERM) return Error::os("setsid");
   if (::ioctl(slave, TIOCSCTTY, 0) < 0) return Error::os("set controlling terminal");
