@@ -39,7 +39,7 @@ berth::Status become_root_in_userns(const Spec& spec) {
 
 // Unshared only now, so that the cgroup namespace is rooted at the
 // container's cgroup, which the runtime moved us into before Sync::go.
-berth::Status unshare_late_namespaces(const Spec& spec, int proc_fd) {
+berth::Status unshare_late_namespaces(const Spec& spec, PrivateProcfs& procfs) {
   const Namespace* cg = spec.find_namespace(CLONE_NEWCGROUP);
   if (cg && cg->path.empty() && ::unshare(CLONE_NEWCGROUP) < 0) return Error::os("unshare cgroup namespace");
   const Namespace* tn = spec.find_namespace(CLONE_NEWTIME);
@@ -48,7 +48,10 @@ berth::Status unshare_late_namespaces(const Spec& spec, int proc_fd) {
     std::string offsets;
     for (const auto& [clock, off] : spec.linux.time_offsets)
       offsets += clock + " " + std::to_string(off.first) + " " + std::to_string(off.second) + "\n";
-    if (!offsets.empty()) BERTH_TRY_CTX(write_proc_file(proc_fd, "self/timens_offsets", offsets), "linux.timeOffsets");
+    if (!offsets.empty()) {
+      int proc = BERTH_TRY_CTX(procfs.fd(), "linux.timeOffsets");
+      BERTH_TRY_CTX(write_proc_file(proc, "self/timens_offsets", offsets), "linux.timeOffsets");
+    }
     UniqueFd fd(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
     if (!fd || ::setns(fd.get(), CLONE_NEWTIME) < 0) return Error::os("enter time namespace");
   }
@@ -72,9 +75,10 @@ void join_new_keyring(const CreateOptions& o) {
   (void)::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str());
 }
 
-berth::Status set_oom_score(const Process& p, int proc_fd) {
+berth::Status set_oom_score(const Process& p, PrivateProcfs& procfs) {
   if (!p.oom_score_adj) return {};
-  BERTH_TRY_CTX(write_proc_file(proc_fd, "self/oom_score_adj", std::to_string(*p.oom_score_adj)), "process.oomScoreAdj");
+  int proc = BERTH_TRY_CTX(procfs.fd(), "process.oomScoreAdj");
+  BERTH_TRY_CTX(write_proc_file(proc, "self/oom_score_adj", std::to_string(*p.oom_score_adj)), "process.oomScoreAdj");
   return {};
 }
 
@@ -96,14 +100,10 @@ berth::Status create_steps(InitContext& ctx) {
   if (::setsid() < 0) return Error::os("setsid");
   BERTH_TRY(become_root_in_userns(spec));
   BERTH_TRY(join_namespaces(ctx));
-  // Made once the namespaces are joined: procfs shows the caller's pid
-  // namespace, and the init's own writes to it go through this handle.
-  UniqueFd proc = BERTH_TRY(open_private_procfs());
-  ctx.proc_fd = proc.get();
-  BERTH_TRY(unshare_late_namespaces(spec, ctx.proc_fd));
+  BERTH_TRY(unshare_late_namespaces(spec, ctx.procfs));
   BERTH_TRY(set_names(spec));
   join_new_keyring(*ctx.opts);
-  BERTH_TRY(set_oom_score(*spec.process, ctx.proc_fd));
+  BERTH_TRY(set_oom_score(*spec.process, ctx.procfs));
   if (spec.has_namespace(CLONE_NEWNS)) BERTH_TRY(prepare_rootfs(ctx));
   BERTH_TRY(sync_send(ctx.sync_fd, Sync::hooks));
   auto done = BERTH_TRY(sync_recv(ctx.sync_fd));
@@ -113,7 +113,10 @@ berth::Status create_steps(InitContext& ctx) {
     BERTH_TRY(pivot_into_rootfs(spec, ctx.opts->no_pivot));
     BERTH_TRY(finish_rootfs(ctx));
   }
-  if (!spec.has_namespace(CLONE_NEWNS)) BERTH_TRY(write_sysctls(spec, ctx.proc_fd));
+  if (!spec.has_namespace(CLONE_NEWNS) && !spec.linux.sysctl.empty()) {
+    int proc = BERTH_TRY_CTX(ctx.procfs.fd(), "linux.sysctl");
+    BERTH_TRY(write_sysctls(spec, proc));
+  }
   BERTH_TRY(set_personality(spec));
   if (ctx.console_fd >= 0) {
     BERTH_TRY(setup_console(ctx.console_fd, *spec.process, spec.has_namespace(CLONE_NEWNS)));

@@ -69,6 +69,35 @@ Result<UniqueFd> connect_unix(const std::string& path, const std::string& what);
 /// SCM_RIGHTS (the data is "pidfd"), as runc's --pidfd-socket does.
 berth::Status send_pidfd(const std::string& socket_path, pid_t pid);
 
+// ---- procfs (CVE-2025-52881) ----------------------------------------------
+/// A procfs of the caller's pid namespace that no container can mount
+/// anything on: a new instance made with fsopen/fsmount and attached
+/// nowhere or, where that cannot be made, a non-recursive clone of /proc
+/// (open_tree), which leaves out whatever is mounted inside it; checked to
+/// be the root of a procfs.
+Result<UniqueFd> open_private_procfs();
+/// Opens `rel` ("sys/net/core/somaxconn", "self/oom_score_adj",
+/// "thread-self/attr/exec") under a handle of open_private_procfs: a
+/// leading self/ or thread-self/ is the caller's own entry as that procfs
+/// names it; the rest is resolved with openat2 RESOLVE_BENEATH|NO_XDEV|
+/// NO_SYMLINKS|NO_MAGICLINKS, and the file checked to be on procfs.
+Result<UniqueFd> open_proc_file(int proc_fd, const std::string& rel, int flags);
+/// Writes `value` to `rel` (open_proc_file) in one write.
+berth::Status write_proc_file(int proc_fd, const std::string& rel, std::string_view value);
+
+/// open_private_procfs made on first use (about 60 us): most containers
+/// write nothing to procfs. Use it after the namespaces are joined.
+class PrivateProcfs {
+ public:
+  Result<int> fd() {
+    if (!fd_) fd_ = BERTH_TRY(open_private_procfs());
+    return fd_.get();
+  }
+
+ private:
+  UniqueFd fd_;
+};
+
 /// Everything the child needs, prepared by the parent before clone.
 struct InitContext {
   const Spec* spec = nullptr;
@@ -77,7 +106,7 @@ struct InitContext {
   int fifo_fd = -1;            // exec.fifo opened O_RDWR (-1 for exec)
   int console_fd = -1;         // connected console socket, or -1
   int devnull_fd = -1;         // host /dev/null, for masking
-  int proc_fd = -1;            // a private procfs (open_private_procfs), for the init's own writes
+  PrivateProcfs procfs;        // for the init's own procfs writes
   std::vector<int> idmap_fds;  // per mount: a detached idmapped tree, or -1
   std::vector<std::pair<int, int>> join_ns;  // (fd, CLONE_NEW*) to setns
   int clone_flags = 0;
@@ -110,22 +139,6 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags, bo
 /// land in the caller's (the container's) namespaces, whichever procfs
 /// instance names the files.
 berth::Status write_sysctls(const Spec& spec, int proc_fd);
-
-// ---- procfs (CVE-2025-52881) ----------------------------------------------
-/// A procfs of the caller's pid namespace that no container can mount
-/// anything on: a new instance made with fsopen/fsmount and attached
-/// nowhere or, where that cannot be made, a non-recursive clone of /proc
-/// (open_tree), which leaves out whatever is mounted inside it; checked to
-/// be the root of a procfs.
-Result<UniqueFd> open_private_procfs();
-/// Opens `rel` ("sys/net/core/somaxconn", "self/oom_score_adj",
-/// "thread-self/attr/exec") under a handle of open_private_procfs: a
-/// leading self/ or thread-self/ is the caller's own entry as that procfs
-/// names it; the rest is resolved with openat2 RESOLVE_BENEATH|NO_XDEV|
-/// NO_SYMLINKS|NO_MAGICLINKS, and the file checked to be on procfs.
-Result<UniqueFd> open_proc_file(int proc_fd, const std::string& rel, int flags);
-/// Writes `value` to `rel` (open_proc_file) in one write.
-berth::Status write_proc_file(int proc_fd, const std::string& rel, std::string_view value);
 
 /// uid_map/gid_map text ("inside outside count" lines).
 std::string mapping_text(const std::vector<IdMapping>& maps);

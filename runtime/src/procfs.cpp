@@ -108,8 +108,10 @@ Result<UniqueFd> open_proc_file(int proc_fd, const std::string& rel, int flags) 
 berth::Status write_proc_file(int proc_fd, const std::string& rel, std::string_view value) {
   UniqueFd fd = BERTH_TRY(open_proc_file(proc_fd, rel, O_WRONLY));
   ssize_t n = ::write(fd.get(), value.data(), value.size());
-  if (n != static_cast<ssize_t>(value.size())) return Error::os("write " + std::string(value) + " to /proc/" + rel);
-  return {};
+  if (n == static_cast<ssize_t>(value.size())) return {};
+  // A sysctl's value is worth naming; a uid_map's lines are not.
+  if (value.find('\n') == std::string_view::npos) return Error::os("write " + std::string(value) + " to /proc/" + rel);
+  return Error::os("write /proc/" + rel);
 }
 
 }  // namespace berth::runtime

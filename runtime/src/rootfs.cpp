@@ -453,11 +453,12 @@ Result<UniqueFd> mask_source(const InitContext& ctx) {
 // (BERTH_TEST_UNDEFEND=cve-2025-52881) writes through the container's
 // /proc, so that tests/security can show this is what stops the attack.
 #ifndef BERTH_UNDEFEND_CVE_2025_52881
-int sysctl_procfs(const InitContext& ctx, int) { return ctx.proc_fd; }
+Result<int> sysctl_procfs(InitContext& ctx, int) { return ctx.procfs.fd(); }
 #else
-int sysctl_procfs(const InitContext& ctx, int root_fd) {
+Result<int> sysctl_procfs(InitContext& ctx, int root_fd) {
   auto own = open_in_root(root_fd, "proc", O_PATH | O_DIRECTORY);
-  return own ? own->release() : ctx.proc_fd;
+  if (own) return own->release();  // closed at execve
+  return ctx.procfs.fd();
 }
 #endif
 
@@ -528,7 +529,10 @@ berth::Status prepare_rootfs(InitContext& ctx) {
     BERTH_TRY_CTX(mount_one(ctx, root_fd.get(), spec.mounts[i], idfd), "mounts[" + std::to_string(i) + "]");
   }
   BERTH_TRY(create_devices(root_fd.get(), spec));
-  BERTH_TRY(write_sysctls(spec, sysctl_procfs(ctx, root_fd.get())));
+  if (!spec.linux.sysctl.empty()) {
+    int proc = BERTH_TRY_CTX(sysctl_procfs(ctx, root_fd.get()), "linux.sysctl");
+    BERTH_TRY(write_sysctls(spec, proc));
+  }
   BERTH_TRY(apply_path_masks(ctx, root_fd.get()));
   if (spec.process && spec.process->terminal) {
     // A placeholder for the console bind mount made after pivot_root.
