@@ -13,8 +13,7 @@
 #
 # With BERTH_EXPECT_ESCAPE=1 the test asserts the opposite: prove.sh runs
 # it so against a build without the defence (BERTH_TEST_UNDEFEND=cve-2025-31133).
-source "$(dirname "$0")/../host/lib.sh"
-EXPECT_ESCAPE=${BERTH_EXPECT_ESCAPE:-0}
+source "$(dirname "$0")/lib.sh"
 
 secret="host secret $$ $RANDOM"
 victim=$WORK/host-files/secret
@@ -25,9 +24,8 @@ before=$(sha256sum < "$victim")
 rootfs=$WORK/rootfs-31133
 cp -a "$(base_rootfs)" "$rootfs"
 echo "the image's own masked file" > "$rootfs/etc/masked"
-# Enough ../ to reach / from any depth of $WORK, then the host path.
 rm -f "$rootfs/dev/null"
-ln -s "$(printf '../%.0s' $(seq 32))${victim#/}" "$rootfs/dev/null"
+ln -s "$(climb_out "$victim")" "$rootfs/dev/null"
 cat > "$rootfs/attack" <<'EOF'
 #!/bin/sh
 # The attacker's process: whatever the masks are, read them, then write
@@ -45,26 +43,20 @@ chmod 755 "$rootfs/attack"
 # the image's own directories).
 JQ=".root.path=\"$rootfs\" | .mounts |= map(select(.destination != \"/dev\"))
     | .linux.maskedPaths = [\"/proc/timer_list\", \"/etc/masked\"]"
-b=$(JQ="$JQ" make_bundle cve31133 /attack)
-set +e
-out=$(bounded 60 "${RT[@]}" run --bundle "$b" cve31133 2>&1)
-rc=$?
-set -e
-"${RT[@]}" delete --force cve31133 >/dev/null 2>&1 || true
-echo "# run (exit $rc): $(echo "$out" | head -c 600 | tr '\n' '|')"
+run_attack cve31133 "$(JQ="$JQ" make_bundle cve31133 /attack)"
 after=$(sha256sum < "$victim")
 
 check "the attacker's process ran" test -e "$rootfs/ran"
 if [ "$EXPECT_ESCAPE" = 1 ]; then
-  expect_contains "undefended: the host file was read through the masked path" "$secret" "$out"
+  expect_contains "undefended: the host file was read through the masked path" "$secret" "$OUT"
   check "undefended: the host file was written through the masked path" test "$before" != "$after"
 else
   expect_contains "CVE-2025-31133: /proc/timer_list is masked with the null device" \
-    "== /proc/timer_list character special file 1:3" "$out"
+    "== /proc/timer_list character special file 1:3" "$OUT"
   expect_contains "CVE-2025-31133: the image's file is masked with the null device" \
-    "== /etc/masked character special file 1:3" "$out"
+    "== /etc/masked character special file 1:3" "$OUT"
   check "CVE-2025-31133: the host file never reached the container" \
-    bash -c '[[ $1 != *"$2"* ]]' - "$out" "$secret"
+    bash -c '[[ $1 != *"$2"* ]]' - "$OUT" "$secret"
   expect_eq "CVE-2025-31133: the host file is unchanged" "$before" "$after"
   expect_eq "CVE-2025-31133: the image's masked file is unchanged" \
     "the image's own masked file" "$(cat "$rootfs/etc/masked")"
