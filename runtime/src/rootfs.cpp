@@ -502,6 +502,11 @@ berth::Status apply_path_masks(const InitContext& ctx, int root_fd) {
 
 }  // namespace
 
+// A test-only build (BERTH_TEST_UNDEFEND=cve-2021-30465) resolves the path
+// as the host sees it, symlinks and ".." leaving the rootfs, so that
+// tests/security can show RESOLVE_IN_ROOT is what keeps the runtime's
+// mkdir, mknod, unlink and mounts inside it.
+#ifndef BERTH_UNDEFEND_CVE_2021_30465
 Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags, bool nofollow) {
   struct open_how how {};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
@@ -512,6 +517,15 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags, bo
   if (fd < 0) return Error::os("open /" + r + " in rootfs");
   return UniqueFd(fd);
 }
+#else
+Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags, bool nofollow) {
+  std::string r = strip_slashes(rel);
+  std::string path = fd_path(root_fd) + (r.empty() ? "" : "/" + r);
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+  if (fd < 0) return Error::os("open /" + r + " in rootfs");
+  return UniqueFd(fd);
+}
+#endif
 
 berth::Status prepare_rootfs(InitContext& ctx) {
   const Spec& spec = *ctx.spec;

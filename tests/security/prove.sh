@@ -27,11 +27,12 @@ while (($#)); do
   esac
 done
 # CVE -> the test script and its attack program (a target of the normal build).
-declare -A test=([cve-2019-5736]=cve_2019_5736_test.sh [cve-2024-21626]=cve_2024_21626_test.sh
+declare -A test=([cve-2019-5736]=cve_2019_5736_test.sh [cve-2021-30465]=cve_2021_30465_test.sh
+                 [cve-2024-21626]=cve_2024_21626_test.sh
                  [cve-2025-31133]=cve_2025_31133_test.sh [cve-2025-52565]=cve_2025_52565_test.sh
                  [cve-2025-52881]=cve_2025_52881_test.sh)
 declare -A attack=([cve-2019-5736]="BERTH_ATTACK_5736=$build/tests/security/security_cve_2019_5736_attack"
-                   [cve-2024-21626]="" [cve-2025-31133]="" [cve-2025-52565]="" [cve-2025-52881]="")
+                   [cve-2021-30465]="" [cve-2024-21626]="" [cve-2025-31133]="" [cve-2025-52565]="" [cve-2025-52881]="")
 ((${#cves[@]})) || cves=("${!test[@]}")
 
 mkdir -p "$work"
