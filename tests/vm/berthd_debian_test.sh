@@ -62,9 +62,9 @@ vps_kill_berthd() {
 vps_berthd_log() { journalctl -u berthd.service --no-pager -o cat; }
 STATE=/var/lib/berth VPS_KEYS=$(mktemp -d)
 source "$ROOT_DIR/tests/lib/vps.sh"
-t0=$(date +%s)
+t_node=$(date +%s)
 vps_checks
-echo "# the node's checks took $(( $(date +%s) - t0 )) s (TCG)"
+echo "# the node's checks took $(( $(date +%s) - t_node )) s (TCG)"
 
 # --- pure cgroup v2: the guest's systemd below a delegated cgroup ------------
 cg=/sys/fs/cgroup/berth.containers/deb1
