@@ -118,6 +118,14 @@ bool repeatable(const std::string& key) {
   return key == "net" || key == "nameserver" || key == "searchdomain" || key == "ports";
 }
 
+// A --timeout's seconds.
+long seconds_arg(const std::string& v) {
+  char* end = nullptr;
+  long t = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || t < 0) die(2, "--timeout: expected seconds, got \"" + v + "\"");
+  return t;
+}
+
 // The --force and (with `timeout`) --timeout S flags of stop, stop --all
 // and destroy, from args[from] on, as their request body.
 json::Value stop_flags(const std::vector<std::string>& args, size_t from, const std::string& cmd, bool timeout) {
@@ -126,11 +134,7 @@ json::Value stop_flags(const std::vector<std::string>& args, size_t from, const 
     if (args[i] == "--force") {
       body.set("force", true);
     } else if (args[i] == "--timeout" && timeout && i + 1 < args.size()) {
-      const std::string& v = args[++i];
-      char* end = nullptr;
-      long t = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end || t < 0) die(2, "--timeout: expected seconds, got \"" + v + "\"");
-      body.set("timeout", t);
+      body.set("timeout", seconds_arg(args[++i]));
     } else {
       die(2, cmd + ": unexpected argument \"" + args[i] + "\"");
     }
@@ -328,7 +332,7 @@ void usage() {
       "  start|restart|suspend|resume NAME\n"
       "  stop NAME [--force] [--timeout S]     stop --all [--force] [--timeout S] (parallel; highest boot order first)\n"
       "  destroy NAME   autostart (the stopped --autostart yes containers by boot order)\n"
-      "  exec [-t] NAME [--] COMMAND [ARG...] (exits with the command's status; -t: on a pty)\n"
+      "  exec [-t] [--timeout S] NAME [--] COMMAND [ARG...] (exits with the command's status; -t: on a pty)\n"
       "  enter NAME                           (a root login shell on a pty; exit or Ctrl-D ends it)\n"
       "  set NAME --FIELD VALUE ...            (says which changes wait for a restart)\n"
       "  console NAME (Ctrl-] detaches)       log NAME\n"
@@ -484,13 +488,21 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "exec") {
-    bool terminal = false;  // -t/--tty before or after NAME
-    for (size_t i : {size_t{1}, size_t{2}})
-      if (i < a.size() && (a[i] == "-t" || a[i] == "--tty")) {
+    // -t/--tty and --timeout S before or after NAME.
+    bool terminal = false;
+    long timeout = -1;
+    for (size_t i = 1; i < a.size() && i <= 2;) {
+      if (a[i] == "-t" || a[i] == "--tty") {
         terminal = true;
         a.erase(a.begin() + static_cast<long>(i));
-        break;
+      } else if (a[i] == "--timeout" && i + 1 < a.size()) {
+        timeout = seconds_arg(a[i + 1]);
+        a.erase(a.begin() + static_cast<long>(i), a.begin() + static_cast<long>(i) + 2);
+      } else {
+        ++i;
       }
+    }
+    if (terminal && timeout >= 0) die(2, "exec: --timeout is for a command without -t");
     std::string name = need_name();
     size_t from = a.size() > 2 && a[2] == "--" ? 3 : 2;
     if (from >= a.size()) die(2, "exec: needs a command");
@@ -499,11 +511,14 @@ int main(int argc, char** argv) {
     for (size_t i = from; i < a.size(); ++i) args.push_back(a[i]);
     json::Value body = json::Value::object();
     body.set("args", std::move(args));
+    if (timeout >= 0) body.set("timeout", timeout);
     json::Value r = run_operation("POST", "/v1/containers/" + name + "/exec", json::dump(body));
     const std::string& out = r.find("stdout")->as_string();
     std::fwrite(out.data(), 1, out.size(), stdout);
     const std::string& err = r.find("stderr")->as_string();
     std::fwrite(err.data(), 1, err.size(), stderr);
+    if (const json::Value* t = r.find("timed_out"); t && t->is_bool() && t->as_bool())
+      std::fprintf(stderr, "berth: exec: %s: timed out after %ld s; the command was killed\n", name.c_str(), timeout);
     return static_cast<int>(r.find("exit_code")->as_int());
   }
   if (cmd == "set") {

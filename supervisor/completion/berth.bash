@@ -114,7 +114,7 @@ _berth() {
       if ((n == 1)); then _berth_reply "$(_berth_names list)"; else _berth_reply "--force"; fi
       ;;
     exec)
-      if ((n == 1)); then _berth_reply "-t --tty $(_berth_names list)"
+      if ((n == 1)); then _berth_reply "-t --tty --timeout $(_berth_names list)"
       elif ((n == 2)) && [[ $sub == -t || $sub == --tty ]]; then _berth_reply "$(_berth_names list)"
       elif [[ " ${_berth_words[*]:i:_berth_cword-i} " != *" -- "* && $cur == -* ]]; then _berth_reply "--"
       fi

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <memory>
 
 #include "berth/base/log.h"
@@ -41,7 +42,7 @@ namespace {
 
 struct Deps {
   asio::io_context& io;
-  asio::thread_pool& pool;
+  ApiPools pools;
   Service& svc;
   Operations& ops;
   EventBus& events;
@@ -51,6 +52,8 @@ struct Deps {
 // Connections open on both listeners (the loop's thread only).
 size_t g_open = 0;
 bool g_refusing = false;
+// Non-terminal execs running per client (the loop's thread only).
+std::map<std::string, size_t> g_execs;
 
 // One client's connection: requests read and answered one after another.
 // `Sock` is the unix socket or the TLS stream over TCP; `by` says who asks
@@ -96,9 +99,9 @@ private:
     dispatch(std::move(*r));
   }
 
-  // Runs fn() on the pool and writes its result back from the loop.
+  // Runs fn() on the reads' pool and writes its result back from the loop.
   void blocking(std::function<Result<json::Value>()> fn) {
-    asio::post(d_.pool, [self = shared_from_this(), fn = std::move(fn)] {
+    asio::post(d_.pools.reads, [self = shared_from_this(), fn = std::move(fn)] {
       auto res = fn();
       asio::post(self->d_.io, [self, res = std::move(res)] {
         if (res) self->respond(200, json::dump(*res) + "\n");
@@ -107,18 +110,24 @@ private:
     });
   }
 
-  // Checks the request on the pool, answers 202 with a new operation, then
-  // runs the work on the same worker.
-  // `id_out`, when given, receives the operation's id before the work runs;
-  // `cancel`, when given, makes the operation cancellable (the work polls it).
+  // Checks the request on the reads' pool, answers 202 with a new
+  // operation, then runs the work on `on` (the operations' pool unless
+  // given). `id_out`, when given, receives the operation's id before the
+  // work runs; `cancel`, when given, makes the operation cancellable (the
+  // work polls it); `release`, when given, runs on the loop once the
+  // request is done with, refused or finished.
   void operation(const std::string& target, std::function<Status()> check,
                  std::function<Result<json::Value>()> work, const char* action,
-                 std::shared_ptr<std::string> id_out = nullptr, CancelFlag cancel = nullptr) {
-    asio::post(d_.pool, [self = shared_from_this(), target, check = std::move(check), work = std::move(work), action,
-                         id_out, cancel] {
+                 std::shared_ptr<std::string> id_out = nullptr, CancelFlag cancel = nullptr,
+                 asio::thread_pool* on = nullptr, std::function<void()> release = nullptr) {
+    asio::post(d_.pools.reads, [self = shared_from_this(), target, check = std::move(check), work = std::move(work),
+                                action, id_out, cancel, on, release] {
       auto st = check();
       if (!st) {
-        asio::post(self->d_.io, [self, st] { self->respond(status_for(st.error()), error_body(st.error())); });
+        asio::post(self->d_.io, [self, st, release] {
+          if (release) release();
+          self->respond(status_for(st.error()), error_body(st.error()));
+        });
         return;
       }
       std::string id = self->d_.ops.begin(action, target, self->by_);
@@ -128,8 +137,29 @@ private:
       auto doc = self->d_.ops.get(id);
       asio::post(self->d_.io, [self, id, doc] { self->respond(202, json::dump(*doc) + "\n", true, "/v1/operations/" + id); });
       if (id_out) *id_out = id;
-      self->d_.ops.finish(id, work());
+      asio::post(on ? *on : self->d_.pools.work, [self, id, work, release] {
+        self->d_.ops.finish(id, work());
+        if (release) asio::post(self->d_.io, release);
+      });
     });
+  }
+
+  // A non-terminal exec: an operation on the execs' pool, at most
+  // `execs_per_client` of one client's (a uid, whatever its processes; a
+  // certificate's name) at once.
+  void exec(const std::string& n, std::vector<std::string> args, std::optional<int> timeout) {
+    std::string client = by_.substr(0, by_.find(" pid "));
+    size_t& running = g_execs[client];
+    if (running >= d_.limits.execs_per_client)
+      return respond(429, error_body(Error(EAGAIN, "exec: " + std::to_string(running) + " execs of " + client +
+                                                       " are running, the most one client may run at once")));
+    ++running;
+    Service& s = d_.svc;
+    auto exists = [&s, n]() -> Status { return s.show(n).ok() ? ok() : Status(Error(ENOENT, "no container " + n)); };
+    operation(n, exists, [&s, n, args, timeout] { return s.exec(n, args, timeout); }, "exec", nullptr, nullptr,
+              &d_.pools.execs, [client] {
+                if (auto it = g_execs.find(client); it != g_execs.end() && --it->second == 0) g_execs.erase(it);
+              });
   }
 
   void dispatch(Request r) {
@@ -139,7 +169,7 @@ private:
       case Verb::ping:
         return respond(200, "{\"api\":\"v1\",\"server\":\"berthd\"}\n");
       case Verb::metrics:
-        asio::post(d_.pool, [self = shared_from_this()] {
+        asio::post(d_.pools.reads, [self = shared_from_this()] {
           std::string text = self->d_.svc.metrics();
           asio::post(self->d_.io, [self, text] { self->respond(200, text, true, "", "text/plain; version=0.0.4"); });
         });
@@ -181,7 +211,7 @@ private:
       }
       case Verb::events: return stream_events(r.args);
       case Verb::log:
-        asio::post(d_.pool, [self = shared_from_this(), n] {
+        asio::post(d_.pools.reads, [self = shared_from_this(), n] {
           auto text = self->d_.svc.console_log(n);
           asio::post(self->d_.io, [self, text] {
             if (text) self->respond(200, *text, true, "", "text/plain; charset=utf-8");
@@ -198,7 +228,7 @@ private:
         if (exec)
           d_.events.publish("exec", n, json::Value(json::Object{{"args", req.find("args") ? *req.find("args") : json::Value()},
                                                                 {"terminal", true}, {"by", by_}}));
-        asio::post(d_.pool, [self = shared_from_this(), n, req, exec] {
+        asio::post(d_.pools.reads, [self = shared_from_this(), n, req, exec] {
           auto fd = exec ? self->d_.svc.exec_terminal(n, req) : self->d_.svc.console(n);
           if (!fd) {
             Error e = fd.error();
@@ -213,7 +243,7 @@ private:
       case Verb::export_disk: {
         std::string cluster = r.args.empty() ? "" : r.args[0];
         d_.events.publish("export", n, json::Value(json::Object{{"by", by_}}));
-        asio::post(d_.pool, [self = shared_from_this(), n, cluster] {
+        asio::post(d_.pools.work, [self = shared_from_this(), n, cluster] {
           auto x = std::make_shared<Result<DiskExport>>(self->d_.svc.export_disk(n, cluster));
           asio::post(self->d_.io, [self, x] {
             if (!*x) return self->respond(status_for(x->error()), error_body(x->error()));
@@ -231,6 +261,7 @@ private:
             target, [&s, rec, body]() -> Status { *rec = BERTH_TRY(s.check_create(body)); return ok(); },
             [&s, rec] { return s.create(*rec); }, "create");
       }
+      case Verb::exec: return exec(n, r.args, r.timeout);
       case Verb::stop_all: {
         bool force = r.force;
         auto timeout = r.timeout;
@@ -257,7 +288,6 @@ private:
       case Verb::suspend: work = [&s, n] { return s.suspend(n); }; break;
       case Verb::resume: work = [&s, n] { return s.resume(n); }; break;
       case Verb::destroy: work = [&s, n] { return s.destroy(n); }; break;
-      case Verb::exec: work = [&s, n, args] { return s.exec(n, args); }; break;
       case Verb::snapshot: work = [&s, n, args] { return s.snapshot(n, args[0]); }; break;
       case Verb::rollback: work = [&s, n, args] { return s.rollback(n, args[0]); }; break;
       case Verb::commit: work = [&s, n, args] { return s.commit(n, args[0]); }; break;
@@ -315,7 +345,7 @@ private:
     queue("HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n");
     sub_ = d_.events.subscribe([weak = std::weak_ptr<Session>(self), types](const std::string& type, const std::string& line) {
       if (!types.empty() && std::find(types.begin(), types.end(), type) == types.end()) return;
-      if (auto s = weak.lock()) asio::post(s->d_.io, [s, line] { s->queue(line); });
+      if (auto s = weak.lock()) asio::post(s->d_.io, [s, line] { s->queue_event(line); });
     });
     auto byte = std::make_shared<char>();
     sock_.async_read_some(asio::buffer(byte.get(), 1), [self, byte](beast::error_code, size_t) {
@@ -389,14 +419,49 @@ private:
   }
 
   void queue(std::string data) {
+    queued_ += data.size();
     out_.push_back(std::move(data));
     if (out_.size() == 1) write_next();
   }
 
+  // An event for the stream, unless the client reads too slowly: past the
+  // backlog's bound the queue is emptied (but for the line being written),
+  // one last line says why, and the connection ends once it is out, or
+  // after the idle time if the client reads nothing at all.
+  void queue_event(std::string line) {
+    if (dropped_) return;
+    if (queued_ + line.size() <= d_.limits.event_backlog) return queue(std::move(line));
+    dropped_ = true;
+    d_.events.unsubscribe(sub_);
+    log::warn("berthd: events: " + by_ + " reads too slowly (" + std::to_string(queued_) +
+              " bytes waiting): its stream ends");
+    while (out_.size() > 1) {
+      queued_ -= out_.back().size();
+      out_.pop_back();
+    }
+    queue(json::dump(json::Value(json::Object{
+              {"type", "dropped"},
+              {"reason", "the client read too slowly: " + std::to_string(d_.limits.event_backlog) +
+                             " bytes of events were waiting; reconnect and resume from berth status"}})) +
+          "\n");
+    idle_.expires_after(d_.limits.idle);
+    idle_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->sock_).close(ignored);
+    });
+  }
+
   void write_next() {
     asio::async_write(sock_, asio::buffer(out_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->queued_ -= self->out_.front().size();
       self->out_.pop_front();
-      if (!ec && !self->out_.empty()) self->write_next();
+      if (!ec && !self->out_.empty()) return self->write_next();
+      if (self->dropped_ && self->out_.empty()) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->sock_).close(ignored);
+      }
     });
   }
 
@@ -445,6 +510,8 @@ private:
   std::unique_ptr<asio::steady_timer> timer_;
   asio::steady_timer idle_;
   std::deque<std::string> out_;
+  size_t queued_ = 0;     // bytes in out_
+  bool dropped_ = false;  // the event stream ended for a slow reader
   int sub_ = 0;
   std::string by_;
 };
@@ -522,7 +589,7 @@ void start_tls(Deps& d, std::shared_ptr<asio::ssl::context> ctx, tcp::socket s) 
 
 }  // namespace
 
-void serve_api(asio::io_context& io, asio::thread_pool& pool, int listen_fd, Service& svc, Operations& ops,
+void serve_api(asio::io_context& io, const ApiPools& pools, int listen_fd, Service& svc, Operations& ops,
                EventBus& events, const ApiLimits& limits) {
   stream::acceptor acc(io);
   acc.assign(stream(), listen_fd);
@@ -530,10 +597,10 @@ void serve_api(asio::io_context& io, asio::thread_pool& pool, int listen_fd, Ser
     std::string by = peer_credentials(s);
     std::make_shared<Session<stream::socket>>(std::move(s), d, by)->read();
   };
-  std::make_shared<Listener<stream>>(Deps{io, pool, svc, ops, events, limits}, std::move(acc), start)->accept();
+  std::make_shared<Listener<stream>>(Deps{io, pools, svc, ops, events, limits}, std::move(acc), start)->accept();
 }
 
-Status serve_api_tcp(asio::io_context& io, asio::thread_pool& pool, const TcpApiOptions& o, Service& svc,
+Status serve_api_tcp(asio::io_context& io, const ApiPools& pools, const TcpApiOptions& o, Service& svc,
                      Operations& ops, EventBus& events, const ApiLimits& limits) {
   auto ctx = BERTH_TRY(server_tls_context(o));
   beast::error_code ec;
@@ -546,7 +613,7 @@ Status serve_api_tcp(asio::io_context& io, asio::thread_pool& pool, const TcpApi
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error(ec.value(), "--listen-tcp " + to_string(o.address));
   auto start = [ctx](Deps& d, tcp::socket s) { start_tls(d, ctx, std::move(s)); };
-  std::make_shared<Listener<tcp>>(Deps{io, pool, svc, ops, events, limits}, std::move(acc), start)->accept();
+  std::make_shared<Listener<tcp>>(Deps{io, pools, svc, ops, events, limits}, std::move(acc), start)->accept();
   return ok();
 }
 

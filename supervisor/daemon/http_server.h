@@ -25,12 +25,28 @@ class EventBus;
 struct ApiLimits {
   std::chrono::seconds idle{60};
   size_t max_connections = 1024;
+  /// Non-terminal execs one client (a uid, or a certificate's name) may
+  /// have running at once; past it, 429.
+  size_t execs_per_client = 64;
+  /// Bytes of events queued for a client that reads its event stream too
+  /// slowly: past it, the stream ends with a last "dropped" line.
+  size_t event_backlog = 4u << 20;
+};
+
+/// Where the API's work runs, so that one kind cannot starve another:
+/// reads (list, status, images, metrics, log, and the checks before an
+/// operation), operations (start, stop, create, set, pulls, builds...), and
+/// non-terminal execs, which last as long as their command.
+struct ApiPools {
+  boost::asio::thread_pool& reads;
+  boost::asio::thread_pool& work;
+  boost::asio::thread_pool& execs;
 };
 
 /// Accepts connections on `listen_fd` (taken over) for as long as `io`
-/// runs. Requests are decoded on the loop; every Service call runs on
-/// `pool` and its answer is written back from the loop.
-void serve_api(boost::asio::io_context& io, boost::asio::thread_pool& pool, int listen_fd, Service& svc,
+/// runs. Requests are decoded on the loop; every Service call runs on one
+/// of `pools` and its answer is written back from the loop.
+void serve_api(boost::asio::io_context& io, const ApiPools& pools, int listen_fd, Service& svc,
                Operations& ops, EventBus& events, const ApiLimits& limits = {});
 
 struct TcpApiOptions;
@@ -39,7 +55,7 @@ struct TcpApiOptions;
 /// whose certificate chains to `o.client_ca`; who asks is "tls:CN". Fails,
 /// before accepting anything, when a file is unusable or the port cannot be
 /// bound. A failed or silent handshake is logged and closed.
-Status serve_api_tcp(boost::asio::io_context& io, boost::asio::thread_pool& pool, const TcpApiOptions& o,
+Status serve_api_tcp(boost::asio::io_context& io, const ApiPools& pools, const TcpApiOptions& o,
                      Service& svc, Operations& ops, EventBus& events, const ApiLimits& limits = {});
 
 }  // namespace berth::supervisor

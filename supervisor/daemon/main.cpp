@@ -130,6 +130,7 @@ void usage() {
                "usage: berthd [--state-dir DIR] [--run-dir DIR] [--socket PATH] [--cgroup-parent NAME]\n"
                "              [--monitor PATH] [--lxcfs PATH|none] [--subuid FILE] [--subgid FILE]\n"
                "              [--log-format text|json] [--debug] [--idle-timeout S] [--max-connections N]\n"
+               "              [--max-execs-per-client N] [--event-backlog BYTES]\n"
                "              [--listen-tcp ADDR:PORT --tls-cert FILE --tls-key FILE --tls-client-ca FILE]\n"
                "              [--cluster-config FILE] [--cluster ETCD_URLS --node-id ID [--labels k=v,...] [--capacity cpus=N,memory=SIZE,disk=SIZE]\n"
                "               [--node-address ADDR] [--cluster-prefix /berth/] [--lease-ttl S] [--usage-interval S]\n"
@@ -200,6 +201,8 @@ int main(int argc, char** argv) {
     else if (a == "--listen-tcp") listen_tcp = next();
     else if (a == "--idle-timeout") limits.idle = std::chrono::seconds(positive(a, next()));
     else if (a == "--max-connections") limits.max_connections = static_cast<size_t>(positive(a, next()));
+    else if (a == "--max-execs-per-client") limits.execs_per_client = static_cast<size_t>(positive(a, next()));
+    else if (a == "--event-backlog") limits.event_backlog = static_cast<size_t>(positive(a, next()));
     else if (a == "--tls-cert") tcp.cert = fs::absolute(next());
     else if (a == "--tls-key") tcp.key = fs::absolute(next());
     else if (a == "--tls-client-ca") tcp.client_ca = fs::absolute(next());
@@ -235,8 +238,13 @@ int main(int argc, char** argv) {
   }
 
   asio::io_context io;
+  // Operations, reads and execs each on threads of their own: 16 long
+  // stops or 64 execs leave list and status answering.
   asio::thread_pool pool(16);
+  asio::thread_pool reads(4);
+  asio::thread_pool execs(64);
   asio::thread_pool exits(2);
+  ApiPools pools{reads, pool, execs};
   EventBus events;
   // berthd's own log lines (not debug ones) are events too ("log").
   log::set_observer([&events](log::Level l, std::string_view m) {
@@ -250,7 +258,7 @@ int main(int argc, char** argv) {
   host.bind(&svc);
 
   if (*tcp_api) {
-    if (auto st = serve_api_tcp(io, pool, **tcp_api, svc, ops, events, limits); !st) {
+    if (auto st = serve_api_tcp(io, pools, **tcp_api, svc, ops, events, limits); !st) {
       log::error("berthd: " + st.error().what());
       return 1;
     }
@@ -261,7 +269,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   svc.reconcile();
-  serve_api(io, pool, *fd, svc, ops, events, limits);
+  serve_api(io, pools, *fd, svc, ops, events, limits);
   if (*cluster) (*cluster)->start(svc);
 
   asio::signal_set sigs(io, SIGTERM, SIGINT);
@@ -287,8 +295,10 @@ int main(int argc, char** argv) {
   io.run();
   cluster->reset();
   // Containers keep running: their monitors are not ours to stop.
-  pool.stop();
-  pool.join();
+  for (asio::thread_pool* p : {&pool, &reads, &execs}) {
+    p->stop();
+    p->join();
+  }
   exits.stop();
   exits.join();
   remove_idle_cgroup_parent(o.layout.cgroup_parent);

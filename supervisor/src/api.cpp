@@ -83,7 +83,8 @@ Status decode_string_array(const json::Value& v, const std::string& field, std::
   return ok();
 }
 
-// {"args": [...]} runs with output captured; with "terminal": true (and
+// {"args": [...], "timeout": seconds} runs with output captured (killed
+// past the timeout); with "terminal": true (and
 // optionally "env", "rows", "cols") on a pty, streamed.
 Status decode_exec(Request& r) {
   const json::Value* args = r.body.is_null() ? nullptr : r.body.find("args");
@@ -91,10 +92,16 @@ Status decode_exec(Request& r) {
   const json::Value* terminal = r.body.find("terminal");
   if (terminal && !terminal->is_bool()) return bad(400, "terminal: expected true or false");
   bool tty = terminal && terminal->as_bool();
-  for (const auto& [k, _] : r.body.as_object())
-    if (k != "args" && k != "terminal" && !(tty && (k == "env" || k == "rows" || k == "cols")))
+  for (const auto& [k, _] : r.body.as_object()) {
+    if (k == "timeout" && tty) return bad(400, "timeout: only without \"terminal\": true");
+    if (k != "args" && k != "terminal" && k != "timeout" && !(tty && (k == "env" || k == "rows" || k == "cols")))
       return bad(400, k + (tty || (k != "env" && k != "rows" && k != "cols") ? ": unknown field" : ": only with \"terminal\": true"));
+  }
   BERTH_TRY(decode_string_array(*args, "args", r.args));
+  if (const json::Value* t = r.body.find("timeout")) {
+    if (!t->is_uint() || t->as_uint() < 1 || t->as_uint() > 86400) return bad(400, "timeout: expected seconds 1..86400");
+    r.timeout = static_cast<int>(t->as_uint());
+  }
   if (!tty) return ok();
   r.verb = Verb::exec_terminal;
   json::Value req = json::Value::object();

@@ -7,7 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstring>
+#include <sstream>
 
 #include "berth/base/fd.h"
 #include "berth/base/fs.h"
@@ -64,8 +67,37 @@ Result<runtime::ExecOptions> collected_exec(const std::string& bundle, const std
   return o;
 }
 
+namespace {
+
+// The children of every thread of `pid`.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::string task = "/proc/" + std::to_string(pid) + "/task";
+  auto tids = fs::list_dir(task);
+  if (!tids) return out;
+  for (const std::string& tid : *tids) {
+    auto text = fs::read_file(task + "/" + tid + "/children", 1u << 20);
+    if (!text) continue;
+    std::istringstream ss(*text);
+    for (pid_t c; ss >> c;) out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+void kill_tree(pid_t pid) {
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<pid_t> all = {pid};
+    for (size_t i = 0; i < all.size(); ++i)
+      for (pid_t c : children_of(all[i])) all.push_back(c);
+    for (pid_t p : all) ::kill(p, SIGKILL);
+  }
+}
+
 Result<json::Value> exec_collect(const std::string& helper, const runtime::Globals& g, const std::string& bundle,
-                                 const std::string& name, const std::vector<std::string>& args, size_t limit) {
+                                 const std::string& name, const std::vector<std::string>& args,
+                                 std::optional<int> timeout, size_t limit) {
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) < 0) return Error::os("pipe");
   UniqueFd out_r(out[0]), out_w(out[1]);
@@ -96,8 +128,26 @@ Result<json::Value> exec_collect(const std::string& helper, const runtime::Globa
   std::string bufs[2];
   pollfd p[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
   int open = 2;
+  using clock = std::chrono::steady_clock;
+  auto deadline = timeout ? clock::now() + std::chrono::seconds(*timeout) : clock::time_point::max();
+  bool timed_out = false;
   while (open > 0) {
-    if (::poll(p, 2, -1) < 0) {
+    int wait_ms = -1;
+    if (deadline != clock::time_point::max()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+      if (left <= 0 && timed_out) break;  // a process that left the tree still holds a pipe
+      if (left <= 0) {
+        // Killed, then a second for what they wrote last to be read.
+        timed_out = true;
+        kill_tree(pid);
+        deadline = clock::now() + std::chrono::seconds(1);
+        continue;
+      }
+      wait_ms = static_cast<int>(std::min<long long>(left, 60000));
+    }
+    int ready = ::poll(p, 2, wait_ms);
+    if (ready == 0) continue;
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -117,9 +167,10 @@ Result<json::Value> exec_collect(const std::string& helper, const runtime::Globa
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   json::Value r = json::Value::object();
-  r.set("exit_code", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  r.set("exit_code", timed_out ? 124 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   r.set("stdout", bufs[0]);
   r.set("stderr", bufs[1]);
+  if (timed_out) r.set("timed_out", true);
   return r;
 }
 

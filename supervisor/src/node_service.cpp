@@ -656,13 +656,14 @@ Result<json::Value> NodeService::destroy(const std::string& name) {
   return o;
 }
 
-Result<json::Value> NodeService::exec(const std::string& name, const std::vector<std::string>& args) {
+Result<json::Value> NodeService::exec(const std::string& name, const std::vector<std::string>& args,
+                                      std::optional<int> timeout) {
   {
     std::lock_guard lock(mu_);
     Entry* e = BERTH_TRY(reg_.get(name));
     if (e->state != State::running) return Error(EALREADY, "container " + name + " is " + state_name(e->state));
   }
-  return exec_collect(o_.monitor_binary, g_, o_.layout.bundle(name), name, args);
+  return exec_collect(o_.monitor_binary, g_, o_.layout.bundle(name), name, args, timeout);
 }
 
 Status NodeService::check_set(const std::string& name, const json::Value& request) {

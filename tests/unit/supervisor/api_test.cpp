@@ -66,6 +66,15 @@ TEST(Api, ExecOnTerminal) {
                 .error()
                 .message(),
             "tty: unknown field");
+  auto timed = decode_request("POST", "/v1/containers/a/exec", R"({"args":["sleep","9"],"timeout":5})");
+  ASSERT_TRUE(timed);
+  EXPECT_EQ(timed->timeout, 5);
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/exec", R"({"args":["sh"],"timeout":0})").error().message(),
+            "timeout: expected seconds 1..86400");
+  EXPECT_EQ(decode_request("POST", "/v1/containers/a/exec", R"({"args":["sh"],"terminal":true,"timeout":5})")
+                .error()
+                .message(),
+            "timeout: only without \"terminal\": true");
 }
 
 TEST(Api, DiskAndImageRoutes) {

@@ -104,7 +104,9 @@ public:
   Result<json::Value> restart(const std::string&) override { return Error::msg("unused"); }
   Result<json::Value> suspend(const std::string&) override { return Error::msg("unused"); }
   Result<json::Value> resume(const std::string&) override { return Error::msg("unused"); }
-  Result<json::Value> exec(const std::string&, const std::vector<std::string>&) override { return Error::msg("unused"); }
+  Result<json::Value> exec(const std::string&, const std::vector<std::string>&, std::optional<int>) override {
+    return Error::msg("unused");
+  }
   Result<std::string> console_log(const std::string&) override { return Error::msg("unused"); }
   Result<UniqueFd> console(const std::string&) override { return Error::msg("unused"); }
   Result<UniqueFd> exec_terminal(const std::string&, const json::Value&) override { return Error::msg("unused"); }

@@ -45,7 +45,7 @@ struct Request {
   std::string name;       // container name, or operation id
   json::Value body;       // decoded JSON body (object) or null
   bool force = false;     // stop, destroy
-  std::optional<int> timeout;            // stop (s), operation wait (s)
+  std::optional<int> timeout;            // stop, exec, operation wait (s)
   std::vector<std::string> args;         // exec; snapshot, rollback and commit: the snapshot or tag;
                                          // export_disk: the cluster id the container must have;
                                          // events: the types asked for (none: all);

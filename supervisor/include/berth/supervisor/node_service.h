@@ -73,7 +73,8 @@ public:
   Result<json::Value> suspend(const std::string& name) override;
   Result<json::Value> resume(const std::string& name) override;
   Result<json::Value> destroy(const std::string& name) override;
-  Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args) override;
+  Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args,
+                           std::optional<int> timeout) override;
   Status check_set(const std::string& name, const json::Value& changes) override;
   Result<json::Value> set(const std::string& name, const json::Value& changes) override;
   Result<std::string> console_log(const std::string& name) override;

@@ -65,8 +65,10 @@ public:
   virtual Result<json::Value> resume(const std::string& name) = 0;
   /// Stops the container if needed and removes everything made for it.
   virtual Result<json::Value> destroy(const std::string& name) = 0;
-  /// Runs a command inside; {"exit_code","stdout","stderr"}.
-  virtual Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args) = 0;
+  /// Runs a command inside; {"exit_code","stdout","stderr"}. Past
+  /// `timeout` seconds it is killed: exit code 124, "timed_out": true.
+  virtual Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args,
+                                   std::optional<int> timeout) = 0;
   /// Checks a change (fast), before it is queued.
   virtual Status check_set(const std::string& name, const json::Value& changes) = 0;
   /// Changes the record; applies what it can live. {"live":[...],"restart":[...]}.
