@@ -69,13 +69,7 @@ public:
 
   void read() {
     // A client that sends no request in time loses the connection.
-    idle_.expires_after(d_.limits.idle);
-    idle_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](beast::error_code ec) {
-      auto self = weak.lock();
-      if (ec || !self) return;
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->sock_).close(ignored);
-    });
+    close_when_idle();
     parser_.emplace();
     parser_->body_limit(kMaxBody);
     http::async_read(sock_, buf_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -84,6 +78,18 @@ public:
   }
 
 private:
+  // Closes the connection once the idle time passes, unless idle_ is
+  // cancelled or set again first.
+  void close_when_idle() {
+    idle_.expires_after(d_.limits.idle);
+    idle_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->sock_).close(ignored);
+    });
+  }
+
   void on_read(beast::error_code ec) {
     idle_.cancel();
     if (ec == http::error::body_limit) return respond(413, error_body(Error::msg("body: too large")), false);
@@ -444,13 +450,7 @@ private:
               {"reason", "the client read too slowly: " + std::to_string(d_.limits.event_backlog) +
                              " bytes of events were waiting; reconnect and resume from berth status"}})) +
           "\n");
-    idle_.expires_after(d_.limits.idle);
-    idle_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](beast::error_code ec) {
-      auto self = weak.lock();
-      if (ec || !self) return;
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->sock_).close(ignored);
-    });
+    close_when_idle();
   }
 
   void write_next() {
