@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstring>
 #include <fstream>
@@ -92,7 +93,9 @@ struct Scratch {
 };
 
 Result<std::string> make_scratch(const Store& store, const std::string& what, Scratch& s) {
-  s.path = fs::join(store.root(), "tmp/" + what + "-" + std::to_string(::getpid()));
+  // Unique per build: berthd builds templates side by side in one process.
+  static std::atomic<unsigned> serial{0};
+  s.path = fs::join(store.root(), "tmp/" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(serial++));
   (void)fs::remove_tree(s.path);
   BERTH_TRY(fs::mkdir_p(s.path, 0755));
   return s.path;
@@ -153,7 +156,9 @@ std::string template_key(const DebianTemplate& o) {
   return sha256_of(k).hex();
 }
 
-Status check_debian(const DebianTemplate& o) {
+}  // namespace
+
+Status check_debian_template(const DebianTemplate& o) {
   auto word = [](const std::string& s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '+' || c == '_';
@@ -168,6 +173,8 @@ Status check_debian(const DebianTemplate& o) {
       return Error::msg("packages[" + std::to_string(i) + "]: \"" + o.packages[i] + "\" is not a package name");
   return ok();
 }
+
+namespace {
 
 // Asks the mirror for the suite's Release file before debootstrap runs, so
 // that a mirror out of reach (berthd's network namespace may have no route
@@ -274,7 +281,7 @@ Result<Descriptor> build_busybox_template(const Store& store, std::string_view t
 
 Result<Descriptor> build_debian_template(const Store& store, std::string_view tag, const DebianTemplate& o) {
   std::string what = "build template " + std::string(tag);
-  BERTH_TRY_CTX(check_debian(o), what);
+  BERTH_TRY_CTX(check_debian_template(o), what);
   std::string key = template_key(o);
   if (!o.rebuild)
     if (auto d = cached(store, tag, key)) return *d;

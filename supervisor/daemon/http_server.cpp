@@ -19,6 +19,8 @@
 #include <memory>
 
 #include "berth/base/log.h"
+#include "berth/images/reference.h"
+#include "berth/images/template.h"
 #include "berth/supervisor/api.h"
 #include "berth/supervisor/events.h"
 #include "berth/supervisor/operations.h"
@@ -48,6 +50,20 @@ struct Deps {
   EventBus& events;
   ApiLimits limits;
 };
+
+// A template request refused before its operation starts (and debootstrap
+// runs): the kind, the tag, and a Debian build's suite, mirror, packages.
+Status check_template(const TemplateRequest& t) {
+  if (t.kind != "busybox" && t.kind != "debian")
+    return Error::msg("template: expected busybox or debian, got \"" + t.kind + "\"");
+  if (auto ref = images::parse_reference(t.tag); !ref) return ref.error().wrap("tag");
+  if (t.kind == "busybox") return ok();
+  images::DebianTemplate d;
+  d.packages = t.packages;
+  if (!t.suite.empty()) d.suite = t.suite;
+  if (!t.mirror.empty()) d.mirror = t.mirror;
+  return images::check_debian_template(d);
+}
 
 // Connections open on both listeners (the loop's thread only).
 size_t g_open = 0;
@@ -195,7 +211,8 @@ private:
         if (const json::Value* v = r.body.find("suite")) t.suite = v->as_string();
         if (const json::Value* v = r.body.find("mirror")) t.mirror = v->as_string();
         std::string tag = t.tag;
-        return operation(tag, [] { return ok(); }, [&s, t] { return s.build_template(t); }, "build-template");
+        return operation(tag, [t] { return check_template(t); }, [&s, t] { return s.build_template(t); },
+                         "build-template");
       }
       case Verb::image_pull: case Verb::image_push: return image_transfer(r);
       case Verb::image_prune:
@@ -298,6 +315,17 @@ private:
       case Verb::rollback: work = [&s, n, args] { return s.rollback(n, args[0]); }; break;
       case Verb::commit: work = [&s, n, args] { return s.commit(n, args[0]); }; break;
       default: return respond(500, error_body(Error::msg("unhandled request")));
+    }
+    if (r.verb == Verb::snapshot || r.verb == Verb::rollback || r.verb == Verb::commit) {
+      // Only a template's container has a disk: refused before it starts.
+      auto has_disk = [&s, n]() -> Status {
+        auto c = s.show(n);
+        if (!c) return Error(ENOENT, "no container " + n);
+        const json::Value* config = c->find("config");
+        if (config && config->find("template")) return ok();
+        return Error::msg("container " + n + " has a copied root (--rootfs), not a disk: no snapshots, commit or quota");
+      };
+      return operation(n, has_disk, std::move(work), verb_name(r.verb));
     }
     operation(n, exists, std::move(work), verb_name(r.verb));
   }

@@ -124,9 +124,11 @@ Status decode_exec(Request& r) {
 // A body of string fields, exactly `keys`, into r.args in that order.
 Status decode_strings(Request& r, std::initializer_list<const char*> keys) {
   if (r.body.is_null()) return bad(400, std::string(*keys.begin()) + ": missing");
-  for (const auto& [k, _] : r.body.as_object())
+  for (const auto& field : r.body.as_object()) {
+    const std::string& k = field.first;
     if (std::find_if(keys.begin(), keys.end(), [&](const char* want) { return k == want; }) == keys.end())
       return bad(400, k + ": unknown field");
+  }
   for (const char* k : keys) {
     const json::Value* v = r.body.find(k);
     if (!v || !v->is_string() || v->as_string().empty()) return bad(400, std::string(k) + ": expected a non-empty string");

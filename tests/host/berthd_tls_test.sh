@@ -18,19 +18,7 @@ done
 
 # --- certificates ------------------------------------------------------------
 PKI=$WORK/pki
-mkdir -p "$PKI"
-ssl() { openssl "$@" 2>>"$PKI/openssl.log"; }
-new_ca() {  # new_ca NAME CN
-  ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=$2" \
-    -keyout "$PKI/$1.key" -out "$PKI/$1.crt"
-}
-new_cert() {  # new_cert NAME CA CN EXTENSIONS
-  ssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$3" \
-    -keyout "$PKI/$1.key" -out "$PKI/$1.csr"
-  printf '%b\n' "$4" > "$PKI/$1.ext"
-  ssl x509 -req -days 2 -in "$PKI/$1.csr" -CA "$PKI/$2.crt" -CAkey "$PKI/$2.key" -CAcreateserial \
-    -extfile "$PKI/$1.ext" -out "$PKI/$1.crt"
-}
+source "$ROOT_DIR/tests/lib/pki.sh"
 new_ca ca "berth test CA"
 new_ca other "another CA"
 new_cert server ca berthd.test 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth'

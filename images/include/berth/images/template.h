@@ -39,6 +39,10 @@ struct DebianTemplate {
   bool verbose = false;               // show debootstrap's output
 };
 
+/// Checks suite, variant, mirror and packages (what a request may send),
+/// naming the field; build_debian_template checks the same first.
+Status check_debian_template(const DebianTemplate& opts);
+
 /// Builds a system image with debootstrap and systemd as its init
 /// (StopSignal SIGRTMIN+3). The tag is reused when it already holds a
 /// build from the same suite, mirror, variant and packages (unless
