@@ -29,9 +29,11 @@ struct Field {
 // present, each of its kind. Strings must not be empty.
 Status check_fields(const json::Value& body, std::initializer_list<Field> fields) {
   if (!body.is_null())
-    for (const auto& [k, _] : body.as_object())
+    for (const auto& entry : body.as_object()) {
+      const std::string& k = entry.first;
       if (std::none_of(fields.begin(), fields.end(), [&](const Field& f) { return k == f.name; }))
         return bad(400, k + ": unknown field");
+    }
   for (const Field& f : fields) {
     const json::Value* v = body.is_null() ? nullptr : body.find(f.name);
     if (!v) {
