@@ -13,10 +13,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
+#include <type_traits>
 
 #include "berth/base/log.h"
 #include "berth/images/reference.h"
@@ -71,6 +73,15 @@ bool g_refusing = false;
 // Non-terminal execs running per client (the loop's thread only).
 std::map<std::string, size_t> g_execs;
 
+// What one TCP client (a certificate's name) holds and may still ask:
+// its open connections and a bucket of requests (the loop's thread only).
+struct ClientLoad {
+  size_t connections = 0;
+  double tokens = -1;  // -1: full at the first request
+  std::chrono::steady_clock::time_point last;
+};
+std::map<std::string, ClientLoad> g_tcp_clients;
+
 // One client's connection: requests read and answered one after another.
 // `Sock` is the unix socket or the TLS stream over TCP; `by` says who asks
 // (the peer's uid, or the client certificate's name) and goes into each
@@ -80,8 +91,20 @@ class Session : public std::enable_shared_from_this<Session<Sock>> {
 public:
   using std::enable_shared_from_this<Session>::shared_from_this;
 
-  Session(Sock s, Deps& d, std::string by) : sock_(std::move(s)), d_(d), idle_(d.io), by_(std::move(by)) { ++g_open; }
-  ~Session() { --g_open; }
+  static constexpr bool kTcp = std::is_same_v<Sock, tls_stream>;
+
+  Session(Sock s, Deps& d, std::string by) : sock_(std::move(s)), d_(d), idle_(d.io), by_(std::move(by)) {
+    ++g_open;
+    // One connection past the client's limit is refused at its first
+    // request; the ones it already has go on.
+    if constexpr (kTcp) over_ = ++g_tcp_clients[by_].connections > d_.limits.tcp_connections_per_client;
+  }
+  ~Session() {
+    --g_open;
+    if constexpr (kTcp)
+      if (auto it = g_tcp_clients.find(by_); it != g_tcp_clients.end() && --it->second.connections == 0)
+        g_tcp_clients.erase(it);
+  }
 
   void read() {
     // A client that sends no request in time loses the connection.
@@ -94,6 +117,30 @@ public:
   }
 
 private:
+  // A TCP client within its connections and request rate goes on; past
+  // either it gets 429 (and, for the rate, how many seconds to wait).
+  bool admit() {
+    ClientLoad& c = g_tcp_clients[by_];
+    if (over_) {
+      respond(429, error_body(Error(EAGAIN, by_ + " has " + std::to_string(d_.limits.tcp_connections_per_client) +
+                                                " connections open, the most one client may")),
+              false);
+      return false;
+    }
+    double rate = static_cast<double>(d_.limits.tcp_requests_per_second), burst = 2 * rate;
+    auto now = std::chrono::steady_clock::now();
+    c.tokens = c.tokens < 0 ? burst : std::min(burst, c.tokens + rate * std::chrono::duration<double>(now - c.last).count());
+    c.last = now;
+    if (c.tokens >= 1) {
+      c.tokens -= 1;
+      return true;
+    }
+    retry_after_ = static_cast<int>(std::ceil((1 - c.tokens) / rate));
+    respond(429, error_body(Error(EAGAIN, by_ + " asks more than " + std::to_string(d_.limits.tcp_requests_per_second) +
+                                              " requests a second")));
+    return false;
+  }
+
   // Closes the connection once the idle time passes, unless idle_ is
   // cancelled or set again first.
   void close_when_idle() {
@@ -115,6 +162,8 @@ private:
     if (ec) return;  // closed: drop the connection
     req_ = parser_->release();
     keep_alive_ = req_.keep_alive();
+    if constexpr (kTcp)
+      if (!admit()) return;
     auto r = decode_request(std::string_view(req_.method_string().data(), req_.method_string().size()),
                             std::string_view(req_.target().data(), req_.target().size()), req_.body());
     if (!r) return respond(r.error().code(), error_body(r.error()));
@@ -499,6 +548,7 @@ private:
     res->set(http::field::server, "berthd");
     res->set(http::field::content_type, type);
     if (!location.empty()) res->set(http::field::location, location);
+    if (retry_after_ > 0) res->set(http::field::retry_after, std::to_string(std::exchange(retry_after_, 0)));
     res->keep_alive(keep && keep_alive_);
     res->body() = std::move(body);
     res->prepare_payload();
@@ -538,6 +588,8 @@ private:
   std::unique_ptr<asio::steady_timer> timer_;
   asio::steady_timer idle_;
   std::deque<std::string> out_;
+  int retry_after_ = 0;   // seconds, for the next answer (a 429)
+  bool over_ = false;     // a TCP connection past its client's limit
   size_t queued_ = 0;     // bytes in out_
   bool dropped_ = false;  // the event stream ended for a slow reader
   int sub_ = 0;

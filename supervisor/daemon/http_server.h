@@ -31,6 +31,11 @@ struct ApiLimits {
   /// Bytes of events queued for a client that reads its event stream too
   /// slowly: past it, the stream ends with a last "dropped" line.
   size_t event_backlog = 4u << 20;
+  /// On the TCP listener, per client certificate: connections open at
+  /// once, and requests a second (a bucket of twice as many fills at that
+  /// rate); past either, 429 (with Retry-After for the rate).
+  size_t tcp_connections_per_client = 64;
+  size_t tcp_requests_per_second = 100;
 };
 
 /// Where the API's work runs, so that one kind cannot starve another:

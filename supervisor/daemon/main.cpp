@@ -131,6 +131,7 @@ void usage() {
                "              [--monitor PATH] [--lxcfs PATH|none] [--subuid FILE] [--subgid FILE]\n"
                "              [--log-format text|json] [--debug] [--idle-timeout S] [--max-connections N]\n"
                "              [--max-execs-per-client N] [--event-backlog BYTES]\n"
+               "              [--max-client-connections N] [--max-client-rate N]\n"
                "              [--listen-tcp ADDR:PORT --tls-cert FILE --tls-key FILE --tls-client-ca FILE]\n"
                "              [--cluster-config FILE] [--cluster ETCD_URLS --node-id ID [--labels k=v,...] [--capacity cpus=N,memory=SIZE,disk=SIZE]\n"
                "               [--node-address ADDR] [--cluster-prefix /berth/] [--lease-ttl S] [--usage-interval S]\n"
@@ -203,6 +204,8 @@ int main(int argc, char** argv) {
     else if (a == "--max-connections") limits.max_connections = static_cast<size_t>(positive(a, next()));
     else if (a == "--max-execs-per-client") limits.execs_per_client = static_cast<size_t>(positive(a, next()));
     else if (a == "--event-backlog") limits.event_backlog = static_cast<size_t>(positive(a, next()));
+    else if (a == "--max-client-connections") limits.tcp_connections_per_client = static_cast<size_t>(positive(a, next()));
+    else if (a == "--max-client-rate") limits.tcp_requests_per_second = static_cast<size_t>(positive(a, next()));
     else if (a == "--tls-cert") tcp.cert = fs::absolute(next());
     else if (a == "--tls-key") tcp.key = fs::absolute(next());
     else if (a == "--tls-client-ca") tcp.client_ca = fs::absolute(next());
