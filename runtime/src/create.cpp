@@ -21,11 +21,11 @@
 namespace berth::runtime {
 namespace {
 
-berth::Status write_id_maps(pid_t pid, const Spec& spec) {
-  UniqueFd proc = BERTH_TRY_CTX(open_private_procfs(), "linux.uidMappings");
+berth::Status write_id_maps(PrivateProcfs& procfs, pid_t pid, const Spec& spec) {
+  int proc = BERTH_TRY_CTX(procfs.fd(), "linux.uidMappings");
   std::string base = std::to_string(pid);
-  BERTH_TRY_CTX(write_proc_file(proc.get(), base + "/uid_map", mapping_text(spec.linux.uid_mappings)), "linux.uidMappings");
-  BERTH_TRY_CTX(write_proc_file(proc.get(), base + "/gid_map", mapping_text(spec.linux.gid_mappings)), "linux.gidMappings");
+  BERTH_TRY_CTX(write_proc_file(proc, base + "/uid_map", mapping_text(spec.linux.uid_mappings)), "linux.uidMappings");
+  BERTH_TRY_CTX(write_proc_file(proc, base + "/gid_map", mapping_text(spec.linux.gid_mappings)), "linux.gidMappings");
   return {};
 }
 
@@ -230,7 +230,9 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   state.start_time = proc_info(child).start_time;
   state.status = ContainerStatus::creating;
 
-  if (ctx.clone_flags & CLONE_NEWUSER) BERTH_TRY(write_id_maps(child, spec));
+  PrivateProcfs procfs;  // the runtime's, for the child's /proc files
+  if (ctx.clone_flags & CLONE_NEWUSER) BERTH_TRY(write_id_maps(procfs, child, spec));
+  BERTH_TRY(write_oom_score_adj(procfs, child, *spec.process));
   BERTH_TRY_CTX(cg->enter(child), "join cgroup");
   state.status = ContainerStatus::created;
   BERTH_TRY(sync_send(parent_sock.get(), Sync::go, json::dump(state_json(state))));
@@ -243,6 +245,11 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
     if (kind == Sync::error) return Error::msg(msg->payload);
     if (kind == Sync::seccomp_fd) {
       BERTH_TRY(forward_seccomp_fd(spec, json::dump(state_json(state)), msg.value(), parent_sock.get()));
+      continue;
+    }
+    if (kind == Sync::time_offsets) {
+      BERTH_TRY(write_time_offsets(procfs, child, spec));
+      BERTH_TRY(sync_send(parent_sock.get(), Sync::ack));
       continue;
     }
     if (kind == Sync::hooks) {

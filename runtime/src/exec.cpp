@@ -150,6 +150,8 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
     if (st.error().code() != EBUSY) return std::move(st).error().wrap("join cgroup of " + o.id);
     BERTH_TRY_CTX(join_init_cgroup(g, s.pid, child), "join cgroup of " + o.id + "'s init");
   }
+  PrivateProcfs procfs;
+  BERTH_TRY_CTX(write_oom_score_adj(procfs, child, o.process), "exec in " + o.id);
   BERTH_TRY(sync_send(parent_sock.get(), Sync::go));
   bool ready = false;
   for (;;) {

@@ -38,19 +38,20 @@ berth::Status become_root_in_userns(const Spec& spec) {
 }
 
 // Unshared only now, so that the cgroup namespace is rooted at the
-// container's cgroup, which the runtime moved us into before Sync::go.
-berth::Status unshare_late_namespaces(const Spec& spec, PrivateProcfs& procfs) {
+// container's cgroup, which the runtime moved us into before Sync::go. The
+// time namespace's offsets are written by the runtime (our own
+// timens_offsets is the host root's: we are not dumpable) before we enter it.
+berth::Status unshare_late_namespaces(const Spec& spec, int sync_fd) {
   const Namespace* cg = spec.find_namespace(CLONE_NEWCGROUP);
   if (cg && cg->path.empty() && ::unshare(CLONE_NEWCGROUP) < 0) return Error::os("unshare cgroup namespace");
   const Namespace* tn = spec.find_namespace(CLONE_NEWTIME);
   if (tn && tn->path.empty()) {
     if (::unshare(CLONE_NEWTIME) < 0) return Error::os("unshare time namespace");
-    std::string offsets;
-    for (const auto& [clock, off] : spec.linux.time_offsets)
-      offsets += clock + " " + std::to_string(off.first) + " " + std::to_string(off.second) + "\n";
-    if (!offsets.empty()) {
-      int proc = BERTH_TRY_CTX(procfs.fd(), "linux.timeOffsets");
-      BERTH_TRY_CTX(write_proc_file(proc, "self/timens_offsets", offsets), "linux.timeOffsets");
+    if (!spec.linux.time_offsets.empty()) {
+      BERTH_TRY(sync_send(sync_fd, Sync::time_offsets));
+      auto reply = BERTH_TRY(sync_recv(sync_fd));
+      if (reply.kind == Sync::error) return Error::msg(reply.payload);
+      if (reply.kind != Sync::ack) return Error::msg("unexpected message from runtime");
     }
     UniqueFd fd(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
     if (!fd || ::setns(fd.get(), CLONE_NEWTIME) < 0) return Error::os("enter time namespace");
@@ -75,13 +76,6 @@ void join_new_keyring(const CreateOptions& o) {
   (void)::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str());
 }
 
-berth::Status set_oom_score(const Process& p, PrivateProcfs& procfs) {
-  if (!p.oom_score_adj) return {};
-  int proc = BERTH_TRY_CTX(procfs.fd(), "process.oomScoreAdj");
-  BERTH_TRY_CTX(write_proc_file(proc, "self/oom_score_adj", std::to_string(*p.oom_score_adj)), "process.oomScoreAdj");
-  return {};
-}
-
 berth::Status set_personality(const Spec& spec) {
   if (!spec.linux.personality) return {};
   unsigned long dom = *spec.linux.personality == "LINUX32" ? PER_LINUX32 : PER_LINUX;
@@ -100,10 +94,9 @@ berth::Status create_steps(InitContext& ctx) {
   if (::setsid() < 0) return Error::os("setsid");
   BERTH_TRY(become_root_in_userns(spec));
   BERTH_TRY(join_namespaces(ctx));
-  BERTH_TRY(unshare_late_namespaces(spec, ctx.procfs));
+  BERTH_TRY(unshare_late_namespaces(spec, ctx.sync_fd));
   BERTH_TRY(set_names(spec));
   join_new_keyring(*ctx.opts);
-  BERTH_TRY(set_oom_score(*spec.process, ctx.procfs));
   if (spec.has_namespace(CLONE_NEWNS)) BERTH_TRY(prepare_rootfs(ctx));
   BERTH_TRY(sync_send(ctx.sync_fd, Sync::hooks));
   auto done = BERTH_TRY(sync_recv(ctx.sync_fd));

@@ -50,6 +50,7 @@ enum class Sync : uint8_t {
   error = 5,       // child -> parent: followed by the message text
   seccomp_fd = 6,  // child -> parent: the seccomp notify fd (SCM_RIGHTS)
   ack = 7,         // parent -> child
+  time_offsets = 8,  // child -> parent: time namespace unshared, write its offsets
 };
 struct SyncMsg {
   Sync kind;
@@ -97,6 +98,18 @@ class PrivateProcfs {
  private:
   UniqueFd fd_;
 };
+
+// The runtime writes these to the /proc files of the process it made (the
+// init, an exec'd process) before that process goes on: the process is
+// not dumpable (CVE-2019-5736), so in a user namespace its own /proc files
+// belong to the host's root and it could not write them itself (runc and
+// crun write them from outside the user namespace too).
+
+/// process.oomScoreAdj of `pid`, through `procfs` (the runtime's own).
+berth::Status write_oom_score_adj(PrivateProcfs& procfs, pid_t pid, const Process& p);
+/// linux.timeOffsets into the time namespace `pid` unshared for its
+/// children (its timens_offsets), before any process has entered it.
+berth::Status write_time_offsets(PrivateProcfs& procfs, pid_t pid, const Spec& spec);
 
 /// Everything the child needs, prepared by the parent before clone.
 struct InitContext {

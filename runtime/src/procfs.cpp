@@ -114,4 +114,22 @@ berth::Status write_proc_file(int proc_fd, const std::string& rel, std::string_v
   return Error::os("write /proc/" + rel);
 }
 
+berth::Status write_oom_score_adj(PrivateProcfs& procfs, pid_t pid, const Process& p) {
+  if (!p.oom_score_adj) return {};
+  int proc = BERTH_TRY_CTX(procfs.fd(), "process.oomScoreAdj");
+  BERTH_TRY_CTX(write_proc_file(proc, std::to_string(pid) + "/oom_score_adj", std::to_string(*p.oom_score_adj)),
+                "process.oomScoreAdj");
+  return {};
+}
+
+berth::Status write_time_offsets(PrivateProcfs& procfs, pid_t pid, const Spec& spec) {
+  std::string offsets;
+  for (const auto& [clock, off] : spec.linux.time_offsets)
+    offsets += clock + " " + std::to_string(off.first) + " " + std::to_string(off.second) + "\n";
+  if (offsets.empty()) return {};
+  int proc = BERTH_TRY_CTX(procfs.fd(), "linux.timeOffsets");
+  BERTH_TRY_CTX(write_proc_file(proc, std::to_string(pid) + "/timens_offsets", offsets), "linux.timeOffsets");
+  return {};
+}
+
 }  // namespace berth::runtime
