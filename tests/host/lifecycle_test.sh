@@ -162,4 +162,7 @@ wait "$receiver"
 expect_eq "exec --pidfd-socket: a pidfd of the process" "pidfd $(cat "$WORK/pidfd.pid")" "$(cat "$WORK/pidfd.out")"
 "${RT[@]}" delete --force c-pidfd
 
+# The config features and flags engines never use.
+source "$(dirname "$0")/lifecycle_config.sh"
+
 finish
