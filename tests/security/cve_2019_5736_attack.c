@@ -93,6 +93,27 @@ static pid_t find_held(const char* want) {
   return found;
 }
 
+// The held process has gone: exited, or a zombie (its cmdline reads empty).
+static int gone(pid_t pid) {
+  char path[64], buf[16];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 1;
+  ssize_t n = read(fd, buf, sizeof buf);
+  close(fd);
+  return n <= 0;
+}
+
+// Keeps HOLD open for reading until the held process has gone: found
+// through its cmdline, it may not have reached its open of HOLD yet, and
+// would wait there for a reader forever (and the administrator's exec
+// with it).
+static int release(pid_t pid, int rd, int status) {
+  for (double end = now() + 60; !gone(pid) && now() < end;) pause_ms(5);
+  if (rd >= 0) close(rd);
+  return status;
+}
+
 int main(int argc, char** argv) {
   if (argc != 4) {
     fprintf(stderr, "usage: %s HOLD TRIGGER MARKER\n", argv[0]);
@@ -128,7 +149,7 @@ int main(int argc, char** argv) {
   int rd = open(hold, O_RDONLY | O_NONBLOCK | O_CLOEXEC);  // lets the held process go on
   if (exe < 0) {
     verdict("refused: open %s: %s", exe_path, strerror(errno));
-    return 1;
+    return release(pid, rd, 1);
   }
   printf("held pid %d, its exe is %s\n", pid, seen);
 
@@ -140,15 +161,14 @@ int main(int argc, char** argv) {
     if (w >= 0) break;
     if (errno != ETXTBSY || now() > deadline) {
       verdict("refused: open for writing (exe %s): %s", seen, strerror(errno));
-      return 1;
+      return release(pid, rd, 1);
     }
   }
   if (write(w, payload, strlen(payload)) != (ssize_t)strlen(payload)) {
     verdict("refused: write to %s: %s", seen, strerror(errno));
-    return 1;
+    return release(pid, rd, 1);
   }
   close(w);
-  close(rd);
   verdict("escaped: overwrote %s with the payload", seen);
-  return 0;
+  return release(pid, rd, 0);
 }

@@ -25,3 +25,39 @@ climb_out() {
   printf '../%.0s' $(seq 32)
   printf '%s\n' "${1#/}"
 }
+
+# attack_rootfs_5736 DIR: the busybox rootfs with the CVE-2019-5736 attack
+# program at /attack and, for a dynamically linked runtime (the sanitizer
+# build), the libraries it needs once the kernel runs it in the container,
+# as it would from an image with a C library.
+attack_rootfs_5736() {
+  local dir=$1 lib
+  : "${BERTH_ATTACK_5736:?set BERTH_ATTACK_5736 to the attack program}"
+  cp -a "$(base_rootfs)" "$dir"
+  cp "$BERTH_ATTACK_5736" "$dir/attack"
+  if ldd "$BERTH_RUNTIME" >/dev/null 2>&1; then
+    for lib in $(ldd "$BERTH_RUNTIME" | grep -o '/[^ ]*'); do
+      mkdir -p "$dir$(dirname "$lib")"
+      cp -L "$lib" "$dir$lib"
+    done
+  fi
+}
+
+# judge_5736 HOW VERDICT BEFORE AFTER MARKER: the CVE-2019-5736 outcome
+# through HOW (an engine's exec, the runtime's own), from the attacker's
+# verdict, the binary's hashes before and after, and the payload's marker.
+judge_5736() {
+  local how=$1 verdict=$2 before=$3 after=$4 marker=$5
+  if [ "$EXPECT_ESCAPE" = 1 ]; then
+    expect_contains "undefended ($how): the attacker overwrote the host binary" "escaped:" "$verdict"
+    check "undefended ($how): the host binary changed" test "$before" != "$after"
+    check "undefended ($how): the payload ran on the host" test -e "$marker"
+  else
+    # The attack reached the write (it held a process running the binary
+    # and opened its exe), and the write was refused.
+    expect_contains "CVE-2019-5736 ($how): the attacker got as far as the write, which was refused" \
+      "refused: open for writing" "$verdict"
+    expect_eq "CVE-2019-5736 ($how): host binary unchanged" "$before" "$after"
+    check "CVE-2019-5736 ($how): the payload never ran on the host" test ! -e "$marker"
+  fi
+}

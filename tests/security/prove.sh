@@ -26,8 +26,9 @@ while (($#)); do
     *) cves+=("$1"); shift ;;
   esac
 done
-# CVE -> the test script and its attack program (a target of the normal build).
-declare -A test=([cve-2019-5736]=cve_2019_5736_test.sh [cve-2021-30465]=cve_2021_30465_test.sh
+# CVE -> its test scripts and its attack program (a target of the normal build).
+declare -A test=([cve-2019-5736]="cve_2019_5736_test.sh cve_2019_5736_engines_test.sh"
+                 [cve-2021-30465]=cve_2021_30465_test.sh
                  [cve-2024-21626]=cve_2024_21626_test.sh
                  [cve-2025-31133]=cve_2025_31133_test.sh [cve-2025-52565]=cve_2025_52565_test.sh
                  [cve-2025-52881]=cve_2025_52881_test.sh)
@@ -52,17 +53,19 @@ for cve in "${cves[@]}"; do
   grep -q "undefended: $cve" <("$dir/runtime/berth-runtime" --version) ||
     { echo "prove.sh: $dir's berth-runtime does not say it lacks $cve" >&2; exit 1; }
   echo "== $cve: undefended runtime built in $((SECONDS - start)) s"
-  if env BERTH_RUNTIME="$dir/runtime/berth-runtime" ${attack[$cve]} BERTH_EXPECT_ESCAPE=1 "$here/${test[$cve]}"; then
-    echo "== $cve: the attack succeeds without the defence"
-  else
-    echo "FAIL - $cve: the attack did not succeed without its defence: the test proves nothing"
-    failed=1
-  fi
-  if env BERTH_RUNTIME="$build/runtime/berth-runtime" ${attack[$cve]} "$here/${test[$cve]}"; then
-    echo "== $cve: the attack fails against the normal build"
-  else
-    echo "FAIL - $cve: the attack succeeds against the normal build"
-    failed=1
-  fi
+  for t in ${test[$cve]}; do
+    if env BERTH_RUNTIME="$dir/runtime/berth-runtime" ${attack[$cve]} BERTH_EXPECT_ESCAPE=1 "$here/$t"; then
+      echo "== $cve ($t): the attack succeeds without the defence"
+    else
+      echo "FAIL - $cve ($t): the attack did not succeed without its defence: the test proves nothing"
+      failed=1
+    fi
+    if env BERTH_RUNTIME="$build/runtime/berth-runtime" ${attack[$cve]} "$here/$t"; then
+      echo "== $cve ($t): the attack fails against the normal build"
+    else
+      echo "FAIL - $cve ($t): the attack succeeds against the normal build"
+      failed=1
+    fi
+  done
 done
 exit "$failed"
