@@ -87,22 +87,25 @@ expect_eq "exec --preserve-fds 1: fd 3 inside, 4 closed" $'fd3\nclosed-4' "$out"
 
 # A foreground run and a foreground exec pass the signals they get on to
 # the container's process.
-b=$(make_bundle sigfwd sh -c 'trap "echo got-TERM; exit 42" TERM; echo ready; while :; do sleep 0.05; done')
-"${RT[@]}" run --bundle "$b" c-sig > "$WORK/sig.out" 2>&1 &
-runner=$!
-check "foreground run: the process is up" wait_for_file "$WORK/sig.out" ready
-kill -TERM "$runner"
-rc=0; wait "$runner" || rc=$?
-expect_eq "foreground run: SIGTERM reaches the process (its exit status)" 42 "$rc"
-expect_contains "foreground run: the process's handler ran" got-TERM "$(cat "$WORK/sig.out")"
+# trapper SIG CODE: a script that exits with CODE when SIG arrives.
+trapper() { echo "trap 'echo got-$1; exit $2' $1; echo ready; while :; do sleep 0.05; done"; }
+# forwards WHAT SIG CODE CMD...: runs CMD in the background (a foreground
+# run or exec of trapper SIG CODE), sends it SIG once the process is up,
+# and checks the process's handler ran.
+forwards() {
+  local what=$1 sig=$2 code=$3 runner rc=0
+  shift 3
+  "$@" > "$WORK/sig.out" 2>&1 &
+  runner=$!
+  check "$what: the process is up" wait_for_file "$WORK/sig.out" ready
+  kill -"$sig" "$runner"
+  wait "$runner" || rc=$?
+  expect_eq "$what: SIG$sig reaches the process (its exit status)" "$code" "$rc"
+  expect_contains "$what: the process's handler ran" "got-$sig" "$(cat "$WORK/sig.out")"
+}
+forwards "foreground run" TERM 42 "${RT[@]}" run --bundle "$(make_bundle sigfwd sh -c "$(trapper TERM 42)")" c-sig
 "${RT[@]}" run -d --bundle "$(make_bundle sigexec sleep 100)" c-sigexec
-"${RT[@]}" exec c-sigexec sh -c 'trap "echo got-USR1; exit 43" USR1; echo ready; while :; do sleep 0.05; done' > "$WORK/sigx.out" 2>&1 &
-runner=$!
-check "foreground exec: the process is up" wait_for_file "$WORK/sigx.out" ready
-kill -USR1 "$runner"
-rc=0; wait "$runner" || rc=$?
-expect_eq "foreground exec: SIGUSR1 reaches the process (its exit status)" 43 "$rc"
-expect_contains "foreground exec: the process's handler ran" got-USR1 "$(cat "$WORK/sigx.out")"
+forwards "foreground exec" USR1 43 "${RT[@]}" exec c-sigexec sh -c "$(trapper USR1 43)"
 "${RT[@]}" delete --force c-sigexec
 
 # events --interval: stats every interval; an OOM kill in the container's
