@@ -8,24 +8,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v containerd >/dev/null || { echo "containerd missing (scripts/deps.sh installs it)"; exit 1; }
 
 C=$WORK/ctd
-mkdir -p "$C"
-# On a tmpfs: the overlayfs snapshotter cannot stack on the VM's overlay root.
-mount -t tmpfs -o mode=700 berth-ctd "$C"
 CG_PARENT=/berth-ctd-test-$$
-cat > "$C/config.toml" <<EOF
-version = 2
-root = "$C/root"
-state = "$C/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$C/ctd.sock"
-[ttrpc]
-  address = "$C/ctd.sock.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$C/opt"
-EOF
-containerd --config "$C/config.toml" >"$C/containerd.log" 2>&1 &
-CTD_PID=$!
+source "$ROOT_DIR/tests/lib/containerd.sh"
+start_containerd "$C"
 ctd_cleanup() {
   set +e
   for t in $("${CTR[@]}" task ls -q 2>/dev/null); do "${CTR[@]}" task kill -s KILL "$t" >/dev/null 2>&1; done
@@ -40,11 +25,9 @@ ctd_cleanup() {
   cleanup
 }
 trap ctd_cleanup EXIT
-CTR=(ctr --address "$C/ctd.sock" -n berth-test)
 # Each ctr call is bounded: a hang fails its check with a report of where
 # containerd, its shim and the runtime stood, instead of eating the test.
 ct() { bounded "${CT_TIMEOUT:-150}" "${CTR[@]}" "$@"; }
-for _ in $(seq 100); do [ -S "$C/ctd.sock" ] && break; sleep 0.1; done
 check "containerd started on its own socket" test -S "$C/ctd.sock"
 
 "$ROOT_DIR/tests/lib/mkociarchive.sh" "$(base_rootfs)" "$WORK/bb.tar" localhost/berth-bb:1

@@ -105,24 +105,8 @@ attack_through "podman exec" "$pid" "${P[@]}" exec "$ID" /bin/x
 bounded 60 "${P[@]}" rm -f -t 0 "$ID" >/dev/null 2>&1 || true
 
 # ---- ctr task exec ----------------------------------------------------------
-mkdir -p "$C"
-mount -t tmpfs -o mode=700 berth-ctd "$C"
-cat > "$C/config.toml" <<EOF
-version = 2
-root = "$C/root"
-state = "$C/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$C/ctd.sock"
-[ttrpc]
-  address = "$C/ctd.sock.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$C/opt"
-EOF
-containerd --config "$C/config.toml" >"$C/containerd.log" 2>&1 &
-CTD_PID=$!
-CTR=(ctr --address "$C/ctd.sock" -n berth-test)
-for _ in $(seq 100); do [ -S "$C/ctd.sock" ] && break; sleep 0.1; done
+source "$ROOT_DIR/tests/lib/containerd.sh"
+start_containerd "$C"
 check "containerd started on its own socket" test -S "$C/ctd.sock"
 victim ctr
 "$ROOT_DIR/tests/lib/mkociarchive.sh" "$rootfs" "$WORK/attack.tar" localhost/berth-5736:1
