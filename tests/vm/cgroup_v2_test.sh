@@ -25,9 +25,9 @@ expect_eq "pause freezes the v2 cgroup" 1 "$(cat $cg/cgroup.freeze)"
 "${RT[@]}" resume lim
 expect_eq "resume thaws" 0 "$(cat $cg/cgroup.freeze)"
 set +e; "${RT[@]}" exec lim sh -c 'head -c 1 /dev/full; echo > /dev/full' 2>/dev/null; set -e
-b2=$(JQ='.linux.resources.devices=[{"allow":false,"access":"rwm"}]' make_bundle devs sh -c 'mknod /tmp/sda b 8 0 && head -c1 /tmp/sda')
-set +e; out=$("${RT[@]}" run --bundle "$b2" devs 2>&1); rc=$?; set -e
-check "eBPF device filter denies a block device" test "$rc" -ne 0
+# The eBPF device filter is tested by tests/host/lifecycle_config.sh (in
+# vm_runtime_lifecycle here): a container with CAP_MKNOD opens an allowed
+# loop device and is refused a denied one, and reads both without the rules.
 "${RT[@]}" delete --force lim
 check "no cgroup left" test ! -e "$cg"
 check "default parent removed" test ! -e /sys/fs/cgroup/berth
