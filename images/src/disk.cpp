@@ -17,6 +17,7 @@
 #include "berth/base/command.h"
 #include "berth/base/fd.h"
 #include "berth/base/fs.h"
+#include "berth/base/strings.h"
 #include "berth/base/json.h"
 #include "berth/images/image.h"
 #include "disk_internal.h"
@@ -27,25 +28,9 @@ namespace berth::images {
 using json::Value;
 
 Result<uint64_t> parse_size(std::string_view text, std::string_view field) {
-  std::string f(field);
-  if (text.empty()) return Error::msg(f + ": empty size");
-  size_t i = 0;
-  uint64_t n = 0;
-  for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
-    if (n > (UINT64_MAX - 9) / 10) return Error::msg(f + ": " + std::string(text) + " is too large");
-    n = n * 10 + static_cast<uint64_t>(text[i] - '0');
-  }
-  if (i == 0) return Error::msg(f + ": \"" + std::string(text) + "\" is not a size (e.g. 10G, 512M)");
-  std::string unit(text.substr(i));
-  int shift = 0;
-  if (unit.empty() || unit == "B") shift = 0;
-  else if (unit == "K" || unit == "KiB" || unit == "k") shift = 10;
-  else if (unit == "M" || unit == "MiB") shift = 20;
-  else if (unit == "G" || unit == "GiB") shift = 30;
-  else if (unit == "T" || unit == "TiB") shift = 40;
-  else return Error::msg(f + ": unknown unit \"" + unit + "\" (use K, M, G or T)");
-  if (shift && n > (UINT64_MAX >> shift)) return Error::msg(f + ": " + std::string(text) + " is too large");
-  return n << shift;
+  auto n = berth::parse_size(text);
+  if (!n) return n.error().wrap(field);
+  return n;
 }
 
 namespace disk {

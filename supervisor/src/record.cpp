@@ -7,6 +7,8 @@
 #include <charconv>
 #include <functional>
 
+#include "berth/base/strings.h"
+
 namespace berth::supervisor {
 
 namespace {
@@ -290,22 +292,7 @@ Status validate_name(const std::string& name) {
   return ok();
 }
 
-Result<uint64_t> parse_size(const std::string& s) {
-  if (s.empty()) return Error::msg("expected a size such as 512M, got \"\"");
-  unsigned shift = 0;
-  std::string digits = s;
-  switch (std::toupper(static_cast<unsigned char>(s.back()))) {
-    case 'K': shift = 10; break;
-    case 'M': shift = 20; break;
-    case 'G': shift = 30; break;
-    case 'T': shift = 40; break;
-    default: break;
-  }
-  if (shift) digits.pop_back();
-  auto n = parse_uint(digits, 0, UINT64_MAX >> shift);
-  if (!n) return Error::msg("expected a size such as 512M, got \"" + s + "\"");
-  return *n << shift;
-}
+Result<uint64_t> parse_size(const std::string& s) { return berth::parse_size(s); }
 
 Status set_field(Record& r, const std::string& key, const std::string& value) {
   const Field* f = find_field(key);
