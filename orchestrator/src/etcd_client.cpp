@@ -2,7 +2,9 @@
 // watcher, over libcurl (one easy handle per client, kept alive).
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <map>
 #include <mutex>
 
 #include "berth/base/log.h"
@@ -34,10 +36,6 @@ int errno_of_curl(CURLcode c) {
   }
 }
 
-// Failures where the request surely did not reach etcd: safe to retry
-// anything, even a transaction, on another endpoint.
-bool not_sent(CURLcode c) { return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST; }
-
 size_t to_string(char* p, size_t size, size_t n, void* ud) {
   auto* s = static_cast<std::string*>(ud);
   if (s->size() + size * n > (64u << 20)) return 0;
@@ -48,16 +46,17 @@ size_t to_string(char* p, size_t size, size_t n, void* ud) {
 struct Exchange {
   CURLcode code = CURLE_OK;
   long status = 0;
+  bool sent = false;  // some of the request went out
   std::string body;
 };
 
-Exchange do_post(CURL* c, const std::string& url, std::string_view body, long timeout_ms) {
+Exchange do_post(CURL* c, const std::string& url, std::string_view body, long timeout_ms, long connect_ms) {
   Exchange x;
   curl_easy_reset(c);
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(timeout_ms, 2000L));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(timeout_ms, connect_ms));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_string);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &x.body);
   if (body.data()) {
@@ -67,6 +66,9 @@ Exchange do_post(CURL* c, const std::string& url, std::string_view body, long ti
   }
   x.code = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x.status);
+  long request_size = 0;
+  curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &request_size);
+  x.sent = request_size > 0;
   return x;
 }
 
@@ -92,14 +94,66 @@ std::vector<std::string> split_endpoints(std::string_view list) {
   return out;
 }
 
+EndpointSelector::EndpointSelector(size_t n, long cooloff_ms) : cooloff_ms_(cooloff_ms), failed_at_(n) {}
+
+std::vector<size_t> EndpointSelector::order(Clock::time_point now) const {
+  std::lock_guard<std::mutex> l(mu_);
+  size_t n = failed_at_.size();
+  std::vector<size_t> healthy, cooling;
+  for (size_t k = 0; k < n; ++k) {
+    size_t i = (preferred_ + k) % n;
+    bool recent = failed_at_[i] != Clock::time_point() && now - failed_at_[i] < std::chrono::milliseconds(cooloff_ms_);
+    (recent ? cooling : healthy).push_back(i);
+  }
+  healthy.insert(healthy.end(), cooling.begin(), cooling.end());
+  return healthy;
+}
+
+void EndpointSelector::good(size_t i) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (i >= failed_at_.size()) return;
+  preferred_ = i;
+  failed_at_[i] = Clock::time_point();
+}
+
+void EndpointSelector::bad(size_t i, Clock::time_point now) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (i >= failed_at_.size()) return;
+  failed_at_[i] = now;
+  if (preferred_ == i) preferred_ = (i + 1) % failed_at_.size();
+}
+
+size_t EndpointSelector::preferred() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return preferred_;
+}
+
+std::shared_ptr<EndpointSelector> EndpointSelector::shared_for(const std::vector<std::string>& endpoints) {
+  static std::mutex mu;
+  static std::map<std::vector<std::string>, std::weak_ptr<EndpointSelector>> all;
+  std::lock_guard<std::mutex> l(mu);
+  auto& w = all[endpoints];
+  auto s = w.lock();
+  if (!s) {
+    s = std::make_shared<EndpointSelector>(endpoints.size());
+    w = s;
+  }
+  return s;
+}
+
+bool retry_safe(std::string_view path) {
+  return path == "/v3/kv/range" || path.rfind("/v3/lease/", 0) == 0 || path.rfind("/v3/maintenance/", 0) == 0;
+}
+
 struct Etcd::Impl {
   CURL* curl = nullptr;
-  size_t current = 0;  // the endpoint that answered last
+  std::shared_ptr<EndpointSelector> sel;
 };
 
 Etcd::Etcd(EtcdConfig cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<Impl>()) {
   curl_init();
   impl_->curl = curl_easy_init();
+  impl_->sel = EndpointSelector::shared_for(cfg_.endpoints);
 }
 
 Etcd::~Etcd() {
@@ -107,6 +161,10 @@ Etcd::~Etcd() {
 }
 
 Result<std::string> Etcd::post(std::string_view path, std::string_view body) {
+  return post_to_any(path, body, retry_safe(path));
+}
+
+Result<std::string> Etcd::post_to_any(std::string_view path, std::string_view body, bool any_member) {
   if (cfg_.endpoints.empty()) return Error(EINVAL, "etcd: no endpoint configured");
   if (!impl_->curl) return Error(ENOMEM, "etcd: curl_easy_init failed");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg_.retry_ms);
@@ -114,20 +172,27 @@ Result<std::string> Etcd::post(std::string_view path, std::string_view body) {
   for (;;) {
     Exchange x;
     std::string url;
-    for (size_t tries = 0; tries < cfg_.endpoints.size(); ++tries) {
-      url = cfg_.endpoints[impl_->current % cfg_.endpoints.size()] + std::string(path);
-      x = do_post(impl_->curl, url, body.data() ? body : std::string_view("{}"), cfg_.timeout_ms);
-      if (x.code == CURLE_OK && x.status != 503) break;
-      // Unreachable, or a member without a leader: try the next one.
-      if (!not_sent(x.code) && x.code != CURLE_OK) break;
-      impl_->current++;
+    for (size_t i : impl_->sel->order(std::chrono::steady_clock::now())) {
+      url = cfg_.endpoints[i] + std::string(path);
+      x = do_post(impl_->curl, url, body.data() ? body : std::string_view("{}"), cfg_.timeout_ms,
+                  cfg_.connect_timeout_ms);
+      if (x.code == CURLE_OK && x.status != 503) {
+        impl_->sel->good(i);
+        break;
+      }
+      // Unreachable, hung past the deadline, or a member without a
+      // leader: the next call starts elsewhere. This one goes on to the
+      // next member only when the request cannot have been applied here,
+      // or may be applied twice.
+      impl_->sel->bad(i, std::chrono::steady_clock::now());
+      if (x.code != CURLE_OK && x.sent && !any_member) break;
     }
     if (x.code == CURLE_OK) {
       if (x.status == 200) return std::move(x.body);
       Error e = codec::error_from(x.status, x.body);
       if (e.code() != ECONNRESET || std::chrono::steady_clock::now() >= deadline)
         return e.wrap("etcd " + url);
-    } else if (!not_sent(x.code) || std::chrono::steady_clock::now() >= deadline) {
+    } else if ((x.sent && !any_member) || std::chrono::steady_clock::now() >= deadline) {
       return Error(errno_of_curl(x.code), "etcd " + url + ": " + curl_easy_strerror(x.code));
     }
     sleep_unless(backoff, nullptr);
@@ -153,7 +218,11 @@ Result<int64_t> Etcd::del(std::string_view key, std::string_view end) {
 }
 
 Result<TxnResult> Etcd::txn(const std::vector<Compare>& cmp, const std::vector<Op>& success, const std::vector<Op>& failure) {
-  auto body = BERTH_TRY(post("/v3/kv/txn", codec::txn_request(cmp, success, failure)));
+  // A transaction that only reads may be asked again of another member.
+  auto reads = [](const std::vector<Op>& ops) {
+    return std::all_of(ops.begin(), ops.end(), [](const Op& o) { return o.kind == Op::Kind::range; });
+  };
+  auto body = BERTH_TRY(post_to_any("/v3/kv/txn", codec::txn_request(cmp, success, failure), reads(success) && reads(failure)));
   return codec::parse_txn(body);
 }
 
@@ -179,7 +248,8 @@ Status Etcd::wait_ready(long give_up_ms, const std::atomic<bool>* stop) {
   for (;;) {
     std::string last;
     for (const auto& ep : cfg_.endpoints) {
-      Exchange x = do_post(impl_->curl, ep + "/health", std::string_view(), std::min(cfg_.timeout_ms, 2000L));
+      Exchange x = do_post(impl_->curl, ep + "/health", std::string_view(), std::min(cfg_.timeout_ms, 2000L),
+                           cfg_.connect_timeout_ms);
       if (x.code == CURLE_OK && x.status == 200 && x.body.find("\"true\"") != std::string::npos) return ok();
       last = ep + ": " + (x.code != CURLE_OK ? curl_easy_strerror(x.code) : "HTTP " + std::to_string(x.status) + " " + x.body);
     }
@@ -196,6 +266,11 @@ Status Etcd::wait_ready(long give_up_ms, const std::atomic<bool>* stop) {
 
 namespace {
 
+// How long a watch stream may stay silent before its member is asked,
+// with a linearizable read, whether it still serves: a hung member, or
+// one cut off from its quorum, holds a stream open and sends nothing.
+constexpr long kWatchProbeMs = 2000;
+
 struct Stream {
   Watcher::Callback* cb;
   std::atomic<bool>* stop;
@@ -205,6 +280,12 @@ struct Stream {
   bool compacted = false;
   bool got_data = false;
   std::string error;
+  // the probe of a silent stream
+  CURL* probe = nullptr;
+  std::string probe_url, probe_body;
+  long timeout_ms = 0, connect_ms = 0;
+  std::chrono::steady_clock::time_point quiet_since = std::chrono::steady_clock::now();
+  bool dead = false;
 };
 
 void deliver_line(Stream& s, std::string_view line) {
@@ -231,6 +312,7 @@ void deliver_line(Stream& s, std::string_view line) {
 size_t on_stream(char* p, size_t size, size_t n, void* ud) {
   auto& s = *static_cast<Stream*>(ud);
   if (s.stop->load() || s.reconnect->load()) return 0;
+  s.quiet_since = std::chrono::steady_clock::now();
   s.buf.append(p, size * n);
   size_t pos;
   while ((pos = s.buf.find('\n')) != std::string::npos) {
@@ -243,7 +325,16 @@ size_t on_stream(char* p, size_t size, size_t n, void* ud) {
 
 int on_progress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto& s = *static_cast<Stream*>(ud);
-  return (s.stop->load() || s.reconnect->load()) ? 1 : 0;
+  if (s.stop->load() || s.reconnect->load()) return 1;
+  auto now = std::chrono::steady_clock::now();
+  if (!s.got_data || now - s.quiet_since < std::chrono::milliseconds(kWatchProbeMs)) return 0;
+  Exchange x = do_post(s.probe, s.probe_url, s.probe_body, s.timeout_ms, s.connect_ms);
+  s.quiet_since = std::chrono::steady_clock::now();
+  if (x.code == CURLE_OK && x.status == 200) return 0;
+  s.dead = true;
+  s.error = "member did not answer a read: " +
+            (x.code != CURLE_OK ? std::string(curl_easy_strerror(x.code)) : "HTTP " + std::to_string(x.status));
+  return 1;
 }
 
 }  // namespace
@@ -268,17 +359,24 @@ void Watcher::restart(int64_t start_revision) {
 
 void Watcher::run() {
   CURL* c = curl_easy_init();
-  size_t ep = 0;
+  CURL* probe = curl_easy_init();
+  auto sel = EndpointSelector::shared_for(cfg_.endpoints);
   long backoff = 100;
   while (!stop_.load()) {
     reconnect_ = false;
+    size_t ep = sel->order(std::chrono::steady_clock::now()).front();
     Stream s{&cb_, &stop_, &reconnect_, &next_rev_, {}, false, false, {}};
-    std::string url = cfg_.endpoints[ep % cfg_.endpoints.size()] + "/v3/watch";
+    s.probe = probe;
+    s.probe_url = cfg_.endpoints[ep] + "/v3/kv/range";
+    s.probe_body = codec::range_request(key_, {}, 1, true);
+    s.timeout_ms = cfg_.timeout_ms;
+    s.connect_ms = cfg_.connect_timeout_ms;
+    std::string url = cfg_.endpoints[ep] + "/v3/watch";
     std::string body = codec::watch_request(key_, end_, next_rev_.load());
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cfg_.connect_timeout_ms);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
@@ -296,13 +394,15 @@ void Watcher::run() {
       continue;
     }
     if (reconnect_.load()) continue;
-    if (s.got_data) backoff = 100;
-    log::warn("watch " + url + " ended (" + (rc == CURLE_OK ? std::string("closed by etcd") : curl_easy_strerror(rc)) +
+    if (s.got_data && !s.dead) backoff = 100;
+    log::warn("watch " + url + " ended (" +
+              (s.dead ? std::string("given up") : rc == CURLE_OK ? std::string("closed by etcd") : curl_easy_strerror(rc)) +
               (s.error.empty() ? "" : "; " + s.error) + "); resuming from revision " + std::to_string(next_rev_.load()));
-    ++ep;
+    sel->bad(ep, std::chrono::steady_clock::now());
     sleep_unless(backoff, &stop_);
     backoff = std::min(backoff * 2, 2000L);
   }
+  curl_easy_cleanup(probe);
   curl_easy_cleanup(c);
 }
 

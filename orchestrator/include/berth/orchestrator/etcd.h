@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -121,11 +122,47 @@ Result<WatchBatch> parse_watch(std::string_view line);
 /// Connection settings shared by clients and watchers.
 struct EtcdConfig {
   std::vector<std::string> endpoints;  // "http://127.0.0.1:2379"
-  long timeout_ms = 5000;              // per request
+  /// The deadline of one request to one member: a member that does not
+  /// answer by then (hung, partitioned from its quorum, its packets
+  /// dropped) is marked bad and a retry-safe call goes on to the next.
+  long timeout_ms = 5000;
+  long connect_timeout_ms = 1000;      // TCP connect to one member
   /// How long a call keeps retrying while no endpoint answers (0: one try
   /// per endpoint). Only failures before the request was sent are retried.
   long retry_ms = 0;
 };
+
+/// The order in which a client tries the members: the one that answered
+/// last first, then the others in turn, those that failed within the last
+/// `cooloff_ms` after every healthy one (still tried: they may be all
+/// there is). Thread-safe; the clients of one process share one per
+/// endpoint list (shared_for), so a new client starts where the last
+/// good answer came from, not at the first endpoint.
+class EndpointSelector {
+public:
+  using Clock = std::chrono::steady_clock;
+  explicit EndpointSelector(size_t n, long cooloff_ms = 5000);
+  /// Every endpoint index once, best first.
+  std::vector<size_t> order(Clock::time_point now) const;
+  /// `i` answered: it is tried first from now on.
+  void good(size_t i);
+  /// `i` failed (timeout, refused, no leader) at `now`.
+  void bad(size_t i, Clock::time_point now);
+  size_t preferred() const;
+  /// The selector shared by every client of this endpoint list.
+  static std::shared_ptr<EndpointSelector> shared_for(const std::vector<std::string>& endpoints);
+
+private:
+  mutable std::mutex mu_;
+  size_t preferred_ = 0;
+  long cooloff_ms_;
+  std::vector<Clock::time_point> failed_at_;  // epoch: never failed
+};
+
+/// True when a request on `path` may be sent again to another member after
+/// it may have reached the first: reads, lease calls, maintenance. Writes
+/// and transactions are not (a hung member may still apply it later).
+bool retry_safe(std::string_view path);
 
 /// Splits "http://a:1,http://b:2" into endpoints.
 std::vector<std::string> split_endpoints(std::string_view list);
@@ -164,6 +201,9 @@ public:
   Result<std::string> post(std::string_view path, std::string_view body);
 
 private:
+  /// post(), going on to the next member after a request that may have
+  /// reached a hung one only when `any_member`.
+  Result<std::string> post_to_any(std::string_view path, std::string_view body, bool any_member);
   struct Impl;
   EtcdConfig cfg_;
   std::unique_ptr<Impl> impl_;
