@@ -3,6 +3,7 @@
 #include "berth/orchestrator/agent.h"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <random>
 #include <set>
@@ -15,12 +16,27 @@ namespace berth::orch {
 
 using Clock = std::chrono::steady_clock;
 
+// The watchdog's period (FenceBudget::check_ms counts it).
+constexpr long kFenceCheckMs = 100;
+
+long FenceBudget::min_grace_ms() const {
+  double need = static_cast<double>(deadline_ms()) * (1 + drift) / (1 - drift) - static_cast<double>(lease_ttl_ms);
+  return need <= 0 ? 0 : static_cast<long>(std::ceil(need));
+}
+
 NodeAgent::NodeAgent(Keys keys, NodeSpec spec, ContainerDriver& driver, AgentOptions opt)
     : keys_(std::move(keys)), spec_(std::move(spec)), driver_(driver), opt_(opt), events_(keys_, spec_.id) {
   if (opt_.keepalive_ms <= 0) opt_.keepalive_ms = opt_.lease_ttl * 1000 / 3;
+  if (opt_.fence) {
+    opt_.fence->lease_ttl_ms = opt_.lease_ttl * 1000;
+    spec_.fence_grace_ms = opt_.fence->min_grace_ms();
+  }
 }
 
 Result<int64_t> NodeAgent::join(Etcd& etcd) {
+  // The lease lives at least its TTL past this moment, whenever etcd
+  // grants it: the fence clock starts here.
+  auto sent = Clock::now();
   auto lease = BERTH_TRY_CTX(etcd.lease_grant(opt_.lease_ttl), "node " + spec_.id + ": join");
   std::string spec;
   {
@@ -53,12 +69,13 @@ Result<int64_t> NodeAgent::join(Etcd& etcd) {
     fence_pending_ = fenced;
     spec_dirty_ = false;
     auto now = Clock::now();
-    last_renewed_ = now;
+    last_renewed_ = sent;
     next_keepalive_ = now + std::chrono::milliseconds(opt_.keepalive_ms);
     // Spread the usage reports of many nodes over the period.
     static thread_local std::minstd_rand rng(std::random_device{}());
     next_usage_ = now + std::chrono::milliseconds(opt_.usage_ms ? rng() % opt_.usage_ms : 0);
   }
+  lift_self_fence("joined with a new lease");
   if (opt_.resync_ms > 0) {
     // The resync thread converges (stale copies first, then the fence,
     // then the starts), so the join, and with it the first renewal of
@@ -121,6 +138,10 @@ NodeAgent::Outcome NodeAgent::converge(Mode mode) {
       continue;
     }
     if (mode == Mode::missing && have.count(id)) continue;
+    if (self_fenced_.load()) {
+      out.complete = false;  // started again once the lease is back
+      break;
+    }
     auto st = driver_.start(c);
     if (!st) {
       log::warn("node " + spec_.id + ": start " + id + ": " + st.error().what());
@@ -183,6 +204,7 @@ void NodeAgent::on_events(const std::vector<const WatchEvent*>& evs) {
     }
     if (!c) continue;
     std::lock_guard<std::mutex> d(drive_mu_);
+    if (self_fenced_.load()) break;
     auto st = driver_.start(*c);
     if (!st) {
       log::warn("node " + spec_.id + ": update " + id + ": " + st.error().what());
@@ -296,8 +318,13 @@ Status NodeAgent::tick(Etcd& etcd) {
   if (now >= next_keepalive_) {
     auto ttl = etcd.lease_keepalive(lease_);
     if (ttl && *ttl > 0) {
-      last_renewed_ = now;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        last_renewed_ = now;  // sent then: the lease lives a TTL past it
+      }
       next_keepalive_ = now + std::chrono::milliseconds(opt_.keepalive_ms);
+      // Still the same lease: nobody may have placed our containers.
+      lift_self_fence("lease renewed");
     } else if (ttl) {
       log::warn("node " + spec_.id + ": lease expired; rejoining");
       {
@@ -328,6 +355,48 @@ Status NodeAgent::tick(Etcd& etcd) {
   return ok();
 }
 
+void NodeAgent::check_fence() {
+  if (!opt_.fence) return;
+  long quiet;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    quiet = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_renewed_).count();
+    if (quiet < opt_.fence->after_ms || (self_fenced_.load() && !fence_retry_)) return;
+    self_fenced_ = true;
+  }
+  auto t0 = Clock::now();
+  log::error("node " + spec_.id + ": no lease renewal for " + std::to_string(quiet) +
+             " ms: fencing itself, stopping its cluster containers (the orchestrator may place them elsewhere " +
+             std::to_string(opt_.fence->lease_ttl_ms + spec_.fence_grace_ms - quiet) + " ms from now at the earliest)");
+  std::lock_guard<std::mutex> d(drive_mu_);
+  auto ids = driver_.list();
+  size_t n = ids.size();
+  auto st = driver_.fence_all(ids);
+  bool failed = !st;
+  if (failed) log::error("node " + spec_.id + ": fence: " + st.error().what());
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    fence_retry_ = failed;  // the next check tries the rest again
+  }
+  long ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  log::warn("node " + spec_.id + ": fenced itself: " + std::to_string(n) + " cluster containers stopped in " +
+            std::to_string(ms) + " ms" + (failed ? "; some did not stop, retrying" : ""));
+}
+
+void NodeAgent::lift_self_fence(const char* why) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!self_fenced_.load()) return;
+    self_fenced_ = false;
+    fence_retry_ = false;
+    // Boot what is still ours now (a rejoin's resync destroys first what
+    // was placed elsewhere meanwhile).
+    backoff_ms_ = 1000;
+    next_resync_ = Clock::now();
+  }
+  log::warn("node " + spec_.id + ": " + why + ": self-fence lifted, its containers start again");
+}
+
 Status NodeAgent::leave(Etcd& etcd) {
   int64_t lease;
   {
@@ -343,6 +412,23 @@ AgentHost::AgentHost(EtcdConfig cfg, Keys keys, std::vector<NodeAgent*> agents, 
 
 Status AgentHost::run(const std::atomic<bool>& stop, bool leave_on_stop) {
   if (agents_.empty()) return Error::msg("no node to run");
+  // The self-fencing watchdog runs from the start, before etcd is ever
+  // reached, and on a thread of its own: no etcd call can delay it.
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    while (!stop.load() && !done.load()) {
+      for (NodeAgent* a : agents_) a->check_fence();
+      sleep_unless(kFenceCheckMs, &done);
+    }
+  });
+  struct Join {
+    std::atomic<bool>& done;
+    std::thread& t;
+    ~Join() {
+      done = true;
+      t.join();
+    }
+  } join_watchdog{done, watchdog};
   {
     Etcd e(cfg_);
     BERTH_TRY(e.wait_ready(0, &stop));

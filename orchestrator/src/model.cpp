@@ -188,6 +188,7 @@ json::Value to_json(const NodeSpec& n) {
   v.set("templates", strings_json(n.templates));
   if (!n.networks.empty()) v.set("networks", strings_json(n.networks));
   if (!n.address.empty()) v.set("address", n.address);
+  if (n.fence_grace_ms > 0) v.set("fence_grace_ms", n.fence_grace_ms);
   return v;
 }
 
@@ -205,6 +206,7 @@ Result<NodeSpec> node_spec_from(std::string_view text) {
   n.templates = BERTH_TRY_CTX(strings_from(f.get("templates"), "templates"), "node spec");
   n.networks = BERTH_TRY_CTX(strings_from(f.get("networks"), "networks"), "node spec");
   n.address = BERTH_TRY_CTX(f.str("address", false), "node spec");
+  n.fence_grace_ms = BERTH_TRY_CTX(f.integer("fence_grace_ms", false, 0, 86400000), "node spec");
   return n;  // unknown keys are kept for newer agents
 }
 

@@ -80,6 +80,7 @@ struct Orchestrator::Impl {
   double evict_tokens = 0;
   Clock::time_point last_refill = Clock::now();
   bool storm_reported = false;
+  std::set<std::string> long_fence_reported;
   int64_t conflicts_seen = 0;
 
   Impl(OrchestratorOptions& o, OrchestratorStats& s)
@@ -132,6 +133,16 @@ struct Orchestrator::Impl {
     evict_tokens = std::min(std::max(1.0, rate), evict_tokens + secs * rate);
   }
 
+  // The grace of one node: --grace, or longer when the node's self-fence
+  // needs longer to be sure to end first (its spec says how long).
+  long grace_for(const std::string& id, const NodeSpec& spec) {
+    if (spec.fence_grace_ms <= opt.grace_ms) return opt.grace_ms;
+    if (long_fence_reported.insert(id).second)
+      log::warn("node " + id + ": its self-fence needs a grace of " + std::to_string(spec.fence_grace_ms) +
+                " ms, more than --grace " + std::to_string(opt.grace_ms) + " ms: waiting that long for it");
+    return static_cast<long>(spec.fence_grace_ms);
+  }
+
   void health() {
     refill(opt.evict_rate);
     size_t total = 0, dark = 0;
@@ -149,7 +160,7 @@ struct Orchestrator::Impl {
       if (fresh) {
         log::warn("node " + id + ": lease gone, suspect");
         events.add("suspect", fields({{"node", id}}));
-      } else if (ms_since(it->second) >= opt.grace_ms) {
+      } else if (ms_since(it->second) >= grace_for(id, *n.spec)) {
         due.push_back(id);
       }
     }

@@ -88,6 +88,13 @@ public:
     std::sort(spec_.networks.begin(), spec_.networks.end());
     log::info("cluster: node " + spec_.id + " (" + spec_.capacity.str() + ", " + std::to_string(spec_.templates.size()) +
               " templates) joining");
+    if (ao_.fence) {
+      orch::FenceBudget fb = *ao_.fence;
+      fb.lease_ttl_ms = ao_.lease_ttl * 1000;
+      log::info("cluster: self-fence " + std::to_string(fb.after_ms) + " ms after the last renewal, all stopped by " +
+                std::to_string(fb.deadline_ms()) + " ms; the orchestrator's grace must be at least " +
+                std::to_string(fb.min_grace_ms()) + " ms (it waits that long for this node if its --grace is shorter)");
+    }
     agent_ = std::make_unique<orch::NodeAgent>(keys_, spec_, *driver_, ao_);
     host_ = std::make_unique<orch::AgentHost>(cfg_, keys_, std::vector<orch::NodeAgent*>{agent_.get()}, 1);
     thread_ = std::thread([this] {
@@ -157,6 +164,8 @@ bool cluster_option(const std::string& flag, const std::function<std::string()>&
   else if (flag == "--lease-ttl") num(o.lease_ttl);
   else if (flag == "--usage-interval") num(o.usage_s);
   else if (flag == "--resync-interval") num(o.resync_s);
+  else if (flag == "--fence-after") num(o.fence_after_s);
+  else if (flag == "--fence-stop-timeout") num(o.fence_stop_s);
   else if (flag == "--cluster-config") {
     if (auto st = read_config(value(), o); !st && o.error.empty()) o.error = st.error().what();
   } else return false;
@@ -175,10 +184,16 @@ Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, 
   if (o.lease_ttl < 2) return Error::msg("--lease-ttl: expected at least 2 seconds");
   if (o.usage_s <= 0) return Error::msg("--usage-interval: expected a positive number of seconds");
   if (o.resync_s <= 0) return Error::msg("--resync-interval: expected a positive number of seconds");
+  if (o.fence_after_s < 0) return Error::msg("--fence-after: expected a positive number of seconds");
+  if (o.fence_stop_s <= 0) return Error::msg("--fence-stop-timeout: expected a positive number of seconds");
   if (o.prefix.empty() || o.prefix.front() != '/' || o.prefix.back() != '/')
     return Error::msg("--cluster-prefix: expected a key prefix such as /berth/, got \"" + o.prefix + "\"");
   orch::EtcdConfig cfg;
   cfg.endpoints = orch::split_endpoints(o.etcd);
+  // A member that does not answer within a third of the TTL (the renewal
+  // period) is given up for the next one, so one hung member cannot cost
+  // the node its lease.
+  cfg.timeout_ms = std::clamp(o.lease_ttl * 1000 / 3, 1000L, 5000L);
   for (const auto& e : cfg.endpoints)
     if (e.rfind("http://", 0) != 0 && e.rfind("https://", 0) != 0)
       return Error::msg("--cluster: expected http:// URLs of etcd, got \"" + e + "\"");
@@ -201,10 +216,17 @@ Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, 
   dopt.peer.tls.key_flag = "--tls-key";
   dopt.peer.tls.ca_flag = "--tls-client-ca";
   dopt.tmp_dir = layout.state_dir;
+  dopt.fence_stop_timeout = static_cast<int>(o.fence_stop_s);
   orch::AgentOptions ao;
   ao.lease_ttl = o.lease_ttl;
   ao.usage_ms = o.usage_s * 1000;
   ao.resync_ms = o.resync_s * 1000;
+  // Self-fencing: stop the cluster's containers once the lease may be
+  // gone; a halt gets the stop timeout, then a second for the kill.
+  orch::FenceBudget fb;
+  fb.after_ms = (o.fence_after_s > 0 ? o.fence_after_s : o.lease_ttl) * 1000;
+  fb.stop_ms = (o.fence_stop_s + 1) * 1000;
+  ao.fence = fb;
   return std::unique_ptr<ClusterNode>(std::make_unique<Node>(std::move(cfg), orch::Keys(o.prefix), std::move(spec), ao, std::move(dopt)));
 }
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "berth/base/log.h"
 #include "berth/base/strings.h"
@@ -188,11 +189,29 @@ Status ClusterDriver::migrate_in(const orch::ContainerRec& c, json::Value body) 
   return ok();
 }
 
-Status ClusterDriver::hand_off(const std::string& id) {
+Status ClusterDriver::halt(const std::string& id, int timeout, const char* what) {
   auto entry = find(id);
   if (!entry || str(*entry, "state") == "stopped") return ok();
-  auto st = svc_.stop(str(*entry, "name"), false, o_.stop_timeout);
-  if (!st && st.error().code() != EALREADY) return std::move(st).error().wrap("hand off " + id);
+  auto st = svc_.stop(str(*entry, "name"), false, timeout);
+  if (!st && st.error().code() != EALREADY) return std::move(st).error().wrap(std::string(what) + " " + id);
+  return ok();
+}
+
+Status ClusterDriver::hand_off(const std::string& id) { return halt(id, o_.stop_timeout, "hand off"); }
+
+Status ClusterDriver::fence(const std::string& id) { return halt(id, o_.fence_stop_timeout, "fence"); }
+
+Status ClusterDriver::fence_all(const std::vector<std::string>& ids) {
+  // One thread per container: a halt is mostly waiting for the guest.
+  std::vector<Status> results(ids.size(), ok());
+  std::vector<std::thread> threads;
+  threads.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) threads.emplace_back([&, i] { results[i] = fence(ids[i]); });
+  for (auto& t : threads) t.join();
+  std::string failed;
+  for (auto& r : results)
+    if (!r) failed += (failed.empty() ? "" : "; ") + r.error().what();
+  if (!failed.empty()) return Error::msg(failed);
   return ok();
 }
 

@@ -3,7 +3,9 @@
 // usage, watch the node's assignments and converge to them through a
 // ContainerDriver. A node whose lease expired rejoins with a new one and
 // stops every container no longer assigned to it before it clears its
-// fence (and so before the scheduler gives it new work).
+// fence (and so before the scheduler gives it new work). A node that
+// cannot renew its lease fences itself: it stops its cluster containers
+// before the orchestrator may place them elsewhere (FenceBudget).
 #pragma once
 
 #include <atomic>
@@ -42,6 +44,19 @@ public:
     (void)id;
     return ok();
   }
+  /// Stops a container because the node lost its lease (self-fencing):
+  /// its disk and record stay, and start() boots it again if it is still
+  /// assigned here once the node is back. Idempotent.
+  virtual Status fence(const std::string& id) { return hand_off(id); }
+  /// fence() of each, all at once where the driver can (the fence budget's
+  /// stop time is that of one stop, not of the sum); names the failures.
+  virtual Status fence_all(const std::vector<std::string>& ids) {
+    std::string failed;
+    for (const auto& id : ids)
+      if (auto st = fence(id); !st) failed += (failed.empty() ? "" : "; ") + st.error().what();
+    if (!failed.empty()) return Error::msg(failed);
+    return ok();
+  }
   /// The cluster's containers present on this node.
   virtual std::vector<std::string> list() = 0;
   /// The usage report stored at nodes/<id>/usage (a JSON object).
@@ -51,6 +66,30 @@ public:
   virtual std::optional<std::vector<std::string>> templates() { return std::nullopt; }
   /// The networks containers can join on the node, likewise.
   virtual std::optional<std::vector<std::string>> networks() { return std::nullopt; }
+};
+
+/// A node's self-fencing timings, all counted on the node's clock from the
+/// moment its last successful lease renewal was sent (etcd renews at or
+/// after that moment, so the lease lives at least lease_ttl past it).
+///
+/// The orchestrator may place the node's containers elsewhere only after
+/// it has seen the lease expire and then waited its grace. Clocks run at
+/// rates that differ by at most `drift` (1 %: NTP slews at most 0.05 %),
+/// so the node is safe when
+///   (lease_ttl + grace) / (1 + drift) >= deadline / (1 - drift),
+/// that is grace >= min_grace_ms(). The node publishes min_grace_ms() in
+/// its spec and the orchestrator waits max(--grace, that) for it.
+struct FenceBudget {
+  long lease_ttl_ms = 15000;
+  long after_ms = 15000;  // no renewal for this long: stop the containers
+  long stop_ms = 11000;   // the longest the stops take (graceful timeout + kill)
+  long check_ms = 100;    // how often the watchdog looks
+  double drift = 0.01;
+  /// Every cluster container is stopped by then.
+  long deadline_ms() const { return after_ms + check_ms + stop_ms; }
+  /// The least grace, after the lease is seen gone, that keeps the node's
+  /// stops ahead of any re-placement (rounded up).
+  long min_grace_ms() const;
 };
 
 struct AgentOptions {
@@ -65,6 +104,12 @@ struct AgentOptions {
   /// stale copies, clears the fence and starts what is assigned, so the
   /// new lease is renewed on time however slow the node's stops are.
   long resync_ms = 0;
+  /// Self-fencing (off unless `fence` is set, as for simulated nodes):
+  /// when no renewal has succeeded for fence.after_ms, every cluster
+  /// container here is stopped (driver fence(), disks kept) and none is
+  /// started until a renewal or a rejoin succeeds; the resync after that
+  /// destroys the copies placed elsewhere meanwhile and boots the rest.
+  std::optional<FenceBudget> fence;
 };
 
 class NodeAgent {
@@ -90,6 +135,12 @@ public:
   Status resync(Etcd& etcd);
   /// Revokes the lease (a clean leave: the node turns suspect at once).
   Status leave(Etcd& etcd);
+  /// The self-fencing watchdog (no etcd call): stops every cluster
+  /// container once fence.after_ms passed without a renewal. Called
+  /// every fence.check_ms from a thread that never waits on etcd.
+  void check_fence();
+  /// True while the node is fenced by itself (no renewal since the fence).
+  bool self_fenced() const { return self_fenced_.load(); }
   /// Containers migrated here whose source still holds its copy (their
   /// completion transaction is due or failed and retried).
   size_t handoffs_pending() const;
@@ -108,6 +159,8 @@ private:
   /// growing backoff after a failed one.
   void schedule(bool complete);
   Status clear_fence(Etcd& etcd);
+  /// Ends a self-fence (after a renewal or a join) and makes a resync due.
+  void lift_self_fence(const char* why);
   /// Ends the migrations whose container now runs here: one transaction
   /// per container clears `from` in its record and this node's assignment
   /// and deletes the source's assignment (so the source removes its
@@ -132,7 +185,13 @@ private:
   bool spec_dirty_ = false;     // spec_ changed since it was last put
   bool fence_pending_ = false;  // fenced, and a stale copy still to stop
   long backoff_ms_ = 1000;
-  std::chrono::steady_clock::time_point next_keepalive_, next_usage_, last_renewed_;
+  /// Set by check_fence, cleared by a renewal or a join; no start while set.
+  std::atomic<bool> self_fenced_{false};
+  bool fence_retry_ = false;  // a fence stop failed: check_fence tries again
+  std::chrono::steady_clock::time_point next_keepalive_, next_usage_;
+  /// When the last renewal that succeeded (or the join's grant) was sent;
+  /// before the first join, when the agent was made. Guarded by mu_.
+  std::chrono::steady_clock::time_point last_renewed_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point next_resync_ = std::chrono::steady_clock::time_point::max();
 };
 

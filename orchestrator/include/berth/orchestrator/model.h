@@ -35,6 +35,9 @@ struct NodeSpec {
   std::vector<std::string> templates;  // OS templates the node can start
   std::string address;                  // the supervisor's API address
   std::vector<std::string> networks;   // networks its containers can join
+  /// The least grace the orchestrator must give this node after its lease
+  /// is gone, so that its self-fence ends first (FenceBudget; 0: none).
+  int64_t fence_grace_ms = 0;
 };
 
 /// The placement rules of a role.

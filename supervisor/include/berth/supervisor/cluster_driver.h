@@ -31,6 +31,7 @@ Result<json::Value> cluster_changes(const json::Value& have, const orch::Contain
 
 struct ClusterDriverOptions {
   int stop_timeout = 10;  // seconds a container removed from the node gets to halt
+  int fence_stop_timeout = 10;  // seconds a container gets to halt when the node fences itself
   /// How this node reaches a migrating container's source node (its own
   /// certificate, key and the cluster's CA for mutual TLS).
   PeerOptions peer;
@@ -50,6 +51,10 @@ public:
   Status stop(const std::string& id) override;
   /// Stops the container; its disk stays for the destination to copy.
   Status hand_off(const std::string& id) override;
+  /// Stops the container (fence_stop_timeout, then by force); it stays.
+  Status fence(const std::string& id) override;
+  /// Stops them all at once, one thread each.
+  Status fence_all(const std::vector<std::string>& ids) override;
   /// The cluster containers present on the node, in any state.
   std::vector<std::string> list() override;
   /// {"containers","running","used":{cpus,memory_mb,disk_gb} (assigned
@@ -71,6 +76,9 @@ private:
   /// and started here. A source that has no copy of it any more: made
   /// afresh from the template.
   Status migrate_in(const orch::ContainerRec& c, json::Value body);
+  /// Stops the local container of cluster id `id` if it runs, giving it
+  /// `timeout` seconds; `what` names the verb in errors.
+  Status halt(const std::string& id, int timeout, const char* what);
   /// The local container of cluster id `id` (its list entry), if any.
   std::optional<json::Value> find(const std::string& id);
   Service& svc_;
