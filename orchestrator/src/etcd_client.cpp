@@ -271,21 +271,37 @@ namespace {
 // one cut off from its quorum, holds a stream open and sends nothing.
 constexpr long kWatchProbeMs = 2000;
 
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+/// The liveness of the current stream, shared by the stream's thread (which
+/// marks each byte received and gives up when `dead`) and the probe thread
+/// (which asks the stream's member a read when the stream is quiet).
+struct Watcher::Probe {
+  std::atomic<int64_t> quiet_since{0};  // steady ms; 0: no stream
+  std::atomic<size_t> member{0};
+  std::atomic<bool> dead{false};
+  std::mutex mu;
+  std::string why;  // why it is dead
+};
+
+namespace {
+
 struct Stream {
   Watcher::Callback* cb;
   std::atomic<bool>* stop;
   std::atomic<bool>* reconnect;
   std::atomic<int64_t>* next_rev;
+  std::atomic<int64_t>* quiet_since;
+  std::atomic<bool>* dead;
   std::string buf;
   bool compacted = false;
   bool got_data = false;
   std::string error;
-  // the probe of a silent stream
-  CURL* probe = nullptr;
-  std::string probe_url, probe_body;
-  long timeout_ms = 0, connect_ms = 0;
-  std::chrono::steady_clock::time_point quiet_since = std::chrono::steady_clock::now();
-  bool dead = false;
 };
 
 void deliver_line(Stream& s, std::string_view line) {
@@ -312,7 +328,7 @@ void deliver_line(Stream& s, std::string_view line) {
 size_t on_stream(char* p, size_t size, size_t n, void* ud) {
   auto& s = *static_cast<Stream*>(ud);
   if (s.stop->load() || s.reconnect->load()) return 0;
-  s.quiet_since = std::chrono::steady_clock::now();
+  s.quiet_since->store(steady_ms());
   s.buf.append(p, size * n);
   size_t pos;
   while ((pos = s.buf.find('\n')) != std::string::npos) {
@@ -325,24 +341,21 @@ size_t on_stream(char* p, size_t size, size_t n, void* ud) {
 
 int on_progress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto& s = *static_cast<Stream*>(ud);
-  if (s.stop->load() || s.reconnect->load()) return 1;
-  auto now = std::chrono::steady_clock::now();
-  if (!s.got_data || now - s.quiet_since < std::chrono::milliseconds(kWatchProbeMs)) return 0;
-  Exchange x = do_post(s.probe, s.probe_url, s.probe_body, s.timeout_ms, s.connect_ms);
-  s.quiet_since = std::chrono::steady_clock::now();
-  if (x.code == CURLE_OK && x.status == 200) return 0;
-  s.dead = true;
-  s.error = "member did not answer a read: " +
-            (x.code != CURLE_OK ? std::string(curl_easy_strerror(x.code)) : "HTTP " + std::to_string(x.status));
-  return 1;
+  return (s.stop->load() || s.reconnect->load() || s.dead->load()) ? 1 : 0;
 }
 
 }  // namespace
 
 Watcher::Watcher(EtcdConfig cfg, std::string key, std::string end, int64_t start_revision, Callback on_batch)
-    : cfg_(std::move(cfg)), key_(std::move(key)), end_(std::move(end)), cb_(std::move(on_batch)), next_rev_(start_revision) {
+    : cfg_(std::move(cfg)),
+      key_(std::move(key)),
+      end_(std::move(end)),
+      cb_(std::move(on_batch)),
+      next_rev_(start_revision),
+      probe_(std::make_unique<Probe>()) {
   curl_init();
   thread_ = std::thread([this] { run(); });
+  probe_thread_ = std::thread([this] { watch_member(); });
 }
 
 Watcher::~Watcher() { stop(); }
@@ -350,6 +363,30 @@ Watcher::~Watcher() { stop(); }
 void Watcher::stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  if (probe_thread_.joinable()) probe_thread_.join();
+}
+
+void Watcher::watch_member() {
+  CURL* c = curl_easy_init();
+  std::string body = codec::range_request(key_, {}, 1, true);
+  while (!stop_.load()) {
+    sleep_unless(200, &stop_);
+    int64_t quiet = probe_->quiet_since.load();
+    if (quiet == 0 || probe_->dead.load() || steady_ms() - quiet < kWatchProbeMs) continue;
+    size_t ep = probe_->member.load();
+    Exchange x = do_post(c, cfg_.endpoints[ep] + "/v3/kv/range", body, cfg_.timeout_ms, cfg_.connect_timeout_ms);
+    if (x.code == CURLE_OK && x.status == 200) {
+      // Serving: the stream is quiet because nothing changed.
+      probe_->quiet_since.compare_exchange_strong(quiet, steady_ms());
+      continue;
+    }
+    if (probe_->member.load() != ep || probe_->quiet_since.load() == 0) continue;  // moved on meanwhile
+    std::lock_guard<std::mutex> l(probe_->mu);
+    probe_->why = "member did not answer a read: " +
+                  (x.code != CURLE_OK ? std::string(curl_easy_strerror(x.code)) : "HTTP " + std::to_string(x.status));
+    probe_->dead = true;
+  }
+  curl_easy_cleanup(c);
 }
 
 void Watcher::restart(int64_t start_revision) {
@@ -359,18 +396,15 @@ void Watcher::restart(int64_t start_revision) {
 
 void Watcher::run() {
   CURL* c = curl_easy_init();
-  CURL* probe = curl_easy_init();
   auto sel = EndpointSelector::shared_for(cfg_.endpoints);
   long backoff = 100;
   while (!stop_.load()) {
     reconnect_ = false;
     size_t ep = sel->order(std::chrono::steady_clock::now()).front();
-    Stream s{&cb_, &stop_, &reconnect_, &next_rev_, {}, false, false, {}};
-    s.probe = probe;
-    s.probe_url = cfg_.endpoints[ep] + "/v3/kv/range";
-    s.probe_body = codec::range_request(key_, {}, 1, true);
-    s.timeout_ms = cfg_.timeout_ms;
-    s.connect_ms = cfg_.connect_timeout_ms;
+    probe_->member = ep;
+    probe_->dead = false;
+    probe_->quiet_since = steady_ms();
+    Stream s{&cb_, &stop_, &reconnect_, &next_rev_, &probe_->quiet_since, &probe_->dead, {}, false, false, {}};
     std::string url = cfg_.endpoints[ep] + "/v3/watch";
     std::string body = codec::watch_request(key_, end_, next_rev_.load());
     curl_easy_reset(c);
@@ -387,6 +421,12 @@ void Watcher::run() {
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &s);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     CURLcode rc = curl_easy_perform(c);
+    probe_->quiet_since = 0;
+    bool dead = probe_->dead.load();
+    if (dead) {
+      std::lock_guard<std::mutex> l(probe_->mu);
+      s.error = probe_->why;
+    }
     if (stop_.load()) break;
     if (s.compacted) {
       // The owner re-lists and calls restart(); wait for it.
@@ -394,15 +434,14 @@ void Watcher::run() {
       continue;
     }
     if (reconnect_.load()) continue;
-    if (s.got_data && !s.dead) backoff = 100;
+    if (s.got_data && !dead) backoff = 100;
     log::warn("watch " + url + " ended (" +
-              (s.dead ? std::string("given up") : rc == CURLE_OK ? std::string("closed by etcd") : curl_easy_strerror(rc)) +
+              (dead ? std::string("given up") : rc == CURLE_OK ? std::string("closed by etcd") : curl_easy_strerror(rc)) +
               (s.error.empty() ? "" : "; " + s.error) + "); resuming from revision " + std::to_string(next_rev_.load()));
     sel->bad(ep, std::chrono::steady_clock::now());
     sleep_unless(backoff, &stop_);
     backoff = std::min(backoff * 2, 2000L);
   }
-  curl_easy_cleanup(probe);
   curl_easy_cleanup(c);
 }
 

@@ -228,14 +228,20 @@ public:
   void restart(int64_t start_revision);
 
 private:
+  struct Probe;
   void run();
+  /// While a stream is quiet for 2 s, asks its member a linearizable read
+  /// (which needs the member's quorum) every 2 s; no answer within the
+  /// request deadline ends the stream, and run() moves to the next member.
+  void watch_member();
   EtcdConfig cfg_;
   std::string key_, end_;
   Callback cb_;
   std::atomic<int64_t> next_rev_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> reconnect_{false};
-  std::thread thread_;
+  std::unique_ptr<Probe> probe_;
+  std::thread thread_, probe_thread_;
 };
 
 /// Sleeps up to `ms`, waking early when `stop` is set.
