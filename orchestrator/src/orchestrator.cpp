@@ -428,6 +428,7 @@ struct Orchestrator::Impl {
   void commit_group(Etcd& e, std::vector<Batch*>& group) {
     std::vector<Compare> cmp = guard();
     std::vector<Op> ops;
+    std::set<std::string> fenced_sources;
     json::Value placed = json::Value::array(), moved = json::Value::array();
     for (Batch* bp : group) {
       Batch& b = *bp;
@@ -436,6 +437,12 @@ struct Orchestrator::Impl {
       for (size_t i = 0; i < b.recs.size(); ++i) {
         const ContainerRec& r = b.recs[i];
         cmp.push_back(b.revs[i] ? Compare::mod_revision(keys.container(r.id), b.revs[i]) : Compare::absent(keys.container(r.id)));
+        // Moved off a fenced node: only while the fence holds. A node that
+        // came back and cleared it since boots its containers again, and
+        // must not find them placed elsewhere at the same time.
+        if (!b.from[i].empty() && b.from[i] != b.node && st.condition(b.from[i]) == "fenced" &&
+            fenced_sources.insert(b.from[i]).second)
+          cmp.push_back(Compare::present(keys.node_fence(b.from[i])));
         std::string v = json::dump(to_json(r));
         ops.push_back(Op::put(keys.container(r.id), v));
         ops.push_back(Op::put(keys.assign(b.node, r.id), v));

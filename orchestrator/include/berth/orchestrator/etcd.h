@@ -49,6 +49,8 @@ struct Compare {
   }
   /// True when the key does not exist.
   static Compare absent(std::string key) { return create_revision(std::move(key), 0); }
+  /// True when the key exists.
+  static Compare present(std::string key) { return {std::move(key), Target::create, Result::greater, 0, {}}; }
 };
 
 /// One operation of a transaction.
