@@ -19,11 +19,7 @@
 # mount, loop device or cgroup behind.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-: "${BERTHD:?set BERTHD to the berthd binary}"
-: "${BERTH:?set BERTH to the berth CLI}"
-: "${BERTH_MONITOR:?set BERTH_MONITOR to the berth-monitor binary}"
-: "${BERTH_RUNTIME:?set BERTH_RUNTIME to the berth-runtime binary}"
-: "${BERTH_IMAGE:?set BERTH_IMAGE to the berth-image binary}"
+cl_need_berthd
 cl_setup
 cl_start_etcd
 chmod 711 "$CL_DIR"  # unprivileged containers traverse it to their rootfs
@@ -81,31 +77,13 @@ C
   wait_until 10 on "$n" list || fail "berthd $n did not come up"
 }
 
-# Processes started from this test's node directories (monitors, inits).
-our_pids() {
-  local p
-  for p in /proc/[0-9]*; do
-    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "$CL_DIR/n[0-9]/run/" && echo "${p#/proc/}"
-  done
-  return 0
-}
+our_pids() { cl_node_pids; }
 
 nodes_cleanup() {
   set +e
-  local n p m l d id
+  local n
   for n in $NODES n4; do [ -n "${NPID[$n]:-}" ] && kill -9 "${NPID[$n]}" 2>/dev/null && wait "${NPID[$n]}" 2>/dev/null; done
-  for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done
-  sleep 0.2
-  for n in $NODES n4; do
-    d=$(node_dir "$n")/run/runtime
-    [ -d "$d" ] || continue
-    for id in $(ls "$d"); do "$BERTH_RUNTIME" --root "$d" delete --force "$id" >/dev/null 2>&1; done
-  done
-  for m in $(awk -v w="$CL_DIR/" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r); do umount -l "$m"; done
-  for l in $(losetup -a 2>/dev/null | awk -F: -v w="$CL_DIR/" 'index($0, w) {print $1}'); do losetup -d "$l"; done
-  for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$CG-*" 2>/dev/null); do
-    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
+  cl_nodes_leftovers "$CG" $NODES n4
   ip netns delete "$NS" 2>/dev/null
 }
 NS=berth-cl-$$

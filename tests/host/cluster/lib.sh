@@ -98,6 +98,60 @@ etcd_get() { ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" get --print-value-onl
 etcd_get_prefix() { ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" get --prefix --print-value-only "$1"; }
 etcd_count() { ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" get --prefix --keys-only "$1" | grep -c . || true; }
 
+# The binaries of a test with real berthd nodes, from the environment.
+cl_need_berthd() {
+  : "${BERTHD:?set BERTHD to the berthd binary}"
+  : "${BERTH:?set BERTH to the berth CLI}"
+  : "${BERTH_MONITOR:?set BERTH_MONITOR to the berth-monitor binary}"
+  : "${BERTH_RUNTIME:?set BERTH_RUNTIME to the berth-runtime binary}"
+  : "${BERTH_IMAGE:?set BERTH_IMAGE to the berth-image binary}"
+}
+
+# Starts etcd member $1 in the background with client URL $2, peer URL $3
+# and initial cluster $4; the rest, when given, is a command that runs it
+# (nsenter --net=...). Adds it to CL_PIDS and sets LAST_PID.
+cl_etcd_member() {
+  local name=$1 client=$2 peer=$3 initial=$4
+  shift 4
+  mkdir -p "$CL_DIR/$name"
+  "$@" etcd --name "$name" --data-dir "$CL_DIR/$name/data" \
+    --listen-client-urls "$client" --advertise-client-urls "$client" \
+    --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+    --initial-cluster "$initial" --initial-cluster-state new >"$CL_DIR/$name/etcd.log" 2>&1 &
+  CL_PIDS+=("$!")
+  LAST_PID=$!
+}
+
+# Processes started from the node directories of a berthd test
+# ($CL_DIR/nN/run/: monitors, containers' inits, lxcfs).
+cl_node_pids() {
+  local p
+  for p in /proc/[0-9]*; do
+    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "$CL_DIR/n[0-9]/run/" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+# What berthd nodes $2... (their berthd already killed) left behind: their
+# processes, containers, mounts and loop devices under $CL_DIR, and the
+# cgroups named $1-*.
+cl_nodes_leftovers() {
+  local cg=$1 n p m l d id
+  shift
+  for p in $(cl_node_pids); do kill -9 "$p" 2>/dev/null; done
+  sleep 0.2
+  for n in "$@"; do
+    d=$CL_DIR/$n/run/runtime
+    [ -d "$d" ] || continue
+    for id in $(ls "$d"); do "$BERTH_RUNTIME" --root "$d" delete --force "$id" >/dev/null 2>&1; done
+  done
+  for m in $(awk -v w="$CL_DIR/" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r); do umount -l "$m"; done
+  for l in $(losetup -a 2>/dev/null | awk -F: -v w="$CL_DIR/" 'index($0, w) {print $1}'); do losetup -d "$l"; done
+  for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$cg-*" 2>/dev/null); do
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+}
+
 # Starts a three-member etcd cluster; sets ETCD_URLS (comma-separated),
 # ETCD_URL (the first), ETCD_MEMBER_PIDS and ETCD_MEMBER_URLS.
 cl_start_etcd3() {
@@ -106,13 +160,8 @@ cl_start_etcd3() {
   for i in 0 1 2; do initial+="${initial:+,}m$i=http://127.0.0.1:${pports[$i]}"; done
   ETCD_MEMBER_PIDS=() ETCD_MEMBER_URLS=()
   for i in 0 1 2; do
-    mkdir -p "$CL_DIR/m$i"
-    etcd --name "m$i" --data-dir "$CL_DIR/m$i/data" \
-      --listen-client-urls "http://127.0.0.1:${cports[$i]}" --advertise-client-urls "http://127.0.0.1:${cports[$i]}" \
-      --listen-peer-urls "http://127.0.0.1:${pports[$i]}" --initial-advertise-peer-urls "http://127.0.0.1:${pports[$i]}" \
-      --initial-cluster "$initial" --initial-cluster-state new >"$CL_DIR/m$i/etcd.log" 2>&1 &
-    CL_PIDS+=("$!")
-    ETCD_MEMBER_PIDS+=("$!")
+    cl_etcd_member "m$i" "http://127.0.0.1:${cports[$i]}" "http://127.0.0.1:${pports[$i]}" "$initial"
+    ETCD_MEMBER_PIDS+=("$LAST_PID")
     ETCD_MEMBER_URLS+=("http://127.0.0.1:${cports[$i]}")
   done
   ETCD_URLS=$(IFS=,; echo "${ETCD_MEMBER_URLS[*]}")
