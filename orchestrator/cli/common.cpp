@@ -1,24 +1,51 @@
 // common.cpp — option parsing shared by the cluster binaries.
 #include "common.h"
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 namespace berth::orch::cli {
 
 std::string Args::get(const std::string& name, const std::string& def) const {
+  used.insert(name);
   auto it = opt.find(name);
   return it == opt.end() ? def : it->second;
 }
 
 long Args::num(const std::string& name, long def) const {
+  used.insert(name);
   auto it = opt.find(name);
-  return it == opt.end() ? def : std::atol(it->second.c_str());
+  if (it == opt.end()) return def;
+  errno = 0;
+  char* end = nullptr;
+  long v = std::strtol(it->second.c_str(), &end, 10);
+  if (it->second.empty() || *end || errno) {
+    if (bad.empty()) bad = "--" + name + ": expected an integer, got \"" + it->second + "\"";
+    return def;
+  }
+  return v;
 }
 
 double Args::real(const std::string& name, double def) const {
+  used.insert(name);
   auto it = opt.find(name);
-  return it == opt.end() ? def : std::atof(it->second.c_str());
+  if (it == opt.end()) return def;
+  char* end = nullptr;
+  double v = std::strtod(it->second.c_str(), &end);
+  if (it->second.empty() || *end || !std::isfinite(v)) {
+    if (bad.empty()) bad = "--" + name + ": expected a number, got \"" + it->second + "\"";
+    return def;
+  }
+  return v;
+}
+
+Status Args::check() const {
+  if (!bad.empty()) return Error::msg(bad);
+  for (const auto& [name, value] : opt)
+    if (!used.count(name)) return Error::msg("unknown option --" + name);
+  return ok();
 }
 
 Result<Args> parse_args(int argc, char** argv, int from, const std::vector<std::string>& flags) {

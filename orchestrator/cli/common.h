@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,21 @@ struct Args {
   std::map<std::string, std::string> opt;  // "--name value" or "--name=value"; flags map to "1"
 
   std::string get(const std::string& name, const std::string& def = {}) const;
+  /// An integer option; a value that is not one is recorded for check().
   long num(const std::string& name, long def) const;
+  /// A number option, likewise.
   double real(const std::string& name, double def) const;
-  bool flag(const std::string& name) const { return opt.count(name) > 0; }
+  bool flag(const std::string& name) const {
+    used.insert(name);
+    return opt.count(name) > 0;
+  }
+  /// After every option was read: an error naming the first malformed
+  /// value, or an option given that nothing read (unknown).
+  Status check() const;
+
+private:
+  mutable std::set<std::string> used;
+  mutable std::string bad;  // the first malformed value, described
 };
 
 /// Parses argv[from..]; `flags` lists the options that take no value.

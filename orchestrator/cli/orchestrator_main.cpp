@@ -22,7 +22,8 @@ void on_signal(int) { g_stop = true; }
 const char kUsage[] =
     "usage: berth-orchestrator [--etcd URL[,URL...]] [--prefix /berth/] [--id NAME]\n"
     "         [--leader-ttl S] [--grace S] [--evict-rate NODES_PER_S] [--storm-fraction F]\n"
-    "         [--commit-threads N] [--batch N] [--log FILE] [--debug] [--no-election]\n";
+    "         [--commit-threads N] [--batch N] [--etcd-timeout-ms MS] [--log FILE] [--debug]\n"
+    "         [--no-election]\n";
 
 }  // namespace
 
@@ -33,7 +34,8 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, args->flag("help") ? stdout : stderr);
     return args->flag("help") ? 0 : 2;
   }
-  log::configure(args->get("log"), log::Format::json, args->flag("debug"));  // timestamped lines
+  std::string log_file = args->get("log");
+  bool debug = args->flag("debug");
   OrchestratorOptions o;
   o.etcd = cli::etcd_config(*args);
   o.prefix = cli::prefix(*args);
@@ -47,6 +49,20 @@ int main(int argc, char** argv) {
   o.commit_threads = static_cast<int>(args->num("commit-threads", 8));
   o.batch = static_cast<int>(std::clamp(args->num("batch", 40), 1L, 40L));
   o.elect = !args->flag("no-election");
+  // Every option is read by now: one nothing read is unknown.
+  if (auto st = args->check(); !st) {
+    std::fprintf(stderr, "berth-orchestrator: %s\n%s", st.error().what().c_str(), kUsage);
+    return 2;
+  }
+  if (o.grace_ms <= 0) {
+    std::fprintf(stderr, "berth-orchestrator: --grace: expected a positive number of seconds\n");
+    return 2;
+  }
+  if (o.leader_ttl < 2) {
+    std::fprintf(stderr, "berth-orchestrator: --leader-ttl: expected at least 2 seconds\n");
+    return 2;
+  }
+  log::configure(log_file, log::Format::json, debug);  // timestamped lines
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, nullptr);

@@ -11,6 +11,22 @@ cl_bg sim.log "$SIM" --nodes 2 --cpus 8 --memory-mb 16384 --templates debian-12
 cl_bg orch.log "$ORCH" --grace 5
 wait_until 10 bash -c "[ \$('$CLUSTER' node list | grep -c ready) -eq 2 ]" || fail "nodes did not join"
 
+# berth-orchestrator refuses a malformed value or an unknown option by
+# name, before it does anything (exit 2).
+orch_refuses() {  # orch_refuses EXPECTED-TEXT ARGS...
+  local want=$1 out rc
+  shift
+  set +e
+  out=$(timeout 10 "$ORCH" "$@" 2>&1); rc=$?
+  set -e
+  [ $rc -eq 2 ] && [[ "$out" == *"$want"* ]] || fail "berth-orchestrator $*: rc $rc, [$out], expected [$want]"
+}
+orch_refuses '--grace: expected a number, got "abc"' --grace abc
+orch_refuses '--leader-ttl: expected an integer, got "5s"' --leader-ttl 5s
+orch_refuses 'unknown option --gracee' --gracee 5
+orch_refuses '--grace: expected a positive number of seconds' --grace 0
+echo "ok: berth-orchestrator refuses malformed values and unknown options by name"
+
 refused() {  # refused NAME EXPECTED-TEXT JSON
   printf '%s' "$3" >"$CL_DIR/$1.json"
   set +e
