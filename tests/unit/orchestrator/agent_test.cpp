@@ -39,21 +39,24 @@ NodeSpec spec() {
   return n;
 }
 
+FenceBudget budget(long ttl_ms, long after_ms, long stop_ms) {
+  FenceBudget b;
+  b.lease_ttl_ms = ttl_ms;
+  b.after_ms = after_ms;
+  b.stop_ms = stop_ms;
+  return b;
+}
+
 }  // namespace
 
 TEST(FenceBudget, DeadlineIsTheWaitTheWatchdogAndTheStops) {
-  FenceBudget b;
-  b.after_ms = 15000;
+  FenceBudget b = budget(15000, 15000, 11000);
   b.check_ms = 100;
-  b.stop_ms = 11000;
   EXPECT_EQ(b.deadline_ms(), 26100);
 }
 
 TEST(FenceBudget, MinGraceCoversDriftBothWays) {
-  FenceBudget b;
-  b.lease_ttl_ms = 15000;
-  b.after_ms = 15000;
-  b.stop_ms = 11000;
+  FenceBudget b = budget(15000, 15000, 11000);
   b.drift = 0.01;
   // 26100 * 1.01 / 0.99 - 15000 = 11627.3 -> 11628
   EXPECT_EQ(b.min_grace_ms(), 11628);
@@ -65,21 +68,14 @@ TEST(FenceBudget, MinGraceCoversDriftBothWays) {
 }
 
 TEST(FenceBudget, NoGraceNeededWhenTheFenceEndsWithinTheTtl) {
-  FenceBudget b;
-  b.lease_ttl_ms = 30000;
-  b.after_ms = 5000;
-  b.stop_ms = 2000;
-  EXPECT_EQ(b.min_grace_ms(), 0);
+  EXPECT_EQ(budget(30000, 5000, 2000).min_grace_ms(), 0);
 }
 
 TEST(NodeAgent, SelfFenceStopsEveryClusterContainerOnce) {
   FakeDriver d;
   AgentOptions o;
   o.lease_ttl = 2;
-  FenceBudget b;
-  b.after_ms = 100;
-  b.stop_ms = 1000;
-  o.fence = b;
+  o.fence = budget(2000, 100, 1000);
   NodeAgent a(Keys("/berth/"), spec(), d, o);
   a.check_fence();  // too early: the agent was made just now
   EXPECT_TRUE(d.fenced.empty());
@@ -117,9 +113,7 @@ TEST(NodeAgent, FailedFenceStopRetried) {
     std::vector<std::string> list() override { return {"web.app.0"}; }
   } d;
   AgentOptions o;
-  FenceBudget b;
-  b.after_ms = 1;
-  o.fence = b;
+  o.fence = budget(15000, 1, 1000);
   NodeAgent a(Keys("/berth/"), spec(), d, o);
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   a.check_fence();
