@@ -84,8 +84,13 @@ echo "# berthd RSS before the events $rss0 KiB, after $rss1 KiB"
 touch "$WORK/go"
 wait "$READER"
 expect_contains "the slow reader's stream ends with a dropped line" '"type":"dropped"' "$(tail -1 "$WORK/stream")"
-check "berthd's memory stays bounded ($rss0 -> $rss1 KiB)" test $(( rss1 - rss0 )) -lt 16384
-check "berthd still answers" "$BERTH" status c1
+# A sanitizer build keeps freed memory in quarantine: its RSS bounds nothing.
+if ldd "$BERTHD" | grep -q libasan; then
+  echo "# berthd is built with ASan: its RSS is no bound (the release tier checks it)"
+else
+  check "berthd's memory stays bounded ($rss0 -> $rss1 KiB)" test $(( rss1 - rss0 )) -lt 16384
+fi
+check "berthd still answers" bash -c "'$BERTH' status c1 >/dev/null"
 
 "$BERTH" destroy c1 >/dev/null
 echo "# passed $PASSED, failed $FAILED"
