@@ -21,7 +21,9 @@ Result<uint64_t> parse_size(std::string_view text) {
   if (unit.empty() || unit == "B") shift = 0;
   for (auto [name, s] : {std::pair{'K', 10}, {'M', 20}, {'G', 30}, {'T', 40}})
     if (unit == std::string(1, name) || unit == std::string(1, name) + "B" || unit == std::string(1, name) + "IB") shift = s;
-  if (shift < 0) return bad();
+  if (shift < 0)
+    return Error::msg("unknown unit \"" + std::string(text.substr(i)) + "\" in \"" + std::string(text) +
+                      "\": expected a size such as 512M or 2GiB");
   if (shift && n > (UINT64_MAX >> shift)) return Error::msg(std::string(text) + " is too large");
   return n << shift;
 }

@@ -65,7 +65,7 @@ TEST(Record, Sizes) {
   // The same parser as berth-image's: 1GiB is 1G, as disk create takes it.
   EXPECT_EQ(*parse_size("1GiB"), 1ull << 30);
   EXPECT_EQ(*parse_size("64kb"), 64u << 10);
-  EXPECT_EQ(parse_size("1Gb!").error().message(), "expected a size such as 512M or 2GiB, got \"1Gb!\"");
+  EXPECT_EQ(parse_size("1Gb!").error().message(), "unknown unit \"Gb!\" in \"1Gb!\": expected a size such as 512M or 2GiB");
   EXPECT_FALSE(parse_size("12X"));
   EXPECT_FALSE(parse_size("M"));
   EXPECT_FALSE(parse_size("99999999999999999999T"));
