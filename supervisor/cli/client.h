@@ -46,6 +46,10 @@ UniqueFd upgrade(const std::string& method, const std::string& path, const std::
 /// `berth operation ls|show|wait|cancel ...` (images.cpp).
 int operation_command(const std::vector<std::string>& a, bool json_out);
 
+/// `berth trust ls|add|rm ...` and `berth project ls|set ...` (access.cpp).
+int trust_command(const std::vector<std::string>& a, bool json_out);
+int project_command(const std::vector<std::string>& a, bool json_out);
+
 /// `berth image ...` (images.cpp); `a` starts with "image".
 int image_command(const std::vector<std::string>& a, bool json_out);
 

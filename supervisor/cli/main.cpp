@@ -323,7 +323,7 @@ void usage() {
   std::fputs(
       "usage: berth [--socket PATH | --remote HOST:PORT --cert FILE --key FILE --ca FILE] COMMAND ...\n"
       "  create NAME --template TAG [--disk SIZE] | --rootfs DIR   [--hostname H] [--init busybox|systemd] [--ram SIZE] [--swap SIZE]\n"
-      "              [--ssh-key FILE]... [--root-password PASSWORD]\n"
+      "              [--ssh-key FILE]... [--root-password PASSWORD] [--project P]\n"
       "              [--cpus N] [--cpulimit PCT] [--cpuweight 1-10000] [--cpuset LIST] [--pids N]\n"
       "              [--autostart yes|no] [--boot-order N] [--boot-delay S]\n"
       "              [--restart no|on-failure|always] [--stop-timeout S] [--privileged yes|no]\n"
@@ -343,6 +343,8 @@ void usage() {
       "  network create NAME [--mode bridged|routed] --subnet CIDR [--gateway ADDR] [--subnet6 CIDR] [--gateway6 ADDR]\n"
       "                 [--dns ADDR]... [--search DOMAIN]... [--bridge NAME] [--uplink LINK] [--mtu N] [--nat yes|no]\n"
       "  network ls [--format json]   network rm NAME (refused while a container names it)\n"
+      "  trust ls | add CERT --role viewer|operator|admin|node [--project P]... [--name N] | rm FINGERPRINT\n"
+      "  project ls | set NAME [--containers N] [--ram SIZE] [--disk SIZE] [--cpus N]   (create --project P)\n"
       "cluster (etcd; berth-cluster --help): env create|apply|scale|delete|show|list, node list|cordon|uncordon|drain|remove,\n"
       "  cluster status, cluster events, cluster move CONTAINER NODE [--wait S]\n",
       stderr);
@@ -554,6 +556,8 @@ int main(int argc, char** argv) {
   if (cmd == "operation") return operation_command(a, json_out);
   if (cmd == "console") return console(need_name());
   if (cmd == "network") return network(a, json_out);
+  if (cmd == "trust") return trust_command(a, json_out);
+  if (cmd == "project") return project_command(a, json_out);
   if (cmd == "enter") {
     std::string name = need_name();
     if (a.size() > 2) die(2, "enter: unexpected argument \"" + a[2] + "\"");

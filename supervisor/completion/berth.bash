@@ -4,7 +4,7 @@
 # cannot be reached the names are simply not offered.
 
 _berth_verbs="create start restart suspend resume stop destroy autostart exec enter set console log list status
-  events metrics snapshot rollback snapshots commit image operation network env node cluster"
+  events metrics snapshot rollback snapshots commit image operation network trust project env node cluster"
 _berth_global_flags="--socket --remote --cert --key --ca"
 _berth_field_flags="--hostname --disk --init --ram --swap --cpus --cpulimit --cpuweight --cpuset --pids
   --autostart --boot-order --boot-delay --restart --stop-timeout --net --nameserver --searchdomain --rate --port
@@ -65,13 +65,14 @@ _berth_flag_value() {
     --net) _berth_reply "$(_berth_names network ls)" ;;
     --init) _berth_reply "busybox systemd" ;;
     --autostart | --privileged | --nat) _berth_reply "yes no" ;;
+    --role) _berth_reply "viewer operator admin node" ;;
     --restart) _berth_reply "no on-failure always" ;;
     --mode) _berth_reply "bridged routed" ;;
     --format) _berth_reply "json" ;;
     --remote | --hostname | --disk | --ram | --swap | --cpus | --cpulimit | --cpuweight | --cpuset | --pids | \
       --boot-order | --boot-delay | --stop-timeout | --nameserver | --searchdomain | --rate | --port | --timeout | \
       --subnet | --gateway | --subnet6 | --gateway6 | --dns | --search | --bridge | --uplink | --mtu | --tag | \
-      --platform | --creds | --packages | --mirror | --root-password) COMPREPLY=() ;;
+      --platform | --creds | --packages | --mirror | --root-password | --project | --name | --containers) COMPREPLY=() ;;
     --suite) _berth_reply "bookworm trixie bullseye" ;;
     *) return 1 ;;
   esac
@@ -96,7 +97,7 @@ _berth() {
   case $verb in
     create)
       ((n == 1)) && return
-      _berth_reply "--template --rootfs --privileged $_berth_field_flags"
+      _berth_reply "--template --rootfs --privileged --project $_berth_field_flags"
       ;;
     set)
       if ((n == 1)); then _berth_reply "$(_berth_names list)"; else _berth_reply "$_berth_field_flags --format"; fi
@@ -140,6 +141,19 @@ _berth() {
       elif [[ $sub == ls ]]; then _berth_reply "--format"
       elif [[ $sub == create ]] && ((n > 2)); then
         _berth_reply "--mode --subnet --gateway --subnet6 --gateway6 --dns --search --bridge --uplink --mtu --nat"
+      fi
+      ;;
+    trust)
+      if ((n == 1)); then _berth_reply "ls add rm"
+      elif [[ $sub == add ]] && ((n == 2)); then _berth_files
+      elif [[ $sub == add ]]; then _berth_reply "--role --project --name"
+      elif [[ $sub == ls ]]; then _berth_reply "--format"
+      fi
+      ;;
+    project)
+      if ((n == 1)); then _berth_reply "ls set"
+      elif [[ $sub == set ]] && ((n > 2)); then _berth_reply "--containers --ram --disk --cpus"
+      elif [[ $sub == ls ]]; then _berth_reply "--format"
       fi
       ;;
     env)

@@ -8,6 +8,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <grp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "berth/base/log.h"
 #include "berth/images/reference.h"
 #include "berth/images/template.h"
+#include "berth/supervisor/access.h"
 #include "berth/supervisor/api.h"
 #include "berth/supervisor/events.h"
 #include "berth/supervisor/operations.h"
@@ -50,8 +52,34 @@ struct Deps {
   Service& svc;
   Operations& ops;
   EventBus& events;
+  TrustStore& trust;
   ApiLimits limits;
 };
+
+// The verbs that name a container: a project-bound client reaches only
+// its projects' (others are "no container", as if they did not exist).
+bool names_container(Verb v) {
+  switch (v) {
+    case Verb::show: case Verb::set: case Verb::destroy: case Verb::start: case Verb::stop: case Verb::restart:
+    case Verb::suspend: case Verb::resume: case Verb::exec: case Verb::exec_terminal: case Verb::console:
+    case Verb::log: case Verb::snapshots: case Verb::snapshot: case Verb::rollback: case Verb::commit:
+    case Verb::export_disk:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The project of a list or show entry.
+std::string project_of(const json::Value& c) {
+  const json::Value* config = c.find("config");
+  const json::Value* p = config ? config->find("project") : nullptr;
+  return p && p->is_string() ? p->as_string() : kDefaultProject;
+}
+
+// Creates in a project with limits, checked and made one at a time so
+// that two cannot both take the last room.
+std::mutex g_limited_creates;
 
 // A template request refused before its operation starts (and debootstrap
 // runs): the kind, the tag, and a Debian build's suite, mirror, packages.
@@ -93,7 +121,10 @@ public:
 
   static constexpr bool kTcp = std::is_same_v<Sock, tls_stream>;
 
-  Session(Sock s, Deps& d, std::string by) : sock_(std::move(s)), d_(d), idle_(d.io), by_(std::move(by)) {
+  // `who`: the unix peer (its role known), or the TLS client whose role is
+  // looked up at each request from `cert` (a trust change applies at once).
+  Session(Sock s, Deps& d, Identity who, std::optional<CertSubject> cert = std::nullopt)
+      : sock_(std::move(s)), d_(d), idle_(d.io), who_(std::move(who)), cert_(std::move(cert)), by_(who_.name) {
     ++g_open;
     // One connection past the client's limit is refused at its first
     // request; the ones it already has go on.
@@ -167,7 +198,44 @@ private:
     auto r = decode_request(std::string_view(req_.method_string().data(), req_.method_string().size()),
                             std::string_view(req_.target().data(), req_.target().size()), req_.body());
     if (!r) return respond(r.error().code(), error_body(r.error()));
-    dispatch(std::move(*r));
+    if (cert_) {
+      auto who = certificate_identity(*cert_, d_.trust);
+      if (!who) {
+        audit(*r, who.error());
+        return respond(403, error_body(who.error()));
+      }
+      who_ = std::move(*who);
+    }
+    if (auto st = authorize(who_, *r); !st) {
+      audit(*r, st.error());
+      return respond(403, error_body(st.error()));
+    }
+    if (is_mutation(r->verb)) audit(*r, ok());
+    if (who_.projects.empty() || !names_container(r->verb)) return dispatch(std::move(*r));
+    // A project-bound client: the container must be in one of its projects.
+    asio::post(d_.pools.reads, [self = shared_from_this(), r = std::move(*r)]() mutable {
+      auto c = self->d_.svc.show(r.name);
+      Status st = ok();
+      if (!c) st = c.error();
+      else if (!self->who_.sees(project_of(*c))) st = Error(ENOENT, "no container " + r.name);
+      asio::post(self->d_.io, [self, st, r = std::move(r)]() mutable {
+        if (!st) return self->respond(status_for(st.error()), error_body(st.error()));
+        self->dispatch(std::move(r));
+      });
+    });
+  }
+
+  // An "audit" event: who asked what, and whether it was allowed.
+  void audit(const Request& r, const Status& st) {
+    json::Value e = who_.audit();
+    if (cert_ && who_.fingerprint.empty()) e.set("fingerprint", cert_->fingerprint);
+    e.set("action", verb_name(r.verb));
+    e.set("allowed", st.ok());
+    if (!st) e.set("error", describe(st.error()));
+    std::string target = r.name;
+    if (r.verb == Verb::create)
+      if (const json::Value* n = r.body.find("name"); n && n->is_string()) target = n->as_string();
+    d_.events.publish("audit", target, std::move(e));
   }
 
   // Runs fn() on the reads' pool and writes its result back from the loop.
@@ -245,7 +313,29 @@ private:
           asio::post(self->d_.io, [self, text] { self->respond(200, text, true, "", "text/plain; version=0.0.4"); });
         });
         return;
-      case Verb::list: return blocking([&s] { return Result<json::Value>(s.list()); });
+      case Verb::list:
+        return blocking([&s, who = who_] {
+          json::Value all = s.list();
+          if (who.projects.empty()) return Result<json::Value>(std::move(all));
+          json::Value mine = json::Value::array();
+          for (auto& c : all.as_array())
+            if (who.sees(project_of(c))) mine.push_back(std::move(c));
+          return Result<json::Value>(std::move(mine));
+        });
+      case Verb::trust_list: return blocking([&t = d_.trust] { return Result<json::Value>(t.list()); });
+      case Verb::trust_add: return blocking([&t = d_.trust, body = r.body] { return trust_add(t, body); });
+      case Verb::trust_remove:
+        return blocking([&t = d_.trust, n]() -> Result<json::Value> { return trust_entry_json(BERTH_TRY(t.remove(n))); });
+      case Verb::projects: return blocking([&s, &t = d_.trust, who = who_] { return projects(s, t, who); });
+      case Verb::project_set:
+        return blocking([&t = d_.trust, n, body = r.body]() -> Result<json::Value> {
+          BERTH_TRY(validate_project(n, "project"));
+          ProjectLimits l = t.limits(n);
+          BERTH_TRY(apply_project_limits(l, body));
+          BERTH_TRY(t.set_limits(n, l));
+          json::Value all = t.projects();
+          return *all.find(n);
+        });
       case Verb::show: return blocking([&s, n] { return s.show(n); });
       case Verb::snapshots: return blocking([&s, n] { return s.snapshots(n); });
       case Verb::images: return blocking([&s] { return s.images(); });
@@ -268,14 +358,24 @@ private:
         return operation("", [] { return ok(); }, [&s] { return s.prune_images(); }, "image-prune");
       case Verb::image_inspect: return blocking([&s, n] { return s.inspect_image(n); });
       case Verb::image_remove: return blocking([&s, n] { return s.remove_image(n); });
-      case Verb::operations: return respond(200, json::dump(d_.ops.list()) + "\n");
+      case Verb::operations: {
+        json::Value all = d_.ops.list();
+        if (who_.projects.empty()) return respond(200, json::dump(all) + "\n");
+        json::Value mine = json::Value::array();
+        for (auto& op : all.as_array())
+          if (asked_by_me(op)) mine.push_back(std::move(op));
+        return respond(200, json::dump(mine) + "\n");
+      }
       case Verb::operation: {
         auto doc = d_.ops.get(n);
-        if (!doc) return respond(404, error_body(doc.error()));
+        if (!doc || !asked_by_me(*doc)) return respond(404, error_body(Error(ENOENT, "no operation " + n)));
         return respond(200, json::dump(*doc) + "\n");
       }
-      case Verb::operation_wait: return wait_operation(n, r.timeout);
+      case Verb::operation_wait:
+        if (auto doc = d_.ops.get(n); doc && !asked_by_me(*doc)) return respond(404, error_body(Error(ENOENT, "no operation " + n)));
+        return wait_operation(n, r.timeout);
       case Verb::operation_cancel: {
+        if (auto doc = d_.ops.get(n); doc && !asked_by_me(*doc)) return respond(404, error_body(Error(ENOENT, "no operation " + n)));
         auto st = d_.ops.cancel(n, by_);
         if (!st) return respond(status_for(st.error()), error_body(st.error()));
         d_.events.publish("operation-cancel", n, json::Value(json::Object{{"id", n}, {"by", by_}}));
@@ -327,11 +427,26 @@ private:
       case Verb::create: {
         auto rec = std::make_shared<Record>();
         json::Value body = r.body;
+        auto project = project_for_create(who_, body);
+        if (!project) return respond(status_for(project.error()), error_body(project.error()));
+        body.set("project", *project);
         const json::Value* name = body.find("name");
         std::string target = name && name->is_string() ? name->as_string() : "";
+        TrustStore& t = d_.trust;
         return operation(
-            target, [&s, rec, body]() -> Status { *rec = BERTH_TRY(s.check_create(body)); return ok(); },
-            [&s, rec] { return s.create(*rec); }, "create");
+            target,
+            [&s, &t, rec, body]() -> Status {
+              *rec = BERTH_TRY(s.check_create(body));
+              return check_project_limits(*rec, t.limits(rec->project), s.list());
+            },
+            [&s, &t, rec]() -> Result<json::Value> {
+              ProjectLimits l = t.limits(rec->project);
+              if (!l.containers && !l.ram && !l.disk && !l.cpus) return s.create(*rec);
+              std::lock_guard lock(g_limited_creates);
+              BERTH_TRY(check_project_limits(*rec, l, s.list()));
+              return s.create(*rec);
+            },
+            "create");
       }
       case Verb::exec: return exec(n, r.args, r.timeout);
       case Verb::stop_all: {
@@ -343,8 +458,10 @@ private:
         return operation("", [] { return ok(); }, [&s] { return s.start_autostart(); }, "autostart");
       case Verb::set: {
         json::Value body = r.body;
-        return operation(n, [&s, n, body] { return s.check_set(n, body); }, [&s, n, body] { return s.set(n, body); },
-                         "set");
+        TrustStore& t = d_.trust;
+        return operation(
+            n, [&s, &t, n, body]() -> Status { BERTH_TRY(s.check_set(n, body)); return check_set_limits(s, t, n, body); },
+            [&s, n, body] { return s.set(n, body); }, "set");
       }
       default: break;
     }
@@ -377,6 +494,64 @@ private:
       return operation(n, has_disk, std::move(work), verb_name(r.verb));
     }
     operation(n, exists, std::move(work), verb_name(r.verb));
+  }
+
+  // An operation this client may see: any, unless it is bound to
+  // projects; then the ones it asked for.
+  bool asked_by_me(const json::Value& op) const {
+    if (who_.projects.empty()) return true;
+    const json::Value* by = op.find("by");
+    return by && by->is_string() && by->as_string() == who_.name;
+  }
+
+  // A trust entry from its request: the certificate's fingerprint and
+  // name, or a fingerprint given alone.
+  static Result<json::Value> trust_add(TrustStore& t, const json::Value& body) {
+    TrustEntry e = BERTH_TRY(decode_trust_entry(body));
+    if (const json::Value* pem = body.find("certificate")) {
+      CertSubject c = BERTH_TRY(pem_certificate(pem->as_string()));
+      if (!e.fingerprint.empty() && e.fingerprint != c.fingerprint)
+        return Error::msg("fingerprint: " + e.fingerprint + " is not the certificate's (" + c.fingerprint + ")");
+      e.fingerprint = c.fingerprint;
+      if (e.name.empty()) e.name = c.cn;
+    }
+    if (e.fingerprint.empty()) return Error::msg("certificate: missing (or give its fingerprint)");
+    BERTH_TRY(t.add(e));
+    return trust_entry_json(e);
+  }
+
+  // The projects that have limits or containers, each with its limits
+  // and what its containers use; a bound client sees its own.
+  static Result<json::Value> projects(Service& s, TrustStore& t, const Identity& who) {
+    json::Value limits = t.projects();
+    std::map<std::string, size_t> count;
+    json::Value all = s.list();
+    for (const auto& c : all.as_array()) ++count[project_of(c)];
+    for (const auto& [name, _] : limits.as_object()) count.emplace(name, 0);
+    json::Value out = json::Value::array();
+    for (const auto& [name, n] : count) {
+      if (!who.sees(name)) continue;
+      const json::Value* l = limits.find(name);
+      out.push_back(json::Value(json::Object{{"name", name}, {"containers", static_cast<uint64_t>(n)},
+                                             {"limits", l ? *l : json::Value::object()}}));
+    }
+    return out;
+  }
+
+  // A set that changes what a limited project counts (ram, cpus, disk)
+  // must still fit in the project.
+  static Status check_set_limits(Service& s, TrustStore& t, const std::string& n, const json::Value& body) {
+    json::Value counted = json::Value::object();
+    for (const char* k : {"ram", "cpus", "cpu_limit", "disk"})
+      if (const json::Value* v = body.find(k)) counted.set(k, *v);
+    if (counted.as_object().empty()) return ok();
+    auto c = BERTH_TRY(s.show(n));
+    Record r;
+    if (const json::Value* config = c.find("config")) BERTH_TRY(apply_json(r, *config, ""));
+    ProjectLimits l = t.limits(r.project);
+    if (!l.ram && !l.disk && !l.cpus) return ok();
+    BERTH_TRY(apply_json(r, counted, ""));
+    return check_project_limits(r, l, s.list());
   }
 
   // A pull or push: an operation whose progress goes into its document and,
@@ -426,8 +601,11 @@ private:
   void stream_events(std::vector<std::string> types) {
     auto self = shared_from_this();
     queue("HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n");
-    sub_ = d_.events.subscribe([weak = std::weak_ptr<Session>(self), types](const std::string& type, const std::string& line) {
+    sub_ = d_.events.subscribe([weak = std::weak_ptr<Session>(self), types, who = who_](
+                                   const std::string& type, const std::string& project, const std::string& line) {
       if (!types.empty() && std::find(types.begin(), types.end(), type) == types.end()) return;
+      // A project-bound client hears of its projects' containers only.
+      if (!who.projects.empty() && (project.empty() || !who.sees(project))) return;
       if (auto s = weak.lock()) asio::post(s->d_.io, [s, line] { s->queue_event(line); });
     });
     auto byte = std::make_shared<char>();
@@ -593,7 +771,9 @@ private:
   size_t queued_ = 0;     // bytes in out_
   bool dropped_ = false;  // the event stream ended for a slow reader
   int sub_ = 0;
-  std::string by_;
+  Identity who_;
+  std::optional<CertSubject> cert_;  // a TLS client's certificate
+  std::string by_;                   // who_.name
 };
 
 // Accepts connections for as long as the loop runs and hands each to
@@ -626,12 +806,33 @@ private:
   Start start_;
 };
 
-// Who asks on the unix socket: the peer's uid and pid.
-std::string peer_credentials(stream::socket& s) {
+// A group's id, or -1 when the group does not exist.
+long group_id(const char* name) {
+  group g{}, *found = nullptr;
+  std::vector<char> buf(16384);
+  if (::getgrnam_r(name, &g, buf.data(), buf.size(), &found) != 0 || !found) return -1;
+  return static_cast<long>(found->gr_gid);
+}
+
+// Who asks on the unix socket: the peer's uid and pid, and its role from
+// its uid and groups (as they were when it connected).
+Identity peer_identity(stream::socket& s) {
+  Identity id;
   ucred cred{};
   socklen_t len = sizeof cred;
-  if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return "";
-  return "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
+  if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return id;  // viewer, unnamed
+  id.name = "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
+  std::vector<uint32_t> gids{cred.gid};
+  std::vector<gid_t> groups(64);
+  socklen_t glen = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+  int rc = ::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERGROUPS, groups.data(), &glen);
+  if (rc < 0 && errno == ERANGE) {
+    groups.resize(glen / sizeof(gid_t));
+    rc = ::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERGROUPS, groups.data(), &glen);
+  }
+  if (rc == 0) gids.insert(gids.end(), groups.begin(), groups.begin() + glen / sizeof(gid_t));
+  id.role = unix_role(cred.uid, gids, group_id("berth-admin"), group_id("berth"));
+  return id;
 }
 
 std::string peer_address(const tcp::socket& s) {
@@ -661,27 +862,29 @@ void start_tls(Deps& d, std::shared_ptr<asio::ssl::context> ctx, tcp::socket s) 
       tls->lowest_layer().close(ignored);
       return;
     }
-    std::string by = tls_identity(tls->native_handle());
-    log::debug("berthd: tls client " + by + " from " + from);
-    std::make_shared<Session<tls_stream>>(std::move(*tls), d, by)->read();
+    CertSubject cert = peer_certificate(tls->native_handle());
+    Identity who;
+    who.name = "tls:" + cert.cn;
+    log::debug("berthd: tls client " + who.name + " from " + from);
+    std::make_shared<Session<tls_stream>>(std::move(*tls), d, std::move(who), std::move(cert))->read();
   });
 }
 
 }  // namespace
 
 void serve_api(asio::io_context& io, const ApiPools& pools, int listen_fd, Service& svc, Operations& ops,
-               EventBus& events, const ApiLimits& limits) {
+               EventBus& events, TrustStore& trust, const ApiLimits& limits) {
   stream::acceptor acc(io);
   acc.assign(stream(), listen_fd);
   auto start = [](Deps& d, stream::socket s) {
-    std::string by = peer_credentials(s);
-    std::make_shared<Session<stream::socket>>(std::move(s), d, by)->read();
+    Identity who = peer_identity(s);
+    std::make_shared<Session<stream::socket>>(std::move(s), d, std::move(who))->read();
   };
-  std::make_shared<Listener<stream>>(Deps{io, pools, svc, ops, events, limits}, std::move(acc), start)->accept();
+  std::make_shared<Listener<stream>>(Deps{io, pools, svc, ops, events, trust, limits}, std::move(acc), start)->accept();
 }
 
 Status serve_api_tcp(asio::io_context& io, const ApiPools& pools, const TcpApiOptions& o, Service& svc,
-                     Operations& ops, EventBus& events, const ApiLimits& limits) {
+                     Operations& ops, EventBus& events, TrustStore& trust, const ApiLimits& limits) {
   auto ctx = BERTH_TRY(server_tls_context(o));
   beast::error_code ec;
   auto addr = asio::ip::make_address(o.address.host, ec);
@@ -693,7 +896,7 @@ Status serve_api_tcp(asio::io_context& io, const ApiPools& pools, const TcpApiOp
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error(ec.value(), "--listen-tcp " + to_string(o.address));
   auto start = [ctx](Deps& d, tcp::socket s) { start_tls(d, ctx, std::move(s)); };
-  std::make_shared<Listener<tcp>>(Deps{io, pools, svc, ops, events, limits}, std::move(acc), start)->accept();
+  std::make_shared<Listener<tcp>>(Deps{io, pools, svc, ops, events, trust, limits}, std::move(acc), start)->accept();
   return ok();
 }
 

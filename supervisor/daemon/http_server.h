@@ -17,6 +17,7 @@ namespace berth::supervisor {
 class Service;
 class Operations;
 class EventBus;
+class TrustStore;
 
 /// What one client may hold: a connection that sends no request for
 /// `idle` (between requests, or while one trickles in) is closed; past
@@ -51,16 +52,20 @@ struct ApiPools {
 /// Accepts connections on `listen_fd` (taken over) for as long as `io`
 /// runs. Requests are decoded on the loop; every Service call runs on one
 /// of `pools` and its answer is written back from the loop.
+/// Each request passes `trust`'s rules first (access.h): the peer's role
+/// from its uid and groups, a project-bound client only its projects'.
 void serve_api(boost::asio::io_context& io, const ApiPools& pools, int listen_fd, Service& svc,
-               Operations& ops, EventBus& events, const ApiLimits& limits = {});
+               Operations& ops, EventBus& events, TrustStore& trust, const ApiLimits& limits = {});
 
 struct TcpApiOptions;
 
 /// Serves the same routes on `o.address` over TLS 1.2+, only to clients
-/// whose certificate chains to `o.client_ca`; who asks is "tls:CN". Fails,
+/// whose certificate chains to `o.client_ca`; who asks is "tls:CN", whose
+/// role and projects `trust` or the certificate's subject gives. Fails,
 /// before accepting anything, when a file is unusable or the port cannot be
 /// bound. A failed or silent handshake is logged and closed.
 Status serve_api_tcp(boost::asio::io_context& io, const ApiPools& pools, const TcpApiOptions& o,
-                     Service& svc, Operations& ops, EventBus& events, const ApiLimits& limits = {});
+                     Service& svc, Operations& ops, EventBus& events, TrustStore& trust,
+                     const ApiLimits& limits = {});
 
 }  // namespace berth::supervisor

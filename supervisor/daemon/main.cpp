@@ -19,6 +19,7 @@
 
 #include "berth/base/fs.h"
 #include "berth/base/log.h"
+#include "berth/supervisor/access.h"
 #include "berth/supervisor/node_service.h"
 #include "berth/supervisor/operations.h"
 #include "berth/supervisor/unix_socket.h"
@@ -256,12 +257,28 @@ int main(int argc, char** argv) {
   });
   Defer no_observer([] { log::set_observer(nullptr); });
   Operations ops;
+  // Who may use the API beside root and the groups: trusted certificates
+  // and the projects' limits.
+  TrustStore trust;
+  if (auto st = trust.load(o.layout.state_dir + "/trust.json"); !st) {
+    log::error("berthd: " + st.error().what());
+    return 2;
+  }
+  // Events name their container's project, so that a project-bound client
+  // hears only of its own.
+  events.set_project_of([layout = o.layout](const std::string& name) -> std::string {
+    if (!validate_name(name)) return "";
+    auto text = fs::read_file(layout.config(name));
+    if (!text) return "";
+    auto r = parse_record(*text);
+    return r ? r->project : "";
+  });
   LoopHost host(io, pool, exits);
   NodeService svc(o, events, host);
   host.bind(&svc);
 
   if (*tcp_api) {
-    if (auto st = serve_api_tcp(io, pools, **tcp_api, svc, ops, events, limits); !st) {
+    if (auto st = serve_api_tcp(io, pools, **tcp_api, svc, ops, events, trust, limits); !st) {
       log::error("berthd: " + st.error().what());
       return 1;
     }
@@ -272,7 +289,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   svc.reconcile();
-  serve_api(io, pools, *fd, svc, ops, events, limits);
+  serve_api(io, pools, *fd, svc, ops, events, trust, limits);
   if (*cluster) (*cluster)->start(svc);
 
   asio::signal_set sigs(io, SIGTERM, SIGINT);

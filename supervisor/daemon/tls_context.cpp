@@ -3,6 +3,8 @@
 #include "tls_context.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <unistd.h>
@@ -59,18 +61,54 @@ Result<std::shared_ptr<ssl::context>> server_tls_context(const TcpApiOptions& o)
   return ctx;
 }
 
-std::string tls_identity(ssl_st* ssl) {
+namespace {
+
+std::vector<std::string> name_entries(X509_NAME* name, int nid) {
+  std::vector<std::string> out;
+  for (int i = ::X509_NAME_get_index_by_NID(name, nid, -1); i >= 0; i = ::X509_NAME_get_index_by_NID(name, nid, i)) {
+    unsigned char* utf8 = nullptr;
+    int n = ::ASN1_STRING_to_UTF8(&utf8, ::X509_NAME_ENTRY_get_data(::X509_NAME_get_entry(name, i)));
+    if (n < 0) continue;
+    out.emplace_back(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
+    ::OPENSSL_free(utf8);
+  }
+  return out;
+}
+
+CertSubject subject_of(X509* cert) {
+  CertSubject s;
+  X509_NAME* name = ::X509_get_subject_name(cert);
+  auto cn = name_entries(name, NID_commonName);
+  s.cn = cn.empty() ? "?" : cn[0];
+  s.ou = name_entries(name, NID_organizationalUnitName);
+  s.o = name_entries(name, NID_organizationName);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (::X509_digest(cert, ::EVP_sha256(), md, &len) == 1) {
+    static const char* hex = "0123456789abcdef";
+    for (unsigned int i = 0; i < len; ++i) s.fingerprint += {hex[md[i] >> 4], hex[md[i] & 15]};
+  }
+  return s;
+}
+
+}  // namespace
+
+CertSubject peer_certificate(ssl_st* ssl) {
   X509* cert = ::SSL_get0_peer_certificate(ssl);
-  if (!cert) return "tls:?";
-  X509_NAME* subject = ::X509_get_subject_name(cert);
-  int i = ::X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
-  if (i < 0) return "tls:?";
-  unsigned char* utf8 = nullptr;
-  int n = ::ASN1_STRING_to_UTF8(&utf8, ::X509_NAME_ENTRY_get_data(::X509_NAME_get_entry(subject, i)));
-  if (n < 0) return "tls:?";
-  std::string cn(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
-  ::OPENSSL_free(utf8);
-  return "tls:" + cn;
+  if (!cert) return CertSubject{"?", {}, {}, ""};
+  return subject_of(cert);
+}
+
+Result<CertSubject> pem_certificate(const std::string& pem) {
+  BIO* bio = ::BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) return Error::msg("certificate: out of memory");
+  X509* cert = ::PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  ::BIO_free(bio);
+  ::ERR_clear_error();
+  if (!cert) return Error::msg("certificate: expected a PEM certificate (-----BEGIN CERTIFICATE-----)");
+  CertSubject s = subject_of(cert);
+  ::X509_free(cert);
+  return s;
 }
 
 }  // namespace berth::supervisor

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "berth/base/error.h"
+#include "berth/supervisor/access.h"
 #include "berth/supervisor/host_port.h"
 
 namespace boost::asio::ssl {
@@ -29,8 +30,12 @@ struct TcpApiOptions {
 /// file that is unreadable, not PEM, or whose key does not match.
 Result<std::shared_ptr<boost::asio::ssl::context>> server_tls_context(const TcpApiOptions& o);
 
-/// Who asked, for operations and events: "tls:CN" of the verified client
-/// certificate's subject ("tls:?" when it has no common name).
-std::string tls_identity(ssl_st* ssl);
+/// The verified client certificate of `ssl`: its subject's CN, OUs and Os
+/// and its SHA-256 fingerprint (empty when there is none).
+CertSubject peer_certificate(ssl_st* ssl);
+
+/// A PEM certificate's subject and fingerprint (berth trust add); errors
+/// say what is not a certificate.
+Result<CertSubject> pem_certificate(const std::string& pem);
 
 }  // namespace berth::supervisor

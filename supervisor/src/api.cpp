@@ -196,8 +196,29 @@ const char* verb_name(Verb v) {
     case Verb::exec_terminal: return "exec-terminal";
     case Verb::stop_all: return "stop-all";
     case Verb::autostart: return "autostart";
-    default: return "other";
+    case Verb::trust_list: return "trust-list";
+    case Verb::trust_add: return "trust-add";
+    case Verb::trust_remove: return "trust-remove";
+    case Verb::projects: return "projects";
+    case Verb::project_set: return "project-set";
+    case Verb::ping: return "ping";
+    case Verb::operations: return "operations";
+    case Verb::operation: return "operation";
+    case Verb::operation_wait: return "operation-wait";
+    case Verb::operation_cancel: return "operation-cancel";
+    case Verb::events: return "events";
+    case Verb::metrics: return "metrics";
+    case Verb::log: return "log";
+    case Verb::console: return "console";
+    case Verb::snapshots: return "snapshots";
+    case Verb::images: return "images";
+    case Verb::image_inspect: return "image-inspect";
+    case Verb::image_remove: return "image-remove";
+    case Verb::networks: return "networks";
+    case Verb::network_create: return "network-create";
+    case Verb::network_remove: return "network-remove";
   }
+  return "other";
 }
 
 Result<Request> decode_request(std::string_view method, std::string_view target, std::string_view body) {
@@ -248,6 +269,25 @@ Result<Request> decode_request(std::string_view method, std::string_view target,
   }
   if (p[1] == "images") {
     BERTH_TRY(decode_image_request(r, method, p, body));
+    return r;
+  }
+  if (p[1] == "trust" && p.size() <= 3) {
+    BERTH_TRY(decode_body(r, body));
+    if (p.size() == 2 && method == "GET") r.verb = Verb::trust_list;
+    else if (p.size() == 2 && method == "POST") r.verb = Verb::trust_add;
+    else if (p.size() == 3 && method == "DELETE") r.verb = Verb::trust_remove;
+    else return bad(405, std::string(method) + " " + std::string(target) + ": expected GET or POST /v1/trust, DELETE /v1/trust/FINGERPRINT");
+    if (r.verb == Verb::trust_add && r.body.is_null()) return bad(400, "body: expected the certificate and its role");
+    if (p.size() == 3) r.name = p[2];
+    return r;
+  }
+  if (p[1] == "projects" && p.size() <= 3) {
+    BERTH_TRY(decode_body(r, body));
+    if (p.size() == 2 && method == "GET") r.verb = Verb::projects;
+    else if (p.size() == 3 && method == "PATCH") r.verb = Verb::project_set;
+    else return bad(405, std::string(method) + " " + std::string(target) + ": expected GET /v1/projects, PATCH /v1/projects/NAME");
+    if (r.verb == Verb::project_set && r.body.is_null()) return bad(400, "body: expected the project's limits");
+    if (p.size() == 3) r.name = p[2];
     return r;
   }
   if ((p[1] == "stop-all" || p[1] == "autostart") && p.size() == 2) {
@@ -314,6 +354,7 @@ int status_for(const Error& e) {
     case EACCES: case EPERM: return 403;
     case ENOSPC: case EDQUOT: return 507;
     case ENOSYS: case EOPNOTSUPP: return 501;
+    case kForbidden: return 403;
     default: return 500;
   }
 }
@@ -321,6 +362,7 @@ int status_for(const Error& e) {
 std::string describe(const Error& e) {
   switch (e.code()) {
     case ENOENT: case EEXIST: case EALREADY: case EBUSY: case ETIMEDOUT: case EADDRINUSE: case ECANCELED:
+    case kForbidden:
       return e.message();  // berth's own message says it all
     default:
       return e.what();

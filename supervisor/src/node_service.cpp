@@ -676,7 +676,7 @@ Status NodeService::check_set(const std::string& name, const json::Value& reques
     if (e->record.init == InitKind::app) return Error::msg("ssh_key, root_password: an app container has no logins to give");
     return ok();
   }
-  for (const char* fixed : {"name", "rootfs", "template", "privileged", "idmap_base", "cluster"})
+  for (const char* fixed : {"name", "rootfs", "template", "privileged", "idmap_base", "cluster", "project"})
     if (changes.find(fixed)) return Error::msg(std::string(fixed) + ": cannot be changed");
   Record r;
   {

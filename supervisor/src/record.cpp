@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "berth/base/strings.h"
+#include "berth/supervisor/access.h"
 
 namespace berth::supervisor {
 
@@ -247,6 +248,13 @@ const std::vector<Field>& fields() {
          return ok();
        },
        [](const Record& r) { return r.cluster; }, false},
+      {"PROJECT",
+       [](Record& r, const std::string& v) -> Status {
+         BERTH_TRY(validate_project(v, ""));
+         r.project = v;
+         return ok();
+       },
+       [](const Record& r) { return r.project; }, false},
   };
   return table;
 }

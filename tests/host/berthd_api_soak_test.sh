@@ -18,7 +18,7 @@ PKI=$WORK/pki
 source "$ROOT_DIR/tests/lib/pki.sh"
 new_ca ca "berth soak CA"
 new_cert server ca berthd.test 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth'
-new_cert client ca soak-client 'extendedKeyUsage=clientAuth'
+new_cert client ca 'soak-client/OU=admin' 'extendedKeyUsage=clientAuth'
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 TLS=(--listen-tcp "127.0.0.1:$PORT" --tls-cert "$PKI/server.crt" --tls-key "$PKI/server.key" --tls-client-ca "$PKI/ca.crt")
 # The soak's one TLS client asks faster than a client may by default.

@@ -22,7 +22,7 @@ source "$ROOT_DIR/tests/lib/pki.sh"
 new_ca ca "berth test CA"
 new_ca other "another CA"
 new_cert server ca berthd.test 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth'
-new_cert client ca orchestrator-1 'extendedKeyUsage=clientAuth'
+new_cert client ca 'orchestrator-1/OU=admin' 'extendedKeyUsage=clientAuth'
 new_cert stranger other orchestrator-x 'extendedKeyUsage=clientAuth'
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

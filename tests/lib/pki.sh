@@ -7,7 +7,7 @@ new_ca() {  # new_ca NAME CN
   ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=$2" \
     -keyout "$PKI/$1.key" -out "$PKI/$1.crt"
 }
-new_cert() {  # new_cert NAME CA CN EXTENSIONS
+new_cert() {  # new_cert NAME CA CN[/OU=ROLE[/O=PROJECT...]] EXTENSIONS
   ssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$3" \
     -keyout "$PKI/$1.key" -out "$PKI/$1.csr"
   printf '%b\n' "$4" > "$PKI/$1.ext"

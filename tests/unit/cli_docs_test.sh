@@ -114,7 +114,7 @@ done
 for f in $(head -1 "$tmp/usage" | grep -o -- '--[a-z][a-z0-9-]*'); do offers "$f" "$berth" "--"; done
 for f in $(entry_flags '^  create ' <"$tmp/usage"); do
   offers "$f" "$berth" create web1 --
-  case $f in --template | --rootfs | --privileged) ;; *) offers "$f" "$berth" set web1 -- ;; esac
+  case $f in --template | --rootfs | --privileged | --project) ;; *) offers "$f" "$berth" set web1 -- ;; esac
 done
 for f in $(entry_flags '^  network create ' <"$tmp/usage"); do offers "$f" "$berth" network create lan --; done
 for s in $(sed -n 's/^.*berth image \([a-z-]*\).*/\1/p' "$tmp/image-usage"); do

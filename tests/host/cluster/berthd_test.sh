@@ -37,7 +37,7 @@ ssl() { openssl "$@" 2>>"$PKI/openssl.log"; }
 ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=berth test cluster CA" \
   -keyout "$PKI/ca.key" -out "$PKI/ca.crt"
 for n in $NODES; do
-  ssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$n" -keyout "$PKI/$n.key" -out "$PKI/$n.csr"
+  ssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$n/OU=node" -keyout "$PKI/$n.key" -out "$PKI/$n.csr"
   printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >"$PKI/$n.ext"
   ssl x509 -req -days 2 -in "$PKI/$n.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial -extfile "$PKI/$n.ext" \
     -out "$PKI/$n.crt"

@@ -38,6 +38,11 @@ enum class Verb {
   stop_all,       // POST /v1/stop-all {"force"?,"timeout"?}: every running container, in parallel
                   // within each boot order, highest first; an operation
   autostart,      // POST /v1/autostart: the stopped autostart containers, in boot order; an operation
+  trust_list,     // GET /v1/trust: the trusted client certificates
+  trust_add,      // POST /v1/trust {"certificate": PEM | "fingerprint", "role", "projects"?, "name"?}
+  trust_remove,   // DELETE /v1/trust/FINGERPRINT (or a unique prefix of 12+ hex digits)
+  projects,       // GET /v1/projects: each project's limits and use
+  project_set,    // PATCH /v1/projects/NAME {"containers"?, "ram"?, "disk"?, "cpus"?}: changes its limits
 };
 
 struct Request {
@@ -72,7 +77,7 @@ const char* verb_name(Verb v);
 Result<Request> decode_request(std::string_view method, std::string_view target, std::string_view body);
 
 /// HTTP status for a service error: ENOENT 404, EEXIST/EALREADY/EBUSY 409,
-/// no errno or EINVAL 400, ETIMEDOUT 504, else 500.
+/// no errno or EINVAL 400, ETIMEDOUT 504, kForbidden 403, else 500.
 int status_for(const Error& e);
 
 /// An error's text for users: the message alone when it is berth's own
@@ -83,5 +88,9 @@ std::string describe(const Error& e);
 std::string error_body(const Error& e);
 
 constexpr size_t kMaxBody = 1u << 20;
+
+/// The code of an error that refuses a request for who asked (access.h):
+/// HTTP 403 with berth's own message.
+constexpr int kForbidden = 403;
 
 }  // namespace berth::supervisor

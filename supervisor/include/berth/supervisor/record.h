@@ -53,6 +53,9 @@ struct Record {
   // The cluster container (<env>.<role>.<i>) this one is, when the node's
   // cluster agent made it; such containers are the agent's to converge.
   std::string cluster;
+  // The project (tenant) the container belongs to, fixed at create: the
+  // clients bound to it see and touch it (access.h).
+  std::string project = "default";
   // Given with create: root's SSH keys (authorized_keys lines) and
   // password hash, written into the guest at its first start; never in the
   // record's file.
