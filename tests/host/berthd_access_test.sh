@@ -172,6 +172,10 @@ out=$(remote operator create p1 --template berth/busybox --privileged yes 2>&1 |
 expect_contains "operator: a privileged container refused" "may not set privileged: only an admin may" "$out"
 out=$(remote operator create p2 --rootfs "$WORK/hostdir" 2>&1 || true)
 expect_contains "operator: a host directory as rootfs refused" "may not set rootfs: only an admin may" "$out"
+out=$(remote operator create p3 --template berth/busybox --port tcp:22:22 2>&1 || true)
+expect_contains "operator: a forward of the node's ssh port refused" "may not forward the node's port 22" "$out"
+out=$(remote operator image build-template debian x/deb --mirror file:///srv/mirror 2>&1 || true)
+expect_contains "operator: a template from a mirror on the node's disk refused" "may not build from a file: mirror" "$out"
 expect_eq "operator: nothing made by the refused creates" "[]" "$("$BERTH" list --format json | jq -c '[.[].name]')"
 
 # --- tenants -----------------------------------------------------------------
@@ -205,6 +209,8 @@ as blog POST /v1/containers/b1/restart >/dev/null
 blog_op=$(jq -r .id "$WORK/body")
 expect_eq "shop cannot read blog's operation" 404 "$(as shop GET "/v1/operations/$blog_op")"
 expect_eq "shop cannot cancel blog's operation" 404 "$(as shop DELETE "/v1/operations/$blog_op")"
+curl -sS --max-time 30 -o /dev/null --cacert "$PKI/ca.crt" --cert "$PKI/blog.crt" --key "$PKI/blog.key" \
+  "https://$ADDR/v1/operations/$blog_op/wait"  # blog's restart done before the end stops b1
 sleep 1
 kill "$SHOP_EV" 2>/dev/null; wait "$SHOP_EV" 2>/dev/null || true
 expect_contains "shop's events: its container's start" '"name":"s1"' "$(grep '"started"' "$WORK/shop-events.log" || true)"

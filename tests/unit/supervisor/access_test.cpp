@@ -77,6 +77,14 @@ TEST(Access, OperatorNeverReachesTheHost) {
   }
   json::Value plain = json::Value(json::Object{{"name", "web1"}, {"privileged", "no"}});
   EXPECT_TRUE(authorize(as(Role::operator_), req(Verb::create, plain)));
+  auto ssh = authorize(as(Role::operator_), req(Verb::create, json::Value(json::Object{{"ports", "tcp:8080:80,tcp:22:22"}})));
+  ASSERT_FALSE(ssh);
+  EXPECT_EQ(ssh.error().message(), "tls:someone (operator) may not forward the node's port 22: ports below 1024 are an admin's");
+  EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::set, json::Value(json::Object{{"ports", "443:443"}}))));
+  EXPECT_TRUE(authorize(as(Role::operator_), req(Verb::set, json::Value(json::Object{{"ports", "udp:5353:53,8443:443"}}))));
+  EXPECT_TRUE(authorize(as(Role::admin), req(Verb::set, json::Value(json::Object{{"ports", "443:443"}}))));
+  EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::build_template, json::Value(json::Object{{"mirror", "file:///srv/debian"}}))));
+  EXPECT_TRUE(authorize(as(Role::operator_), req(Verb::build_template, json::Value(json::Object{{"mirror", "http://deb.debian.org/debian"}}))));
   EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::network_create)));
   EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::trust_add)));
   EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::stop_all)));
