@@ -2,8 +2,10 @@
 # berthd_systemd_test.sh — runs inside the VM with systemd as PID 1 (pure
 # cgroup v2): berthd's units verify clean, socket activation starts berthd,
 # a busybox system container created and started through it survives
-# `systemctl restart berthd` (same init), and a node-stop-like stop/start
-# of the units halts it in order and brings the autostart container back.
+# `systemctl restart berthd` (same init), users in the groups sysusers
+# makes are operator (berth) and admin (berth-admin), and a node-stop-like
+# stop/start of the units halts it in order and brings the autostart
+# container back.
 set -euo pipefail
 : "${BERTHD:?}" "${BERTH:?}" "${BERTH_MONITOR:?}"
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -47,6 +49,23 @@ systemctl restart berthd.service
 "$BERTH" list >/dev/null
 expect_eq "same init after systemctl restart berthd" "$INIT" "$(field ct1 .init_pid)"
 expect_eq "exec after restart" ok "$("$BERTH" exec ct1 -- echo ok)"
+
+# Who may do what on the socket, with the groups sysusers made: group
+# berth is operator, group berth-admin admin (berth(1), ACCESS).
+useradd -M -N -G berth ops1
+useradd -M -N -G berth,berth-admin adm1
+as_user() { local u=$1; shift; runuser -u "$u" -- env BERTH_SOCKET=$BERTH_SOCKET "$BERTH" "$@" 2>&1; }
+expect_eq "group berth: an operator execs" ok "$(as_user ops1 exec ct1 -- echo ok)"
+out=$(as_user ops1 create u1 --rootfs $TPL || true)
+expect_eq "group berth: a --rootfs of a host directory refused, naming the uid and its role" 1 \
+  "$(grep -c "uid $(id -u ops1) pid [0-9]* (operator) may not set rootfs: only an admin may" <<<"$out")"
+out=$(as_user ops1 stop --all || true)
+expect_eq "group berth: stop --all is an admin's" 1 "$(grep -c "it needs the admin role" <<<"$out")"
+as_user adm1 create u1 --rootfs $TPL >/dev/null
+expect_eq "group berth-admin: an admin creates from a host directory" stopped "$(field u1 .state)"
+"$BERTH" destroy u1 >/dev/null
+userdel ops1
+userdel adm1
 
 # Node stop: berth-containers stops first (stop --all), then berthd.
 systemctl start berth-containers.service
