@@ -3,12 +3,15 @@
 // Input: "METHOD TARGET\n" then the body. A refused request carries an
 // HTTP status of 400..499 and a message; an accepted create or set body
 // applied to a record either holds or names what it refuses, and the
-// record it gives formats and parses back.
+// record it gives formats and parses back. Every decoded request passes
+// the access rules for every role (allowed, or refused with 403 and a
+// message), and trust and project bodies decode or name what they refuse.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include "berth/supervisor/access.h"
 #include "berth/supervisor/api.h"
 #include "berth/supervisor/record.h"
 
@@ -26,6 +29,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     int code = r.error().code();
     if (code < 400 || code > 499 || r.error().message().empty()) std::abort();
     return 0;
+  }
+  for (Role role : {Role::viewer, Role::operator_, Role::admin, Role::node}) {
+    Identity who;
+    who.name = "tls:fuzz";
+    who.role = role;
+    who.projects = {"shop"};
+    auto st = authorize(who, *r);
+    if (!st && (st.error().code() != kForbidden || st.error().message().empty())) std::abort();
+    if (r->verb == Verb::create) {
+      auto p = project_for_create(who, r->body);
+      if (!p && p.error().message().empty()) std::abort();
+    }
+  }
+  if (r->verb == Verb::trust_add) {
+    auto e = decode_trust_entry(r->body);
+    if (!e && e.error().message().empty()) std::abort();
+  }
+  if (r->verb == Verb::project_set) {
+    ProjectLimits l;
+    auto st = apply_project_limits(l, r->body);
+    if (!st && st.error().message().empty()) std::abort();
   }
   if ((r->verb == Verb::create || r->verb == Verb::set) && r->body.is_object()) {
     Record rec;
