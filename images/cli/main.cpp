@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "args.h"
+#include "berth/base/strings.h"
 #include "commands.h"
 
 namespace berth::image_cli {
@@ -68,6 +69,7 @@ int main_impl(int argc, char** argv) {
     std::fprintf(stderr, "berth-image: missing command\n%s", kUsage);
     return 2;
   }
+  if (i + 1 < args.size() && (args[i + 1] == "--help" || args[i + 1] == "-h")) return verb_help("berth-image", kUsage, args[i]);
   if (g.store.empty()) {
     std::fprintf(stderr, "berth-image: --store: the image store directory is required\n");
     return 2;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "args.h"
+#include "berth/base/strings.h"
 #include "commands.h"
 
 namespace berth::net_cli {
@@ -89,6 +90,7 @@ int main_impl(int argc, char** argv) {
     std::fprintf(stderr, "berth-net: missing command\n%s", kUsage);
     return 2;
   }
+  if (i + 1 < args.size() && (args[i + 1] == "--help" || args[i + 1] == "-h")) return verb_help("berth-net", kUsage, args[i]);
   net::Manager m(state);
   if (args[i] == "batch") return batch(m);
   bool known = false;

@@ -30,6 +30,15 @@ Result<Args> Args::parse(const std::vector<std::string>& argv, const std::vector
     for (const auto& s : specs)
       for (const auto& n : s.names)
         if (n == name) spec = &s;
+    if (!spec && (name == "help" || name == "h")) {
+      std::string flags;
+      for (const auto& s : specs) {
+        flags += "  ";
+        for (size_t k = 0; k < s.names.size(); ++k) flags += (k ? ", " : "") + std::string(s.names[k].size() > 1 ? "--" : "-") + s.names[k];
+        flags += s.takes_value ? " VALUE\n" : "\n";
+      }
+      return Error(kHelpAsked, flags.empty() ? "no flags\n" : "flags:\n" + flags);
+    }
     if (!spec) return Error::msg("flag provided but not defined: -" + name);
     if (spec->takes_value) {
       if (!value) {

@@ -16,6 +16,10 @@ struct FlagSpec {
   bool takes_value = false;
 };
 
+/// The code of the error parse returns for -h/--help (when no flag of
+/// that name is declared): its message lists the declared flags.
+constexpr int kHelpAsked = 1000;
+
 /// Parsed flags and positionals. Flags may be written -x, --name, -name,
 /// --name=value or --name value; "--" ends flags.
 class Args {

@@ -91,6 +91,10 @@ int main_impl(int argc, char** argv) {
     // reexec_sealed returns once this process runs from a sealed binary.
     Status sealed = c.enters ? runtime::reexec_sealed(argv) : ok();
     auto r = sealed ? c.fn(g, rest) : Result<int>(std::move(sealed).error());
+    if (!r && r.error().code() == kHelpAsked) {
+      print("usage: berth-runtime [global flags] " + name + " [flags] [args]\n" + r.error().message());
+      return 0;
+    }
     if (!r) {
       std::string msg = name + ": " + r.error().what();
       log::error(msg);

@@ -293,6 +293,7 @@ int operation_command(const std::vector<std::string>& a, bool json_out) {
 
 int image_command(const std::vector<std::string>& a, bool json_out) {
   std::string sub = a.size() >= 2 ? a[1] : "";
+  if (sub == "--help") return std::fputs(kUsage, stdout), 0;
   if (sub == "ls" && a.size() == 2) return ls(json_out);
   if (sub == "pull") return pull(a, json_out);
   if (sub == "push") return push(a, json_out);

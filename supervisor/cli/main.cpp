@@ -18,6 +18,7 @@
 
 #include "berth/base/fs.h"
 #include "berth/base/json.h"
+#include "berth/base/strings.h"
 #include "berth/supervisor/peer_client.h"
 #include "berth/supervisor/unix_socket.h"
 #include "client.h"
@@ -319,8 +320,7 @@ int console(const std::string& name) {
   return 0;
 }
 
-void usage() {
-  std::fputs(
+constexpr const char* kUsage =
       "usage: berth [--socket PATH | --remote HOST:PORT --cert FILE --key FILE --ca FILE] COMMAND ...\n"
       "  create NAME --template TAG [--disk SIZE] | --rootfs DIR   [--hostname H] [--init busybox|systemd] [--ram SIZE] [--swap SIZE]\n"
       "              [--ssh-key FILE]... [--root-password PASSWORD] [--project P]\n"
@@ -346,9 +346,18 @@ void usage() {
       "  trust ls | add CERT --role viewer|operator|admin|node [--project P]... [--name N] | rm FINGERPRINT\n"
       "  project ls | set NAME [--containers N] [--ram SIZE] [--disk SIZE] [--cpus N]   (create --project P)\n"
       "cluster (etcd; berth-cluster --help): env create|apply|scale|delete|show|list, node list|cordon|uncordon|drain|remove,\n"
-      "  cluster status, cluster events, cluster move CONTAINER NODE [--wait S]\n",
-      stderr);
+      "  cluster status, cluster events, cluster move CONTAINER NODE [--wait S]\n";
+
+[[noreturn]] void usage() {
+  std::fputs(kUsage, stderr);
   std::exit(2);
+}
+
+// `berth --help`: the whole usage; `berth VERB --help`: the lines of the
+// usage that name VERB, on stdout.
+[[noreturn]] void help(const std::string& verb) {
+  if (verb.empty()) std::fputs(kUsage, stdout);
+  std::exit(verb.empty() ? 0 : berth::verb_help("berth", kUsage, verb));
 }
 
 }  // namespace berth::cli
@@ -410,6 +419,12 @@ int main(int argc, char** argv) {
   global_options(a);
   if (a.empty()) usage();
   std::string cmd = a[0];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") help(cmd == "help" && a.size() >= 2 ? a[1] : "");
+  // VERB --help (image SUB --help too); later, --help may be a command's
+  // own argument (exec NAME ls --help).
+  bool asks_help = (a.size() >= 2 && a[1] == "--help") || (cmd == "image" && a.size() >= 3 && a[2] == "--help");
+  if (asks_help && cmd == "image") return image_command({"image", "--help"}, false);
+  if (asks_help && cmd != "env" && cmd != "node" && cmd != "cluster") help(cmd);
   if (cmd == "env" || cmd == "node" || cmd == "cluster") exec_cluster(a);
   bool json_out = a.size() >= 3 && a[a.size() - 2] == "--format" && a.back() == "json";
   if (json_out) a.resize(a.size() - 2);

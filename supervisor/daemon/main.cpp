@@ -126,8 +126,8 @@ Result<std::optional<TcpApiOptions>> tcp_api_options(const std::string& listen, 
   return std::optional<TcpApiOptions>(std::move(o));
 }
 
-void usage() {
-  std::fprintf(stderr,
+void usage(FILE* out) {
+  std::fprintf(out,
                "usage: berthd [--state-dir DIR] [--run-dir DIR] [--socket PATH] [--cgroup-parent NAME]\n"
                "              [--monitor PATH] [--lxcfs PATH|none] [--subuid FILE] [--subgid FILE]\n"
                "              [--log-format text|json] [--debug] [--idle-timeout S] [--max-connections N]\n"
@@ -211,8 +211,12 @@ int main(int argc, char** argv) {
     else if (a == "--tls-key") tcp.key = fs::absolute(next());
     else if (a == "--tls-client-ca") tcp.client_ca = fs::absolute(next());
     else if (cluster_option(a, next, cluster_opts)) continue;
-    else {
-      usage();
+    else if (a == "--help" || a == "-h") {
+      usage(stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "berthd: unknown option \"%s\"\n", a.c_str());
+      usage(stderr);
       return 2;
     }
   }

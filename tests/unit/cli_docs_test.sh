@@ -69,6 +69,20 @@ for v in create image network start list; do
   grep -qx "$v" <<<"$verbs" || fail "verb $v not found in berth's usage (the test's parser is out of step)"
 done
 
+# --- --help and VERB --help: usage on stdout, exit 0 --------------------------
+"$berth" --help >"$tmp/help" 2>/dev/null || fail "berth --help exited $?, not 0"
+cmp -s "$tmp/help" "$tmp/usage" || fail "berth --help does not print the usage on stdout"
+for v in $verbs; do
+  case $v in env | node | cluster) continue ;; esac  # berth-cluster's
+  out=$("$berth" "$v" --help 2>/dev/null) || fail "berth $v --help exited $?, not 0"
+  grep -qw -- "$v" <<<"$out" || fail "berth $v --help does not show $v's usage: $out"
+done
+"$berth" image pull --help 2>/dev/null | grep -q "berth image pull REF" || fail "berth image pull --help shows no usage"
+"$berth" nosuch --help >/dev/null 2>&1 && fail "berth nosuch --help exited 0"
+if [[ -n $berthd ]]; then
+  "$berthd" --help 2>/dev/null | grep -q -- "--state-dir" || fail "berthd --help does not print its usage on stdout with 0"
+fi
+
 # --- completion -------------------------------------------------------------
 # completions WORD...: what the completion offers for the command line WORDs
 # (the last is the word being completed), one per line; anything it
@@ -124,7 +138,7 @@ for s in $(sed -n 's/^.*berth image \([a-z-]*\).*/\1/p' "$tmp/image-usage"); do
   for f in $flags; do offers "$f" "$berth" image "$s" a b --; done
 done
 if [[ -n $berthd ]]; then
-  "$berthd" --not-an-option >/dev/null 2>"$tmp/berthd-usage"
+  "$berthd" --help >"$tmp/berthd-usage" 2>/dev/null
   grep -q '^usage: berthd' "$tmp/berthd-usage" || fail "berthd printed no usage"
   for f in $(grep -o -- '--[a-z][a-z0-9-]*' "$tmp/berthd-usage" | sort -u); do
     grep -qF -- "$(roff "$f")" "$man8" || fail "berthd flag $f is not in berthd.8"

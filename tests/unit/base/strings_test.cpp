@@ -17,3 +17,22 @@ TEST(Split, FieldsBetweenSeparators) {
   EXPECT_EQ(split(",", ','), (V{"", ""}));
   EXPECT_EQ(split("x:y", ':'), (V{"x", "y"}));
 }
+
+TEST(Strings, UsageLines) {
+  const char* usage =
+      "usage: tool COMMAND\n"
+      "  create NAME [--size S]\n"
+      "              [--more M]\n"
+      "  start|stop NAME\n"
+      "  ls | rm TAG | prune\n"
+      "  list [--json]   status NAME   metrics\n"
+      "notes: none\n";
+  EXPECT_EQ(berth::usage_lines(usage, "create"), "  create NAME [--size S]\n              [--more M]\n");
+  EXPECT_EQ(berth::usage_lines(usage, "stop"), "  start|stop NAME\n");
+  EXPECT_EQ(berth::usage_lines(usage, "rm"), "  ls | rm TAG | prune\n");
+  EXPECT_EQ(berth::usage_lines(usage, "prune"), "  ls | rm TAG | prune\n");
+  EXPECT_EQ(berth::usage_lines(usage, "status"), "  list [--json]   status NAME   metrics\n");
+  EXPECT_EQ(berth::usage_lines(usage, "metrics"), "  list [--json]   status NAME   metrics\n");
+  EXPECT_EQ(berth::usage_lines(usage, "size"), "");
+  EXPECT_EQ(berth::usage_lines(usage, "notes"), "");
+}
