@@ -19,9 +19,11 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <type_traits>
 
 #include "berth/base/log.h"
+#include "berth/base/strings.h"
 #include "berth/images/reference.h"
 #include "berth/images/template.h"
 #include "berth/supervisor/access.h"
@@ -75,6 +77,33 @@ std::string project_of(const json::Value& c) {
   const json::Value* config = c.find("config");
   const json::Value* p = config ? config->find("project") : nullptr;
   return p && p->is_string() ? p->as_string() : kDefaultProject;
+}
+
+// The names of the containers `who` may see.
+std::set<std::string> visible(Service& s, const Identity& who) {
+  std::set<std::string> names;
+  json::Value all = s.list();
+  for (const auto& c : all.as_array()) {
+    const json::Value* config = c.find("config");
+    const json::Value* name = config ? config->find("name") : nullptr;
+    if (name && name->is_string() && who.sees(project_of(c))) names.insert(name->as_string());
+  }
+  return names;
+}
+
+// The metrics of `names`' containers: comments, and the samples labelled
+// with one of them (node-wide samples are left out).
+std::string metrics_of(const std::string& text, const std::set<std::string>& names) {
+  std::string out;
+  for (std::string_view line : split(text, '\n')) {
+    bool keep = line.starts_with("#");
+    if (size_t at = line.find("{name=\""); !keep && at != std::string_view::npos) {
+      size_t from = at + 7, end = line.find('"', from);
+      keep = end != std::string_view::npos && names.count(std::string(line.substr(from, end - from)));
+    }
+    if (keep && !line.empty()) out.append(line).append("\n");
+  }
+  return out;
 }
 
 // Creates in a project with limits, checked and made one at a time so
@@ -310,6 +339,7 @@ private:
       case Verb::metrics:
         asio::post(d_.pools.reads, [self = shared_from_this()] {
           std::string text = self->d_.svc.metrics();
+          if (!self->who_.projects.empty()) text = metrics_of(text, visible(self->d_.svc, self->who_));
           asio::post(self->d_.io, [self, text] { self->respond(200, text, true, "", "text/plain; version=0.0.4"); });
         });
         return;
@@ -339,7 +369,22 @@ private:
       case Verb::show: return blocking([&s, n] { return s.show(n); });
       case Verb::snapshots: return blocking([&s, n] { return s.snapshots(n); });
       case Verb::images: return blocking([&s] { return s.images(); });
-      case Verb::networks: return blocking([&s] { return s.networks(); });
+      case Verb::networks:
+        return blocking([&s, who = who_]() -> Result<json::Value> {
+          json::Value all = BERTH_TRY(s.networks());
+          if (who.projects.empty()) return all;
+          // The networks are the node's; the containers on them, only its own.
+          std::set<std::string> mine = visible(s, who);
+          for (auto& n : all.as_array()) {
+            json::Value* on = n.find("containers");
+            if (!on || !on->is_array()) continue;
+            json::Value kept = json::Value::array();
+            for (auto& c : on->as_array())
+              if (c.is_string() && mine.count(c.as_string())) kept.push_back(std::move(c));
+            *on = std::move(kept);
+          }
+          return all;
+        });
       case Verb::network_create: return blocking([&s, body = r.body] { return s.create_network(body); });
       case Verb::network_remove: return blocking([&s, n] { return s.remove_network(n); });
       case Verb::build_template: {

@@ -10,7 +10,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/berthd_lib.sh"
 
 df_kib() { "$BERTH" exec "$1" df -k / | awk 'NR==2 {print $2}'; }
 mounted() { grep -c " $STATE/containers/$1/disk/" /proc/self/mountinfo || true; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 
 start_berthd
 

@@ -202,6 +202,10 @@ expect_contains "shop: a create in blog's project refused" "may not create in pr
 remote shop start s1 >/dev/null
 booted s1 || true
 expect_eq "shop execs in its own container" "hi" "$(remote shop exec s1 -- echo hi)"
+as shop GET /metrics >/dev/null
+expect_eq "shop's metrics: its container's samples, none of blog's nor the node's" "s1" \
+  "$(grep -v '^#' "$WORK/body" | grep -o 'name="[^"]*"' | sort -u | cut -d'"' -f2 | tr '\n' ' ' | sed 's/ $//')"
+check "admin's metrics: both containers" grep -q 'name="b1"' <("$BERTH" metrics)
 expect_eq "blog's container still there and running" running "$("$BERTH" status b1 --format json | jq -r .state)"
 as shop GET /v1/operations >/dev/null
 expect_eq "shop's operations list: its own only" "tls:shop-ci" "$(jq -r '[.[].by] | unique | join(" ")' "$WORK/body")"

@@ -10,7 +10,6 @@
 # once --event-backlog bytes wait, and berthd's memory stays bounded.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/berthd_lib.sh"
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 N=${BERTH_EXECS_N:-64} SECS=${BERTH_EXEC_SECS:-60}
 trap 'cleanup' EXIT
 

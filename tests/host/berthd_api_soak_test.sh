@@ -11,7 +11,6 @@
 # --max-client-connections its next connection's request gets 429.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/berthd_lib.sh"
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 N=${BERTH_SOAK_N:-50000}
 
 PKI=$WORK/pki

@@ -68,7 +68,6 @@ expect_contains "a port in use is named" "--listen-tcp $ADDR: Address already in
 
 CURL_OK=(curl -sS --max-time 10 --cacert "$PKI/ca.crt" --cert "$PKI/client.crt" --key "$PKI/client.key")
 alive() { "$BERTH" list >/dev/null 2>&1 && "${CURL_OK[@]}" -o /dev/null "https://$ADDR/v1"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 
 expect_eq "ping over TLS" '{"api":"v1","server":"berthd"}' "$("${CURL_OK[@]}" "https://$ADDR/v1")"
 expect_eq "container list over TLS" "[]" "$("${CURL_OK[@]}" "https://$ADDR/v1/containers" | tr -d ' \n')"
