@@ -239,19 +239,46 @@ private:
       audit(*r, st.error());
       return respond(403, error_body(st.error()));
     }
-    if (is_mutation(r->verb)) audit(*r, ok());
-    if (who_.projects.empty() || !names_container(r->verb)) return dispatch(std::move(*r));
-    // A project-bound client: the container must be in one of its projects.
-    asio::post(d_.pools.reads, [self = shared_from_this(), r = std::move(*r)]() mutable {
-      auto c = self->d_.svc.show(r.name);
+    std::string tag = who_.role == Role::admin ? "" : written_tag(*r);
+    bool bound = !who_.projects.empty() && names_container(r->verb);
+    if (!bound && tag.empty()) {
+      if (is_mutation(r->verb)) audit(*r, ok());
+      return dispatch(std::move(*r));
+    }
+    // A project-bound client: the container must be in one of its
+    // projects. A non-admin: the tag it writes must be new (an image the
+    // node has, a template other tenants create from, is an admin's to
+    // replace).
+    asio::post(d_.pools.reads, [self = shared_from_this(), r = std::move(*r), bound, tag]() mutable {
       Status st = ok();
-      if (!c) st = c.error();
-      else if (!self->who_.sees(project_of(*c))) st = Error(ENOENT, "no container " + r.name);
+      if (bound) {
+        auto c = self->d_.svc.show(r.name);
+        if (!c) st = c.error();
+        else if (!self->who_.sees(project_of(*c))) st = Error(ENOENT, "no container " + r.name);
+      }
+      if (st && !tag.empty() && self->d_.svc.inspect_image(tag))
+        st = Error(kForbidden, self->who_.name + " (" + role_name(self->who_.role) + ") may not replace image " + tag +
+                                   ": it exists, and only an admin may replace an image");
       asio::post(self->d_.io, [self, st, r = std::move(r)]() mutable {
+        if (!st && st.error().code() == kForbidden) self->audit(r, st);
+        else if (is_mutation(r.verb)) self->audit(r, st ? ok() : st);
         if (!st) return self->respond(status_for(st.error()), error_body(st.error()));
         self->dispatch(std::move(r));
       });
     });
+  }
+
+  // The image tag a request writes: commit's, a template build's, a
+  // pull's (its tag, else its reference).
+  static std::string written_tag(const Request& r) {
+    if (r.verb == Verb::commit && !r.args.empty()) return r.args[0];
+    if (r.verb == Verb::build_template && r.args.size() >= 2) return r.args[1];
+    if (r.verb == Verb::image_pull && r.body.is_object()) {
+      const json::Value* t = r.body.find("tag");
+      if (!t) t = r.body.find("ref");
+      if (t && t->is_string()) return t->as_string();
+    }
+    return "";
   }
 
   // An "audit" event: who asked what, and whether it was allowed.

@@ -206,6 +206,12 @@ as shop GET /metrics >/dev/null
 expect_eq "shop's metrics: its container's samples, none of blog's nor the node's" "s1" \
   "$(grep -v '^#' "$WORK/body" | grep -o 'name="[^"]*"' | sort -u | cut -d'"' -f2 | tr '\n' ' ' | sed 's/ $//')"
 check "admin's metrics: both containers" grep -q 'name="b1"' <("$BERTH" metrics)
+out=$(remote shop commit s1 berth/busybox 2>&1 || true)
+expect_contains "shop: committing over the node's template refused" "may not replace image berth/busybox" "$out"
+out=$(remote operator image pull 127.0.0.1:1/x:1 --tag berth/busybox 2>&1 || true)
+expect_contains "operator: pulling over the node's template refused" "may not replace image berth/busybox" "$out"
+out=$(remote operator image build-template busybox berth/busybox 2>&1 || true)
+expect_contains "operator: rebuilding the node's template refused" "only an admin may replace an image" "$out"
 expect_eq "blog's container still there and running" running "$("$BERTH" status b1 --format json | jq -r .state)"
 as shop GET /v1/operations >/dev/null
 expect_eq "shop's operations list: its own only" "tls:shop-ci" "$(jq -r '[.[].by] | unique | join(" ")' "$WORK/body")"
