@@ -268,18 +268,7 @@ private:
     });
   }
 
-  // The image tag a request writes: commit's, a template build's, a
-  // pull's (its tag, else its reference).
-  static std::string written_tag(const Request& r) {
-    if (r.verb == Verb::commit && !r.args.empty()) return r.args[0];
-    if (r.verb == Verb::build_template && r.args.size() >= 2) return r.args[1];
-    if (r.verb == Verb::image_pull && r.body.is_object()) {
-      const json::Value* t = r.body.find("tag");
-      if (!t) t = r.body.find("ref");
-      if (t && t->is_string()) return t->as_string();
-    }
-    return "";
-  }
+
 
   // An "audit" event: who asked what, and whether it was allowed.
   void audit(const Request& r, const Status& st) {
@@ -395,7 +384,18 @@ private:
         });
       case Verb::show: return blocking([&s, n] { return s.show(n); });
       case Verb::snapshots: return blocking([&s, n] { return s.snapshots(n); });
-      case Verb::images: return blocking([&s] { return s.images(); });
+      case Verb::images:
+        return blocking([&s, who = who_]() -> Result<json::Value> {
+          json::Value all = BERTH_TRY(s.images());
+          if (who.projects.empty()) return all;
+          json::Value mine = json::Value::array();  // the node's and its projects'
+          for (auto& i : all.as_array()) {
+            const json::Value* tag = i.find("tag");
+            std::string p = tag && tag->is_string() ? image_project(tag->as_string()) : "";
+            if (p.empty() || who.sees(p)) mine.push_back(std::move(i));
+          }
+          return mine;
+        });
       case Verb::networks:
         return blocking([&s, who = who_]() -> Result<json::Value> {
           json::Value all = BERTH_TRY(s.networks());

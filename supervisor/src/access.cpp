@@ -130,6 +130,54 @@ bool is_mutation(Verb v) {
   }
 }
 
+std::string image_project(std::string_view tag) {
+  if (!tag.starts_with("projects/")) return "";
+  tag.remove_prefix(9);
+  size_t slash = tag.find('/');
+  return slash == std::string_view::npos ? "" : std::string(tag.substr(0, slash));
+}
+
+std::string written_tag(const Request& r) {
+  if (r.verb == Verb::commit && !r.args.empty()) return r.args[0];
+  if (r.verb == Verb::build_template && r.args.size() >= 2) return r.args[1];
+  if (r.verb == Verb::image_pull && r.body.is_object()) {
+    const json::Value* t = r.body.find("tag");
+    if (!t) t = r.body.find("ref");
+    if (t && t->is_string()) return t->as_string();
+  }
+  return "";
+}
+
+namespace {
+
+// The image a request reads or creates from: a create's or set's
+// template, a push's image, an inspect's reference.
+std::string read_tag(const Request& r) {
+  const char* key = r.verb == Verb::create ? "template" : r.verb == Verb::image_push ? "image" : nullptr;
+  if (key && r.body.is_object())
+    if (const json::Value* t = r.body.find(key); t && t->is_string()) return t->as_string();
+  if (r.verb == Verb::image_inspect) return r.name;
+  return "";
+}
+
+// A project-bound client's images: it writes under projects/P/ of one of
+// its projects, and reads no other project's.
+Status check_image_project(const Identity& who, const Request& r, const std::string& asker) {
+  if (who.projects.empty()) return ok();
+  if (std::string w = written_tag(r); !w.empty()) {
+    std::string p = image_project(w);
+    if (p.empty() || !who.sees(p))
+      return forbidden(asker + " may not write image " + w + ": its images are projects/" + who.projects[0] + "/...");
+  }
+  if (std::string t = read_tag(r); !t.empty()) {
+    std::string p = image_project(t);
+    if (!p.empty() && !who.sees(p)) return forbidden(asker + " may not use image " + t + ": it is project " + p + "'s");
+  }
+  return ok();
+}
+
+}  // namespace
+
 Status authorize(const Identity& who, const Request& r) {
   std::string asker = who.name + " (" + role_name(who.role) + ")";
   if (who.role == Role::node) {
@@ -139,6 +187,7 @@ Status authorize(const Identity& who, const Request& r) {
   Role need = role_needed(r.verb);
   if (static_cast<int>(who.role) < static_cast<int>(need))
     return forbidden(asker + " may not " + verb_name(r.verb) + ": it needs the " + role_name(need) + " role");
+  BERTH_TRY(check_image_project(who, r, asker));
   if (who.role == Role::admin) return ok();
   // A Debian mirror on the node's own disk is the node's to choose.
   if (r.verb == Verb::build_template)

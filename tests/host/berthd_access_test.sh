@@ -207,7 +207,10 @@ expect_eq "shop's metrics: its container's samples, none of blog's nor the node'
   "$(grep -v '^#' "$WORK/body" | grep -o 'name="[^"]*"' | sort -u | cut -d'"' -f2 | tr '\n' ' ' | sed 's/ $//')"
 check "admin's metrics: both containers" grep -q 'name="b1"' <("$BERTH" metrics)
 out=$(remote shop commit s1 berth/busybox 2>&1 || true)
-expect_contains "shop: committing over the node's template refused" "may not replace image berth/busybox" "$out"
+expect_contains "shop: committing over the node's template refused (a tenant writes under projects/shop/)" \
+  "may not write image berth/busybox: its images are projects/shop/..." "$out"
+out=$(remote blog create b2 --template projects/shop/web:1 2>&1 || true)
+expect_contains "blog: creating from shop's image refused" "may not use image projects/shop/web:1: it is project shop's" "$out"
 out=$(remote operator image pull 127.0.0.1:1/x:1 --tag berth/busybox 2>&1 || true)
 expect_contains "operator: pulling over the node's template refused" "may not replace image berth/busybox" "$out"
 out=$(remote operator image build-template busybox berth/busybox 2>&1 || true)

@@ -234,3 +234,30 @@ TEST(Access, TrustRequests) {
   EXPECT_EQ(apply_project_limits(limits, json::Value(json::Object{{"cpus", "many"}})).error().message(),
             "cpus: expected a whole number");
 }
+
+TEST(Access, ProjectImages) {
+  EXPECT_EQ(image_project("projects/shop/web:1"), "shop");
+  EXPECT_EQ(image_project("berth/debian"), "");
+  EXPECT_EQ(image_project("projects/shop"), "");
+  Identity shop = as(Role::operator_, {"shop"});
+  Request commit = req(Verb::commit);
+  commit.args = {"projects/shop/web:1"};
+  EXPECT_TRUE(authorize(shop, commit));
+  commit.args = {"berth/debian"};
+  auto shared = authorize(shop, commit);
+  ASSERT_FALSE(shared);
+  EXPECT_EQ(shared.error().message(), "tls:someone (operator) may not write image berth/debian: its images are projects/shop/...");
+  commit.args = {"projects/blog/web:1"};
+  EXPECT_FALSE(authorize(shop, commit));
+  EXPECT_TRUE(authorize(as(Role::operator_), commit));  // not bound: any tag
+  auto from_blog = authorize(shop, req(Verb::create, json::Value(json::Object{{"template", "projects/blog/web:1"}})));
+  ASSERT_FALSE(from_blog);
+  EXPECT_EQ(from_blog.error().message(), "tls:someone (operator) may not use image projects/blog/web:1: it is project blog's");
+  EXPECT_TRUE(authorize(shop, req(Verb::create, json::Value(json::Object{{"template", "berth/debian"}}))));
+  EXPECT_FALSE(authorize(shop, req(Verb::image_push, json::Value(json::Object{{"image", "projects/blog/x"}, {"ref", "r/x"}}))));
+  Request inspect = req(Verb::image_inspect);
+  inspect.name = "projects/blog/x";
+  EXPECT_FALSE(authorize(as(Role::viewer, {"shop"}), inspect));
+  EXPECT_FALSE(authorize(shop, req(Verb::image_pull, json::Value(json::Object{{"ref", "reg.example/x:1"}}))));
+  EXPECT_TRUE(authorize(shop, req(Verb::image_pull, json::Value(json::Object{{"ref", "reg.example/x:1"}, {"tag", "projects/shop/x:1"}}))));
+}

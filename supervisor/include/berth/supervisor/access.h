@@ -61,6 +61,14 @@ bool is_mutation(Verb v);
 /// binding; a project-bound identity creates only in its projects.
 Status authorize(const Identity& who, const Request& r);
 
+/// The project an image tag belongs to: P for "projects/P/...", else ""
+/// (the node's, shared). A project-bound client writes images under its
+/// project's prefix and reads no other project's.
+std::string image_project(std::string_view tag);
+/// The image tag a request writes: commit's, a template build's, a pull's
+/// (its tag, else its reference); "" for others.
+std::string written_tag(const Request& r);
+
 /// The project a create of `who` goes into: the body's "project", or its
 /// only project, or "default"; 403 outside its projects, 400 for a bad
 /// name or a choice left open (bound to several, none asked).
