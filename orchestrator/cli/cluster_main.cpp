@@ -12,7 +12,8 @@ using namespace berth::orch;
 namespace {
 
 const char kUsage[] =
-    "usage: berth-cluster [--etcd URL] [--prefix /berth/] COMMAND\n"
+    "usage: berth-cluster [--etcd URL[,URL...]] [--etcd-cacert FILE] [--etcd-cert FILE --etcd-key FILE]\n"
+    "                     [--etcd-user NAME[:PASSWORD]] [--prefix /berth/] COMMAND\n"
     "  env create FILE [--wait S]     env apply FILE [--wait S]\n"
     "  env scale NAME ROLE COUNT [--cpus N] [--memory-mb N] [--disk-gb N] [--wait S]\n"
     "  env delete NAME [--wait S]     env show NAME     env list\n"
@@ -58,9 +59,13 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, args->flag("help") ? stdout : stderr);
     return args->flag("help") ? 0 : 2;
   }
-  EtcdConfig cfg = cli::etcd_config(*args);
-  cfg.retry_ms = args->num("etcd-retry-ms", 3000);
-  Etcd etcd(cfg);
+  auto cfg = cli::etcd_config(*args);
+  if (!cfg) {
+    std::fprintf(stderr, "berth-cluster: %s\n", cfg.error().what().c_str());
+    return 2;
+  }
+  cfg->retry_ms = args->num("etcd-retry-ms", 3000);
+  Etcd etcd(*cfg);
   const std::string& group = args->pos[0];
   if (group == "env") return cli::env_command(etcd, *args);
   if (group == "node") return cli::node_command(etcd, *args);

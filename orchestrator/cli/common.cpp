@@ -74,10 +74,12 @@ Result<Args> parse_args(int argc, char** argv, int from, const std::vector<std::
   return a;
 }
 
-EtcdConfig etcd_config(const Args& a) {
+Result<EtcdConfig> etcd_config(const Args& a) {
   const char* env = std::getenv("BERTH_ETCD");
   EtcdConfig c;
-  c.endpoints = split_endpoints(a.get("etcd", env ? env : "http://127.0.0.1:2379"));
+  EtcdSecurityOptions so{a.get("etcd-cacert"), a.get("etcd-cert"), a.get("etcd-key"), a.get("etcd-user")};
+  c.credentials = BERTH_TRY(etcd_credentials(so));
+  c.endpoints = BERTH_TRY(etcd_endpoints(a.get("etcd", env ? env : "127.0.0.1:2379"), c.credentials.get(), "--etcd"));
   c.timeout_ms = a.num("etcd-timeout-ms", 5000);
   return c;
 }

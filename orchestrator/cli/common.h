@@ -37,8 +37,10 @@ private:
 /// Parses argv[from..]; `flags` lists the options that take no value.
 Result<Args> parse_args(int argc, char** argv, int from, const std::vector<std::string>& flags);
 
-/// --etcd (or $BERTH_ETCD; default http://127.0.0.1:2379), --etcd-timeout-ms.
-EtcdConfig etcd_config(const Args& a);
+/// --etcd (or $BERTH_ETCD; default 127.0.0.1:2379), --etcd-timeout-ms, and
+/// TLS and the user: --etcd-cacert, --etcd-cert, --etcd-key, --etcd-user
+/// (files checked now; errors name the flag).
+Result<EtcdConfig> etcd_config(const Args& a);
 /// --prefix (or $BERTH_PREFIX; default /berth/).
 std::string prefix(const Args& a);
 

@@ -135,7 +135,9 @@ int main(int argc, char** argv) {
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  AgentHost host(cli::etcd_config(*args), keys, ptrs, static_cast<int>(args->num("threads", std::min(32L, std::max(1L, n / 25)))));
+  auto etcd = cli::etcd_config(*args);
+  if (!etcd) return cli::fail("berth-node-sim", etcd.error());
+  AgentHost host(std::move(*etcd), keys, ptrs, static_cast<int>(args->num("threads", std::min(32L, std::max(1L, n / 25)))));
   auto st = host.run(g_stop, true);
   if (!st) return cli::fail("berth-node-sim", st.error());
   return 0;

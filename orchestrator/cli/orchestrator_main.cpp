@@ -20,7 +20,8 @@ std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
 
 const char kUsage[] =
-    "usage: berth-orchestrator [--etcd URL[,URL...]] [--prefix /berth/] [--id NAME]\n"
+    "usage: berth-orchestrator [--etcd URL[,URL...]] [--etcd-cacert FILE] [--etcd-cert FILE --etcd-key FILE]\n"
+    "         [--etcd-user NAME[:PASSWORD]] [--prefix /berth/] [--id NAME]\n"
     "         [--leader-ttl S] [--grace S] [--evict-rate NODES_PER_S] [--storm-fraction F]\n"
     "         [--commit-threads N] [--batch N] [--etcd-timeout-ms MS] [--log FILE] [--debug]\n"
     "         [--no-election]\n";
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
   std::string log_file = args->get("log");
   bool debug = args->flag("debug");
   OrchestratorOptions o;
-  o.etcd = cli::etcd_config(*args);
+  auto etcd = cli::etcd_config(*args);
   o.prefix = cli::prefix(*args);
   char host[256] = "orchestrator";
   gethostname(host, sizeof host - 1);
@@ -54,6 +55,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "berth-orchestrator: %s\n%s", st.error().what().c_str(), kUsage);
     return 2;
   }
+  if (!etcd) {
+    std::fprintf(stderr, "berth-orchestrator: %s\n", etcd.error().what().c_str());
+    return 2;
+  }
+  o.etcd = std::move(*etcd);
   if (o.grace_ms <= 0) {
     std::fprintf(stderr, "berth-orchestrator: --grace: expected a positive number of seconds\n");
     return 2;
