@@ -50,27 +50,48 @@ int events(Etcd& etcd, const cli::Args& a) {
   return 0;
 }
 
+// The options of each verb besides the common ones.
+const std::map<std::string, std::vector<std::string>> kVerbOptions = {
+    {"env create", {"wait"}},  {"env apply", {"wait"}},   {"env scale", {"cpus", "memory-mb", "disk-gb", "wait"}},
+    {"env delete", {"wait"}},  {"env show", {}},          {"env list", {}},
+    {"node list", {}},         {"node cordon", {}},       {"node uncordon", {}},
+    {"node drain", {"wait"}},  {"node remove", {"force"}}, {"move", {"wait"}},
+    {"cluster status", {}},    {"events", {"limit"}},
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto args = cli::parse_args(argc, argv, 1, {"help", "force"});
-  if (!args) return cli::fail("berth-cluster", args.error());
-  if (args->flag("help") || args->pos.empty()) {
-    std::fputs(kUsage, args->flag("help") ? stdout : stderr);
-    return args->flag("help") ? 0 : 2;
+  using cli::Option;
+  std::vector<Option> known = cli::etcd_options();
+  known.insert(known.end(), {Option::flag("help"), Option::flag("force"), Option::integer("etcd-retry-ms", 0, 3600000),
+                             Option::integer("wait", 0, 86400), Option::number("cpus", 0, 100000, true),
+                             Option::integer("memory-mb", 1, 1L << 40), Option::integer("disk-gb", 1, 1L << 30),
+                             Option::integer("limit", 0, 1L << 30)});
+  auto args = cli::parse_args(argc, argv, 1, known);
+  if (!args) return cli::refuse("berth-cluster", args.error(), kUsage);
+  if (args->flag("help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
+  if (args->pos.empty()) return cli::refuse("berth-cluster", Error::msg("a command is required"), kUsage);
+  const std::string& group = args->pos[0];
+  bool one_word = group == "move" || group == "events";
+  std::string verb = one_word || args->pos.size() < 2 ? group : group + " " + args->pos[1];
+  auto takes = kVerbOptions.find(verb);
+  if (takes == kVerbOptions.end()) return cli::refuse("berth-cluster", Error::msg("unknown command " + verb), kUsage);
+  std::vector<std::string> names = takes->second;
+  for (const auto& o : cli::etcd_options()) names.push_back(o.name);
+  names.push_back("etcd-retry-ms");
+  if (auto st = args->only(names, verb); !st) return cli::refuse("berth-cluster", st.error(), kUsage);
   auto cfg = cli::etcd_config(*args);
-  if (!cfg) {
-    std::fprintf(stderr, "berth-cluster: %s\n", cfg.error().what().c_str());
-    return 2;
-  }
+  if (!cfg) return cli::refuse("berth-cluster", cfg.error(), "");
   cfg->retry_ms = args->num("etcd-retry-ms", 3000);
   Etcd etcd(*cfg);
-  const std::string& group = args->pos[0];
   if (group == "env") return cli::env_command(etcd, *args);
   if (group == "node") return cli::node_command(etcd, *args);
-  if (group == "cluster" && args->pos.size() == 2 && args->pos[1] == "status") return status(etcd, *args);
-  if (group == "events") return events(etcd, *args);
+  if (verb == "cluster status" && args->pos.size() == 2) return status(etcd, *args);
+  if (group == "events" && args->pos.size() == 1) return events(etcd, *args);
   if (group == "move") return cli::move_command(etcd, *args);
   std::fputs(kUsage, stderr);
   return 2;
