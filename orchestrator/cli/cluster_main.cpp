@@ -13,7 +13,8 @@ namespace {
 
 const char kUsage[] =
     "usage: berth-cluster [--etcd URL[,URL...]] [--etcd-cacert FILE] [--etcd-cert FILE --etcd-key FILE]\n"
-    "                     [--etcd-user NAME[:PASSWORD]] [--prefix /berth/] COMMAND\n"
+    "                     [--etcd-user NAME[:PASSWORD]] [--etcd-timeout-ms MS] [--etcd-retry-ms MS]\n"
+    "                     [--prefix /berth/] COMMAND\n"
     "  env create FILE [--wait S]     env apply FILE [--wait S]\n"
     "  env scale NAME ROLE COUNT [--cpus N] [--memory-mb N] [--disk-gb N] [--wait S]\n"
     "  env delete NAME [--wait S]     env show NAME     env list\n"
