@@ -2,6 +2,8 @@
 // watcher, over libcurl (one easy handle per client, kept alive), with
 // TLS and an etcd user when given.
 #include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -93,13 +95,46 @@ size_t to_string(char* p, size_t size, size_t n, void* ud) {
   return size * n;
 }
 
+// What a member asked of the client in a TLS handshake, seen from the
+// client's side: whatever the member does next (an alert, or a reset that
+// overtakes it), this says whether the client's certificate can have been
+// what it refused.
+struct Handshake {
+  bool asked = false;        // the member asked for a client certificate
+  bool have_cert = false;    // and this client had one
+  bool issuer_named = true;  // whose issuer is among the CAs the member named (or it named none)
+};
+
 struct Exchange {
   CURLcode code = CURLE_OK;
   long status = 0;
   bool sent = false;  // some of the request went out
   std::string body;
   std::string detail;  // libcurl's own words on a failure
+  Handshake hs;
 };
+
+// OpenSSL's callback when the member asks for a client certificate; the
+// CA names it sends are there to be compared with the issuer of ours.
+int on_certificate_request(SSL* ssl, void* arg) {
+  auto* h = static_cast<Handshake*>(arg);
+  h->asked = true;
+  X509* mine = ::SSL_get_certificate(ssl);
+  h->have_cert = mine != nullptr;
+  const STACK_OF(X509_NAME)* cas = ::SSL_get_client_CA_list(ssl);
+  if (mine && cas && sk_X509_NAME_num(cas) > 0) {
+    h->issuer_named = false;
+    const X509_NAME* issuer = ::X509_get_issuer_name(mine);
+    for (int i = 0; i < sk_X509_NAME_num(cas); ++i)
+      if (::X509_NAME_cmp(sk_X509_NAME_value(cas, i), issuer) == 0) h->issuer_named = true;
+  }
+  return 1;
+}
+
+CURLcode on_ssl_context(CURL*, void* ctx, void* arg) {
+  ::SSL_CTX_set_cert_cb(static_cast<SSL_CTX*>(ctx), on_certificate_request, arg);
+  return CURLE_OK;
+}
 
 /// Headers of one request, freed with it.
 struct Headers {
@@ -109,11 +144,12 @@ struct Headers {
 
 // TLS files and the user's token on a handle that was just reset. The CA
 // given is the only one trusted (no system store).
-void secure(CURL* c, const EtcdCredentials* cr, const std::string& token, Headers& h, char* errbuf,
-            bool tls12 = false) {
+void secure(CURL* c, const EtcdCredentials* cr, const std::string& token, Headers& h, char* errbuf) {
   errbuf[0] = 0;
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  if (tls12) curl_easy_setopt(c, CURLOPT_SSLVERSION, long(CURL_SSLVERSION_TLSv1_2) | long(CURL_SSLVERSION_MAX_TLSv1_2));
+  // HTTP/1.1 over TLS too (libcurl would offer HTTP/2): one protocol, and
+  // the failures the member selection is built on, whatever the scheme.
+  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, long(CURL_HTTP_VERSION_1_1));
   if (!cr) return;
   if (!cr->tls.ca.empty()) {
     curl_easy_setopt(c, CURLOPT_CAINFO, cr->tls.ca.c_str());
@@ -129,9 +165,10 @@ void secure(CURL* c, const EtcdCredentials* cr, const std::string& token, Header
   }
 }
 
-// What a failed exchange's own error says of a refused handshake or an
-// untrusted member (empty: nothing).
-std::string refusal_in(const Exchange& x, const std::string& endpoint, const EtcdCredentials* cr) {
+/// A failed exchange that waiting or another member will not mend: the
+/// TLS handshake refused either way, or the member's certificate not
+/// trusted. Names the endpoint and the flag to look at; empty otherwise.
+std::string tls_refusal(const Exchange& x, const std::string& endpoint, const EtcdCredentials* cr) {
   std::string d = x.detail.empty() ? curl_easy_strerror(x.code) : x.detail;
   bool alert = d.find("alert") != std::string::npos;
   auto cert = [&] {
@@ -155,7 +192,13 @@ std::string refusal_in(const Exchange& x, const std::string& endpoint, const Etc
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
-      // TLS 1.3 reports a refused client certificate on the first read.
+    case CURLE_GOT_NOTHING:
+      // The member's alert may come after the client's handshake is done
+      // (TLS 1.3), or be overtaken by its reset: what it asked for tells.
+      if (x.hs.asked && !x.hs.have_cert)
+        return "etcd " + endpoint + " refused the TLS handshake (no --etcd-cert given; it asks for a client certificate): " + d;
+      if (x.hs.asked && !x.hs.issuer_named)
+        return "etcd " + endpoint + " refused the TLS handshake (" + cert() + " is not from a CA it accepts): " + d;
       if (alert) return "etcd " + endpoint + " refused the TLS handshake (" + cert() + "): " + d;
       if (d.find("wrong version number") != std::string::npos)
         return "etcd " + endpoint + ": not TLS (an http:// member given as https://?): " + d;
@@ -165,12 +208,16 @@ std::string refusal_in(const Exchange& x, const std::string& endpoint, const Etc
 }
 
 Exchange do_post(CURL* c, const std::string& url, std::string_view body, long timeout_ms, long connect_ms,
-                 const EtcdCredentials* cr = nullptr, const std::string& token = {}, bool tls12 = false) {
+                 const EtcdCredentials* cr = nullptr, const std::string& token = {}) {
   Exchange x;
   Headers h;
   char errbuf[CURL_ERROR_SIZE];
   curl_easy_reset(c);
-  secure(c, cr, token, h, errbuf, tls12);
+  secure(c, cr, token, h, errbuf);
+  if (url.rfind("https://", 0) == 0) {
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_context);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &x.hs);
+  }
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -192,35 +239,13 @@ Exchange do_post(CURL* c, const std::string& url, std::string_view body, long ti
   return x;
 }
 
-/// A failed exchange that waiting or another member will not mend: the
-/// TLS handshake refused either way, or the member's certificate not
-/// trusted. Names the endpoint and the flag to look at; empty otherwise.
-std::string tls_refusal(CURL* c, const Exchange& x, const std::string& endpoint, const EtcdConfig& cfg) {
-  const EtcdCredentials* cr = cfg.credentials.get();
-  if (std::string r = refusal_in(x, endpoint, cr); !r.empty() || x.code == CURLE_OK || endpoint.rfind("https://", 0) != 0)
-    return r;
-  switch (x.code) {
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING: break;
-    default: return {};
-  }
-  // With TLS 1.3 a member refuses a client certificate only after the
-  // client has finished its handshake, and a reset may overtake the alert
-  // that says so. Asked again in TLS 1.2, the refusal is in the handshake.
-  Exchange again = do_post(c, endpoint + "/health", std::string_view(), std::min(cfg.timeout_ms, 2000L),
-                           cfg.connect_timeout_ms, cr, {}, true);
-  return again.code == CURLE_OK ? std::string() : refusal_in(again, endpoint, cr);
-}
-
 /// A new token for the user from `endpoint`; EACCES when etcd refuses the
 /// name or password.
 Result<std::string> authenticate(CURL* c, const std::string& endpoint, const EtcdConfig& cfg) {
   EtcdCredentials& cr = *cfg.credentials;
   Exchange x = do_post(c, endpoint + "/v3/auth/authenticate", codec::authenticate_request(cr.user, cr.password),
                        cfg.timeout_ms, cfg.connect_timeout_ms, &cr);
-  if (std::string refused = tls_refusal(c, x, endpoint, cfg); !refused.empty()) return Error(EACCES, refused);
+  if (std::string refused = tls_refusal(x, endpoint, cfg.credentials.get()); !refused.empty()) return Error(EACCES, refused);
   if (x.code != CURLE_OK) {
     return Error(errno_of_curl(x.code), x.detail.empty() ? curl_easy_strerror(x.code) : x.detail);
   }
@@ -256,7 +281,7 @@ Exchange exchange(CURL* c, const std::string& endpoint, std::string_view path, s
     }
     Exchange x = do_post(c, endpoint + std::string(path), body, cfg.timeout_ms, cfg.connect_timeout_ms, cr, token);
     if (x.code != CURLE_OK || x.status == 400) {
-      std::string refused = tls_refusal(c, x, endpoint, cfg);
+      std::string refused = tls_refusal(x, endpoint, cfg.credentials.get());
       if (!refused.empty()) final = Error(EACCES, refused);
       if (x.code != CURLE_OK || final) return x;
     }
@@ -467,7 +492,7 @@ Status Etcd::wait_ready(long give_up_ms, const std::atomic<bool>* stop) {
         last = ep + ": authenticate: " + t.error().what();
         continue;
       }
-      if (std::string refused = tls_refusal(impl_->curl, x, ep, cfg_); !refused.empty()) return Error(EACCES, refused);
+      if (std::string refused = tls_refusal(x, ep, cr); !refused.empty()) return Error(EACCES, refused);
       last = ep + ": " + (x.code != CURLE_OK ? (x.detail.empty() ? curl_easy_strerror(x.code) : x.detail)
                                              : "HTTP " + std::to_string(x.status) + " " + x.body);
     }

@@ -4,16 +4,19 @@
 # a berthd node and berth-cluster reach it with --etcd-cacert, --etcd-cert,
 # --etcd-key and --etcd-user, and a container is placed and runs on the
 # node. Refused with a clear error: no client certificate, a certificate of
-# another CA, a CA that did not sign etcd's certificate, a wrong password, a
-# user without the role; files that are missing or do not match are refused
-# by name at start-up with exit 2. Leaves no process, mount or cgroup.
+# another CA, a CA that did not sign etcd's certificate, a certificate with
+# a CommonName (etcd's gateway refuses it once auth is on), a wrong
+# password (also for berthd, which serves its local API meanwhile), a user
+# without the role; files that are missing or do not match are refused by
+# name at start-up with exit 2. An etcd restart (every token forgotten) is
+# survived. Leaves no process, mount or cgroup.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cl_need_berthd
 cl_setup
 chmod 711 "$CL_DIR"  # unprivileged containers traverse it to their rootfs
 CG=berth.cltls-$$
-NPID=
+NPID= RPID=
 
 PKI=$CL_DIR/pki
 source "$(dirname "$0")/../../lib/pki.sh"
@@ -65,8 +68,8 @@ cluster() { "$CLUSTER" "${TLS[@]}" "${AUTH[@]}" "$@"; }
 
 nodes_cleanup() {
   set +e
-  [ -n "$NPID" ] && kill -9 "$NPID" 2>/dev/null && wait "$NPID" 2>/dev/null
-  cl_nodes_leftovers "$CG" n1
+  for p in $NPID $RPID; do kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  cl_nodes_leftovers "$CG" n1 n9
 }
 trap 'nodes_cleanup; cl_cleanup' EXIT
 
@@ -108,9 +111,9 @@ rm -f "$CL_DIR/bad.log"
 echo "ok: berthd refuses a missing --etcd-key with exit 2"
 
 # --- refused by etcd, with the flag or endpoint named --------------------------
-expect_refused "no client certificate" "refused the TLS handshake (no --etcd-cert given)" \
+expect_refused "no client certificate" "refused the TLS handshake (no --etcd-cert given; it asks for a client certificate)" \
   "$CLUSTER" --etcd-cacert "$PKI/ca.crt" "${AUTH[@]}" node list
-expect_refused "certificate of another CA" "$ETCD_URL refused the TLS handshake (--etcd-cert $PKI/stranger.crt)" \
+expect_refused "certificate of another CA" "$ETCD_URL refused the TLS handshake (--etcd-cert $PKI/stranger.crt is not from a CA it accepts)" \
   "$CLUSTER" --etcd-cacert "$PKI/ca.crt" --etcd-cert "$PKI/stranger.crt" --etcd-key "$PKI/stranger.key" "${AUTH[@]}" node list
 expect_refused "etcd's certificate from a CA not given" "its certificate is not trusted (--etcd-cacert $PKI/other.crt)" \
   "$CLUSTER" --etcd-cacert "$PKI/other.crt" --etcd-cert "$PKI/client.crt" --etcd-key "$PKI/client.key" "${AUTH[@]}" node list
@@ -125,6 +128,29 @@ expect_refused "a user without the role" "permission denied" \
 expect_refused "orchestrator with a wrong password" "--etcd-user berth: etcdserver: authentication failed" \
   timeout 20 "$ORCH" "${TLS[@]}" --etcd-user berth:nope
 [ "$LAST_RC" -eq 1 ] || fail "the orchestrator refused by etcd: exit $LAST_RC, expected 1"
+# berthd refused by etcd says why, naming the option, and serves its local
+# API outside the cluster.
+r=$CL_DIR/n9
+mkdir -p "$r"
+cat >"$r/cluster.conf" <<C
+ETCD="$ETCD_URL"
+NODE_ID="n9"
+ETCD_CACERT="$PKI/ca.crt"
+ETCD_CERT="$PKI/client.crt"
+ETCD_KEY="$PKI/client.key"
+ETCD_USER="berth:nope"
+C
+"$BERTHD" --state-dir "$r/state" --run-dir "$r/run" --socket "$r/berthd.sock" --cgroup-parent "$CG-n9" \
+  --monitor "$BERTH_MONITOR" --cluster-config "$r/cluster.conf" >"$CL_DIR/n9.log" 2>&1 &
+RPID=$!
+wait_until 10 grep -q -- "--etcd-user berth: etcdserver: authentication failed" "$CL_DIR/n9.log" ||
+  fail "berthd refused by etcd did not say why"
+BERTH_SOCKET="$r/berthd.sock" "$BERTH" list >/dev/null || fail "berthd refused by etcd does not serve its API"
+kill "$RPID"
+wait "$RPID" 2>/dev/null || true
+RPID=
+echo "ok: berthd refused by etcd: $(grep -o -- 'cluster: .*authentication failed' "$CL_DIR/n9.log")"
+rm -f "$CL_DIR/n9.log"
 t1=$(now_ms)
 echo "ok: bad files and refusals in $((t1 - t0)) ms"
 
