@@ -214,9 +214,14 @@ Exchange do_post(CURL* c, const std::string& url, std::string_view body, long ti
   char errbuf[CURL_ERROR_SIZE];
   curl_easy_reset(c);
   secure(c, cr, token, h, errbuf);
+  // The callback stays on the connection libcurl keeps for the next
+  // request (a renegotiation would call it again): it writes to storage
+  // that lives as long as the thread that owns the handle.
+  thread_local Handshake seen;
+  seen = Handshake();
   if (url.rfind("https://", 0) == 0) {
     curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_context);
-    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &x.hs);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &seen);
   }
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -236,6 +241,7 @@ Exchange do_post(CURL* c, const std::string& url, std::string_view body, long ti
   curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &request_size);
   x.sent = request_size > 0;
   if (x.code != CURLE_OK) x.detail = errbuf;
+  x.hs = seen;
   return x;
 }
 

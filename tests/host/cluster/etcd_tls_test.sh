@@ -13,6 +13,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cl_need_berthd
+command -v etcdctl >/dev/null || { echo "SKIP: etcdctl not installed (etcd-client, scripts/deps.sh)"; exit 77; }
 cl_setup
 chmod 711 "$CL_DIR"  # unprivileged containers traverse it to their rootfs
 CG=berth.cltls-$$
