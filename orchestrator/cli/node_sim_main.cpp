@@ -87,12 +87,21 @@ const char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto args = cli::parse_args(argc, argv, 1, {"debug", "help"});
-  if (!args) return cli::fail("berth-node-sim", args.error());
-  if (args->flag("help") || !args->pos.empty()) {
-    std::fputs(kUsage, args->flag("help") ? stdout : stderr);
-    return args->flag("help") ? 0 : 2;
+  using cli::Option;
+  std::vector<Option> known = cli::etcd_options();
+  known.insert(known.end(), {Option::flag("debug"), Option::flag("help"), Option::text("log"),
+                             Option::integer("nodes", 1, 1000000), Option::integer("first", 0, 1000000),
+                             Option::text("id-prefix"), Option::text("state-dir"), Option::number("cpus", 0, 100000, true),
+                             Option::integer("memory-mb", 1, 1L << 40), Option::integer("disk-gb", 1, 1L << 30),
+                             Option::text("labels"), Option::text("templates"), Option::integer("lease-ttl", 2, 3600),
+                             Option::number("usage-interval", 0, 86400, true), Option::integer("threads", 1, 1024)});
+  auto args = cli::parse_args(argc, argv, 1, known);
+  if (!args) return cli::refuse("berth-node-sim", args.error(), kUsage);
+  if (args->flag("help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
+  if (!args->pos.empty()) return cli::refuse("berth-node-sim", Error::msg("unexpected argument " + args->pos[0]), kUsage);
   log::configure(args->get("log"), log::Format::json, args->flag("debug"));  // timestamped lines
   long n = args->num("nodes", 1);
   long first = args->num("first", 0);
@@ -135,7 +144,9 @@ int main(int argc, char** argv) {
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  AgentHost host(cli::etcd_config(*args), keys, ptrs, static_cast<int>(args->num("threads", std::min(32L, std::max(1L, n / 25)))));
+  auto etcd = cli::etcd_config(*args);
+  if (!etcd) return cli::fail("berth-node-sim", etcd.error());
+  AgentHost host(std::move(*etcd), keys, ptrs, static_cast<int>(args->num("threads", std::min(32L, std::max(1L, n / 25)))));
   auto st = host.run(g_stop, true);
   if (!st) return cli::fail("berth-node-sim", st.error());
   return 0;

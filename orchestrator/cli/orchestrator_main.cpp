@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <vector>
 
 #include "berth/base/log.h"
 #include "berth/orchestrator/orchestrator.h"
@@ -20,7 +21,8 @@ std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
 
 const char kUsage[] =
-    "usage: berth-orchestrator [--etcd URL[,URL...]] [--prefix /berth/] [--id NAME]\n"
+    "usage: berth-orchestrator [--etcd URL[,URL...]] [--etcd-cacert FILE] [--etcd-cert FILE --etcd-key FILE]\n"
+    "         [--etcd-user NAME[:PASSWORD]] [--prefix /berth/] [--id NAME]\n"
     "         [--leader-ttl S] [--grace S] [--evict-rate NODES_PER_S] [--storm-fraction F]\n"
     "         [--commit-threads N] [--batch N] [--etcd-timeout-ms MS] [--log FILE] [--debug]\n"
     "         [--no-election]\n";
@@ -28,16 +30,26 @@ const char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto args = cli::parse_args(argc, argv, 1, {"debug", "no-election", "help"});
-  if (!args) return cli::fail("berth-orchestrator", args.error());
-  if (args->flag("help") || !args->pos.empty()) {
-    std::fputs(kUsage, args->flag("help") ? stdout : stderr);
-    return args->flag("help") ? 0 : 2;
+  using cli::Option;
+  std::vector<Option> known = cli::etcd_options();
+  known.insert(known.end(), {Option::flag("help"), Option::flag("debug"), Option::flag("no-election"),
+                             Option::text("id"), Option::text("log"), Option::integer("leader-ttl", 2, 3600),
+                             Option::number("grace", 0, 86400, true), Option::number("evict-rate", 0, 1e6, true),
+                             Option::number("storm-fraction", 0, 1, true), Option::integer("commit-threads", 1, 256),
+                             Option::integer("batch", 1, 40)});
+  auto args = cli::parse_args(argc, argv, 1, known);
+  if (!args) return cli::refuse("berth-orchestrator", args.error(), kUsage);
+  if (args->flag("help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
+  if (!args->pos.empty()) return cli::refuse("berth-orchestrator", Error::msg("unexpected argument " + args->pos[0]), kUsage);
   std::string log_file = args->get("log");
   bool debug = args->flag("debug");
   OrchestratorOptions o;
-  o.etcd = cli::etcd_config(*args);
+  auto etcd = cli::etcd_config(*args);
+  if (!etcd) return cli::refuse("berth-orchestrator", etcd.error(), "");
+  o.etcd = std::move(*etcd);
   o.prefix = cli::prefix(*args);
   char host[256] = "orchestrator";
   gethostname(host, sizeof host - 1);
@@ -47,21 +59,8 @@ int main(int argc, char** argv) {
   o.evict_rate = args->real("evict-rate", 20);
   o.storm_fraction = args->real("storm-fraction", 0.55);
   o.commit_threads = static_cast<int>(args->num("commit-threads", 8));
-  o.batch = static_cast<int>(std::clamp(args->num("batch", 40), 1L, 40L));
+  o.batch = static_cast<int>(args->num("batch", 40));
   o.elect = !args->flag("no-election");
-  // Every option is read by now: one nothing read is unknown.
-  if (auto st = args->check(); !st) {
-    std::fprintf(stderr, "berth-orchestrator: %s\n%s", st.error().what().c_str(), kUsage);
-    return 2;
-  }
-  if (o.grace_ms <= 0) {
-    std::fprintf(stderr, "berth-orchestrator: --grace: expected a positive number of seconds\n");
-    return 2;
-  }
-  if (o.leader_ttl < 2) {
-    std::fprintf(stderr, "berth-orchestrator: --leader-ttl: expected at least 2 seconds\n");
-    return 2;
-  }
   log::configure(log_file, log::Format::json, debug);  // timestamped lines
   struct sigaction sa {};
   sa.sa_handler = on_signal;

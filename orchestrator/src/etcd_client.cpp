@@ -1,17 +1,69 @@
 // etcd_client.cpp — the blocking gateway client and the reconnecting
-// watcher, over libcurl (one easy handle per client, kept alive).
+// watcher, over libcurl (one easy handle per client, kept alive), with
+// TLS and an etcd user when given.
 #include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "berth/base/log.h"
 #include "berth/base/strings.h"
+#include "berth/base/tls.h"
 #include "berth/orchestrator/etcd.h"
 
 namespace berth::orch {
+
+class EtcdCredentials {
+public:
+  TlsClientFiles tls;  // ca empty: no TLS files given
+  std::string user, password;
+
+  std::string token() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return token_;
+  }
+  void set_token(std::string t) {
+    std::lock_guard<std::mutex> l(mu_);
+    token_ = std::move(t);
+  }
+  /// Forgets `t` unless another thread has replaced it already.
+  void drop_token(const std::string& t) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (token_ == t) token_.clear();
+  }
+
+private:
+  mutable std::mutex mu_;
+  std::string token_;
+};
+
+Result<std::shared_ptr<EtcdCredentials>> etcd_credentials(const EtcdSecurityOptions& o) {
+  if (o.cacert.empty() && o.cert.empty() && o.key.empty() && o.user.empty()) return std::shared_ptr<EtcdCredentials>();
+  auto c = std::make_shared<EtcdCredentials>();
+  if (!o.cacert.empty() || !o.cert.empty() || !o.key.empty()) {
+    c->tls = TlsClientFiles{o.cert, o.key, o.cacert, "--etcd-cert", "--etcd-key", "--etcd-cacert", ""};
+    BERTH_TRY(client_tls_context(c->tls));  // loaded here to be checked; libcurl loads them per connection
+  }
+  if (!o.user.empty()) {
+    size_t colon = o.user.find(':');
+    c->user = o.user.substr(0, colon);
+    if (colon != std::string::npos) {
+      c->password = o.user.substr(colon + 1);
+    } else if (const char* pw = std::getenv("BERTH_ETCD_PASSWORD")) {
+      c->password = pw;
+    } else {
+      return Error::msg("--etcd-user " + c->user + ": no password (NAME:PASSWORD, or $BERTH_ETCD_PASSWORD)");
+    }
+    if (c->user.empty()) return Error::msg("--etcd-user: expected NAME[:PASSWORD], got an empty name");
+  }
+  return c;
+}
 
 namespace {
 
@@ -43,16 +95,134 @@ size_t to_string(char* p, size_t size, size_t n, void* ud) {
   return size * n;
 }
 
+// What a member asked of the client in a TLS handshake, seen from the
+// client's side: whatever the member does next (an alert, or a reset that
+// overtakes it), this says whether the client's certificate can have been
+// what it refused.
+struct Handshake {
+  bool asked = false;        // the member asked for a client certificate
+  bool have_cert = false;    // and this client had one
+  bool issuer_named = true;  // whose issuer is among the CAs the member named (or it named none)
+};
+
 struct Exchange {
   CURLcode code = CURLE_OK;
   long status = 0;
   bool sent = false;  // some of the request went out
   std::string body;
+  std::string detail;  // libcurl's own words on a failure
+  Handshake hs;
 };
 
-Exchange do_post(CURL* c, const std::string& url, std::string_view body, long timeout_ms, long connect_ms) {
+// OpenSSL's callback when the member asks for a client certificate; the
+// CA names it sends are there to be compared with the issuer of ours.
+int on_certificate_request(SSL* ssl, void* arg) {
+  auto* h = static_cast<Handshake*>(arg);
+  h->asked = true;
+  X509* mine = ::SSL_get_certificate(ssl);
+  h->have_cert = mine != nullptr;
+  const STACK_OF(X509_NAME)* cas = ::SSL_get_client_CA_list(ssl);
+  if (mine && cas && sk_X509_NAME_num(cas) > 0) {
+    h->issuer_named = false;
+    const X509_NAME* issuer = ::X509_get_issuer_name(mine);
+    for (int i = 0; i < sk_X509_NAME_num(cas); ++i)
+      if (::X509_NAME_cmp(sk_X509_NAME_value(cas, i), issuer) == 0) h->issuer_named = true;
+  }
+  return 1;
+}
+
+CURLcode on_ssl_context(CURL*, void* ctx, void* arg) {
+  ::SSL_CTX_set_cert_cb(static_cast<SSL_CTX*>(ctx), on_certificate_request, arg);
+  return CURLE_OK;
+}
+
+/// Headers of one request, freed with it.
+struct Headers {
+  curl_slist* list = nullptr;
+  ~Headers() { curl_slist_free_all(list); }
+};
+
+// TLS files and the user's token on a handle that was just reset. The CA
+// given is the only one trusted (no system store).
+void secure(CURL* c, const EtcdCredentials* cr, const std::string& token, Headers& h, char* errbuf) {
+  errbuf[0] = 0;
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  // HTTP/1.1 over TLS too (libcurl would offer HTTP/2): one protocol, and
+  // the failures the member selection is built on, whatever the scheme.
+  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, long(CURL_HTTP_VERSION_1_1));
+  if (!cr) return;
+  if (!cr->tls.ca.empty()) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, cr->tls.ca.c_str());
+    curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
+  }
+  if (!cr->tls.cert.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, cr->tls.cert.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEY, cr->tls.key.c_str());
+  }
+  if (!token.empty()) {
+    h.list = curl_slist_append(h.list, ("Authorization: " + token).c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h.list);
+  }
+}
+
+/// A failed exchange that waiting or another member will not mend: the
+/// TLS handshake refused either way, or the member's certificate not
+/// trusted. Names the endpoint and the flag to look at; empty otherwise.
+std::string tls_refusal(const Exchange& x, const std::string& endpoint, const EtcdCredentials* cr) {
+  std::string d = x.detail.empty() ? curl_easy_strerror(x.code) : x.detail;
+  bool alert = d.find("alert") != std::string::npos;
+  auto cert = [&] {
+    return cr && !cr->tls.cert.empty() ? "--etcd-cert " + cr->tls.cert : std::string("no --etcd-cert given");
+  };
+  if (x.code == CURLE_OK) {
+    // etcd's gateway cannot pass a certificate's name on as the user, and
+    // with auth on it refuses a client certificate that has one.
+    if (x.status == 400 && x.body.find("CommonName of client sending a request against gateway") != std::string::npos)
+      return "etcd " + endpoint + " refused " + cert() +
+             ": its subject has a CommonName, which etcd's JSON gateway refuses when auth is enabled (use a certificate "
+             "without one; the user is --etcd-user)";
+    return {};
+  }
+  switch (x.code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return "etcd " + endpoint + ": its certificate is not trusted (" +
+             (cr && !cr->tls.ca.empty() ? "--etcd-cacert " + cr->tls.ca : std::string("no --etcd-cacert given")) + "): " + d;
+    case CURLE_SSL_CERTPROBLEM: return "etcd " + endpoint + ": " + cert() + ": " + d;
+    case CURLE_SSL_CACERT_BADFILE: return "etcd " + endpoint + ": --etcd-cacert: " + d;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+      // The member's alert may come after the client's handshake is done
+      // (TLS 1.3), or be overtaken by its reset: what it asked for tells.
+      if (x.hs.asked && !x.hs.have_cert)
+        return "etcd " + endpoint + " refused the TLS handshake (no --etcd-cert given; it asks for a client certificate): " + d;
+      if (x.hs.asked && !x.hs.issuer_named)
+        return "etcd " + endpoint + " refused the TLS handshake (" + cert() + " is not from a CA it accepts): " + d;
+      if (alert) return "etcd " + endpoint + " refused the TLS handshake (" + cert() + "): " + d;
+      if (d.find("wrong version number") != std::string::npos)
+        return "etcd " + endpoint + ": not TLS (an http:// member given as https://?): " + d;
+      return {};
+    default: return {};
+  }
+}
+
+Exchange do_post(CURL* c, const std::string& url, std::string_view body, long timeout_ms, long connect_ms,
+                 const EtcdCredentials* cr = nullptr, const std::string& token = {}) {
   Exchange x;
+  Headers h;
+  char errbuf[CURL_ERROR_SIZE];
   curl_easy_reset(c);
+  secure(c, cr, token, h, errbuf);
+  // The callback stays on the connection libcurl keeps for the next
+  // request (a renegotiation would call it again): it writes to storage
+  // that lives as long as the thread that owns the handle.
+  thread_local Handshake seen;
+  seen = Handshake();
+  if (url.rfind("https://", 0) == 0) {
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_context);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &seen);
+  }
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -65,11 +235,65 @@ Exchange do_post(CURL* c, const std::string& url, std::string_view body, long ti
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   }
   x.code = curl_easy_perform(c);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x.status);
   long request_size = 0;
   curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &request_size);
   x.sent = request_size > 0;
+  if (x.code != CURLE_OK) x.detail = errbuf;
+  x.hs = seen;
   return x;
+}
+
+/// A new token for the user from `endpoint`; EACCES when etcd refuses the
+/// name or password.
+Result<std::string> authenticate(CURL* c, const std::string& endpoint, const EtcdConfig& cfg) {
+  EtcdCredentials& cr = *cfg.credentials;
+  Exchange x = do_post(c, endpoint + "/v3/auth/authenticate", codec::authenticate_request(cr.user, cr.password),
+                       cfg.timeout_ms, cfg.connect_timeout_ms, &cr);
+  if (std::string refused = tls_refusal(x, endpoint, cfg.credentials.get()); !refused.empty()) return Error(EACCES, refused);
+  if (x.code != CURLE_OK) {
+    return Error(errno_of_curl(x.code), x.detail.empty() ? curl_easy_strerror(x.code) : x.detail);
+  }
+  if (x.status != 200) {
+    Error e = codec::error_from(x.status, x.body);
+    if (e.code() == ECONNRESET) return e;
+    return Error(EACCES, "etcd " + endpoint + ": --etcd-user " + cr.user + ": " + e.message());
+  }
+  auto token = BERTH_TRY(codec::parse_token(x.body));
+  cr.set_token(token);
+  return token;
+}
+
+/// One request to one member with the user's token when there is a user:
+/// a token first fetched when none is held, and replaced once when the
+/// member refuses it. A refusal no retry mends comes back in `final`.
+Exchange exchange(CURL* c, const std::string& endpoint, std::string_view path, std::string_view body,
+                  const EtcdConfig& cfg, std::optional<Error>& final) {
+  const EtcdCredentials* cr = cfg.credentials.get();
+  bool with_user = cr && !cr->user.empty();
+  for (int attempt = 0;; ++attempt) {
+    std::string token;
+    if (with_user && (token = cr->token()).empty()) {
+      auto t = authenticate(c, endpoint, cfg);
+      if (!t) {
+        Exchange x;
+        x.code = CURLE_COULDNT_CONNECT;  // this member did not serve; another may
+        x.detail = t.error().what();
+        if (t.error().code() == EACCES) final = std::move(t).error();
+        return x;
+      }
+      token = *t;
+    }
+    Exchange x = do_post(c, endpoint + std::string(path), body, cfg.timeout_ms, cfg.connect_timeout_ms, cr, token);
+    if (x.code != CURLE_OK || x.status == 400) {
+      std::string refused = tls_refusal(x, endpoint, cfg.credentials.get());
+      if (!refused.empty()) final = Error(EACCES, refused);
+      if (x.code != CURLE_OK || final) return x;
+    }
+    if (!with_user || x.status == 200 || attempt > 0 || !codec::token_refused(x.body)) return x;
+    cfg.credentials->drop_token(token);
+  }
 }
 
 }  // namespace
@@ -85,11 +309,25 @@ void sleep_unless(long ms, const std::atomic<bool>* stop) {
   }
 }
 
-std::vector<std::string> split_endpoints(std::string_view list) {
+std::vector<std::string> split_endpoints(std::string_view list, std::string_view scheme) {
   std::vector<std::string> out;
   for (std::string_view one : split(list, ',')) {
     while (!one.empty() && one.back() == '/') one.remove_suffix(1);
-    if (!one.empty()) out.emplace_back(one.find("://") == std::string_view::npos ? "http://" + std::string(one) : std::string(one));
+    if (!one.empty())
+      out.emplace_back(one.find("://") == std::string_view::npos ? std::string(scheme) + std::string(one) : std::string(one));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> etcd_endpoints(std::string_view list, const EtcdCredentials* credentials,
+                                                const std::string& flag) {
+  bool tls = credentials && !credentials->tls.ca.empty();
+  auto out = split_endpoints(list, tls ? "https://" : "http://");
+  if (out.empty()) return Error::msg(flag + ": expected etcd's client URLs, got \"" + std::string(list) + "\"");
+  for (const auto& e : out) {
+    if (e.rfind("https://", 0) == 0) continue;
+    if (e.rfind("http://", 0) != 0) return Error::msg(flag + ": expected http:// or https:// URLs of etcd, got \"" + e + "\"");
+    if (tls) return Error::msg(flag + " " + e + ": plain http with --etcd-cacert (expected https://)");
   }
   return out;
 }
@@ -174,8 +412,9 @@ Result<std::string> Etcd::post_to_any(std::string_view path, std::string_view bo
     std::string url;
     for (size_t i : impl_->sel->order(std::chrono::steady_clock::now())) {
       url = cfg_.endpoints[i] + std::string(path);
-      x = do_post(impl_->curl, url, body.data() ? body : std::string_view("{}"), cfg_.timeout_ms,
-                  cfg_.connect_timeout_ms);
+      std::optional<Error> refused;
+      x = exchange(impl_->curl, cfg_.endpoints[i], path, body.data() ? body : std::string_view("{}"), cfg_, refused);
+      if (refused) return std::move(*refused);
       if (x.code == CURLE_OK && x.status != 503) {
         impl_->sel->good(i);
         break;
@@ -193,7 +432,7 @@ Result<std::string> Etcd::post_to_any(std::string_view path, std::string_view bo
       if (e.code() != ECONNRESET || std::chrono::steady_clock::now() >= deadline)
         return e.wrap("etcd " + url);
     } else if ((x.sent && !any_member) || std::chrono::steady_clock::now() >= deadline) {
-      return Error(errno_of_curl(x.code), "etcd " + url + ": " + curl_easy_strerror(x.code));
+      return Error(errno_of_curl(x.code), "etcd " + url + ": " + (x.detail.empty() ? curl_easy_strerror(x.code) : x.detail));
     }
     sleep_unless(backoff, nullptr);
     backoff = std::min(backoff * 2, 2000L);
@@ -247,11 +486,21 @@ Status Etcd::wait_ready(long give_up_ms, const std::atomic<bool>* stop) {
   long backoff = 200;
   for (;;) {
     std::string last;
+    const EtcdCredentials* cr = cfg_.credentials.get();
     for (const auto& ep : cfg_.endpoints) {
       Exchange x = do_post(impl_->curl, ep + "/health", std::string_view(), std::min(cfg_.timeout_ms, 2000L),
-                           cfg_.connect_timeout_ms);
-      if (x.code == CURLE_OK && x.status == 200 && x.body.find("\"true\"") != std::string::npos) return ok();
-      last = ep + ": " + (x.code != CURLE_OK ? curl_easy_strerror(x.code) : "HTTP " + std::to_string(x.status) + " " + x.body);
+                           cfg_.connect_timeout_ms, cr);
+      if (x.code == CURLE_OK && x.status == 200 && x.body.find("\"true\"") != std::string::npos) {
+        if (!cr || cr->user.empty()) return ok();
+        // Healthy: now the user's password is what may be wrong.
+        auto t = authenticate(impl_->curl, ep, cfg_);
+        if (t || t.error().code() == EACCES) return t ? ok() : std::move(t).error();
+        last = ep + ": authenticate: " + t.error().what();
+        continue;
+      }
+      if (std::string refused = tls_refusal(x, ep, cr); !refused.empty()) return Error(EACCES, refused);
+      last = ep + ": " + (x.code != CURLE_OK ? (x.detail.empty() ? curl_easy_strerror(x.code) : x.detail)
+                                             : "HTTP " + std::to_string(x.status) + " " + x.body);
     }
     long waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
     if ((give_up_ms > 0 && waited >= give_up_ms) || (stop && stop->load()))
@@ -300,6 +549,7 @@ struct Stream {
   std::atomic<bool>* dead;
   std::string buf;
   bool compacted = false;
+  bool canceled = false;
   bool got_data = false;
   std::string error;
 };
@@ -312,8 +562,15 @@ void deliver_line(Stream& s, std::string_view line) {
     return;
   }
   s.got_data = true;
+  if (b->canceled && b->compact_revision == 0) {
+    // Refused (a token etcd no longer knows, a permission): this stream
+    // is over; the next one asks again.
+    s.error = b->cancel_reason;
+    s.canceled = true;
+    return;
+  }
   if (b->canceled) {
-    if (b->compact_revision > 0) s.compacted = true;
+    s.compacted = true;
     (*s.cb)(*b);
     return;
   }
@@ -334,7 +591,7 @@ size_t on_stream(char* p, size_t size, size_t n, void* ud) {
   while ((pos = s.buf.find('\n')) != std::string::npos) {
     deliver_line(s, std::string_view(s.buf).substr(0, pos));
     s.buf.erase(0, pos + 1);
-    if (s.compacted) return 0;
+    if (s.compacted || s.canceled) return 0;
   }
   return size * n;
 }
@@ -374,7 +631,8 @@ void Watcher::watch_member() {
     int64_t quiet = probe_->quiet_since.load();
     if (quiet == 0 || probe_->dead.load() || steady_ms() - quiet < kWatchProbeMs) continue;
     size_t ep = probe_->member.load();
-    Exchange x = do_post(c, cfg_.endpoints[ep] + "/v3/kv/range", body, cfg_.timeout_ms, cfg_.connect_timeout_ms);
+    std::optional<Error> refused;
+    Exchange x = exchange(c, cfg_.endpoints[ep], "/v3/kv/range", body, cfg_, refused);
     if (x.code == CURLE_OK && x.status == 200) {
       // Serving: the stream is quiet because nothing changed.
       probe_->quiet_since.compare_exchange_strong(quiet, steady_ms());
@@ -397,6 +655,7 @@ void Watcher::restart(int64_t start_revision) {
 void Watcher::run() {
   CURL* c = curl_easy_init();
   auto sel = EndpointSelector::shared_for(cfg_.endpoints);
+  bool with_user = cfg_.credentials && !cfg_.credentials->user.empty();
   long backoff = 100;
   while (!stop_.load()) {
     reconnect_ = false;
@@ -404,10 +663,25 @@ void Watcher::run() {
     probe_->member = ep;
     probe_->dead = false;
     probe_->quiet_since = steady_ms();
-    Stream s{&cb_, &stop_, &reconnect_, &next_rev_, &probe_->quiet_since, &probe_->dead, {}, false, false, {}};
+    Stream s{&cb_, &stop_, &reconnect_, &next_rev_, &probe_->quiet_since, &probe_->dead, {}, false, false, false, {}};
     std::string url = cfg_.endpoints[ep] + "/v3/watch";
     std::string body = codec::watch_request(key_, end_, next_rev_.load());
+    std::string token;
+    if (with_user && (token = cfg_.credentials->token()).empty()) {
+      auto t = authenticate(c, cfg_.endpoints[ep], cfg_);
+      if (!t) {
+        log::warn("watch " + url + ": authenticate: " + t.error().what());
+        sel->bad(ep, std::chrono::steady_clock::now());
+        sleep_unless(backoff, &stop_);
+        backoff = std::min(backoff * 2, 2000L);
+        continue;
+      }
+      token = *t;
+    }
+    Headers headers;
+    char errbuf[CURL_ERROR_SIZE];
     curl_easy_reset(c);
+    secure(c, cfg_.credentials.get(), token, headers, errbuf);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cfg_.connect_timeout_ms);
@@ -421,6 +695,7 @@ void Watcher::run() {
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &s);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     CURLcode rc = curl_easy_perform(c);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
     probe_->quiet_since = 0;
     bool dead = probe_->dead.load();
     if (dead) {
@@ -434,9 +709,16 @@ void Watcher::run() {
       continue;
     }
     if (reconnect_.load()) continue;
-    if (s.got_data && !dead) backoff = 100;
+    // A token etcd no longer knows ends the stream (or cancels its watch):
+    // the next one gets a new token.
+    if (with_user && (codec::token_refused(s.error) || s.canceled)) cfg_.credentials->drop_token(token);
+    if (s.got_data && !dead && !s.canceled) backoff = 100;
     log::warn("watch " + url + " ended (" +
-              (dead ? std::string("given up") : rc == CURLE_OK ? std::string("closed by etcd") : curl_easy_strerror(rc)) +
+              (dead          ? std::string("given up")
+               : s.canceled  ? std::string("canceled by etcd")
+               : rc == CURLE_OK ? std::string("closed by etcd")
+               : errbuf[0]   ? std::string(errbuf)
+                             : curl_easy_strerror(rc)) +
               (s.error.empty() ? "" : "; " + s.error) + "); resuming from revision " + std::to_string(next_rev_.load()));
     sel->bad(ep, std::chrono::steady_clock::now());
     sleep_unless(backoff, &stop_);

@@ -265,6 +265,28 @@ std::string txn_request(const std::vector<Compare>& cmp, const std::vector<Op>& 
 std::string lease_grant_request(int64_t ttl) { return "{\"TTL\":\"" + std::to_string(ttl) + "\"}"; }
 std::string lease_id_request(int64_t id) { return "{\"ID\":\"" + std::to_string(id) + "\"}"; }
 
+std::string authenticate_request(std::string_view name, std::string_view password) {
+  json::Value v = json::Value::object();
+  v.set("name", name);
+  v.set("password", password);
+  return json::dump(v);
+}
+
+Result<std::string> parse_token(std::string_view body) {
+  auto doc = BERTH_TRY(parse_object(body));
+  const json::Value* t = doc.find("token");
+  if (!t || !t->is_string() || t->as_string().empty()) return Error(EPROTO, "authenticate: no token in the answer");
+  return t->as_string();
+}
+
+bool token_refused(std::string_view body) {
+  // etcd's refusals of a token it does not know (expired, or issued
+  // before a restart), of none, and of one older than the auth store.
+  for (std::string_view why : {"invalid auth token", "user name is empty", "revision in header is old"})
+    if (body.find(why) != std::string_view::npos) return true;
+  return false;
+}
+
 std::string watch_request(std::string_view key, std::string_view end, int64_t start_revision) {
   json::Value c = json::Value::object();
   c.set("key", base64_encode(key));
@@ -359,6 +381,7 @@ Result<WatchBatch> parse_watch(std::string_view line) {
   b.created = (f = r->find("created")) && f->is_bool() && f->as_bool();
   b.canceled = (f = r->find("canceled")) && f->is_bool() && f->as_bool();
   b.compact_revision = BERTH_TRY(i64(r->find("compact_revision"), "compact_revision"));
+  if ((f = r->find("cancel_reason")) && f->is_string()) b.cancel_reason = f->as_string();
   if (const json::Value* evs = r->find("events")) {
     if (!evs->is_array()) return Error(EPROTO, "events: expected an array");
     for (const auto& e : evs->as_array()) {

@@ -611,7 +611,10 @@ Status Orchestrator::run(const std::atomic<bool>& stop) {
   bool announced = false;
   while (!stop.load()) {
     auto ready = impl.etcd.wait_ready(0, &stop);
-    if (!ready) break;
+    if (!ready) {
+      if (stop.load()) break;
+      return std::move(ready).error();  // refused: TLS or the user
+    }
     if (!opt_.elect) {
       auto st = impl.lead(stop);
       if (!st) log::error(st.error().what());

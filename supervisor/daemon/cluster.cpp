@@ -166,6 +166,10 @@ bool cluster_option(const std::string& flag, const std::function<std::string()>&
   else if (flag == "--resync-interval") num(o.resync_s);
   else if (flag == "--fence-after") num(o.fence_after_s);
   else if (flag == "--fence-stop-timeout") num(o.fence_stop_s);
+  else if (flag == "--etcd-cacert") o.etcd_cacert = fs::absolute(value());
+  else if (flag == "--etcd-cert") o.etcd_cert = fs::absolute(value());
+  else if (flag == "--etcd-key") o.etcd_key = fs::absolute(value());
+  else if (flag == "--etcd-user") o.etcd_user = value();
   else if (flag == "--cluster-config") {
     if (auto st = read_config(value(), o); !st && o.error.empty()) o.error = st.error().what();
   } else return false;
@@ -189,14 +193,12 @@ Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, 
   if (o.prefix.empty() || o.prefix.front() != '/' || o.prefix.back() != '/')
     return Error::msg("--cluster-prefix: expected a key prefix such as /berth/, got \"" + o.prefix + "\"");
   orch::EtcdConfig cfg;
-  cfg.endpoints = orch::split_endpoints(o.etcd);
+  cfg.credentials = BERTH_TRY(orch::etcd_credentials({o.etcd_cacert, o.etcd_cert, o.etcd_key, o.etcd_user}));
+  cfg.endpoints = BERTH_TRY(orch::etcd_endpoints(o.etcd, cfg.credentials.get(), "--cluster"));
   // A member that does not answer within a third of the TTL (the renewal
   // period) is given up for the next one, so one hung member cannot cost
   // the node its lease.
   cfg.timeout_ms = std::clamp(o.lease_ttl * 1000 / 3, 1000L, 5000L);
-  for (const auto& e : cfg.endpoints)
-    if (e.rfind("http://", 0) != 0 && e.rfind("https://", 0) != 0)
-      return Error::msg("--cluster: expected http:// URLs of etcd, got \"" + e + "\"");
   orch::NodeSpec spec;
   spec.id = o.node_id;
   for (const auto& [k, v] : BERTH_TRY(pairs(o.labels, "--labels"))) spec.labels[k] = v;

@@ -25,6 +25,8 @@ struct ClusterOptions {
   long resync_s = 10;      // --resync-interval seconds
   long fence_after_s = 0;  // --fence-after seconds without a renewal (0: the lease TTL)
   long fence_stop_s = 10;  // --fence-stop-timeout seconds a fenced container gets to halt
+  std::string etcd_cacert, etcd_cert, etcd_key;  // --etcd-cacert, --etcd-cert, --etcd-key
+  std::string etcd_user;   // --etcd-user NAME[:PASSWORD]
   std::string error;       // a --cluster-config file that did not parse
   /// berthd's own TLS files (--tls-cert, --tls-key, --tls-client-ca as the
   /// cluster's CA): how it reaches another node's API for a migration.
@@ -35,8 +37,8 @@ struct ClusterOptions {
 /// one (its value read through `value`). `--cluster-config FILE` reads
 /// KEY="value" lines, one per option (ETCD for --cluster, NODE_ID,
 /// LABELS, CAPACITY, NODE_ADDRESS, CLUSTER_PREFIX, LEASE_TTL,
-/// USAGE_INTERVAL, RESYNC_INTERVAL, FENCE_AFTER, FENCE_STOP_TIMEOUT;
-/// # comments): options are applied in
+/// USAGE_INTERVAL, RESYNC_INTERVAL, FENCE_AFTER, FENCE_STOP_TIMEOUT,
+/// ETCD_CACERT, ETCD_CERT, ETCD_KEY, ETCD_USER; # comments): options are applied in
 /// order, so a flag after the file overrides it.
 bool cluster_option(const std::string& flag, const std::function<std::string()>& value, ClusterOptions& o);
 

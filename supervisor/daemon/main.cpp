@@ -136,7 +136,8 @@ void usage(FILE* out) {
                "              [--listen-tcp ADDR:PORT --tls-cert FILE --tls-key FILE --tls-client-ca FILE]\n"
                "              [--cluster-config FILE] [--cluster ETCD_URLS --node-id ID [--labels k=v,...] [--capacity cpus=N,memory=SIZE,disk=SIZE]\n"
                "               [--node-address ADDR] [--cluster-prefix /berth/] [--lease-ttl S] [--usage-interval S]\n"
-               "               [--resync-interval S] [--fence-after S] [--fence-stop-timeout S]]\n");
+               "               [--resync-interval S] [--fence-after S] [--fence-stop-timeout S]\n"
+               "               [--etcd-cacert FILE] [--etcd-cert FILE --etcd-key FILE] [--etcd-user NAME[:PASSWORD]]]\n");
 }
 
 // On exit: the containers' cgroup parent (each level of it, deepest

@@ -1,5 +1,5 @@
-// tls_client.cpp — OpenSSL client contexts and handshakes for berthd's
-// mutual-TLS API; a failed handshake names the side that refused.
+// tls_client.cpp — connections and handshakes for berthd's mutual-TLS
+// API; a failed handshake names the side that refused.
 #include "berth/supervisor/tls_client.h"
 
 #include <netdb.h>
@@ -9,21 +9,12 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
 
 namespace berth::supervisor {
 
-void SslCtxFree::operator()(SSL_CTX* c) const { ::SSL_CTX_free(c); }
 void SslFree::operator()(SSL* s) const { ::SSL_free(s); }
 
 namespace {
-
-std::string openssl_reason() {
-  unsigned long e = ::ERR_peek_last_error();
-  if (!e) return errno ? std::strerror(errno) : "connection closed";
-  const char* r = ::ERR_reason_error_string(e);
-  return r ? r : "error " + std::to_string(e);
-}
 
 // An alert berthd sends when it does not accept the client's certificate.
 bool refused_client_certificate() {
@@ -53,24 +44,6 @@ std::string tls_failure(SSL* ssl, const std::string& where) {
   std::string why = openssl_reason();
   if (refused_client_certificate()) return "server refused the client certificate (" + where + "): " + why;
   return "tls with berthd at " + where + " failed: " + why;
-}
-
-Result<SslCtxPtr> client_tls_context(const TlsClientFiles& f) {
-  for (auto [flag, value] : {std::pair{&f.cert_flag, &f.cert}, {&f.key_flag, &f.key}, {&f.ca_flag, &f.ca}})
-    if (value->empty()) return Error(EINVAL, *flag + ": required (berthd's TCP port is mutual TLS)");
-  SslCtxPtr ctx(::SSL_CTX_new(::TLS_client_method()));
-  if (!ctx) return Error::msg("tls: " + openssl_reason());
-  ::SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  if (::SSL_CTX_use_certificate_chain_file(ctx.get(), f.cert.c_str()) != 1)
-    return Error(EINVAL, f.cert_flag + " " + f.cert + ": " + openssl_reason());
-  if (::SSL_CTX_use_PrivateKey_file(ctx.get(), f.key.c_str(), SSL_FILETYPE_PEM) != 1)
-    return Error(EINVAL, f.key_flag + " " + f.key + ": " + openssl_reason());
-  if (::SSL_CTX_check_private_key(ctx.get()) != 1)
-    return Error(EINVAL, f.key_flag + " " + f.key + ": does not match the certificate in " + f.cert);
-  if (::SSL_CTX_load_verify_locations(ctx.get(), f.ca.c_str(), nullptr) != 1)
-    return Error(EINVAL, f.ca_flag + " " + f.ca + ": " + openssl_reason());
-  ::SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-  return ctx;
 }
 
 Result<UniqueFd> connect_tcp(const HostPort& a) {

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # cli_docs_test.sh — the man pages and the bash completion against the
 # binaries: the pages render without a warning, every verb, sub-verb and
-# flag that berth's (and berthd's) usage prints is documented and
+# flag that berth's (and berthd's, berth-orchestrator's and
+# berth-cluster's) usage prints is documented and
 # completed, and the completion works, quietly, without berthd.
-# usage: cli_docs_test.sh BERTH [BERTHD]   (no root; no berthd needed)
+# usage: cli_docs_test.sh BERTH [BERTHD [BERTH-ORCHESTRATOR BERTH-CLUSTER]]
+#        (no root; no berthd needed)
 set -uo pipefail
 
 berth=${1:?usage: cli_docs_test.sh BERTH [BERTHD]}
 berthd=${2:-}
+orch=${3:-}
+cluster=${4:-}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 man1=$root/docs/man/berth.1
 man8=$root/docs/man/berthd.8
@@ -144,6 +148,20 @@ if [[ -n $berthd ]]; then
     grep -qF -- "$(roff "$f")" "$man8" || fail "berthd flag $f is not in berthd.8"
   done
 fi
+
+# berth-orchestrator(8) and berth-cluster(1): they render without warnings
+# and hold every flag their --help prints.
+for pair in "${orch}:$root/docs/man/berth-orchestrator.8" "${cluster}:$root/docs/man/berth-cluster.1"; do
+  bin=${pair%%:*} page=${pair#*:}
+  [[ -n $bin ]] || continue
+  out=$(groff -man -ww -z "$page" 2>&1) || fail "groff failed on $page"
+  [[ -z $out ]] || fail "groff warns on $page: $out"
+  "$bin" --help >"$tmp/cluster-usage" || fail "${bin##*/} --help exited $?"
+  grep -q "^usage: ${bin##*/}" "$tmp/cluster-usage" || fail "${bin##*/} --help printed no usage on stdout"
+  for f in $(grep -o -- '--[a-z][a-z0-9-]*' "$tmp/cluster-usage" | sort -u); do
+    grep -qF -- "$(roff "$f")" "$page" || fail "flag $f of ${bin##*/} is not in ${page##*/}"
+  done
+done
 
 # --- (c) the completion itself, berthd unreachable and answering ------------
 offers create "$berth" ""

@@ -13,19 +13,43 @@ wait_until 10 bash -c "[ \$('$CLUSTER' node list | grep -c ready) -eq 2 ]" || fa
 
 # berth-orchestrator refuses a malformed value or an unknown option by
 # name, before it does anything (exit 2).
-orch_refuses() {  # orch_refuses EXPECTED-TEXT ARGS...
-  local want=$1 out rc
-  shift
+refuses() {  # refuses PROGRAM EXPECTED-TEXT ARGS...
+  local prog=$1 want=$2 out rc
+  shift 2
   set +e
-  out=$(timeout 10 "$ORCH" "$@" 2>&1); rc=$?
+  out=$(timeout 10 "$prog" "$@" 2>&1); rc=$?
   set -e
-  [ $rc -eq 2 ] && [[ "$out" == *"$want"* ]] || fail "berth-orchestrator $*: rc $rc, [$out], expected [$want]"
+  [ $rc -eq 2 ] && [[ "$out" == *"$want"* ]] || fail "${prog##*/} $*: rc $rc, [$out], expected [$want]"
 }
+orch_refuses() { refuses "$ORCH" "$@"; }
 orch_refuses '--grace: expected a number, got "abc"' --grace abc
 orch_refuses '--leader-ttl: expected an integer, got "5s"' --leader-ttl 5s
 orch_refuses 'unknown option --gracee' --gracee 5
-orch_refuses '--grace: expected a positive number of seconds' --grace 0
+orch_refuses '--grace: expected a number from 0 (excluded) to 86400, got "0"' --grace 0
+orch_refuses '--batch: expected an integer from 1 to 40, got "100"' --batch 100
+orch_refuses '--debug: takes no value' --debug=yes
+orch_refuses '--id: a value is required' --id
+orch_refuses 'unexpected argument leader' leader
+out=$("$ORCH" --help) && [[ "$out" == usage:* ]] || fail "berth-orchestrator --help: [$out]"
 echo "ok: berth-orchestrator refuses malformed values and unknown options by name"
+
+# berth-cluster likewise, for every verb: nothing is read or written.
+cluster_refuses() { refuses "$CLUSTER" "$@"; }
+cluster_refuses '--memory-mb: expected an integer, got "abc"' env scale a w 2 --memory-mb abc
+cluster_refuses '--cpus: expected a number, got "1x"' env scale a w 2 --cpus 1x
+cluster_refuses '--cpus: expected a number from 0 (excluded) to 100000, got "0"' env scale a w 2 --cpus 0
+cluster_refuses '--wait: expected an integer, got "soon"' env create x.json --wait soon
+cluster_refuses '--limit: expected an integer from 0 to 1073741824, got "-1"' events --limit -1
+cluster_refuses 'unknown option --forse' node remove n1 --forse
+cluster_refuses '--force: not an option of node drain' node drain n1 --force
+cluster_refuses '--wait: not an option of env list' env list --wait 3
+cluster_refuses '--etcd-timeout-ms: expected an integer, got "5s"' --etcd-timeout-ms 5s node list
+cluster_refuses 'unknown command frob' frob
+cluster_refuses 'a command is required'
+for help in "--help" "env --help" "env scale --help" "node drain n1 --help"; do
+  out=$("$CLUSTER" $help 2>/dev/null) && [[ "$out" == usage:* ]] || fail "berth-cluster $help: [$out]"
+done
+echo "ok: berth-cluster refuses malformed values, unknown options and commands by name; --help on stdout"
 
 refused() {  # refused NAME EXPECTED-TEXT JSON
   printf '%s' "$3" >"$CL_DIR/$1.json"

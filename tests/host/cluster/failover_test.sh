@@ -28,6 +28,12 @@ for n in a-0000 a-0001 b-0000 c-0000; do
   wait_until 5 test "$(sim_running "$S" $n | wc -l)" -eq 2 || fail "node $n does not run its 2 containers"
 done
 echo "ok: 8 containers spread 2 per node and running"
+# status: the leader, every node's lease and fence, containers per state.
+status_has() { "$CLUSTER" status | grep -qE -- "$1"; }
+status_has '^leader: [^(]' || fail "status: no leader: $("$CLUSTER" status)"
+status_has '^nodes: 4, 4 ready$' || fail "status: nodes: $("$CLUSTER" status)"
+status_has '^  b-0000 +ready +held +no +2$' || fail "status: b-0000: $("$CLUSTER" status)"
+status_has '^containers: 8 placed of 8 desired, 8 on-live-node$' || fail "status: containers: $("$CLUSTER" status)"
 
 # --- a node dies: detection, then rescheduling after the grace period ---
 node_is() { "$CLUSTER" node list | awk -v n="$1" -v s="$2" '$1==n && $2==s {f=1} END {exit !f}'; }
@@ -39,6 +45,9 @@ t1=$(now_ms)
 wait_until $((GRACE + 20)) all_moved_off b-0000 || fail "b-0000's containers were not rescheduled"
 t2=$(now_ms)
 node_is b-0000 fenced || fail "b-0000 not fenced after its containers moved"
+status_has '^  b-0000 +fenced +expired +yes +0$' || fail "status: fenced b-0000: $("$CLUSTER" status)"
+status_has '^containers: 8 placed of 8 desired, 8 on-live-node$' || fail "status: containers: $("$CLUSTER" status)"
+echo "ok: status shows the leader, the nodes' leases and fences, the containers per state"
 echo "ok: node death detected in $((t1 - t0)) ms (lease TTL ${TTL}s), rescheduled in $((t2 - t0)) ms (grace ${GRACE}s)"
 echo "measure: detection_ms=$((t1 - t0)) rescheduled_ms=$((t2 - t0)) ttl_s=$TTL grace_s=$GRACE"
 

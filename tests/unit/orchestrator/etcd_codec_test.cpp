@@ -120,6 +120,24 @@ TEST(Answers, Watch) {
   EXPECT_FALSE(parse_watch("not json"));
 }
 
+TEST(Answers, Auth) {
+  EXPECT_EQ(authenticate_request("berth", "p\"w"), R"({"name":"berth","password":"p\"w"})");
+  auto t = parse_token(R"({"header":{"revision":"3"},"token":"RvdpLzHnRH.22"})");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(*t, "RvdpLzHnRH.22");
+  EXPECT_FALSE(parse_token(R"({"header":{"revision":"3"}})"));
+  EXPECT_TRUE(token_refused(R"({"error":"etcdserver: invalid auth token","code":16})"));
+  EXPECT_TRUE(token_refused(R"({"error":"etcdserver: user name is empty","code":3})"));
+  EXPECT_TRUE(token_refused("rpc error: code = InvalidArgument desc = etcdserver: revision in header is old"));
+  EXPECT_FALSE(token_refused(R"({"error":"etcdserver: permission denied","code":7})"));
+  auto canceled = parse_watch(
+      R"({"result":{"header":{"revision":"9"},"created":true,"canceled":true,"cancel_reason":"rpc error: code = Unauthenticated desc = etcdserver: invalid auth token"}})");
+  ASSERT_TRUE(canceled);
+  EXPECT_TRUE(canceled->canceled);
+  EXPECT_EQ(canceled->compact_revision, 0);
+  EXPECT_TRUE(token_refused(canceled->cancel_reason));
+}
+
 TEST(Answers, Errors) {
   berth::Error e = error_from(404, R"({"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5})");
   EXPECT_EQ(e.code(), ENOENT);

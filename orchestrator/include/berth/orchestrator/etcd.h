@@ -90,6 +90,7 @@ struct WatchBatch {
   bool created = false;
   bool canceled = false;
   int64_t compact_revision = 0;  // set when canceled because history was compacted
+  std::string cancel_reason;     // etcd's words when canceled otherwise ("etcdserver: permission denied")
   std::vector<WatchEvent> events;
 };
 
@@ -108,6 +109,13 @@ std::string txn_request(const std::vector<Compare>& cmp, const std::vector<Op>& 
 std::string lease_grant_request(int64_t ttl);
 std::string lease_id_request(int64_t id);
 std::string watch_request(std::string_view key, std::string_view end, int64_t start_revision);
+std::string authenticate_request(std::string_view name, std::string_view password);
+/// The token of an /v3/auth/authenticate answer.
+Result<std::string> parse_token(std::string_view body);
+/// True when an error answer (or a watch stream's error line) says the
+/// request's token must be replaced: unknown or expired, missing, or older
+/// than the auth store.
+bool token_refused(std::string_view body);
 
 /// A gateway error body {"error","message","code"} or a non-JSON one.
 Error error_from(long http_status, std::string_view body);
@@ -121,6 +129,24 @@ Result<int64_t> parse_keepalive(std::string_view body);
 Result<WatchBatch> parse_watch(std::string_view line);
 }  // namespace codec
 
+/// How to reach etcd besides its URLs, under the flags etcdctl names:
+/// TLS (--etcd-cacert, --etcd-cert, --etcd-key) and an etcd user
+/// (--etcd-user NAME[:PASSWORD]).
+struct EtcdSecurityOptions {
+  std::string cacert, cert, key;  // PEM files; cert and key together, both need cacert
+  std::string user;               // NAME[:PASSWORD]; without one, $BERTH_ETCD_PASSWORD
+};
+
+/// The checked TLS files and user of a process, and the token its user was
+/// last given, shared by every client and watcher of that process.
+class EtcdCredentials;
+
+/// Checks `o` before anything starts: each file is read and parsed (the
+/// key must match the certificate, the CA be one), the user has a name and
+/// a password. Errors name the flag and file. Null when `o` asks
+/// for nothing.
+Result<std::shared_ptr<EtcdCredentials>> etcd_credentials(const EtcdSecurityOptions& o);
+
 /// Connection settings shared by clients and watchers.
 struct EtcdConfig {
   std::vector<std::string> endpoints;  // "http://127.0.0.1:2379"
@@ -132,7 +158,16 @@ struct EtcdConfig {
   /// How long a call keeps retrying while no endpoint answers (0: one try
   /// per endpoint). Only failures before the request was sent are retried.
   long retry_ms = 0;
+  /// TLS and the etcd user, when given (etcd_credentials).
+  std::shared_ptr<EtcdCredentials> credentials;
 };
+
+/// The endpoints of `list` ("a:2379,https://b:2379") with `credentials`:
+/// a URL without a scheme gets https:// when a CA is given, http://
+/// otherwise; an http:// URL with --etcd-cacert, or a scheme other than
+/// http(s), is refused naming `flag`.
+Result<std::vector<std::string>> etcd_endpoints(std::string_view list, const EtcdCredentials* credentials,
+                                                const std::string& flag);
 
 /// The order in which a client tries the members: the one that answered
 /// last first, then the others in turn, those that failed within the last
@@ -166,11 +201,17 @@ private:
 /// and transactions are not (a hung member may still apply it later).
 bool retry_safe(std::string_view path);
 
-/// Splits "http://a:1,http://b:2" into endpoints.
-std::vector<std::string> split_endpoints(std::string_view list);
+/// Splits "http://a:1,http://b:2" into endpoints; one without a scheme
+/// gets `scheme`.
+std::vector<std::string> split_endpoints(std::string_view list, std::string_view scheme = "http://");
 
 /// A blocking client. Not thread-safe: give each thread its own.
+/// With a user, each request carries the user's token (from
+/// /v3/auth/authenticate), and a token etcd no longer knows is replaced
+/// once and the request sent again.
 /// Errors: ECONNREFUSED/ETIMEDOUT/ECONNRESET when etcd is unreachable,
+/// EACCES when a member refuses the TLS handshake, its certificate is not
+/// trusted, or the user is refused (naming the flag to look at),
 /// EPROTO for an answer that is not the gateway's JSON, and the gRPC code
 /// mapped to an errno for etcd's own refusals (ENOENT for NOT_FOUND...).
 class Etcd {
@@ -196,7 +237,9 @@ public:
   Status lease_revoke(int64_t id);
   /// GET /health on each endpoint until one says healthy, with backoff
   /// (200 ms doubling to 5 s), logging each failure; gives up after
-  /// `give_up_ms` (0: never) or when `stop` becomes true.
+  /// `give_up_ms` (0: never) or when `stop` becomes true. A refusal
+  /// (EACCES: TLS, or the user's password once a member is healthy) is
+  /// returned at once: waiting does not mend it.
   Status wait_ready(long give_up_ms, const std::atomic<bool>* stop = nullptr);
 
   /// Raw POST to the gateway (path like "/v3/kv/put"); the body on 200.

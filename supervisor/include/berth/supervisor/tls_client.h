@@ -11,31 +11,20 @@
 
 #include "berth/base/error.h"
 #include "berth/base/fd.h"
+#include "berth/base/tls.h"
 #include "berth/supervisor/host_port.h"
 
 namespace berth::supervisor {
 
-struct SslCtxFree {
-  void operator()(SSL_CTX* c) const;
-};
 struct SslFree {
   void operator()(SSL* s) const;
 };
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 using SslPtr = std::unique_ptr<SSL, SslFree>;
 
-/// The client's certificate chain and key, and the CA that must have
-/// signed the server's certificate (PEM files), with the names of the
-/// flags that gave them, for errors.
-struct TlsClientFiles {
-  std::string cert, key, ca;
-  std::string cert_flag = "--cert", key_flag = "--key", ca_flag = "--ca";
-};
-
-/// A TLS 1.2+ client context that presents `f`'s certificate and verifies
-/// the server's against `f.ca`. Errors (EINVAL) name the flag and file
-/// that is missing, unreadable, or whose key does not match.
-Result<SslCtxPtr> client_tls_context(const TlsClientFiles& f);
+// The context from PEM files is base's (berth_tls).
+using berth::client_tls_context;
+using berth::SslCtxPtr;
+using berth::TlsClientFiles;
 
 /// A TCP connection to the first of `a`'s addresses that answers.
 Result<UniqueFd> connect_tcp(const HostPort& a);
