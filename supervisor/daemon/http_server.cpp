@@ -79,6 +79,17 @@ std::string project_of(const json::Value& c) {
   return p && p->is_string() ? p->as_string() : kDefaultProject;
 }
 
+// A privileged container, or one copied from a host directory: its root
+// is the node's.
+bool host_root(const json::Value& c) {
+  const json::Value* config = c.find("config");
+  if (!config) return false;
+  const json::Value* p = config->find("privileged");
+  const json::Value* rootfs = config->find("rootfs");
+  bool privileged = p && ((p->is_bool() && p->as_bool()) || (p->is_string() && (p->as_string() == "yes" || p->as_string() == "true")));
+  return privileged || (rootfs && rootfs->is_string() && !rootfs->as_string().empty());
+}
+
 // The names of the containers `who` may see.
 std::set<std::string> visible(Service& s, const Identity& who) {
   std::set<std::string> names;
@@ -240,7 +251,10 @@ private:
       return respond(403, error_body(st.error()));
     }
     std::string tag = who_.role == Role::admin ? "" : written_tag(*r);
-    bool bound = !who_.projects.empty() && names_container(r->verb);
+    // A non-admin reads a privileged or host-directory container, but never
+    // acts in it: root there is root on the node.
+    bool reads_only = r->verb == Verb::show || r->verb == Verb::log || r->verb == Verb::snapshots;
+    bool bound = names_container(r->verb) && (!who_.projects.empty() || (who_.role != Role::admin && !reads_only));
     if (!bound && tag.empty()) {
       if (is_mutation(r->verb)) audit(*r, ok());
       return dispatch(std::move(*r));
@@ -255,6 +269,10 @@ private:
         auto c = self->d_.svc.show(r.name);
         if (!c) st = c.error();
         else if (!self->who_.sees(project_of(*c))) st = Error(ENOENT, "no container " + r.name);
+        else if (self->who_.role != Role::admin && host_root(*c) && r.verb != Verb::show && r.verb != Verb::log &&
+                 r.verb != Verb::snapshots)
+          st = Error(kForbidden, self->who_.name + " (" + role_name(self->who_.role) + ") may not " + verb_name(r.verb) +
+                                     " container " + r.name + ": it is privileged or a host directory's, an admin's");
       }
       if (st && !tag.empty() && self->d_.svc.inspect_image(tag))
         st = Error(kForbidden, self->who_.name + " (" + role_name(self->who_.role) + ") may not replace image " + tag +
@@ -428,7 +446,18 @@ private:
       case Verb::image_pull: case Verb::image_push: return image_transfer(r);
       case Verb::image_prune:
         return operation("", [] { return ok(); }, [&s] { return s.prune_images(); }, "image-prune");
-      case Verb::image_inspect: return blocking([&s, n] { return s.inspect_image(n); });
+      case Verb::image_inspect:
+        return blocking([&s, n, who = who_]() -> Result<json::Value> {
+          json::Value i = BERTH_TRY(s.inspect_image(n));
+          json::Value* users = i.find("used_by");
+          if (who.projects.empty() || !users || !users->is_array()) return i;
+          std::set<std::string> mine = visible(s, who);
+          json::Value kept = json::Value::array();
+          for (auto& u : users->as_array())
+            if (u.is_string() && mine.count(u.as_string())) kept.push_back(std::move(u));
+          *users = std::move(kept);
+          return i;
+        });
       case Verb::image_remove: return blocking([&s, n] { return s.remove_image(n); });
       case Verb::operations: {
         json::Value all = d_.ops.list();
@@ -533,7 +562,13 @@ private:
         TrustStore& t = d_.trust;
         return operation(
             n, [&s, &t, n, body]() -> Status { BERTH_TRY(s.check_set(n, body)); return check_set_limits(s, t, n, body); },
-            [&s, n, body] { return s.set(n, body); }, "set");
+            [&s, &t, n, body]() -> Result<json::Value> {
+              // Checked again with the project's other changes held off.
+              std::lock_guard lock(g_limited_creates);
+              BERTH_TRY(check_set_limits(s, t, n, body));
+              return s.set(n, body);
+            },
+            "set");
       }
       default: break;
     }
@@ -614,7 +649,7 @@ private:
   // must still fit in the project.
   static Status check_set_limits(Service& s, TrustStore& t, const std::string& n, const json::Value& body) {
     json::Value counted = json::Value::object();
-    for (const char* k : {"ram", "cpus", "cpu_limit", "disk"})
+    for (const char* k : {"ram", "cpus", "cpulimit", "disk"})
       if (const json::Value* v = body.find(k)) counted.set(k, *v);
     if (counted.as_object().empty()) return ok();
     auto c = BERTH_TRY(s.show(n));

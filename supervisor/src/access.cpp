@@ -189,21 +189,30 @@ Status authorize(const Identity& who, const Request& r) {
     return forbidden(asker + " may not " + verb_name(r.verb) + ": it needs the " + role_name(need) + " role");
   BERTH_TRY(check_image_project(who, r, asker));
   if (who.role == Role::admin) return ok();
-  // A Debian mirror on the node's own disk is the node's to choose.
-  if (r.verb == Verb::build_template)
-    if (const json::Value* m = r.body.is_object() ? r.body.find("mirror") : nullptr; m && m->is_string() && m->as_string().starts_with("file:"))
-      return forbidden(asker + " may not build from a file: mirror on the node: only an admin may");
+  // debootstrap runs the mirror's packages' scripts as root on the node
+  // (and a file: mirror is the node's disk): the node's to choose.
+  if (r.verb == Verb::build_template && r.body.is_object() && r.body.find("mirror"))
+    return forbidden(asker + " may not choose the mirror of a template build: only an admin may");
   if (r.verb != Verb::create && r.verb != Verb::set) return ok();
   // The node's privileged ports (its own sshd's, say) are not a tenant's
   // to take over with a forward.
-  if (const json::Value* ports = r.body.is_object() ? r.body.find("ports") : nullptr; ports && ports->is_string())
-    for (std::string_view entry : split(ports->as_string(), ',')) {
+  // Entries as the record reads them: separated by commas or blanks.
+  if (const json::Value* ports = r.body.is_object() ? r.body.find("ports") : nullptr) {
+    if (!ports->is_string()) return forbidden(asker + " may not give ports other than as text: only an admin may");
+    std::string text = ports->as_string();
+    for (char& c : text)
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') c = ',';
+    for (std::string_view entry : split(text, ',')) {
+      if (entry.empty()) continue;
       auto parts = split(entry, ':');
-      std::string_view node = parts.size() == 3 ? parts[1] : parts[0];
+      std::string_view node = parts.size() == 3 ? parts[1] : parts.size() == 2 ? parts[0] : std::string_view();
       unsigned n = 0;
-      for (char c : node) n = c >= '0' && c <= '9' && n < 100000 ? n * 10 + static_cast<unsigned>(c - '0') : n;
+      bool digits = !node.empty() && node.size() <= 5;
+      for (char c : node) digits = digits && c >= '0' && c <= '9', n = digits ? n * 10 + static_cast<unsigned>(c - '0') : n;
+      if (!digits) return forbidden(asker + " may not forward \"" + std::string(entry) + "\": no node port in it");
       if (n < 1024) return forbidden(asker + " may not forward the node's port " + std::string(node) + ": ports below 1024 are an admin's");
     }
+  }
   // Fields that reach the host: root's uids, a host directory, another
   // container's id range, the cluster's own containers.
   for (const char* key : {"privileged", "rootfs", "idmap_base", "cluster"}) {

@@ -175,7 +175,15 @@ expect_contains "operator: a host directory as rootfs refused" "may not set root
 out=$(remote operator create p3 --template berth/busybox --port tcp:22:22 2>&1 || true)
 expect_contains "operator: a forward of the node's ssh port refused" "may not forward the node's port 22" "$out"
 out=$(remote operator image build-template debian x/deb --mirror file:///srv/mirror 2>&1 || true)
-expect_contains "operator: a template from a mirror on the node's disk refused" "may not build from a file: mirror" "$out"
+expect_contains "operator: a template from a mirror of its choosing refused" "may not choose the mirror of a template build" "$out"
+out=$(remote operator create p4 --template berth/busybox --port "8080:80 22:22" 2>&1 || true)
+expect_contains "operator: a forward of port 22 hidden after a blank refused" "may not forward the node's port 22" "$out"
+"$BERTH" create pv --template berth/busybox --disk 64M --privileged yes >/dev/null
+out=$(remote operator exec pv -- true 2>&1 || true)
+expect_contains "operator: no exec in an admin's privileged container" "may not exec container pv: it is privileged" "$out"
+expect_eq "operator: nor a start of it" 403 "$(as operator POST /v1/containers/pv/start)"
+expect_eq "operator: but its status, yes" 200 "$(as operator GET /v1/containers/pv)"
+"$BERTH" destroy pv >/dev/null
 expect_eq "operator: nothing made by the refused creates" "[]" "$("$BERTH" list --format json | jq -c '[.[].name]')"
 
 # --- tenants -----------------------------------------------------------------

@@ -55,7 +55,9 @@ expect_eq "exec after restart" ok "$("$BERTH" exec ct1 -- echo ok)"
 useradd -M -N -G berth ops1
 useradd -M -N -G berth,berth-admin adm1
 as_user() { local u=$1; shift; runuser -u "$u" -- env BERTH_SOCKET=$BERTH_SOCKET "$BERTH" "$@" 2>&1; }
-expect_eq "group berth: an operator execs" ok "$(as_user ops1 exec ct1 -- echo ok)"
+expect_eq "group berth: an operator lists" ct1 "$(as_user ops1 list --format json | jq -r '.[].name')"
+expect_eq "group berth: no exec in a container copied from a host directory (root there is the node's)" 1 \
+  "$(as_user ops1 exec ct1 -- echo ok | grep -c "may not exec container ct1: it is privileged or a host directory's")"
 out=$(as_user ops1 create u1 --rootfs $TPL || true)
 expect_eq "group berth: a --rootfs of a host directory refused, naming the uid and its role" 1 \
   "$(grep -c "uid $(id -u ops1) pid [0-9]* (operator) may not set rootfs: only an admin may" <<<"$out")"

@@ -83,8 +83,14 @@ TEST(Access, OperatorNeverReachesTheHost) {
   EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::set, json::Value(json::Object{{"ports", "443:443"}}))));
   EXPECT_TRUE(authorize(as(Role::operator_), req(Verb::set, json::Value(json::Object{{"ports", "udp:5353:53,8443:443"}}))));
   EXPECT_TRUE(authorize(as(Role::admin), req(Verb::set, json::Value(json::Object{{"ports", "443:443"}}))));
+  // Blanks separate entries too, as the record reads them.
+  EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::set, json::Value(json::Object{{"ports", "8080:80 22:22"}}))));
+  EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::set, json::Value(json::Object{{"ports", "tcp:22:22\t8080:80"}}))));
+  EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::set, json::Value(json::Object{{"ports", "tcp:0x16:22"}}))));
+  EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::set, json::Value(json::Object{{"ports", json::Value(json::Array{"22:22"})}}))));
   EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::build_template, json::Value(json::Object{{"mirror", "file:///srv/debian"}}))));
-  EXPECT_TRUE(authorize(as(Role::operator_), req(Verb::build_template, json::Value(json::Object{{"mirror", "http://deb.debian.org/debian"}}))));
+  EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::build_template, json::Value(json::Object{{"mirror", "http://evil.example/debian"}}))));
+  EXPECT_TRUE(authorize(as(Role::operator_), req(Verb::build_template, json::Value(json::Object{{"suite", "bookworm"}}))));
   EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::network_create)));
   EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::trust_add)));
   EXPECT_FALSE(authorize(as(Role::operator_), req(Verb::stop_all)));
