@@ -214,6 +214,13 @@ void NodeAgent::on_events(const std::vector<const WatchEvent*>& evs) {
   if (!out.complete) schedule(false);
 }
 
+std::optional<std::string> NodeAgent::handing_off_to(const std::string& id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = desired_.find(id);
+  if (it == desired_.end() || it->second.node == spec_.id) return std::nullopt;
+  return it->second.node;
+}
+
 size_t NodeAgent::handoffs_pending() const {
   std::lock_guard<std::mutex> l(mu_);
   return handoffs_.size();

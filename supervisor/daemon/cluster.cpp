@@ -96,11 +96,16 @@ public:
                 std::to_string(fb.min_grace_ms()) + " ms (it waits that long for this node if its --grace is shorter)");
     }
     agent_ = std::make_unique<orch::NodeAgent>(keys_, spec_, *driver_, ao_);
+    agent_ptr_ = agent_.get();
     host_ = std::make_unique<orch::AgentHost>(cfg_, keys_, std::vector<orch::NodeAgent*>{agent_.get()}, 1);
     thread_ = std::thread([this] {
       auto st = host_->run(stop_, false);
       if (!st && !stop_) log::error("cluster: " + st.error().what());
     });
+  }
+  std::optional<std::string> handing_off_to(const std::string& id) const override {
+    orch::NodeAgent* a = agent_ptr_.load();
+    return a ? a->handing_off_to(id) : std::nullopt;
   }
   ~Node() override {
     stop_ = true;
@@ -115,6 +120,7 @@ private:
   ClusterDriverOptions dopt_;
   std::unique_ptr<ClusterDriver> driver_;
   std::unique_ptr<orch::NodeAgent> agent_;
+  std::atomic<orch::NodeAgent*> agent_ptr_{nullptr};  // for the API's threads
   std::unique_ptr<orch::AgentHost> host_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "berth/base/error.h"
@@ -52,6 +53,9 @@ public:
   /// the node's image store. It waits for etcd with backoff and never
   /// holds up the local API.
   virtual void start(Service& svc) = 0;
+  /// The node the cluster container `id` is being migrated to from here,
+  /// if it is (nullopt before the agent started). Thread-safe.
+  virtual std::optional<std::string> handing_off_to(const std::string& id) const = 0;
 };
 
 /// Checks the options (node id, labels, capacity, intervals) before

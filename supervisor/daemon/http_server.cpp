@@ -55,6 +55,7 @@ struct Deps {
   Operations& ops;
   EventBus& events;
   TrustStore& trust;
+  HandOffs handoffs;
   ApiLimits limits;
 };
 
@@ -249,6 +250,16 @@ private:
     if (auto st = authorize(who_, *r); !st) {
       audit(*r, st.error());
       return respond(403, error_body(st.error()));
+    }
+    // A node's export: only of a container this node is handing to it.
+    if (who_.role == Role::node && r->verb == Verb::export_disk) {
+      auto to = d_.handoffs ? d_.handoffs(r->args[0]) : std::nullopt;
+      if (!to || "tls:" + *to != who_.name) {
+        Error e(kForbidden, who_.name + " (node) may not export " + r->args[0] + ": it is not being migrated to " +
+                               who_.name.substr(4) + (to ? " (it goes to " + *to + ")" : ""));
+        audit(*r, e);
+        return respond(403, error_body(e));
+      }
     }
     std::string tag = who_.role == Role::admin ? "" : written_tag(*r);
     // A non-admin reads a privileged or host-directory container, but never
@@ -980,18 +991,20 @@ void start_tls(Deps& d, std::shared_ptr<asio::ssl::context> ctx, tcp::socket s) 
 }  // namespace
 
 void serve_api(asio::io_context& io, const ApiPools& pools, int listen_fd, Service& svc, Operations& ops,
-               EventBus& events, TrustStore& trust, const ApiLimits& limits) {
+               EventBus& events, TrustStore& trust, HandOffs handoffs, const ApiLimits& limits) {
   stream::acceptor acc(io);
   acc.assign(stream(), listen_fd);
   auto start = [](Deps& d, stream::socket s) {
     Identity who = peer_identity(s);
     std::make_shared<Session<stream::socket>>(std::move(s), d, std::move(who))->read();
   };
-  std::make_shared<Listener<stream>>(Deps{io, pools, svc, ops, events, trust, limits}, std::move(acc), start)->accept();
+  std::make_shared<Listener<stream>>(Deps{io, pools, svc, ops, events, trust, std::move(handoffs), limits}, std::move(acc), start)
+      ->accept();
 }
 
 Status serve_api_tcp(asio::io_context& io, const ApiPools& pools, const TcpApiOptions& o, Service& svc,
-                     Operations& ops, EventBus& events, TrustStore& trust, const ApiLimits& limits) {
+                     Operations& ops, EventBus& events, TrustStore& trust, HandOffs handoffs,
+                     const ApiLimits& limits) {
   auto ctx = BERTH_TRY(server_tls_context(o));
   beast::error_code ec;
   auto addr = asio::ip::make_address(o.address.host, ec);
@@ -1003,7 +1016,8 @@ Status serve_api_tcp(asio::io_context& io, const ApiPools& pools, const TcpApiOp
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error(ec.value(), "--listen-tcp " + to_string(o.address));
   auto start = [ctx](Deps& d, tcp::socket s) { start_tls(d, ctx, std::move(s)); };
-  std::make_shared<Listener<tcp>>(Deps{io, pools, svc, ops, events, trust, limits}, std::move(acc), start)->accept();
+  std::make_shared<Listener<tcp>>(Deps{io, pools, svc, ops, events, trust, std::move(handoffs), limits}, std::move(acc), start)
+      ->accept();
   return ok();
 }
 

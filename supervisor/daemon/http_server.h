@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
 
 #include "berth/base/error.h"
 
@@ -49,13 +52,19 @@ struct ApiPools {
   boost::asio::thread_pool& execs;
 };
 
+/// The node a cluster container is being migrated to from this node, if
+/// it is: a node certificate may export a container only to that node
+/// (its certificate's CN is the node's id). Empty: not a cluster node.
+using HandOffs = std::function<std::optional<std::string>(const std::string& cluster_id)>;
+
 /// Accepts connections on `listen_fd` (taken over) for as long as `io`
 /// runs. Requests are decoded on the loop; every Service call runs on one
 /// of `pools` and its answer is written back from the loop.
 /// Each request passes `trust`'s rules first (access.h): the peer's role
 /// from its uid and groups, a project-bound client only its projects'.
 void serve_api(boost::asio::io_context& io, const ApiPools& pools, int listen_fd, Service& svc,
-               Operations& ops, EventBus& events, TrustStore& trust, const ApiLimits& limits = {});
+               Operations& ops, EventBus& events, TrustStore& trust, HandOffs handoffs,
+               const ApiLimits& limits = {});
 
 struct TcpApiOptions;
 
@@ -65,7 +74,7 @@ struct TcpApiOptions;
 /// before accepting anything, when a file is unusable or the port cannot be
 /// bound. A failed or silent handshake is logged and closed.
 Status serve_api_tcp(boost::asio::io_context& io, const ApiPools& pools, const TcpApiOptions& o,
-                     Service& svc, Operations& ops, EventBus& events, TrustStore& trust,
+                     Service& svc, Operations& ops, EventBus& events, TrustStore& trust, HandOffs handoffs,
                      const ApiLimits& limits = {});
 
 }  // namespace berth::supervisor

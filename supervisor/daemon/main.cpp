@@ -278,12 +278,16 @@ int main(int argc, char** argv) {
     auto r = parse_record(*text);
     return r ? r->project : "";
   });
+  // Which migrations away from this node are under way (node certificates
+  // export only those, to their destination).
+  HandOffs handoffs;
+  if (*cluster) handoffs = [node = cluster->get()](const std::string& id) { return node->handing_off_to(id); };
   LoopHost host(io, pool, exits);
   NodeService svc(o, events, host);
   host.bind(&svc);
 
   if (*tcp_api) {
-    if (auto st = serve_api_tcp(io, pools, **tcp_api, svc, ops, events, trust, limits); !st) {
+    if (auto st = serve_api_tcp(io, pools, **tcp_api, svc, ops, events, trust, handoffs, limits); !st) {
       log::error("berthd: " + st.error().what());
       return 1;
     }
@@ -294,7 +298,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   svc.reconcile();
-  serve_api(io, pools, *fd, svc, ops, events, trust, limits);
+  serve_api(io, pools, *fd, svc, ops, events, trust, handoffs, limits);
   if (*cluster) (*cluster)->start(svc);
 
   asio::signal_set sigs(io, SIGTERM, SIGINT);

@@ -220,6 +220,16 @@ for n in $NODES; do [ "$(placed_on "$n")" -gt "$(placed_on "$src")" ] && src=$n;
 dests=$(for n in $NODES; do [ "$n" = "$src" ] || echo "$n"; done)
 nmig=$(placed_on "$src")
 [ "$nmig" -ge 1 ] || fail "no container on $src to migrate"
+# Another node's certificate may export a container only while it is
+# being migrated to that node: before the drain, refused, and it runs on.
+c=$(cluster_cts "$src" running | head -1)
+id=$(on "$src" status "$c" --format json | jq -r .config.cluster)
+other=$(echo $dests | awk '{print $1}')
+code=$(curl -sS -o "$CL_DIR/export.out" -w '%{http_code}' --max-time 10 --cacert "$PKI/ca.crt" --cert "$PKI/$other.crt" \
+  --key "$PKI/$other.key" -X POST -d "{\"cluster\":\"$id\"}" "https://127.0.0.1:${NPORT[$src]}/v1/containers/$c/export" || true)
+[ "$code" = 403 ] || fail "node $other exported $c of $src outside a migration: $code $(cat "$CL_DIR/export.out")"
+[ "$(on "$src" status "$c" --format json | jq -r .state)" = running ] || fail "$c stopped by a refused export"
+echo "ok: node $other's certificate refused the export of $id, which is not being migrated to it ($code); it runs on"
 declare -A MARK
 for c in $(cluster_cts "$src" running); do
   id=$(on "$src" status "$c" --format json | jq -r .config.cluster)

@@ -141,6 +141,9 @@ public:
   void check_fence();
   /// True while the node is fenced by itself (no renewal since the fence).
   bool self_fenced() const { return self_fenced_.load(); }
+  /// The node a container assigned here is being handed to (a migration
+  /// away from this node under way), if it is.
+  std::optional<std::string> handing_off_to(const std::string& id) const;
   /// Containers migrated here whose source still holds its copy (their
   /// completion transaction is due or failed and retried).
   size_t handoffs_pending() const;
