@@ -343,7 +343,7 @@ private:
         });
         return;
       }
-      std::string id = self->d_.ops.begin(action, target, self->by_);
+      std::string id = self->d_.ops.begin(action, target, self->by_, self->who_.fingerprint);
       if (cancel) self->d_.ops.cancellable(id, cancel);
       self->d_.events.publish("operation", target,
                               json::Value(json::Object{{"id", id}, {"action", action}, {"by", self->by_}}));
@@ -618,8 +618,9 @@ private:
   // projects; then the ones it asked for.
   bool asked_by_me(const json::Value& op) const {
     if (who_.projects.empty()) return true;
-    const json::Value* by = op.find("by");
-    return by && by->is_string() && by->as_string() == who_.name;
+    // A certificate's by its fingerprint: two may share a CN.
+    const json::Value* by = op.find(who_.fingerprint.empty() ? "by" : "fingerprint");
+    return by && by->is_string() && by->as_string() == (who_.fingerprint.empty() ? who_.name : who_.fingerprint);
   }
 
   // A trust entry from its request: the certificate's fingerprint and

@@ -12,7 +12,8 @@ namespace {
 constexpr size_t kKeepFinished = 1000;
 }
 
-std::string Operations::begin(const std::string& action, const std::string& target, const std::string& by) {
+std::string Operations::begin(const std::string& action, const std::string& target, const std::string& by,
+                              const std::string& fingerprint) {
   std::lock_guard lock(mu_);
   std::string id = std::to_string(next_++);
   json::Value d = json::Value::object();
@@ -20,6 +21,7 @@ std::string Operations::begin(const std::string& action, const std::string& targ
   d.set("action", action);
   d.set("target", target);
   if (!by.empty()) d.set("by", by);
+  if (!fingerprint.empty()) d.set("fingerprint", fingerprint);
   d.set("status", "running");
   d.set("may_cancel", false);
   d.set("created", log::rfc3339_now());

@@ -38,6 +38,7 @@ for role in admin operator viewer node; do
 done
 new_cert shop ca 'shop-ci/OU=operator/O=shop' 'extendedKeyUsage=clientAuth'
 new_cert blog ca 'blog-ci/OU=operator/O=blog' 'extendedKeyUsage=clientAuth'
+new_cert twin ca 'shop-ci/OU=operator/O=twin' 'extendedKeyUsage=clientAuth'  # shop's CN, another project
 new_cert plain ca 'auditor' 'extendedKeyUsage=clientAuth'
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -230,6 +231,8 @@ as blog POST /v1/containers/b1/restart >/dev/null
 blog_op=$(jq -r .id "$WORK/body")
 expect_eq "shop cannot read blog's operation" 404 "$(as shop GET "/v1/operations/$blog_op")"
 expect_eq "shop cannot cancel blog's operation" 404 "$(as shop DELETE "/v1/operations/$blog_op")"
+as twin GET /v1/operations >/dev/null
+expect_eq "a certificate with shop's CN in another project sees none of shop's operations" "[]" "$(tr -d ' \n' <"$WORK/body")"
 curl -sS --max-time 30 -o /dev/null --cacert "$PKI/ca.crt" --cert "$PKI/blog.crt" --key "$PKI/blog.key" \
   "https://$ADDR/v1/operations/$blog_op/wait"  # blog's restart done before the end stops b1
 sleep 1

@@ -21,7 +21,9 @@ public:
   using Waiter = std::function<void(const json::Value& op)>;
 
   /// A new running operation: "start" on "web1", asked by `by` ("uid 0 pid 42").
-  std::string begin(const std::string& action, const std::string& target, const std::string& by = "");
+  /// `fingerprint`: the asking client certificate's, which owns it.
+  std::string begin(const std::string& action, const std::string& target, const std::string& by = "",
+                    const std::string& fingerprint = "");
   /// Sets the running operation's "progress" document (a pull's blobs).
   void progress(const std::string& id, json::Value progress);
   /// Makes the running operation cancellable ("may_cancel": true): cancel()
