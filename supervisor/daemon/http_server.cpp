@@ -103,6 +103,21 @@ std::set<std::string> visible(Service& s, const Identity& who) {
   return names;
 }
 
+// Keeps, of an array of container names, those in `names`.
+void keep_names(json::Value& array, const std::set<std::string>& names) {
+  json::Value kept = json::Value::array();
+  for (auto& n : array.as_array())
+    if (n.is_string() && names.count(n.as_string())) kept.push_back(std::move(n));
+  array = std::move(kept);
+}
+
+// The keys of a set that a project's limits count.
+bool counted_by_limits(const json::Value& body) {
+  for (const char* k : {"ram", "cpus", "cpulimit", "disk"})
+    if (body.find(k)) return true;
+  return false;
+}
+
 // The metrics of `names`' containers: comments, and the samples labelled
 // with one of them (node-wide samples are left out).
 std::string metrics_of(const std::string& text, const std::set<std::string>& names) {
@@ -274,14 +289,13 @@ private:
     // projects. A non-admin: the tag it writes must be new (an image the
     // node has, a template other tenants create from, is an admin's to
     // replace).
-    asio::post(d_.pools.reads, [self = shared_from_this(), r = std::move(*r), bound, tag]() mutable {
+    asio::post(d_.pools.reads, [self = shared_from_this(), r = std::move(*r), bound, tag, reads_only]() mutable {
       Status st = ok();
       if (bound) {
         auto c = self->d_.svc.show(r.name);
         if (!c) st = c.error();
         else if (!self->who_.sees(project_of(*c))) st = Error(ENOENT, "no container " + r.name);
-        else if (self->who_.role != Role::admin && host_root(*c) && r.verb != Verb::show && r.verb != Verb::log &&
-                 r.verb != Verb::snapshots)
+        else if (self->who_.role != Role::admin && !reads_only && host_root(*c))
           st = Error(kForbidden, self->who_.name + " (" + role_name(self->who_.role) + ") may not " + verb_name(r.verb) +
                                      " container " + r.name + ": it is privileged or a host directory's, an admin's");
       }
@@ -289,8 +303,7 @@ private:
         st = Error(kForbidden, self->who_.name + " (" + role_name(self->who_.role) + ") may not replace image " + tag +
                                    ": it exists, and only an admin may replace an image");
       asio::post(self->d_.io, [self, st, r = std::move(r)]() mutable {
-        if (!st && st.error().code() == kForbidden) self->audit(r, st);
-        else if (is_mutation(r.verb)) self->audit(r, st ? ok() : st);
+        if (is_mutation(r.verb) || (!st && st.error().code() == kForbidden)) self->audit(r, st);
         if (!st) return self->respond(status_for(st.error()), error_body(st.error()));
         self->dispatch(std::move(r));
       });
@@ -431,14 +444,8 @@ private:
           if (who.projects.empty()) return all;
           // The networks are the node's; the containers on them, only its own.
           std::set<std::string> mine = visible(s, who);
-          for (auto& n : all.as_array()) {
-            json::Value* on = n.find("containers");
-            if (!on || !on->is_array()) continue;
-            json::Value kept = json::Value::array();
-            for (auto& c : on->as_array())
-              if (c.is_string() && mine.count(c.as_string())) kept.push_back(std::move(c));
-            *on = std::move(kept);
-          }
+          for (auto& n : all.as_array())
+            if (json::Value* on = n.find("containers"); on && on->is_array()) keep_names(*on, mine);
           return all;
         });
       case Verb::network_create: return blocking([&s, body = r.body] { return s.create_network(body); });
@@ -462,11 +469,7 @@ private:
           json::Value i = BERTH_TRY(s.inspect_image(n));
           json::Value* users = i.find("used_by");
           if (who.projects.empty() || !users || !users->is_array()) return i;
-          std::set<std::string> mine = visible(s, who);
-          json::Value kept = json::Value::array();
-          for (auto& u : users->as_array())
-            if (u.is_string() && mine.count(u.as_string())) kept.push_back(std::move(u));
-          *users = std::move(kept);
+          keep_names(*users, visible(s, who));
           return i;
         });
       case Verb::image_remove: return blocking([&s, n] { return s.remove_image(n); });
@@ -549,11 +552,12 @@ private:
             target,
             [&s, &t, rec, body]() -> Status {
               *rec = BERTH_TRY(s.check_create(body));
-              return check_project_limits(*rec, t.limits(rec->project), s.list());
+              ProjectLimits l = t.limits(rec->project);
+              return l.none() ? ok() : check_project_limits(*rec, l, s.list());
             },
             [&s, &t, rec]() -> Result<json::Value> {
               ProjectLimits l = t.limits(rec->project);
-              if (!l.containers && !l.ram && !l.disk && !l.cpus) return s.create(*rec);
+              if (l.none()) return s.create(*rec);
               std::lock_guard lock(g_limited_creates);
               BERTH_TRY(check_project_limits(*rec, l, s.list()));
               return s.create(*rec);
@@ -574,6 +578,7 @@ private:
         return operation(
             n, [&s, &t, n, body]() -> Status { BERTH_TRY(s.check_set(n, body)); return check_set_limits(s, t, n, body); },
             [&s, &t, n, body]() -> Result<json::Value> {
+              if (!counted_by_limits(body)) return s.set(n, body);
               // Checked again with the project's other changes held off.
               std::lock_guard lock(g_limited_creates);
               BERTH_TRY(check_set_limits(s, t, n, body));
@@ -660,15 +665,15 @@ private:
   // A set that changes what a limited project counts (ram, cpus, disk)
   // must still fit in the project.
   static Status check_set_limits(Service& s, TrustStore& t, const std::string& n, const json::Value& body) {
+    if (!counted_by_limits(body)) return ok();
     json::Value counted = json::Value::object();
     for (const char* k : {"ram", "cpus", "cpulimit", "disk"})
       if (const json::Value* v = body.find(k)) counted.set(k, *v);
-    if (counted.as_object().empty()) return ok();
     auto c = BERTH_TRY(s.show(n));
     Record r;
     if (const json::Value* config = c.find("config")) BERTH_TRY(apply_json(r, *config, ""));
     ProjectLimits l = t.limits(r.project);
-    if (!l.ram && !l.disk && !l.cpus) return ok();
+    if (!l.ram && !l.disk && !l.cpus) return ok();  // a set leaves the count as it is
     BERTH_TRY(apply_json(r, counted, ""));
     return check_project_limits(r, l, s.list());
   }
@@ -941,6 +946,10 @@ Identity peer_identity(stream::socket& s) {
   socklen_t len = sizeof cred;
   if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return id;  // viewer, unnamed
   id.name = "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
+  if (cred.uid == 0) {
+    id.role = Role::admin;  // the node's root: no groups to look up
+    return id;
+  }
   std::vector<uint32_t> gids{cred.gid};
   std::vector<gid_t> groups(64);
   socklen_t glen = static_cast<socklen_t>(groups.size() * sizeof(gid_t));

@@ -273,7 +273,7 @@ Result<Identity> certificate_identity(const CertSubject& c, const TrustStore& tr
 }
 
 Status check_project_limits(const Record& adding, const ProjectLimits& l, const json::Value& containers) {
-  if (!l.containers && !l.ram && !l.disk && !l.cpus) return ok();
+  if (l.none()) return ok();
   const std::string& p = adding.project;
   auto cpus_of = [](const Record& r) -> std::optional<uint64_t> {
     if (r.cpus) return *r.cpus;

@@ -278,6 +278,9 @@ out=$(remote shop create s2 --template berth/busybox 2>&1 || true)
 expect_contains "project limit: RAM must be given when limited" "ram: project shop limits RAM" "$out"
 out=$(remote shop create s2 --template berth/busybox --ram 2G 2>&1 || true)
 expect_contains "project limit: too much RAM refused" "ram: project shop may use 1073741824" "$out"
+out=$(remote shop set s1 --ram 2G 2>&1 || true)
+expect_contains "project limit: a set past the RAM limit refused" "ram: project shop may use 1073741824, this would make 2147483648" "$out"
+expect_eq "... and the container's RAM unchanged" null "$("$BERTH" status s1 --format json | jq -r .config.ram)"
 "$BERTH" project set shop --containers none --ram none >/dev/null
 expect_eq "project ls: shop without limits, one container" "1 null" \
   "$("$BERTH" project ls --format json | jq -r '.[] | select(.name == "shop") | "\(.containers) \(.limits.containers)"')"

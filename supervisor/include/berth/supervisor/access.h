@@ -105,6 +105,7 @@ struct TrustEntry {
 /// A project's limits (none set: unlimited), checked at create and set.
 struct ProjectLimits {
   std::optional<uint64_t> containers, ram, disk, cpus;
+  bool none() const { return !containers && !ram && !disk && !cpus; }
 };
 
 /// The trust store: `<state>/trust.json`, written atomically on every
