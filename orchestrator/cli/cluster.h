@@ -1,8 +1,9 @@
 // cluster.h — the command groups of berth-cluster.
 #pragma once
 
-#include "berth/orchestrator/etcd.h"
-#include "berth/orchestrator/state.h"
+#include "berth/cluster/etcd.h"
+#include "berth/cluster/state.h"
+#include "berth/orchestrator/scheduler.h"
 #include "common.h"
 
 namespace berth::orch::cli {

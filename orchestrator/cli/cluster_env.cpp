@@ -112,7 +112,7 @@ Status check_placeable(const ClusterState& st, const Environment& env) {
   std::unordered_map<std::string, bool> own;
   for (const auto& [id, c] : st.containers())
     if (c.env == env.name) own[id] = true;
-  std::vector<NodeView> views = st.views(&own);
+  std::vector<NodeView> views = node_views(st, &own);
   if (views.empty()) return Error::msg("no node has joined the cluster");
   for (size_t i = 0; i < env.roles.size(); ++i) {
     const Role& r = env.roles[i];

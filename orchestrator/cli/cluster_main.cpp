@@ -3,11 +3,12 @@
 #include <cstdio>
 #include <map>
 
-#include "berth/orchestrator/events.h"
+#include "berth/cluster/events.h"
 #include "cluster.h"
 
 using namespace berth;
 using namespace berth::orch;
+using namespace berth::cluster;
 
 namespace {
 

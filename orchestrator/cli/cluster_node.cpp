@@ -22,7 +22,7 @@ int list(Etcd& etcd, const Args& a) {
   auto st = read_cluster(etcd, prefix(a));
   if (!st) return fail(kProg, st.error());
   std::printf("%-16s %-9s %-24s %-28s %-28s %s\n", "NODE", "STATE", "LABELS", "CAPACITY", "ALLOCATED", "CONTAINERS");
-  for (const auto& v : st->views()) {
+  for (const auto& v : node_views(*st)) {
     std::printf("%-16s %-9s %-24s %-28s %-28s %lld\n", v.spec.id.c_str(), v.state.c_str(), labels_str(v.spec.labels).c_str(),
                 v.spec.capacity.str().c_str(), v.used.str().c_str(), static_cast<long long>(v.containers));
   }

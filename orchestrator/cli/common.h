@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "berth/base/error.h"
-#include "berth/orchestrator/etcd.h"
+#include "berth/cluster/etcd.h"
 
 namespace berth::orch::cli {
+
+using namespace berth::cluster;
 
 /// One option a program takes and what its value must be.
 struct Option {

@@ -12,10 +12,11 @@
 
 #include "berth/base/fs.h"
 #include "berth/base/log.h"
-#include "berth/orchestrator/agent.h"
+#include "berth/cluster/agent.h"
 #include "common.h"
 
 using namespace berth;
+using namespace berth::cluster;
 using namespace berth::orch;
 
 namespace {

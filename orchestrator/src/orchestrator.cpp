@@ -13,9 +13,9 @@
 
 #include "berth/base/fd.h"
 #include "berth/base/log.h"
-#include "berth/orchestrator/events.h"
+#include "berth/cluster/events.h"
 #include "berth/orchestrator/scheduler.h"
-#include "berth/orchestrator/state.h"
+#include "berth/cluster/state.h"
 
 namespace berth::orch {
 
@@ -256,7 +256,7 @@ struct Orchestrator::Impl {
     if (!drop.empty()) remove(drop);
     settle_moves();
     if (reqs.empty()) return;
-    std::vector<NodeView> views = st.views(&exclude);
+    std::vector<NodeView> views = node_views(st, &exclude);
     std::unordered_map<std::string, size_t> index;
     for (size_t i = 0; i < views.size(); ++i) index[views[i].spec.id] = i;
     std::map<std::string, std::vector<Batch>> by_node;

@@ -123,4 +123,29 @@ std::vector<Decision> place_all(std::vector<NodeView>& nodes, const std::vector<
   return out;
 }
 
+std::vector<NodeView> node_views(const ClusterState& st, const std::unordered_map<std::string, bool>* exclude) {
+  std::vector<NodeView> out;
+  std::unordered_map<std::string, size_t> index;
+  for (const auto& [id, n] : st.nodes()) {
+    if (!n.spec) continue;
+    NodeView v;
+    v.spec = *n.spec;
+    v.state = st.condition(id);
+    v.schedulable = v.state == "ready";
+    v.alloc_revision = n.alloc_revision;
+    index[id] = out.size();
+    out.push_back(std::move(v));
+  }
+  for (const auto& [id, c] : st.containers()) {
+    if (exclude && exclude->count(id)) continue;
+    auto it = index.find(c.node);
+    if (it == index.end()) continue;
+    NodeView& v = out[it->second];
+    v.used += c.resources;
+    v.containers++;
+    v.groups[c.env + "." + c.role]++;
+  }
+  return out;
+}
+
 }  // namespace berth::orch

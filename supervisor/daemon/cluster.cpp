@@ -14,7 +14,7 @@
 
 #include "berth/base/fs.h"
 #include "berth/base/log.h"
-#include "berth/orchestrator/agent.h"
+#include "berth/cluster/agent.h"
 #include "berth/supervisor/cluster_driver.h"
 #include "berth/supervisor/record.h"
 
@@ -40,8 +40,8 @@ Result<std::vector<std::pair<std::string, std::string>>> pairs(const std::string
 }
 
 // The machine's CPUs, memory and the state directory's file system.
-orch::Resources machine(const std::string& state_dir) {
-  orch::Resources r;
+cluster::Resources machine(const std::string& state_dir) {
+  cluster::Resources r;
   long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
   long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
   r.cpu_milli = cpus > 0 ? cpus * 1000 : 1000;
@@ -58,7 +58,7 @@ orch::Resources machine(const std::string& state_dir) {
   return r;
 }
 
-Status apply_capacity(orch::Resources& r, const std::string& s) {
+Status apply_capacity(cluster::Resources& r, const std::string& s) {
   for (const auto& [k, v] : BERTH_TRY(pairs(s, "--capacity"))) {
     if (k == "cpus") {
       char* end = nullptr;
@@ -78,7 +78,7 @@ Status apply_capacity(orch::Resources& r, const std::string& s) {
 
 class Node final : public ClusterNode {
 public:
-  Node(orch::EtcdConfig cfg, orch::Keys keys, orch::NodeSpec spec, orch::AgentOptions ao, ClusterDriverOptions dopt)
+  Node(cluster::EtcdConfig cfg, cluster::Keys keys, cluster::NodeSpec spec, cluster::AgentOptions ao, ClusterDriverOptions dopt)
       : cfg_(std::move(cfg)), keys_(std::move(keys)), spec_(std::move(spec)), ao_(ao), dopt_(std::move(dopt)) {}
   void start(Service& svc) override {
     driver_ = std::make_unique<ClusterDriver>(svc, dopt_);
@@ -89,22 +89,22 @@ public:
     log::info("cluster: node " + spec_.id + " (" + spec_.capacity.str() + ", " + std::to_string(spec_.templates.size()) +
               " templates) joining");
     if (ao_.fence) {
-      orch::FenceBudget fb = *ao_.fence;
+      cluster::FenceBudget fb = *ao_.fence;
       fb.lease_ttl_ms = ao_.lease_ttl * 1000;
       log::info("cluster: self-fence " + std::to_string(fb.after_ms) + " ms after the last renewal, all stopped by " +
                 std::to_string(fb.deadline_ms()) + " ms; the orchestrator's grace must be at least " +
                 std::to_string(fb.min_grace_ms()) + " ms (it waits that long for this node if its --grace is shorter)");
     }
-    agent_ = std::make_unique<orch::NodeAgent>(keys_, spec_, *driver_, ao_);
+    agent_ = std::make_unique<cluster::NodeAgent>(keys_, spec_, *driver_, ao_);
     agent_ptr_ = agent_.get();
-    host_ = std::make_unique<orch::AgentHost>(cfg_, keys_, std::vector<orch::NodeAgent*>{agent_.get()}, 1);
+    host_ = std::make_unique<cluster::AgentHost>(cfg_, keys_, std::vector<cluster::NodeAgent*>{agent_.get()}, 1);
     thread_ = std::thread([this] {
       auto st = host_->run(stop_, false);
       if (!st && !stop_) log::error("cluster: " + st.error().what());
     });
   }
   std::optional<std::string> handing_off_to(const std::string& id) const override {
-    orch::NodeAgent* a = agent_ptr_.load();
+    cluster::NodeAgent* a = agent_ptr_.load();
     return a ? a->handing_off_to(id) : std::nullopt;
   }
   ~Node() override {
@@ -113,15 +113,15 @@ public:
   }
 
 private:
-  orch::EtcdConfig cfg_;
-  orch::Keys keys_;
-  orch::NodeSpec spec_;
-  orch::AgentOptions ao_;
+  cluster::EtcdConfig cfg_;
+  cluster::Keys keys_;
+  cluster::NodeSpec spec_;
+  cluster::AgentOptions ao_;
   ClusterDriverOptions dopt_;
   std::unique_ptr<ClusterDriver> driver_;
-  std::unique_ptr<orch::NodeAgent> agent_;
-  std::atomic<orch::NodeAgent*> agent_ptr_{nullptr};  // for the API's threads
-  std::unique_ptr<orch::AgentHost> host_;
+  std::unique_ptr<cluster::NodeAgent> agent_;
+  std::atomic<cluster::NodeAgent*> agent_ptr_{nullptr};  // for the API's threads
+  std::unique_ptr<cluster::AgentHost> host_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -189,7 +189,7 @@ Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, 
     if (!o.node_id.empty()) return Error::msg("--node-id: needs --cluster ETCD_URLS");
     return std::unique_ptr<ClusterNode>();
   }
-  if (!orch::valid_name(o.node_id))
+  if (!cluster::valid_name(o.node_id))
     return Error::msg("--node-id: expected 1-63 characters of [a-z0-9_-] starting with a letter or digit, got \"" + o.node_id + "\"");
   if (o.lease_ttl < 2) return Error::msg("--lease-ttl: expected at least 2 seconds");
   if (o.usage_s <= 0) return Error::msg("--usage-interval: expected a positive number of seconds");
@@ -198,14 +198,14 @@ Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, 
   if (o.fence_stop_s <= 0) return Error::msg("--fence-stop-timeout: expected a positive number of seconds");
   if (o.prefix.empty() || o.prefix.front() != '/' || o.prefix.back() != '/')
     return Error::msg("--cluster-prefix: expected a key prefix such as /berth/, got \"" + o.prefix + "\"");
-  orch::EtcdConfig cfg;
-  cfg.credentials = BERTH_TRY(orch::etcd_credentials({o.etcd_cacert, o.etcd_cert, o.etcd_key, o.etcd_user}));
-  cfg.endpoints = BERTH_TRY(orch::etcd_endpoints(o.etcd, cfg.credentials.get(), "--cluster"));
+  cluster::EtcdConfig cfg;
+  cfg.credentials = BERTH_TRY(cluster::etcd_credentials({o.etcd_cacert, o.etcd_cert, o.etcd_key, o.etcd_user}));
+  cfg.endpoints = BERTH_TRY(cluster::etcd_endpoints(o.etcd, cfg.credentials.get(), "--cluster"));
   // A member that does not answer within a third of the TTL (the renewal
   // period) is given up for the next one, so one hung member cannot cost
   // the node its lease.
   cfg.timeout_ms = std::clamp(o.lease_ttl * 1000 / 3, 1000L, 5000L);
-  orch::NodeSpec spec;
+  cluster::NodeSpec spec;
   spec.id = o.node_id;
   for (const auto& [k, v] : BERTH_TRY(pairs(o.labels, "--labels"))) spec.labels[k] = v;
   spec.capacity = machine(layout.state_dir);
@@ -225,17 +225,17 @@ Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, 
   dopt.peer.tls.ca_flag = "--tls-client-ca";
   dopt.tmp_dir = layout.state_dir;
   dopt.fence_stop_timeout = static_cast<int>(o.fence_stop_s);
-  orch::AgentOptions ao;
+  cluster::AgentOptions ao;
   ao.lease_ttl = o.lease_ttl;
   ao.usage_ms = o.usage_s * 1000;
   ao.resync_ms = o.resync_s * 1000;
   // Self-fencing: stop the cluster's containers once the lease may be
   // gone; a halt gets the stop timeout, then a second for the kill.
-  orch::FenceBudget fb;
+  cluster::FenceBudget fb;
   fb.after_ms = (o.fence_after_s > 0 ? o.fence_after_s : o.lease_ttl) * 1000;
   fb.stop_ms = (o.fence_stop_s + 1) * 1000;
   ao.fence = fb;
-  return std::unique_ptr<ClusterNode>(std::make_unique<Node>(std::move(cfg), orch::Keys(o.prefix), std::move(spec), ao, std::move(dopt)));
+  return std::unique_ptr<ClusterNode>(std::make_unique<Node>(std::move(cfg), cluster::Keys(o.prefix), std::move(spec), ao, std::move(dopt)));
 }
 
 }  // namespace berth::supervisor

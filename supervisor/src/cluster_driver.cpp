@@ -40,7 +40,7 @@ struct Limits {
   std::string ram, cpu_limit, disk;
 };
 
-Result<Limits> limits_of(const orch::ContainerRec& c) {
+Result<Limits> limits_of(const cluster::ContainerRec& c) {
   Limits l;
   if (c.resources.memory_mb > 0) {
     if (c.resources.memory_mb < 4)
@@ -63,7 +63,7 @@ std::string cluster_local_name(const std::string& id, bool hashed) {
   return n.substr(0, 64 - 9) + h;
 }
 
-Result<json::Value> cluster_create_body(const orch::ContainerRec& c, const std::string& name) {
+Result<json::Value> cluster_create_body(const cluster::ContainerRec& c, const std::string& name) {
   if (c.tmpl.empty()) return Error::msg("container " + c.id + ": no template (berthd makes cluster containers from templates)");
   Limits l = BERTH_TRY_CTX(limits_of(c), "container " + c.id);
   json::Value b = json::Value::object();
@@ -77,7 +77,7 @@ Result<json::Value> cluster_create_body(const orch::ContainerRec& c, const std::
   return b;
 }
 
-Result<json::Value> cluster_changes(const json::Value& have, const orch::ContainerRec& want) {
+Result<json::Value> cluster_changes(const json::Value& have, const cluster::ContainerRec& want) {
   Limits l = BERTH_TRY_CTX(limits_of(want), "container " + want.id);
   json::Value ch = json::Value::object();
   if (str(have, "ram") != l.ram) ch.set("ram", l.ram.empty() ? json::Value() : json::Value(l.ram));
@@ -96,7 +96,7 @@ std::optional<json::Value> ClusterDriver::find(const std::string& id) {
   return std::nullopt;
 }
 
-Status ClusterDriver::start(const orch::ContainerRec& c) {
+Status ClusterDriver::start(const cluster::ContainerRec& c) {
   auto entry = find(c.id);
   std::string name;
   if (!entry) {
@@ -118,7 +118,7 @@ Status ClusterDriver::start(const orch::ContainerRec& c) {
   return ok();
 }
 
-Status ClusterDriver::create_here(const orch::ContainerRec& c, json::Value body, int disk, const std::string& image,
+Status ClusterDriver::create_here(const cluster::ContainerRec& c, json::Value body, int disk, const std::string& image,
                                   const std::vector<std::string>& layers) {
   auto rec = svc_.check_create(body);
   if (!rec && rec.error().code() == EEXIST) {
@@ -160,7 +160,7 @@ std::vector<std::string> layer_list(const std::string& header) {
 
 }  // namespace
 
-Status ClusterDriver::migrate_in(const orch::ContainerRec& c, json::Value body) {
+Status ClusterDriver::migrate_in(const cluster::ContainerRec& c, json::Value body) {
   std::string what = "migrate " + c.id + " from " + c.from;
   if (c.from_address.empty()) return Error(EINVAL, what + ": the source node has no API address");
   auto list = BERTH_TRY_CTX(peer_request(o_.peer, c.from_address, "GET", "/v1/containers"), what);

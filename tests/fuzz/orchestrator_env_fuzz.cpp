@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "berth/orchestrator/model.h"
+#include "berth/cluster/model.h"
 
-using namespace berth::orch;
+using namespace berth::cluster;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -18,8 +18,8 @@ using namespace berth::supervisor;
 
 namespace {
 
-orch::ContainerRec rec(std::string id, int64_t milli, int64_t mb, int64_t gb = 0) {
-  orch::ContainerRec c;
+cluster::ContainerRec rec(std::string id, int64_t milli, int64_t mb, int64_t gb = 0) {
+  cluster::ContainerRec c;
   c.id = std::move(id);
   c.tmpl = "berth/busybox";
   c.resources = {milli, mb, gb};
@@ -233,8 +233,8 @@ namespace {
 using berth::supervisor_test::CannedPeer;
 using berth::supervisor_test::http_answer;
 
-orch::ContainerRec migrating(const std::string& address) {
-  orch::ContainerRec c = rec("web.app.0", 0, 0);
+cluster::ContainerRec migrating(const std::string& address) {
+  cluster::ContainerRec c = rec("web.app.0", 0, 0);
   c.from = "n1";
   c.from_address = address;
   return c;

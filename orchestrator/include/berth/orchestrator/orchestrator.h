@@ -11,9 +11,12 @@
 #include <string>
 
 #include "berth/base/error.h"
-#include "berth/orchestrator/etcd.h"
+#include "berth/cluster/etcd.h"
 
 namespace berth::orch {
+
+// The orchestrator works in the cluster library's terms (model, etcd, state).
+using namespace berth::cluster;
 
 struct OrchestratorOptions {
   EtcdConfig etcd;

@@ -11,9 +11,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "berth/orchestrator/model.h"
+#include "berth/cluster/model.h"
+#include "berth/cluster/state.h"
 
 namespace berth::orch {
+
+// The orchestrator works in the cluster library's terms (model, etcd, state).
+using namespace berth::cluster;
 
 /// What the scheduler knows of one node.
 struct NodeView {
@@ -58,5 +62,9 @@ std::vector<Decision> place_all(std::vector<NodeView>& nodes, const std::vector<
 
 /// Accounts a placed container to a node view.
 void account(NodeView& n, const Request& r);
+
+/// Scheduler views of every node with a valid spec, with usage from the
+/// containers held (minus those listed in `exclude`).
+std::vector<NodeView> node_views(const ClusterState& st, const std::unordered_map<std::string, bool>* exclude = nullptr);
 
 }  // namespace berth::orch

@@ -9,7 +9,7 @@
 
 #include "berth/base/error.h"
 #include "berth/base/json.h"
-#include "berth/orchestrator/agent.h"
+#include "berth/cluster/agent.h"
 #include "berth/supervisor/peer_client.h"
 #include "berth/supervisor/service.h"
 
@@ -23,11 +23,11 @@ std::string cluster_local_name(const std::string& id, bool hashed);
 /// The create request of a cluster container: its template, and its
 /// resources as limits (cpu_milli -> CPULIMIT %, memory_mb -> RAM,
 /// disk_gb -> DISK; a zero leaves berthd's default).
-Result<json::Value> cluster_create_body(const orch::ContainerRec& c, const std::string& name);
+Result<json::Value> cluster_create_body(const cluster::ContainerRec& c, const std::string& name);
 
 /// The changes (set request) that bring container `have` (an API object,
 /// as record_json gives) to the resources of `want`; empty when none.
-Result<json::Value> cluster_changes(const json::Value& have, const orch::ContainerRec& want);
+Result<json::Value> cluster_changes(const json::Value& have, const cluster::ContainerRec& want);
 
 struct ClusterDriverOptions {
   int stop_timeout = 10;  // seconds a container removed from the node gets to halt
@@ -39,14 +39,14 @@ struct ClusterDriverOptions {
   std::string tmp_dir = "/var/lib/berth";
 };
 
-class ClusterDriver final : public orch::ContainerDriver {
+class ClusterDriver final : public cluster::ContainerDriver {
 public:
   ClusterDriver(Service& svc, ClusterDriverOptions o = {}) : svc_(svc), o_(o) {}
 
   /// Creates (from the template) and starts a container assigned here; a
   /// present one gets its changed resources (live where berthd can) and
   /// is started when stopped.
-  Status start(const orch::ContainerRec& c) override;
+  Status start(const cluster::ContainerRec& c) override;
   /// Stops (gracefully, then by force) and destroys the container.
   Status stop(const std::string& id) override;
   /// Stops the container; its disk stays for the destination to copy.
@@ -69,13 +69,13 @@ private:
   /// Makes the container here from `body` and starts it; with `disk` (a
   /// copied export and its layers) the disk gets its contents first. On
   /// a failed create or copy nothing is left here.
-  Status create_here(const orch::ContainerRec& c, json::Value body, int disk, const std::string& image,
+  Status create_here(const cluster::ContainerRec& c, json::Value body, int disk, const std::string& image,
                      const std::vector<std::string>& layers);
   /// A migrating container: its disk copied from the source node (which
   /// stops it and keeps it until the agent records the move), then made
   /// and started here. A source that has no copy of it any more: made
   /// afresh from the template.
-  Status migrate_in(const orch::ContainerRec& c, json::Value body);
+  Status migrate_in(const cluster::ContainerRec& c, json::Value body);
   /// Stops the local container of cluster id `id` if it runs, giving it
   /// `timeout` seconds; `what` names the verb in errors.
   Status halt(const std::string& id, int timeout, const char* what);

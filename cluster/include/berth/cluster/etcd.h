@@ -16,7 +16,7 @@
 
 #include "berth/base/error.h"
 
-namespace berth::orch {
+namespace berth::cluster {
 
 struct KeyValue {
   std::string key;
@@ -292,4 +292,4 @@ private:
 /// Sleeps up to `ms`, waking early when `stop` is set.
 void sleep_unless(long ms, const std::atomic<bool>* stop);
 
-}  // namespace berth::orch
+}  // namespace berth::cluster

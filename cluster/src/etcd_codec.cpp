@@ -4,10 +4,12 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "berth/base/json.h"
-#include "berth/orchestrator/etcd.h"
+#include <openssl/evp.h>
 
-namespace berth::orch {
+#include "berth/base/json.h"
+#include "berth/cluster/etcd.h"
+
+namespace berth::cluster {
 
 std::string prefix_end(std::string_view prefix) {
   std::string end(prefix);
@@ -27,15 +29,6 @@ namespace codec {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
 
 // int64 fields arrive as strings ("42"); numbers are accepted too.
 Result<int64_t> i64(const json::Value* v, std::string_view field) {
@@ -175,54 +168,29 @@ int errno_of_grpc(int64_t code) {
 }  // namespace
 
 std::string base64_encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += '=';
-  }
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');  // EVP_EncodeBlock adds a NUL
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
   return out;
 }
 
 Result<std::string> base64_decode(std::string_view in) {
+  // OpenSSL decodes; the checks around it keep the form strict (OpenSSL
+  // skips blanks at either end and counts padding as zero bytes).
   if (in.size() % 4 != 0) return Error(EPROTO, "base64: length " + std::to_string(in.size()) + " is not a multiple of 4");
-  std::string out;
-  out.reserve(in.size() / 4 * 3);
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int j = 0; j < 4; ++j) {
-      char c = in[i + j];
-      if (c == '=' && i + 4 == in.size() && j >= 2) {
-        v[j] = 0;
-        ++pad;
-        continue;
-      }
-      if (pad) return Error(EPROTO, "base64: data after padding");
-      v[j] = b64_value(c);
-      if (v[j] < 0) return Error(EPROTO, "base64: bad character at offset " + std::to_string(i + j));
-    }
-    uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-    out += char((n >> 16) & 0xff);
-    if (pad < 2) out += char((n >> 8) & 0xff);
-    if (pad < 1) out += char(n & 0xff);
+  size_t pad = 0;
+  while (pad < 2 && pad < in.size() && in[in.size() - 1 - pad] == '=') ++pad;
+  size_t bad = in.find_first_not_of(kAlphabet);
+  if (bad < in.size() - pad) {
+    if (in[bad] == '=') return Error(EPROTO, "base64: data after padding");
+    return Error(EPROTO, "base64: bad character at offset " + std::to_string(bad));
   }
+  std::string out(in.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0) return Error(EPROTO, "base64: not decodable");
+  out.resize(static_cast<size_t>(n) - pad);
   return out;
 }
 
@@ -399,4 +367,4 @@ Result<WatchBatch> parse_watch(std::string_view line) {
 }
 
 }  // namespace codec
-}  // namespace berth::orch
+}  // namespace berth::cluster

@@ -15,9 +15,9 @@
 #include "berth/base/log.h"
 #include "berth/base/strings.h"
 #include "berth/base/tls.h"
-#include "berth/orchestrator/etcd.h"
+#include "berth/cluster/etcd.h"
 
-namespace berth::orch {
+namespace berth::cluster {
 
 class EtcdCredentials {
 public:
@@ -727,4 +727,4 @@ void Watcher::run() {
   curl_easy_cleanup(c);
 }
 
-}  // namespace berth::orch
+}  // namespace berth::cluster

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <set>
 
-#include "berth/orchestrator/model.h"
+#include "berth/cluster/model.h"
 
-namespace berth::orch {
+namespace berth::cluster {
 
 Resources& Resources::operator+=(const Resources& o) {
   cpu_milli += o.cpu_milli;
@@ -323,4 +323,4 @@ Result<Environment> environment_from(std::string_view text) {
   return e;
 }
 
-}  // namespace berth::orch
+}  // namespace berth::cluster

@@ -9,11 +9,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "berth/orchestrator/etcd.h"
-#include "berth/orchestrator/model.h"
-#include "berth/orchestrator/scheduler.h"
+#include "berth/cluster/etcd.h"
+#include "berth/cluster/model.h"
 
-namespace berth::orch {
+namespace berth::cluster {
 
 struct NodeInfo {
   std::optional<NodeSpec> spec;
@@ -50,10 +49,6 @@ public:
   /// fenced, cordoned, draining, or invalid (unparseable spec).
   std::string condition(const std::string& id) const;
 
-  /// Scheduler views of every node with a valid spec, with usage from the
-  /// containers held (minus those listed in `exclude`).
-  std::vector<NodeView> views(const std::unordered_map<std::string, bool>* exclude = nullptr) const;
-
 private:
   Keys keys_;
   std::unordered_map<std::string, int64_t> key_rev_;
@@ -67,4 +62,4 @@ private:
 /// Reads the whole prefix into `st`; returns the revision it was read at.
 Result<int64_t> load_state(Etcd& etcd, ClusterState& st);
 
-}  // namespace berth::orch
+}  // namespace berth::cluster

@@ -19,11 +19,11 @@
 
 #include "berth/base/error.h"
 #include "berth/base/json.h"
-#include "berth/orchestrator/etcd.h"
-#include "berth/orchestrator/events.h"
-#include "berth/orchestrator/model.h"
+#include "berth/cluster/etcd.h"
+#include "berth/cluster/events.h"
+#include "berth/cluster/model.h"
 
-namespace berth::orch {
+namespace berth::cluster {
 
 /// What the agent asks of the node's own lifecycle code (berthd's).
 /// start, stop and list come from the agent's threads, one at a time per
@@ -215,4 +215,4 @@ private:
   int threads_;
 };
 
-}  // namespace berth::orch
+}  // namespace berth::cluster

@@ -1,10 +1,10 @@
 // state.cpp — the cluster's keys decoded into nodes, environments and
 // containers.
-#include "berth/orchestrator/state.h"
+#include "berth/cluster/state.h"
 
 #include "berth/base/log.h"
 
-namespace berth::orch {
+namespace berth::cluster {
 
 void ClusterState::clear() {
   key_rev_.clear();
@@ -99,31 +99,6 @@ std::string ClusterState::condition(const std::string& id) const {
   return "ready";
 }
 
-std::vector<NodeView> ClusterState::views(const std::unordered_map<std::string, bool>* exclude) const {
-  std::vector<NodeView> out;
-  std::unordered_map<std::string, size_t> index;
-  for (const auto& [id, n] : nodes_) {
-    if (!n.spec) continue;
-    NodeView v;
-    v.spec = *n.spec;
-    v.state = condition(id);
-    v.schedulable = v.state == "ready";
-    v.alloc_revision = n.alloc_revision;
-    index[id] = out.size();
-    out.push_back(std::move(v));
-  }
-  for (const auto& [id, c] : containers_) {
-    if (exclude && exclude->count(id)) continue;
-    auto it = index.find(c.node);
-    if (it == index.end()) continue;
-    NodeView& v = out[it->second];
-    v.used += c.resources;
-    v.containers++;
-    v.groups[c.env + "." + c.role]++;
-  }
-  return out;
-}
-
 Result<int64_t> load_state(Etcd& etcd, ClusterState& st) {
   // One read-only transaction: the ranges share one revision.
   const Keys& k = st.keys();
@@ -138,4 +113,4 @@ Result<int64_t> load_state(Etcd& etcd, ClusterState& st) {
   return t.revision;
 }
 
-}  // namespace berth::orch
+}  // namespace berth::cluster

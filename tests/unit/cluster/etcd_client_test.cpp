@@ -8,9 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "berth/orchestrator/etcd.h"
+#include "berth/cluster/etcd.h"
 
-using namespace berth::orch;
+using namespace berth::cluster;
 using Clock = EndpointSelector::Clock;
 
 TEST(EndpointSelector, StartsAtTheFirstThenInTurn) {

@@ -12,7 +12,7 @@
 #include "berth/base/error.h"
 #include "berth/base/json.h"
 
-namespace berth::orch {
+namespace berth::cluster {
 
 struct Resources {
   int64_t cpu_milli = 0;
@@ -126,4 +126,4 @@ Result<Environment> environment_from(std::string_view text);
 
 const char* strategy_name(Strategy s);
 
-}  // namespace berth::orch
+}  // namespace berth::cluster

@@ -1,12 +1,12 @@
 // events.cpp — event keys: <prefix>events/<unix ms, 15 digits>-<seq>.
-#include "berth/orchestrator/events.h"
+#include "berth/cluster/events.h"
 
 #include <cstdio>
 #include <ctime>
 
 #include "berth/base/log.h"
 
-namespace berth::orch {
+namespace berth::cluster {
 
 json::Value fields(std::initializer_list<std::pair<const char*, std::string>> kv) {
   json::Value v = json::Value::object();
@@ -58,4 +58,4 @@ void EventLog::tick(Etcd& etcd) {
   pending_.clear();
 }
 
-}  // namespace berth::orch
+}  // namespace berth::cluster

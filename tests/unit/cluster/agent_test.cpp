@@ -5,10 +5,10 @@
 
 #include <thread>
 
-#include "berth/orchestrator/agent.h"
+#include "berth/cluster/agent.h"
 
 using namespace berth;
-using namespace berth::orch;
+using namespace berth::cluster;
 
 namespace {
 

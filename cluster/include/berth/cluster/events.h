@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "berth/base/json.h"
-#include "berth/orchestrator/etcd.h"
-#include "berth/orchestrator/model.h"
+#include "berth/cluster/etcd.h"
+#include "berth/cluster/model.h"
 
-namespace berth::orch {
+namespace berth::cluster {
 
 /// {"k": "v", ...} for event details.
 json::Value fields(std::initializer_list<std::pair<const char*, std::string>> kv);
@@ -46,4 +46,4 @@ private:
   std::vector<Op> pending_;
 };
 
-}  // namespace berth::orch
+}  // namespace berth::cluster

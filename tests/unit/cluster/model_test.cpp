@@ -2,9 +2,9 @@
 // names the field, and round trips.
 #include <gtest/gtest.h>
 
-#include "berth/orchestrator/model.h"
+#include "berth/cluster/model.h"
 
-using namespace berth::orch;
+using namespace berth::cluster;
 
 namespace {
 

@@ -1,6 +1,6 @@
 // agent.cpp — registration, keepalive, fencing on return, and convergence
 // of one node to its assignments.
-#include "berth/orchestrator/agent.h"
+#include "berth/cluster/agent.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +12,7 @@
 
 #include "berth/base/log.h"
 
-namespace berth::orch {
+namespace berth::cluster {
 
 using Clock = std::chrono::steady_clock;
 
@@ -516,4 +516,4 @@ Status AgentHost::run(const std::atomic<bool>& stop, bool leave_on_stop) {
   return ok();
 }
 
-}  // namespace berth::orch
+}  // namespace berth::cluster

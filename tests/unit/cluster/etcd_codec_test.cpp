@@ -2,10 +2,10 @@
 // against what etcd 3.4.23 sends and accepts.
 #include <gtest/gtest.h>
 
-#include "berth/orchestrator/etcd.h"
+#include "berth/cluster/etcd.h"
 
-using namespace berth::orch;
-using namespace berth::orch::codec;
+using namespace berth::cluster;
+using namespace berth::cluster::codec;
 
 TEST(Base64, RoundTripsAllLengths) {
   std::string s;
@@ -24,6 +24,13 @@ TEST(Base64, RefusesGarbage) {
   EXPECT_FALSE(base64_decode("ab!d"));
   EXPECT_FALSE(base64_decode("a=bc"));
   EXPECT_FALSE(base64_decode("ab==cd=="));
+  EXPECT_FALSE(base64_decode("a==="));
+  EXPECT_FALSE(base64_decode("===="));
+  EXPECT_FALSE(base64_decode(" bc="));  // OpenSSL alone would skip the blank
+  EXPECT_FALSE(base64_decode("abc\n"));
+  EXPECT_EQ(base64_decode("").value(), "");
+  EXPECT_EQ(base64_decode("bm9kZXMvbjI=").value(), "nodes/n2");
+  EXPECT_EQ(base64_decode("bm9kZXMvbg==").value(), "nodes/n");
 }
 
 TEST(PrefixEnd, IncrementsLastByte) {
