@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "berth/base/log.h"
+#include "berth/supervisor/record.h"
 #include "berth/base/strings.h"
 
 namespace berth::supervisor {
@@ -43,8 +44,9 @@ struct Limits {
 Result<Limits> limits_of(const cluster::ContainerRec& c) {
   Limits l;
   if (c.resources.memory_mb > 0) {
-    if (c.resources.memory_mb < 4)
-      return Error::msg("memory_mb: " + std::to_string(c.resources.memory_mb) + " is below berthd's minimum of 4 MiB");
+    if (static_cast<uint64_t>(c.resources.memory_mb) < (kMinRam >> 20))
+      return Error::msg("memory_mb: " + std::to_string(c.resources.memory_mb) + " is below berthd's minimum of " +
+                        std::to_string(kMinRam >> 20) + " MiB");
     l.ram = std::to_string(static_cast<uint64_t>(c.resources.memory_mb) << 20);
   }
   if (c.resources.cpu_milli > 0) l.cpu_limit = std::to_string((c.resources.cpu_milli + 9) / 10);

@@ -154,7 +154,7 @@ const std::vector<Field>& fields() {
        [](Record& r, const std::string& v) -> Status {
          if (v.empty()) return r.ram.reset(), ok();
          uint64_t b = BERTH_TRY(parse_size(v));
-         if (b < (4u << 20)) return Error::msg("expected at least 4M, got " + v);
+         if (b < kMinRam) return Error::msg("expected at least " + std::to_string(kMinRam >> 20) + "M, got " + v);
          r.ram = b;
          return ok();
        },

@@ -17,6 +17,10 @@ namespace berth::supervisor {
 enum class InitKind { busybox, systemd, app };
 enum class RestartPolicy { no, on_failure, always };
 
+/// The least RAM limit a container may have (below it the kernel's own
+/// reservations make the init fail before it runs).
+inline constexpr uint64_t kMinRam = 4u << 20;
+
 struct Record {
   std::string name;
   std::string hostname;
