@@ -44,6 +44,10 @@ done
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "bad N: $N"
 [[ ${EPOCHREALTIME:-} ]] || die "bash >= 5 required (EPOCHREALTIME)"
 WAYS=(direct libcap)
+if ! build_targets "$BUILD" berth-bench-caps-direct berth-bench-caps-libcap; then
+  echo "$PROG: libcap-dev was not found when $BUILD was configured; skipped"
+  exit 0
+fi
 for w in "${WAYS[@]}"; do
   if [[ ! -x $BUILD/bench/berth-bench-caps-$w ]]; then
     echo "$PROG: $BUILD/bench/berth-bench-caps-$w not built (install libcap-dev and rebuild); skipped"

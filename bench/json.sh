@@ -52,6 +52,11 @@ done
 command -v python3 >/dev/null || die "python3 required (it writes the documents)"
 BUILD=$(cd "$BUILD" && pwd)
 IMPLS=(none berth boost boostlib)
+if ! build_targets "$BUILD" berth-bench-json-none berth-bench-json-berth berth-bench-json-boost berth-bench-json-boostlib \
+  berth-runtime-boostjson berth-monitor-boostjson; then
+  echo "$PROG: libboost-json1.81-dev was not found when $BUILD was configured; skipped"
+  exit 0
+fi
 for i in "${IMPLS[@]}"; do
   if [[ ! -x $BUILD/bench/berth-bench-json-$i ]]; then
     echo "$PROG: $BUILD/bench/berth-bench-json-$i not built (install libboost-json1.81-dev and rebuild); skipped"
