@@ -8,8 +8,11 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libcurl4-openssl-dev docker-registry skopeo apache2-utils openssl curl python3
       zlib1g-dev e2fsprogs debootstrap umoci
       libnl-3-dev libnl-route-3-dev libnftables-dev nftables containernetworking-plugins iperf3
-      util-linux libboost-dev lxcfs
+      util-linux libboost1.81-dev libboost-json1.81-dev libcap-dev lxcfs
       etcd-server etcd-client lxc lxc-templates rsync openssh-client)
+# Boost 1.81, not Debian's default libboost-dev (1.74): Debian 12 has
+# Boost.JSON (bench/json.sh compares it with base/json) only in 1.81, and
+# the two versions' headers conflict. libcap-dev is for bench/caps.sh only.
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

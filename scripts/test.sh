@@ -31,4 +31,6 @@ if [ "${BERTH_SKIP_BENCH:-0}" != 1 ]; then
   "$root/bench/cluster.sh" --short --build "$root/build"
   "$root/bench/system.sh" --short --build "$root/build"
   "$root/bench/debian.sh" --short --build "$root/build"
+  "$root/bench/json.sh" --short --build "$root/build"
+  "$root/bench/caps.sh" --short --build "$root/build"
 fi
