@@ -66,6 +66,7 @@ Result<int64_t> NodeAgent::join(Etcd& etcd) {
     }
     lease_ = lease.id;
     joined_rev_ = t.revision;
+    status_dirty_ = true;  // the old lease took the reports with it
     fence_pending_ = fenced;
     spec_dirty_ = false;
     auto now = Clock::now();
@@ -124,6 +125,20 @@ NodeAgent::Outcome NodeAgent::converge(Mode mode) {
     if (!st) {
       log::warn("node " + spec_.id + ": stop " + id + ": " + st.error().what());
       out.stale_stopped = out.complete = false;
+    } else {
+      report(id, "");
+    }
+  }
+  {
+    // Reports of containers neither assigned nor here any more go.
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto it = status_.begin(); it != status_.end();) {
+      if (want.count(it->first) || have.count(it->first)) {
+        ++it;
+        continue;
+      }
+      it = status_.erase(it);
+      status_dirty_ = true;
     }
   }
   if (mode == Mode::stale_only) return out;
@@ -134,6 +149,8 @@ NodeAgent::Outcome NodeAgent::converge(Mode mode) {
       if (auto st = driver_.hand_off(id); !st) {
         log::warn("node " + spec_.id + ": hand off " + id + ": " + st.error().what());
         out.complete = false;
+      } else {
+        report(id, "handing-off");
       }
       continue;
     }
@@ -145,10 +162,14 @@ NodeAgent::Outcome NodeAgent::converge(Mode mode) {
     auto st = driver_.start(c);
     if (!st) {
       log::warn("node " + spec_.id + ": start " + id + ": " + st.error().what());
+      report(id, "failed", st.error().what());
       out.complete = false;
-    } else if (!c.from.empty()) {
-      std::lock_guard<std::mutex> l(mu_);
-      handoffs_.insert(id);
+    } else {
+      report(id, "running");
+      if (!c.from.empty()) {
+        std::lock_guard<std::mutex> l(mu_);
+        handoffs_.insert(id);
+      }
     }
   }
   return out;
@@ -208,7 +229,10 @@ void NodeAgent::on_events(const std::vector<const WatchEvent*>& evs) {
     auto st = driver_.start(*c);
     if (!st) {
       log::warn("node " + spec_.id + ": update " + id + ": " + st.error().what());
+      report(id, "failed", st.error().what());
       out.complete = false;
+    } else {
+      report(id, "running");
     }
   }
   if (!out.complete) schedule(false);
@@ -268,8 +292,42 @@ void NodeAgent::complete_handoffs(Etcd& etcd) {
   }
 }
 
+void NodeAgent::report(const std::string& id, const std::string& state, const std::string& error) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (state.empty()) {
+    status_dirty_ |= status_.erase(id) > 0;
+    return;
+  }
+  ContainerStatus& c = status_[id];
+  if (c.state == state && c.error == error) return;
+  c.state = state;
+  c.error = error;
+  c.since = log::rfc3339_now();
+  status_dirty_ = true;
+}
+
+void NodeAgent::publish_status(Etcd& etcd) {
+  std::string value;
+  int64_t lease;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto now = Clock::now();
+    if (opt_.status_ms <= 0 || !status_dirty_ || !lease_ || now < next_status_) return;
+    value = json::dump(to_json(status_));
+    lease = lease_;
+    status_dirty_ = false;
+    next_status_ = now + std::chrono::milliseconds(opt_.status_ms);
+  }
+  if (auto r = etcd.put(keys_.node_status(spec_.id), value, lease); !r) {
+    log::warn(r.error().wrap("node " + spec_.id + ": container reports").what());
+    std::lock_guard<std::mutex> l(mu_);
+    status_dirty_ = true;  // the next call tries again
+  }
+}
+
 Status NodeAgent::resync(Etcd& etcd) {
   complete_handoffs(etcd);
+  publish_status(etcd);
   bool fence;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -380,6 +438,7 @@ void NodeAgent::check_fence() {
   size_t n = ids.size();
   auto st = driver_.fence_all(ids);
   bool failed = !st;
+  for (const auto& id : ids) report(id, "fenced", failed ? st.error().what() : "");
   if (failed) log::error("node " + spec_.id + ": fence: " + st.error().what());
   {
     std::lock_guard<std::mutex> l(mu_);

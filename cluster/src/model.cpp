@@ -246,6 +246,40 @@ Result<ContainerRec> container_from(std::string_view text) {
   return c;
 }
 
+json::Value to_json(const NodeStatus& s) {
+  json::Value all = json::Value::object();
+  for (const auto& [id, c] : s) {
+    json::Value v = json::Value::object();
+    v.set("state", c.state);
+    if (!c.error.empty()) v.set("error", c.error);
+    if (!c.since.empty()) v.set("since", c.since);
+    all.set(id, std::move(v));
+  }
+  json::Value v = json::Value::object();
+  v.set("containers", std::move(all));
+  return v;
+}
+
+Result<NodeStatus> node_status_from(std::string_view text) {
+  auto doc = BERTH_TRY(parse_doc(text, "node status"));
+  Fields f(doc, "");
+  BERTH_TRY_CTX(f.object(), "node status");
+  NodeStatus out;
+  const json::Value* all = f.get("containers");
+  if (!all) return out;
+  if (!all->is_object()) return Error::msg("node status: containers: expected an object");
+  for (const auto& [id, v] : all->as_object()) {
+    Fields c(v, "containers." + id);
+    BERTH_TRY_CTX(c.object(), "node status");
+    ContainerStatus st;
+    st.state = BERTH_TRY_CTX(c.str("state", true), "node status");
+    st.error = BERTH_TRY_CTX(c.str("error", false), "node status");
+    st.since = BERTH_TRY_CTX(c.str("since", false), "node status");
+    out[id] = std::move(st);
+  }
+  return out;
+}
+
 json::Value to_json(const Environment& e) {
   json::Value v = json::Value::object();
   v.set("name", e.name);

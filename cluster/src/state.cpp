@@ -55,11 +55,18 @@ void ClusterState::apply(const KeyValue& kv, bool deleted) {
       n.fenced = !deleted;
     } else if (what == "usage") {
       n.usage = deleted ? "" : kv.value;
+    } else if (what == "status") {
+      n.status.clear();
+      if (!deleted) {
+        auto st = node_status_from(kv.value);
+        if (st) n.status = std::move(*st);
+        else log::warn("node " + id + ": status ignored: " + st.error().what());
+      }
     } else if (what == "alloc") {
       n.alloc_revision = deleted ? 0 : kv.mod_revision;
     }
     if (!n.spec && n.spec_error.empty() && !n.alive && n.admin.empty() && !n.fenced && n.usage.empty() &&
-        n.alloc_revision == 0)
+        n.status.empty() && n.alloc_revision == 0)
       nodes_.erase(id);
   } else if (take("envs/")) {
     std::string name(key);
@@ -86,6 +93,13 @@ void ClusterState::apply(const KeyValue& kv, bool deleted) {
     c->mod_revision = kv.mod_revision;
     containers_[id] = std::move(*c);
   }
+}
+
+const ContainerStatus* ClusterState::reported(const ContainerRec& c) const {
+  auto n = nodes_.find(c.node);
+  if (n == nodes_.end()) return nullptr;
+  auto it = n->second.status.find(c.id);
+  return it == n->second.status.end() ? nullptr : &it->second;
 }
 
 std::string ClusterState::condition(const std::string& id) const {

@@ -2,9 +2,11 @@
 // the cluster before anything is written, so a refused file places nothing.
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "berth/base/fs.h"
 #include "berth/orchestrator/scheduler.h"
@@ -28,36 +30,77 @@ int64_t desired_count(const Environment& e) {
   return n;
 }
 
+// Where one container of an environment stands for --wait and env show:
+// "running" once its node says so, else what keeps it from running.
+std::string standing(const ClusterState& st, const ContainerRec& c, std::string* error = nullptr) {
+  if (!c.from.empty()) return "migrating";
+  std::string cond = st.condition(c.node);
+  if (cond != "ready" && cond != "cordoned" && cond != "draining") return "on-" + cond + "-node";
+  const ContainerStatus* r = st.reported(c);
+  if (!r) return "starting";
+  if (error) *error = r->error;
+  return r->state;
+}
+
 // Polls until every container of `env` is placed as the file says on a
-// live node that keeps it (ready or cordoned), or, for a deleted
-// environment, until none is left.
+// live node that keeps it (ready or cordoned) and that node reports it
+// running, or, for a deleted environment, until none is left. A start
+// that fails on its node is shown once as it is reported (the node
+// retries it); at the deadline every container not running is named
+// with its node's report.
 int wait_for(Etcd& etcd, const std::string& prefix, const std::string& name, const Environment* env, long seconds) {
   if (seconds <= 0) return 0;
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   int64_t want = env ? desired_count(*env) : 0;
+  std::map<std::string, std::string> told;  // container -> the failure already shown
   for (;;) {
     auto st = read_cluster(etcd, prefix);
     if (!st) return fail(kProg, st.error());
-    int64_t have = 0;
+    int64_t placed = 0, running = 0;
+    std::vector<std::string> behind;
     for (const auto& [id, c] : st->containers()) {
       if (c.env != name) continue;
       if (!env) {
-        ++have;
+        ++placed;
         continue;
       }
+      bool as_filed = false;
       for (const auto& r : env->roles)
-        if (r.name == c.role && r.tmpl == c.tmpl && r.resources == c.resources &&
-            (st->condition(c.node) == "ready" || st->condition(c.node) == "cordoned"))
-          ++have;
+        as_filed |= r.name == c.role && r.tmpl == c.tmpl && r.resources == c.resources &&
+                    (st->condition(c.node) == "ready" || st->condition(c.node) == "cordoned");
+      if (!as_filed) continue;
+      ++placed;
+      std::string error;
+      std::string where = standing(*st, c, &error);
+      if (where == "running") {
+        ++running;
+        continue;
+      }
+      std::string line = id + " on " + c.node + ": " + where + (error.empty() ? "" : ": " + error);
+      if (where == "failed" && told[id] != error) {
+        std::fprintf(stderr, "%s: %s: %s (the node retries it)\n", kProg, name.c_str(), line.c_str());
+        told[id] = error;
+      }
+      behind.push_back(std::move(line));
     }
-    if (have == want) {
-      if (env) std::printf("%s: %lld containers placed\n", name.c_str(), static_cast<long long>(have));
-      else std::printf("%s: deleted\n", name.c_str());
+    if (!env && placed == 0) {
+      std::printf("%s: deleted\n", name.c_str());
+      return 0;
+    }
+    if (env && running == want) {
+      std::printf("%s: %lld containers placed and running\n", name.c_str(), static_cast<long long>(running));
       return 0;
     }
     if (std::chrono::steady_clock::now() >= until) {
-      std::fprintf(stderr, "%s: %s: %lld of %lld containers placed after %ld s (see events)\n", kProg, name.c_str(),
-                   static_cast<long long>(have), static_cast<long long>(want), seconds);
+      if (!env) {
+        std::fprintf(stderr, "%s: %s: %lld containers still placed after %ld s (see events)\n", kProg, name.c_str(),
+                     static_cast<long long>(placed), seconds);
+        return 1;
+      }
+      std::fprintf(stderr, "%s: %s: %lld of %lld containers running after %ld s (%lld placed; see events)\n", kProg,
+                   name.c_str(), static_cast<long long>(running), static_cast<long long>(want), seconds,
+                   static_cast<long long>(placed));
+      for (const auto& line : behind) std::fprintf(stderr, "  %s\n", line.c_str());
       return 1;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -97,10 +140,20 @@ int show(Etcd& etcd, const Args& a, const std::string& name) {
   auto st = read_cluster(etcd, prefix(a));
   if (!st) return fail(kProg, st.error());
   std::printf("%s\n", json::dump(to_json(cur->first), true).c_str());
-  std::printf("%-32s %-16s %-10s %s\n", "CONTAINER", "NODE", "NODE-STATE", "RESOURCES");
-  for (const auto& [id, c] : st->containers())
-    if (c.env == name)
-      std::printf("%-32s %-16s %-10s %s\n", id.c_str(), c.node.c_str(), st->condition(c.node).c_str(), c.resources.str().c_str());
+  std::printf("%-32s %-16s %-10s %-12s %s\n", "CONTAINER", "NODE", "NODE-STATE", "STATE", "RESOURCES");
+  std::vector<std::string> errors;
+  for (const auto& [id, c] : st->containers()) {
+    if (c.env != name) continue;
+    std::string error;
+    std::string where = standing(*st, c, &error);
+    std::printf("%-32s %-16s %-10s %-12s %s\n", id.c_str(), c.node.c_str(), st->condition(c.node).c_str(), where.c_str(),
+                c.resources.str().c_str());
+    if (!error.empty()) errors.push_back(id + ": " + error);
+  }
+  for (const auto& e : errors) std::printf("error: %s\n", e.c_str());
+  // What a rescheduling does to a container's data, said where operators look.
+  std::printf("failover: a container rescheduled off a lost node starts again from its template on another node; "
+              "what it wrote on the lost node is not carried over (a drain or move copies the disk)\n");
   return 0;
 }
 

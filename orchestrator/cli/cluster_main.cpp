@@ -21,7 +21,7 @@ const char kUsage[] =
     "  env delete NAME [--wait S]     env show NAME     env list\n"
     "  node list   node cordon ID   node uncordon ID   node drain ID [--wait S]   node remove ID [--force]\n"
     "  move CONTAINER NODE [--wait S] (cold: stopped, disk copied, started there)\n"
-    "  status (or cluster status): the leader, nodes with lease and fence, containers per state\n"
+    "  status (or cluster status): the leader, nodes with lease and fence, containers per state and as their nodes report them\n"
     "  events [--limit N]\n";
 
 // Where a placed container stands, from its node's condition: on a live
@@ -63,6 +63,19 @@ int status(Etcd& etcd, const cli::Args& a) {
               static_cast<long long>(desired));
   for (const auto& [state, n] : by_state) std::printf(", %lld %s", static_cast<long long>(n), state.c_str());
   std::printf("\n");
+  // What the nodes say of the containers placed on them (nodes/<id>/status).
+  std::map<std::string, int64_t> by_report;
+  for (const auto& [id, c] : st->containers()) {
+    const ContainerStatus* r = st->reported(c);
+    by_report[r ? r->state : "not-reported"]++;
+  }
+  std::printf("reported by their nodes:");
+  const char* sep = " ";
+  for (const auto& [state, n] : by_report) {
+    std::printf("%s%lld %s", sep, static_cast<long long>(n), state.c_str());
+    sep = ", ";
+  }
+  std::printf("%s\n", by_report.empty() ? " none" : "");
   for (const auto& [name, err] : st->env_errors()) std::printf("environment %s: invalid: %s\n", name.c_str(), err.c_str());
   return 0;
 }

@@ -99,6 +99,20 @@ TEST(Records, NodeSpecAndContainerRoundTrip) {
   EXPECT_FALSE(node_spec_from("garbage"));
 }
 
+TEST(Records, NodeStatusRoundTripAndRefusals) {
+  NodeStatus s{{"shop.web.0", {"running", "", "2026-12-07T10:00:00Z"}},
+               {"shop.web.1", {"failed", "memory_mb: 2 is below berthd's minimum of 4 MiB", "2026-12-07T10:00:01Z"}}};
+  auto back = node_status_from(berth::json::dump(to_json(s)));
+  ASSERT_TRUE(back) << back.error().what();
+  EXPECT_EQ(*back, s);
+  EXPECT_TRUE(node_status_from("{}").value().empty());
+  auto bad = node_status_from(R"({"containers":{"a":{"error":"x"}}})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().what(), "node status: containers.a.state: required");
+  EXPECT_FALSE(node_status_from(R"({"containers":[]})"));
+  EXPECT_FALSE(node_status_from(R"({"containers":{"a":{"state":1}}})"));
+}
+
 TEST(Keys, Layout) {
   Keys k("/berth");
   EXPECT_EQ(k.node_alive("n1"), "/berth/nodes/n1/alive");
@@ -106,6 +120,7 @@ TEST(Keys, Layout) {
   EXPECT_EQ(k.container("shop.web.0"), "/berth/containers/shop.web.0");
   EXPECT_EQ(k.env("shop"), "/berth/envs/shop");
   EXPECT_EQ(k.move("shop.web.0"), "/berth/moves/shop.web.0");
+  EXPECT_EQ(k.node_status("n1"), "/berth/nodes/n1/status");
   EXPECT_TRUE(valid_name("sim-0001"));
   EXPECT_FALSE(valid_name("-x"));
   EXPECT_FALSE(valid_name("a.b"));

@@ -110,6 +110,11 @@ struct AgentOptions {
   /// started until a renewal or a rejoin succeeds; the resync after that
   /// destroys the copies placed elsewhere meanwhile and boots the rest.
   std::optional<FenceBudget> fence;
+  /// The node's reports of its containers (running, failed with the
+  /// driver's error, fenced, handing off) are written to nodes/<id>/status
+  /// under the node's lease at most this often, when they changed (0:
+  /// never). `berth-cluster env create --wait` and `status` read them.
+  long status_ms = 500;
 };
 
 class NodeAgent {
@@ -130,8 +135,9 @@ public:
   /// Applies watch events on this node's assignment keys.
   void on_events(const std::vector<const WatchEvent*>& evs);
   /// Converges again when a resync or a retry is due (a convergence that
-  /// failed is retried with backoff, 1 s doubling to 30 s), and clears a
-  /// fence that a failed stop kept. Called often; cheap when nothing is due.
+  /// failed is retried with backoff, 1 s doubling to 30 s), clears a
+  /// fence that a failed stop kept, and publishes the containers' reports
+  /// when they changed. Called often; cheap when nothing is due.
   Status resync(Etcd& etcd);
   /// Revokes the lease (a clean leave: the node turns suspect at once).
   Status leave(Etcd& etcd);
@@ -172,6 +178,10 @@ private:
   void complete_handoffs(Etcd& etcd);
   /// Puts the spec again when the driver's templates changed.
   void refresh_templates(Etcd& etcd);
+  /// Records what became of a container (state "": it is gone from here).
+  void report(const std::string& id, const std::string& state, const std::string& error = {});
+  /// Writes the reports when they changed and status_ms has passed.
+  void publish_status(Etcd& etcd);
   Keys keys_;
   NodeSpec spec_;
   ContainerDriver& driver_;
@@ -186,6 +196,9 @@ private:
   int64_t lease_ = 0;
   int64_t joined_rev_ = 0;
   bool spec_dirty_ = false;     // spec_ changed since it was last put
+  NodeStatus status_;           // the reports of the containers here
+  bool status_dirty_ = false;   // status_ changed (or the lease did) since it was last put
+  std::chrono::steady_clock::time_point next_status_;
   bool fence_pending_ = false;  // fenced, and a stale copy still to stop
   long backoff_ms_ = 1000;
   /// Set by check_fence, cleared by a renewal or a join; no start while set.

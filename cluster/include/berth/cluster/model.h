@@ -79,6 +79,18 @@ struct ContainerRec {
   int64_t mod_revision = 0;  // of containers/<id>, when read from etcd
 };
 
+/// What a node reports of one cluster container it holds (the last
+/// outcome of its start, stop or fence). The node writes all of them as
+/// one key, nodes/<id>/status, bound to its lease: a node gone takes its
+/// reports with it, and a container with no report has not been started.
+struct ContainerStatus {
+  std::string state;  // running | failed | fenced | handing-off
+  std::string error;  // the node's words, when failed
+  std::string since;  // RFC 3339 time of the last change of state
+  bool operator==(const ContainerStatus&) const = default;
+};
+using NodeStatus = std::map<std::string, ContainerStatus>;  // container id -> report
+
 /// The etcd keys of one cluster, all below `prefix` (ends with '/').
 class Keys {
 public:
@@ -93,6 +105,7 @@ public:
   std::string node_alloc(std::string_view id) const { return node(id) + "alloc"; }
   std::string node_admin(std::string_view id) const { return node(id) + "admin"; }
   std::string node_fence(std::string_view id) const { return node(id) + "fence"; }
+  std::string node_status(std::string_view id) const { return node(id) + "status"; }
   std::string envs() const { return p_ + "envs/"; }
   std::string env(std::string_view name) const { return envs() + std::string(name); }
   std::string containers() const { return p_ + "containers/"; }
@@ -119,6 +132,9 @@ json::Value to_json(const NodeSpec& n);
 Result<NodeSpec> node_spec_from(std::string_view text);
 json::Value to_json(const ContainerRec& c);
 Result<ContainerRec> container_from(std::string_view text);
+json::Value to_json(const NodeStatus& s);
+/// Parses nodes/<id>/status; unknown keys are kept for newer agents.
+Result<NodeStatus> node_status_from(std::string_view text);
 json::Value to_json(const Environment& e);
 /// Parses an environment file strictly: unknown keys, wrong types, bad
 /// names and impossible resources are refused, naming the field.

@@ -21,6 +21,7 @@ struct NodeInfo {
   std::string admin;        // "cordoned" | "draining" | ""
   bool fenced = false;      // nodes/<id>/fence exists
   std::string usage;        // the node's last usage report (JSON)
+  NodeStatus status;        // nodes/<id>/status: what it says of its containers
   int64_t alloc_revision = 0;
 };
 
@@ -44,6 +45,10 @@ public:
   const std::map<std::string, std::string>& env_errors() const { return env_errors_; }
   /// Requested moves: container id -> the node asked for.
   const std::map<std::string, std::string>& moves() const { return moves_; }
+
+  /// What the node a container is placed on says of it (nullptr: no
+  /// report yet, or the node is gone).
+  const ContainerStatus* reported(const ContainerRec& c) const;
 
   /// The node's condition as users see it: ready, suspect (lease gone),
   /// fenced, cordoned, draining, or invalid (unparseable spec).
