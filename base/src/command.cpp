@@ -1,16 +1,12 @@
-// command.cpp — run_command: posix_spawnp with a pipe for the output.
+// command.cpp — run_command: spawn with a pipe for the output.
 #include "berth/base/command.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstring>
-
 #include "berth/base/fd.h"
-
-extern char** environ;
+#include "berth/base/spawn.h"
 
 namespace berth {
 namespace {
@@ -32,21 +28,11 @@ Result<std::string> run_command(const std::vector<std::string>& argv, const Comm
   int p[2] = {-1, -1};
   if (!opts.inherit_output && ::pipe2(p, O_CLOEXEC) < 0) return Error::os("pipe for " + prog);
   UniqueFd rd(p[0]), wr(p[1]);
-
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  if (!opts.inherit_output) {
-    posix_spawn_file_actions_adddup2(&fa, wr.get(), 1);
-    posix_spawn_file_actions_adddup2(&fa, wr.get(), 2);
-  }
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, prog.c_str(), &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return Error(rc, "run " + prog);
+  SpawnOptions so;
+  so.in = Stdio::null();
+  if (!opts.inherit_output) so.out = so.err = Stdio::use(wr.get());
+  auto child = spawn(argv, so);
+  if (!child) return Error(child.error().code(), "run " + prog);
   wr.reset();
 
   std::string out;
@@ -60,15 +46,11 @@ Result<std::string> run_command(const std::vector<std::string>& argv, const Comm
       if (out.size() > opts.output_limit) out.erase(0, out.size() - opts.output_limit);
     }
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return Error::os("wait for " + prog);
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return out;
-  std::string why = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
-                                      : std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
+  auto status = child->wait();
+  if (!status) return Error(status.error().code(), "wait for " + prog);
+  if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return out;
   std::string tail = last_lines(out);
-  return Error::msg(prog + ": " + why + (tail.empty() ? "" : ": " + tail));
+  return Error::msg(prog + ": " + describe_wait_status(*status) + (tail.empty() ? "" : ": " + tail));
 }
 
 }  // namespace berth

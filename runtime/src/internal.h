@@ -59,9 +59,6 @@ struct SyncMsg {
 };
 berth::Status sync_send(int fd, Sync s, std::string_view payload = {}, int pass_fd = -1);
 Result<SyncMsg> sync_recv(int fd);
-/// One recvmsg on `sock` (flags added to MSG_CMSG_CLOEXEC); an fd passed
-/// with SCM_RIGHTS lands in `fd_out`. Returns the bytes read.
-Result<size_t> recv_with_fd(int sock, void* buf, size_t len, UniqueFd* fd_out, int flags);
 
 /// A stream socket connected to the unix socket at `path`; `what` names it
 /// in errors ("console socket").

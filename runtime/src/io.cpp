@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "berth/base/fdpass.h"
 #include "internal.h"
 #include "linux_compat.h"
 #include "security.h"
@@ -21,29 +22,11 @@
 namespace berth::runtime {
 namespace {
 
-berth::Status send_with_fd(int sock, const void* data, size_t len, int pass_fd, const char* what) {
-  struct iovec iov {
-    const_cast<void*>(data), len
-  };
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  if (pass_fd >= 0) {
-    std::memset(cbuf, 0, sizeof cbuf);
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-  }
-  ssize_t n;
-  do {
-    n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return Error::os(std::string("send ") + what);
+// One message with `pass_fd` attached (if >= 0); `what` names it in the
+// error ("send pidfd").
+berth::Status send_named(int sock, std::string_view data, int pass_fd, const char* what) {
+  auto n = berth::send_with_fd(sock, data, pass_fd);
+  if (!n) return Error(n.error().code(), std::string("send ") + what);
   return {};
 }
 
@@ -104,8 +87,7 @@ berth::Status send_pidfd(const std::string& socket_path, pid_t pid) {
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!pidfd) return Error::os("pidfd_open " + std::to_string(pid));
   UniqueFd sock = BERTH_TRY(connect_unix(socket_path, "pidfd socket"));
-  static constexpr char kName[] = "pidfd";
-  return send_with_fd(sock.get(), kName, sizeof kName - 1, pidfd.get(), "pidfd");
+  return send_named(sock.get(), "pidfd", pidfd.get(), "pidfd");
 }
 
 berth::Status sync_send(int fd, Sync s, std::string_view payload, int pass_fd) {
@@ -113,32 +95,7 @@ berth::Status sync_send(int fd, Sync s, std::string_view payload, int pass_fd) {
   buf.reserve(1 + payload.size());
   buf += static_cast<char>(s);
   buf.append(payload);
-  return send_with_fd(fd, buf.data(), buf.size(), pass_fd, "sync message");
-}
-
-Result<size_t> recv_with_fd(int sock, void* buf, size_t len, UniqueFd* fd_out, int flags) {
-  struct iovec iov {
-    buf, len
-  };
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  ssize_t n;
-  do {
-    n = ::recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return Error::os("recvmsg");
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int passed;
-      std::memcpy(&passed, CMSG_DATA(c), sizeof(int));
-      fd_out->reset(passed);
-    }
-  }
-  return static_cast<size_t>(n);
+  return send_named(fd, buf, pass_fd, "sync message");
 }
 
 Result<SyncMsg> sync_recv(int fd) {
@@ -155,7 +112,7 @@ Result<SyncMsg> sync_recv(int fd) {
   if (len < 0) return Error::os("receive sync message");
   std::string buf(static_cast<size_t>(std::max<ssize_t>(len, 1)), '\0');
   SyncMsg out;
-  auto n = recv_with_fd(fd, buf.data(), buf.size(), &out.fd, 0);
+  auto n = berth::recv_with_fd(fd, buf, &out.fd);
   if (!n) return std::move(n).error().wrap("receive sync message");
   if (*n == 0) return Error(EPIPE, "container init exited during setup");
   out.kind = static_cast<Sync>(buf[0]);
@@ -192,7 +149,7 @@ berth::Status setup_console(int console_fd, const Process& p, bool mount_console
     ::ioctl(slave, TIOCSWINSZ, &ws);
   }
   if (mount_console) BERTH_TRY_CTX(bind_console(slave), "bind " + name + " on /dev/console");
-  BERTH_TRY(send_with_fd(console_fd, name.data(), name.size(), master.get(), "pty master to console socket"));
+  BERTH_TRY(send_named(console_fd, name, master.get(), "pty master to console socket"));
   if (::setsid() < 0 && errno != EPERM) return Error::os("setsid");
   if (::ioctl(slave, TIOCSCTTY, 0) < 0) return Error::os("set controlling terminal");
   for (int i = 0; i < 3; ++i)

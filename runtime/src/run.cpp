@@ -14,6 +14,7 @@
 
 #include <cstring>
 
+#include "berth/base/fdpass.h"
 #include "internal.h"
 
 namespace berth::runtime {
@@ -50,7 +51,7 @@ bool pump(int from, int to) {
 UniqueFd receive_master(int sock) {
   char name[128];
   UniqueFd master;
-  (void)recv_with_fd(sock, name, sizeof name, &master, MSG_DONTWAIT);
+  (void)berth::recv_with_fd(sock, name, &master, MSG_DONTWAIT);
   return master;
 }
 

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <seccomp.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <cstring>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "berth/base/fd.h"
+#include "berth/base/fdpass.h"
 #include "security.h"
 
 namespace berth::runtime {
@@ -234,25 +234,10 @@ Status send_seccomp_fd(const std::string& listener_path, const std::string& stat
   if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
     return Error::os("connect to " + where);
 
-  iovec iov{const_cast<char*>(state_json.data()), state_json.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &notify_fd, sizeof(int));
-
   // The fd travels with the first byte; the rest of a short write is sent plainly.
-  ssize_t n;
-  do n = ::sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return Error::os("send notify fd to " + where);
-  size_t sent = static_cast<size_t>(n);
+  auto first = send_with_fd(sock.get(), state_json, notify_fd);
+  if (!first) return Error(first.error().code(), "send notify fd to " + where);
+  size_t sent = *first;
   while (sent < state_json.size()) {
     ssize_t m = ::send(sock.get(), state_json.data() + sent, state_json.size() - sent, MSG_NOSIGNAL);
     if (m < 0 && errno == EINTR) continue;

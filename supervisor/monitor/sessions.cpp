@@ -12,6 +12,7 @@
 
 #include <cstring>
 
+#include "berth/base/fdpass.h"
 #include "berth/base/json.h"
 #include "berth/supervisor/exec.h"
 #include "berth/supervisor/frames.h"
@@ -109,23 +110,10 @@ void Sessions::read_ctl(Session& s) {
   while (s.ctl) {
     char buf[4096];
     UniqueFd fd;
-    iovec iov{buf, sizeof buf};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    ssize_t n = ::recvmsg(s.ctl.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    if (n <= 0) return s.ctl.reset();  // the helper is gone; its status comes by SIGCHLD
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      int passed;
-      std::memcpy(&passed, CMSG_DATA(c), sizeof passed);
-      fd.reset(passed);
-    }
-    std::string_view text(buf, static_cast<size_t>(n));
+    auto n = recv_with_fd(s.ctl.get(), buf, &fd, MSG_DONTWAIT);
+    if (!n && n.error().code() == EAGAIN) return;
+    if (!n || *n == 0) return s.ctl.reset();  // the helper is gone; its status comes by SIGCHLD
+    std::string_view text(buf, *n);
     if (fd) {
       s.master = std::move(fd);
       ::fcntl(s.master.get(), F_SETFL, ::fcntl(s.master.get(), F_GETFL) | O_NONBLOCK);

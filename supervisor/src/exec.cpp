@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 
 #include "berth/base/fd.h"
 #include "berth/base/fs.h"
+#include "berth/base/spawn.h"
 #include "berth/runtime/spec.h"
 
 namespace berth::supervisor {
@@ -108,21 +108,20 @@ Result<json::Value> exec_collect(const std::string& helper, const runtime::Globa
   // inherit locks other threads held (an allocator's, above all) and wait
   // on them for ever. A helper process is spawned instead (vfork-like, no
   // copy of the daemon), takes the pipes as its stdio and runs the exec.
-  std::vector<std::string> argv_s = {helper, "exec-helper", g.root, bundle, name, "--"};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  ::posix_spawn_file_actions_init(&fa);
-  Defer free_fa([&] { ::posix_spawn_file_actions_destroy(&fa); });
-  ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  ::posix_spawn_file_actions_adddup2(&fa, out_w.get(), 1);
-  ::posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
-  ::posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-  pid_t pid;
-  if (int e = ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ); e != 0)
+  std::vector<std::string> argv = {helper, "exec-helper", g.root, bundle, name, "--"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  SpawnOptions so;
+  so.in = Stdio::null();
+  so.out = Stdio::use(out_w.get());
+  so.err = Stdio::use(err_w.get());
+  so.close_other_fds = true;
+  so.search_path = false;
+  auto child = spawn(argv, so);
+  if (!child) {
+    int e = child.error().code();
     return Error(e, "exec: start " + helper + ": " + std::strerror(e));
+  }
+  pid_t pid = child->pid();
   out_w.reset();
   err_w.reset();
   std::string bufs[2];
@@ -163,9 +162,8 @@ Result<json::Value> exec_collect(const std::string& helper, const runtime::Globa
       }
     }
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  auto waited = child->wait();
+  int status = waited ? *waited : 0;
   json::Value r = json::Value::object();
   r.set("exit_code", timed_out ? 124 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   r.set("stdout", bufs[0]);

@@ -3,14 +3,13 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <vector>
 
 #include "berth/base/json.h"
+#include "berth/base/spawn.h"
 #include "berth/supervisor/unix_socket.h"
 
 namespace berth::supervisor {
@@ -34,51 +33,34 @@ Status launch_monitor(const std::string& binary, const Layout& l, const std::str
   std::string log_path = fs::join(l.container_dir(name), "monitor.log");
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
   if (!devnull || !log) return Error::os("open monitor stdio");
-  // The pipe's write end becomes the monitor's fd 3; one already at 3
-  // moves first, so that the dup2 below is a real one (it clears CLOEXEC).
-  if (wr.get() == 3) {
-    UniqueFd moved(::fcntl(wr.get(), F_DUPFD_CLOEXEC, 4));
-    if (!moved) return Error::os("dup monitor pipe");
-    wr = std::move(moved);
-  }
   std::vector<std::string> args = {binary,           "--name",         name,
                                    "--bundle",       l.bundle(name),   "--runtime-root",
                                    l.runtime_root(), "--socket",       l.monitor_socket(name),
                                    "--exit-file",    l.exit_file(name), "--log",
                                    l.console_log(name), "--seccomp-socket", l.seccomp_socket(name),
                                    "--ready-fd",     "3",              "--detach", "1"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
   // posix_spawn, not fork: berthd is large and threaded, and fork copies
   // its page tables and then takes a copy-on-write fault (with a TLB
   // shootdown to every core) for each page any of its threads touches.
   // The monitor detaches itself (--detach: it forks, small and static,
   // and its first process exits), so that it is not berthd's child.
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  ::posix_spawn_file_actions_init(&fa);
-  ::posix_spawnattr_init(&attr);
-  Defer free_spawn([&] {
-    ::posix_spawn_file_actions_destroy(&fa);
-    ::posix_spawnattr_destroy(&attr);
-  });
-  ::posix_spawn_file_actions_adddup2(&fa, devnull.get(), 0);
-  ::posix_spawn_file_actions_adddup2(&fa, devnull.get(), 1);
-  ::posix_spawn_file_actions_adddup2(&fa, log.get(), 2);
-  ::posix_spawn_file_actions_adddup2(&fa, wr.get(), 3);
+  SpawnOptions so;
+  so.in = so.out = Stdio::use(devnull.get());
+  so.err = Stdio::use(log.get());
+  so.extra = {Stdio::use(wr.get())};  // its fd 3, the ready pipe
   // Nothing else of berthd's (its API sockets, above all: a monitor
   // holding the TCP port would keep a restarted berthd from binding it).
-  ::posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-  sigset_t none;
-  sigemptyset(&none);
-  ::posix_spawnattr_setsigmask(&attr, &none);
-  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
-  pid_t pid;
-  if (int e = ::posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ); e != 0)
+  so.close_other_fds = true;
+  so.search_path = false;
+  so.new_session = true;
+  so.unblock_signals = true;
+  auto child = spawn(args, so);
+  if (!child) {
+    int e = child.error().code();
     return Error(e, "start monitor " + binary + ": " + std::strerror(e));
+  }
   wr.reset();
-  ::waitpid(pid, nullptr, 0);
+  (void)child->wait();
   pollfd pf{rd.get(), POLLIN, 0};
   int n = ::poll(&pf, 1, timeout_s * 1000);
   if (n == 0) return Error(ETIMEDOUT, "monitor of " + name + ": no answer in " + std::to_string(timeout_s) + "s");

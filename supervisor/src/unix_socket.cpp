@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include "berth/base/fdpass.h"
+
 namespace berth::supervisor {
 
 namespace {
@@ -43,25 +45,10 @@ Result<UniqueFd> connect_unix(const std::string& path) {
 
 Result<UniqueFd> recv_fd(int sock, int flags) {
   char buf[256];
-  iovec iov{buf, sizeof buf};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof control;
-  ssize_t n;
-  do n = ::recvmsg(sock, &m, flags | MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return Error::os("recvmsg");
-  for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      return UniqueFd(fd);
-    }
-  }
-  return Error::msg("recvmsg: no file descriptor in the message");
+  UniqueFd fd;
+  BERTH_TRY(recv_with_fd(sock, buf, &fd, flags));
+  if (!fd) return Error::msg("recvmsg: no file descriptor in the message");
+  return fd;
 }
 
 Status write_all(int fd, std::string_view data) {
