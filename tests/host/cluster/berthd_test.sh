@@ -177,9 +177,15 @@ J
 t0=$(now_ms)
 # Through the berth CLI's cluster verbs (they run berth-cluster).
 "$BERTH" env create "$CL_DIR/web.json" --wait 30 >/dev/null || fail "berth env create"
-"$BERTH" cluster status | grep -q "^leader: " || fail "berth cluster status"
-wait_until 60 running_is 4 n1 n2 n3 || fail "4 containers not running on the nodes ($(total_running n1 n2 n3))"
 t1=$(now_ms)
+# --wait returns once every node reports its containers running: they are.
+running_is 4 n1 n2 n3 || fail "env create --wait returned with $(total_running n1 n2 n3) of 4 containers running"
+"$BERTH" cluster status | grep -q "^leader: " || fail "berth cluster status"
+"$BERTH" cluster status | grep -q "^reported by their nodes: 4 running$" || fail "status: reports: $("$BERTH" cluster status)"
+show=$("$CLUSTER" env show web)
+[ "$(echo "$show" | awk '$1 ~ /^web\.app\./ && $4 == "running"' | wc -l)" -eq 4 ] || fail "env show: not 4 running: $show"
+echo "$show" | grep -q "^failover: a container rescheduled off a lost node starts again from its template" ||
+  fail "env show does not state the failover rule: $show"
 wait_until 30 all_booted n1 n2 n3 || fail "containers did not boot: $(boot_report n1 n2 n3)"
 for n in $NODES; do
   [ "$(n_cluster "$n")" -eq "$(placed_on "$n")" ] || fail "$n runs $(n_cluster "$n") cluster containers, $(placed_on "$n") placed there"
@@ -378,6 +384,20 @@ a1=$(echo $addrs | awk '{print $1}'); a2=$(echo $addrs | awk '{print $2}')
 c1=$(cluster_cts n4 running | head -1)
 on n4 exec "$c1" ping -c 1 -W 2 "${a2%/*}" >/dev/null || fail "$c1 does not reach ${a2%/*} on lan"
 echo "ok: a role on network lan placed only on n4, the node that has it; addresses$addrs; they reach each other"
+# A container its node cannot start: the node's reason reaches the operator.
+cat >"$CL_DIR/tiny.json" <<'J'
+{"name":"tiny","roles":[{"name":"x","template":"berth/busybox","count":1,"resources":{"cpus":0.25,"memory_mb":2}}]}
+J
+set +e
+out=$("$BERTH" env create "$CL_DIR/tiny.json" --wait 4 2>&1); rc=$?
+set -e
+[ "$rc" -eq 1 ] && [[ "$out" == *"tiny.x.0 on n"*": failed: "*"memory_mb: 2 is below berthd's minimum of 4 MiB"* ]] &&
+  [[ "$out" == *"0 of 1 containers running after 4 s"* ]] || fail "env create --wait of a container no node can start: rc $rc [$out]"
+show=$("$CLUSTER" env show tiny)
+echo "$show" | grep -q "^tiny\.x\.0 .* failed " && echo "$show" | grep -q "^error: tiny.x.0: .*below berthd's minimum" ||
+  fail "env show does not give the node's failure: $show"
+"$BERTH" env delete tiny --wait 30 >/dev/null || fail "env delete tiny"
+echo "ok: a container its node refuses to start is named by env create --wait and env show with the node's reason"
 cat >"$CL_DIR/nonet.json" <<'J'
 {"name":"nonet","roles":[{"name":"x","template":"berth/busybox","count":1,"network":"nope","resources":{"cpus":0.25,"memory_mb":32}}]}
 J
