@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include "berth/base/log.h"
+#include "berth/base/sd_notify.h"
 #include "berth/orchestrator/orchestrator.h"
 #include "common.h"
 
@@ -19,6 +22,23 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 void on_signal(int) { g_stop = true; }
+
+// systemd's watchdog (WatchdogSec): pings at half the interval while the
+// election or leader loop turns, a long reconcile commits transactions, or
+// etcd's health is being polled (calls bounded by deadlines). A loop stuck elsewhere stops the pings, and
+// systemd restarts the replica.
+void watchdog(const OrchestratorStats& s, const std::atomic<bool>& done) {
+  long usec = sd::watchdog_usec();
+  if (usec <= 0) return;
+  int64_t seen = -1;
+  while (!done.load()) {
+    int64_t now = s.beats.load() + s.txns.load();
+    if (now != seen || s.waiting.load()) sd::notify("WATCHDOG=1");
+    else log::error("watchdog: the orchestrator's loop has not turned for " + std::to_string(usec / 2000) + " ms");
+    seen = now;
+    sleep_unless(usec / 2000, &done);
+  }
+}
 
 const char kUsage[] =
     "usage: berth-orchestrator [--etcd URL[,URL...]] [--etcd-cacert FILE] [--etcd-cert FILE --etcd-key FILE]\n"
@@ -62,12 +82,22 @@ int main(int argc, char** argv) {
   o.batch = static_cast<int>(args->num("batch", 40));
   o.elect = !args->flag("no-election");
   log::configure(log_file, log::Format::json, debug);  // timestamped lines
+  sd::take_from_environment();
+  o.on_status = [](const std::string& what) { sd::notify("STATUS=" + what); };
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   Orchestrator orch(o);
+  // Ready once the options and files are checked: what etcd does is in
+  // STATUS= (waiting for etcd, standby, leader).
+  sd::notify("READY=1");
+  std::atomic<bool> done{false};
+  std::thread dog(watchdog, std::cref(orch.stats()), std::cref(done));
   auto st = orch.run(g_stop);
+  sd::notify("STOPPING=1");
+  done = true;
+  dog.join();
   if (!st) return cli::fail("berth-orchestrator", st.error());
   const auto& s = orch.stats();
   log::info("stopped: " + std::to_string(s.placed.load()) + " placed, " + std::to_string(s.moved.load()) + " moved, " +

@@ -61,6 +61,9 @@ struct Orchestrator::Impl {
   int64_t leader_lease = 0;
   int64_t leader_rev = 0;  // create_revision of our leader key
   std::atomic<bool> lost{false};
+  // When the last successful renewal of the leader lease (or its grant)
+  // was sent: steady_clock ticks.
+  std::atomic<Clock::rep> renewed_sent{0};
   EventLog events;
 
   std::mutex mu;  // guards queue
@@ -92,6 +95,7 @@ struct Orchestrator::Impl {
   Result<bool> campaign() {
     auto cur = BERTH_TRY(etcd.get(keys.leader()));
     if (!cur.kvs.empty()) return false;
+    auto sent = Clock::now();
     auto lease = BERTH_TRY(etcd.lease_grant(opt.leader_ttl));
     auto t = BERTH_TRY(etcd.txn({Compare::absent(keys.leader())}, {Op::put(keys.leader(), opt.id, lease.id)}));
     if (!t.succeeded) {
@@ -100,24 +104,39 @@ struct Orchestrator::Impl {
     }
     leader_lease = lease.id;
     leader_rev = t.revision;
+    renewed_sent = sent.time_since_epoch().count();
     return true;
   }
 
   void keep_leadership(const std::atomic<bool>& stop, const std::atomic<bool>& done) {
     Etcd ka(opt.etcd);
-    auto last_ok = Clock::now();
     long period = std::max<long>(200, opt.leader_ttl * 1000 / 3);
     while (!stop.load() && !done.load()) {
+      auto sent = Clock::now();
       auto ttl = ka.lease_keepalive(leader_lease);
       if (ttl && *ttl > 0) {
-        last_ok = Clock::now();
-      } else if ((ttl && *ttl == 0) || ms_since(last_ok) >= opt.leader_ttl * 1000) {
-        log::error("leadership lost: " + (ttl ? std::string("lease expired") : ttl.error().what()));
+        renewed_sent = sent.time_since_epoch().count();
+      } else if (ttl && *ttl == 0) {
+        log::error("leadership lost: lease expired");
         lost = true;
         return;
       }
+      if (lost.load()) return;
       sleep_unless(ttl ? period : 200, &done);
     }
+  }
+
+  // True (and leadership given up) once the lease may have expired: the
+  // last renewal that succeeded was sent leader_step_down_ms ago.
+  bool step_down_due() {
+    if (!opt.elect || lost.load()) return lost.load();
+    auto since = Clock::now() - Clock::time_point(Clock::duration(renewed_sent.load()));
+    long ms = std::chrono::duration_cast<std::chrono::milliseconds>(since).count();
+    if (ms < leader_step_down_ms(opt.leader_ttl, opt.tick_ms)) return false;
+    log::error("leadership lost: no renewal of the leader lease for " + std::to_string(ms) +
+               " ms; stepping down before it can expire");
+    lost = true;
+    return true;
   }
 
   std::vector<Compare> guard() const {
@@ -538,11 +557,20 @@ struct Orchestrator::Impl {
   Status lead(const std::atomic<bool>& stop) {
     std::atomic<bool> done{false};
     lost = false;
-    std::thread ka;
-    if (opt.elect) ka = std::thread([&] { keep_leadership(stop, done); });
+    std::thread ka, watch;
+    if (opt.elect) {
+      ka = std::thread([&] { keep_leadership(stop, done); });
+      // The step-down check on a thread that never waits on etcd (the
+      // keepalives and the reconcile's transactions may wait out their
+      // deadlines on a member that does not answer).
+      watch = std::thread([&] {
+        while (!stop.load() && !done.load() && !step_down_due()) sleep_unless(100, &done);
+      });
+    }
     Defer join([&] {
       done = true;
       if (ka.joinable()) ka.join();
+      if (watch.joinable()) watch.join();
     });
     suspect_since.clear();
     unplaceable.clear();
@@ -568,7 +596,8 @@ struct Orchestrator::Impl {
       watchers.push_back(std::make_unique<Watcher>(opt.etcd, p, prefix_end(p), *rev + 1, on_batch));
     log::info("leading (" + std::to_string(st.nodes().size()) + " nodes, " + std::to_string(st.envs().size()) +
               " environments, " + std::to_string(st.containers().size()) + " containers)");
-    while (!stop.load() && !lost.load()) {
+    while (!stop.load() && !step_down_due()) {
+      stats.beats++;
       bool again = false;
       {
         std::lock_guard<std::mutex> l(mu);
@@ -590,7 +619,7 @@ struct Orchestrator::Impl {
         }
       }
       health();
-      if (nodes_caught_up()) reconcile();
+      if (nodes_caught_up() && !step_down_due()) reconcile();
       events.tick(etcd);
       sleep_unless(opt.tick_ms, &stop);
     }
@@ -603,19 +632,35 @@ struct Orchestrator::Impl {
 Orchestrator::Orchestrator(OrchestratorOptions opt) : opt_(std::move(opt)) {}
 Orchestrator::~Orchestrator() = default;
 
+long leader_step_down_ms(int64_t leader_ttl_s, long tick_ms) {
+  double lives = static_cast<double>(leader_ttl_s) * 1000 * (1 - 0.01) / (1 + 0.01);
+  return std::max<long>(0, static_cast<long>(lives) - 200 - tick_ms);
+}
+
 Status Orchestrator::run(const std::atomic<bool>& stop) {
   if (opt_.etcd.endpoints.empty()) return Error::msg("no etcd endpoint");
   if (opt_.id.empty()) return Error::msg("no replica id");
   if (opt_.leader_ttl < 2) return Error::msg("leader TTL must be at least 2 s");
   Impl impl(opt_, stats_);
   bool announced = false;
+  std::string told;
+  auto status = [&](const std::string& s) {
+    if (s == told || !opt_.on_status) return;
+    told = s;
+    opt_.on_status(s);
+  };
   while (!stop.load()) {
+    stats_.beats++;
+    status("waiting for etcd");
+    stats_.waiting = true;
     auto ready = impl.etcd.wait_ready(0, &stop);
+    stats_.waiting = false;
     if (!ready) {
       if (stop.load()) break;
       return std::move(ready).error();  // refused: TLS or the user
     }
     if (!opt_.elect) {
+      status("leader");
       auto st = impl.lead(stop);
       if (!st) log::error(st.error().what());
       sleep_unless(1000, &stop);
@@ -630,11 +675,13 @@ Status Orchestrator::run(const std::atomic<bool>& stop) {
     if (!*won) {
       if (!announced) log::info("standby: another replica leads");
       announced = true;
+      status("standby");
       sleep_unless(200, &stop);
       continue;
     }
     announced = false;
     log::info("elected leader as " + opt_.id);
+    status("leader");
     auto st = impl.lead(stop);
     if (!st) log::error("leader: " + st.error().what());
     if (impl.lost.load()) log::warn("stepped down");

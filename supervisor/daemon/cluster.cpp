@@ -99,8 +99,16 @@ public:
     agent_ptr_ = agent_.get();
     host_ = std::make_unique<cluster::AgentHost>(cfg_, keys_, std::vector<cluster::NodeAgent*>{agent_.get()}, 1);
     thread_ = std::thread([this] {
-      auto st = host_->run(stop_, false);
-      if (!st && !stop_) log::error("cluster: " + st.error().what());
+      // A refusal (TLS, the user or its role) is mended on etcd's side:
+      // try again, 5 s doubling to 60 s, serving the local API meanwhile.
+      long backoff = 5000;
+      while (!stop_) {
+        auto st = host_->run(stop_, false);
+        if (st || stop_) break;
+        log::error("cluster: " + st.error().what() + "; trying again in " + std::to_string(backoff / 1000) + " s");
+        cluster::sleep_unless(backoff, &stop_);
+        backoff = std::min(backoff * 2, 60000L);
+      }
     });
   }
   std::optional<std::string> handing_off_to(const std::string& id) const override {

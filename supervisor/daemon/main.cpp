@@ -19,6 +19,7 @@
 
 #include "berth/base/fs.h"
 #include "berth/base/log.h"
+#include "berth/base/sd_notify.h"
 #include "berth/supervisor/access.h"
 #include "berth/supervisor/node_service.h"
 #include "berth/supervisor/operations.h"
@@ -73,26 +74,6 @@ private:
   asio::thread_pool& exits_;
   NodeService* svc_ = nullptr;
 };
-
-// systemd's notification socket, taken out of the environment at start so
-// that monitors and containers do not inherit it.
-std::string g_notify_socket;
-
-/// Sends one sd_notify datagram ("READY=1") when run by systemd.
-void sd_notify(const char* msg) {
-  if (g_notify_socket.empty()) return;
-  const char* path = g_notify_socket.c_str();
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  size_t len = std::strlen(path);
-  if (len >= sizeof a.sun_path) return;
-  std::memcpy(a.sun_path, path, len);
-  if (a.sun_path[0] == '@') a.sun_path[0] = '\0';  // abstract namespace
-  UniqueFd s(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!s) return;
-  (void)::sendto(s.get(), msg, std::strlen(msg), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&a),
-                 static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
-}
 
 /// The listening socket: systemd's (socket activation) or our own.
 Result<int> api_listener(const std::string& path) {
@@ -222,8 +203,8 @@ int main(int argc, char** argv) {
     }
   }
   log::configure("", fmt, debug);
-  if (const char* n = std::getenv("NOTIFY_SOCKET")) g_notify_socket = n;
-  ::unsetenv("NOTIFY_SOCKET");
+  // Monitors and containers must not inherit systemd's socket.
+  sd::take_from_environment();
   if (o.monitor_binary.empty()) {
     // berth-monitor sits next to berthd (installed or in the build tree).
     char self[4096];
@@ -303,15 +284,15 @@ int main(int argc, char** argv) {
 
   asio::signal_set sigs(io, SIGTERM, SIGINT);
   sigs.async_wait([&](boost::system::error_code, int) {
-    sd_notify("STOPPING=1");
+    sd::notify("STOPPING=1");
     io.stop();
   });
   // Watchdog pings at half the interval systemd expects.
   asio::steady_timer dog(io);
   std::function<void()> ping;
-  long usec = std::getenv("WATCHDOG_USEC") ? std::atol(std::getenv("WATCHDOG_USEC")) : 0;
+  long usec = sd::watchdog_usec();
   ping = [&] {
-    sd_notify("WATCHDOG=1");
+    sd::notify("WATCHDOG=1");
     dog.expires_after(std::chrono::microseconds(usec / 2));
     dog.async_wait([&](boost::system::error_code ec) {
       if (!ec) ping();
@@ -319,7 +300,7 @@ int main(int argc, char** argv) {
   };
   if (usec > 0) ping();
   log::info("berthd: serving " + socket_path + (*tcp_api ? " and " + to_string((*tcp_api)->address) + " (mutual TLS)" : ""));
-  sd_notify("READY=1\nSTATUS=serving");
+  sd::notify("READY=1\nSTATUS=serving");
   asio::post(pool, [&svc] { svc.autostart_at_boot(); });
   io.run();
   cluster->reset();

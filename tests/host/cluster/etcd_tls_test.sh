@@ -129,8 +129,9 @@ expect_refused "a user without the role" "permission denied" \
 expect_refused "orchestrator with a wrong password" "--etcd-user berth: etcdserver: authentication failed" \
   timeout 20 "$ORCH" "${TLS[@]}" --etcd-user berth:nope
 [ "$LAST_RC" -eq 1 ] || fail "the orchestrator refused by etcd: exit $LAST_RC, expected 1"
-# berthd refused by etcd says why, naming the option, and serves its local
-# API outside the cluster.
+# berthd refused by etcd says why, naming the option, serves its local
+# API outside the cluster, and joins once etcd's side is mended (here: the
+# user it names is made, with the role).
 r=$CL_DIR/n9
 mkdir -p "$r"
 cat >"$r/cluster.conf" <<C
@@ -139,18 +140,25 @@ NODE_ID="n9"
 ETCD_CACERT="$PKI/ca.crt"
 ETCD_CERT="$PKI/client.crt"
 ETCD_KEY="$PKI/client.key"
-ETCD_USER="berth:nope"
+ETCD_USER="late:latepw"
 C
 "$BERTHD" --state-dir "$r/state" --run-dir "$r/run" --socket "$r/berthd.sock" --cgroup-parent "$CG-n9" \
   --monitor "$BERTH_MONITOR" --cluster-config "$r/cluster.conf" >"$CL_DIR/n9.log" 2>&1 &
 RPID=$!
-wait_until 10 grep -q -- "--etcd-user berth: etcdserver: authentication failed" "$CL_DIR/n9.log" ||
+wait_until 10 grep -q -- "--etcd-user late: etcdserver: authentication failed" "$CL_DIR/n9.log" ||
   fail "berthd refused by etcd did not say why"
 BERTH_SOCKET="$r/berthd.sock" "$BERTH" list >/dev/null || fail "berthd refused by etcd does not serve its API"
+grep -q -- "authentication failed.*; trying again in 5 s" "$CL_DIR/n9.log" || fail "berthd refused by etcd does not say it retries"
+{ ctl --user root:rootpw user add late:latepw && ctl --user root:rootpw user grant-role late berth; } >>"$CL_DIR/etcdctl.log" 2>&1 ||
+  fail "etcdctl could not add user late"
+t_fix=$(now_ms)
+n9_alive() { [ -n "$(ctl --user root:rootpw get /berth/nodes/n9/alive --print-value-only)" ]; }
+wait_until 30 n9_alive || fail "berthd did not join once its etcd user was made: $(tail -3 "$CL_DIR/n9.log")"
+echo "ok: berthd refused by etcd: $(grep -o -- 'cluster: .*authentication failed' "$CL_DIR/n9.log" | head -1); joined $(($(now_ms) - t_fix)) ms after its user was made"
 kill "$RPID"
 wait "$RPID" 2>/dev/null || true
 RPID=
-echo "ok: berthd refused by etcd: $(grep -o -- 'cluster: .*authentication failed' "$CL_DIR/n9.log")"
+ctl --user root:rootpw del --prefix /berth/nodes/n9/ >/dev/null
 rm -f "$CL_DIR/n9.log"
 t1=$(now_ms)
 echo "ok: bad files and refusals in $((t1 - t0)) ms"

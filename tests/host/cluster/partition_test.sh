@@ -12,8 +12,13 @@
 #     fence delay, then healed before the orchestrator's grace ends: it
 #     stops its containers, then boots the same ones again with their data;
 #  3. a node cut off for good: it stops its containers before they are
-#     placed elsewhere; once healed it destroys its stale copies.
-# Prints the timings (partition -> fenced, -> running elsewhere).
+#     placed elsewhere; once healed it destroys its stale copies;
+#  4. the leading orchestrator (of two replicas, each in a namespace of
+#     its own) cut off during a placement burst: it steps down before the
+#     standby is elected, every container is placed once and runs, and
+#     healed it stands by.
+# Prints the timings (partition -> fenced, -> running elsewhere; leader
+# cut off -> stepped down, -> standby elected).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cl_need_berthd
@@ -49,7 +54,7 @@ cleanup() {
   cl_nodes_leftovers "$CG" $NODES
   for p in "${EPID[@]}"; do kill -CONT "$p" 2>/dev/null; done
   cl_cleanup
-  for n in hub e0 e1 e2 $NODES; do ip netns delete "$P-$n" 2>/dev/null; done
+  for n in hub e0 e1 e2 o1 o2 $NODES; do ip netns delete "$P-$n" 2>/dev/null; done
 }
 trap cleanup EXIT
 
@@ -69,6 +74,7 @@ attach() { # attach NAME ADDRESS: a namespace on the hub's bridge
 }
 for i in 0 1 2; do attach "e$i" "$NET.1$i"; done
 for i in 1 2 3; do attach "n$i" "$NET.2$i"; NIP[n$i]=$NET.2$i; done
+for i in 1 2; do attach "o$i" "$NET.3$i"; done
 
 # --- etcd: three members ---------------------------------------------------------
 initial=""
@@ -95,7 +101,13 @@ wait_until 10 test -n "$(leader_url)" || fail "no etcd leader"
 echo "ok: 3 etcd members in namespaces of their own on $NET.0/24, member 0 a follower"
 
 # --- orchestrator and three berthd nodes --------------------------------------------
-cl_bg orch.log nsenter --net="/run/netns/$HUB" "$ORCH" --grace $GRACE --leader-ttl 3 --etcd-timeout-ms 1000
+# Two replicas: o1 leads, o2 stands by.
+LEADER_TTL=3
+leader_is() { [ "$(hub etcdctl --endpoints "$BERTH_ETCD" get --print-value-only /berth/leader)" = "$1" ]; }
+for o in o1 o2; do
+  cl_bg "$o.log" nsenter --net="/run/netns/$P-$o" "$ORCH" --id "$o" --grace $GRACE --leader-ttl $LEADER_TTL --etcd-timeout-ms 1000
+  [ "$o" = o2 ] || wait_until 10 leader_is o1 || fail "o1 did not take the lead"
+done
 start_node() {
   local n=$1 d
   d=$(node_dir "$n")
@@ -233,6 +245,35 @@ wait_until 30 node_is "$v" ready || fail "$v did not clear its fence"
 [ "$(on n1 status mine --format json | jq -r .state)" = running ] || fail "the operator's own container was touched"
 running_is 4 || fail "$(total_running) running after the heal, expected 4"
 echo "ok: healed, $v destroyed its stale copies and is ready again; the operator's own container ran throughout"
+
+# --- 4. the leading orchestrator cut off during a placement burst ---------------------------
+wait_until 30 ready_nodes 3 || fail "nodes not ready before the leader's partition"
+leader_is o1 || fail "o1 does not lead before its partition"
+grep -q '"standby: another replica leads"' "$CL_DIR/o2.log" || fail "o2 is not standing by"
+cluster env scale db pg 9 >/dev/null || fail "env scale to 9"
+t0=$(now_ms)
+cut_off o1
+wait_until 20 leader_is o2 || fail "o2 did not take the lead after o1 was cut off"
+cluster env scale db pg 9 --wait 60 >/dev/null || fail "9 containers not placed and running under o2: $(cluster env show db)"
+t1=$(now_ms)
+running_is 9 || fail "$(total_running) running, expected 9"
+placed=$(hub etcdctl --endpoints "$BERTH_ETCD" get --prefix --keys-only /berth/containers/ | grep -c . || true)
+[ "$placed" -eq 9 ] || fail "$placed containers placed, expected 9"
+# When each said what it did (their log lines' times; the same host clock).
+ms_of() {
+  local t
+  t=$(jq -rR "fromjson? | select(.msg | test(\"$2\")) | .time" "$CL_DIR/$1.log" | tail -1)
+  [ -n "$t" ] && date -d "$t" +%s%3N
+}
+down=$(ms_of o1 "stepping down before it can expire") || fail "o1 did not step down on its own: $(grep -i leader "$CL_DIR/o1.log" | tail -3)"
+up=$(ms_of o2 "^elected leader as o2") || fail "o2 did not log its election"
+[ "$down" -lt "$up" ] || fail "o1 stepped down at $down, after o2 was elected at $up"
+heal o1
+wait_until 20 grep -q '"standby: another replica leads"' "$CL_DIR/o1.log" || fail "o1 does not stand by once healed"
+leader_is o2 || fail "o2 lost the lead when o1 came back"
+checker_ok
+echo "ok: leader o1 cut off during a burst to 9: stepped down $((down - t0)) ms after the cut, $((up - down)) ms before o2 was elected ($((up - t0)) ms); 9 placed once and running after $((t1 - t0)) ms; healed, o1 stands by"
+echo "measure: leader_cut_to_step_down_ms=$((down - t0)) step_down_to_new_leader_ms=$((up - down)) leader_ttl_s=$LEADER_TTL"
 
 # --- the checker's verdict; nothing left behind -------------------------------------------
 kill "$CHECKER"

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "berth/base/error.h"
@@ -30,11 +31,27 @@ struct OrchestratorOptions {
   int commit_threads = 8;
   int batch = 40;                 // containers per placement transaction
   long tick_ms = 100;
+  /// Told what the replica is doing: "waiting for etcd", "standby",
+  /// "leader" (for systemd's STATUS=). Called from run()'s thread.
+  std::function<void(const std::string&)> on_status;
 };
 
 struct OrchestratorStats {
   std::atomic<int64_t> placed{0}, moved{0}, removed{0}, txns{0}, conflicts{0}, fenced{0};
+  /// Liveness for a watchdog: `beats` grows with every turn of the
+  /// election and leader loops; `waiting` is set while etcd's health is
+  /// polled (calls with deadlines: waiting there is not a hang).
+  std::atomic<int64_t> beats{0};
+  std::atomic<bool> waiting{false};
 };
+
+/// When a leader that cannot renew its lease stops acting, counted from
+/// the moment its last successful renewal was sent: the lease lives at
+/// least leader_ttl past that moment, and another replica may lead only
+/// once it has expired. The margin covers a 1 % clock-rate difference
+/// between this host and etcd's, the step-down check's period (100 ms, twice)
+/// and one leader tick in flight (tick_ms).
+long leader_step_down_ms(int64_t leader_ttl_s, long tick_ms);
 
 class Orchestrator {
 public:
