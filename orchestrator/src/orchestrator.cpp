@@ -183,15 +183,30 @@ struct Orchestrator::Impl {
         due.push_back(id);
       }
     }
+    // Many nodes dark at once is more likely a partition of the
+    // orchestrator's side than that many failures: evict none, say so.
+    bool storm = total > 0 && static_cast<double>(dark) / static_cast<double>(total) > opt.storm_fraction;
+    if (storm_reported && !storm) {
+      // Nodes still dark get a full grace from now: as a partition heals
+      // its nodes come back one by one, and the last ones are not evicted
+      // for being a little slower than the others.
+      for (auto& [id, since] : suspect_since) since = Clock::now();
+      log::warn(std::to_string(dark) + " of " + std::to_string(total) +
+                " nodes dark: evictions resume, a full grace from now");
+      events.add("evictions-resumed", fields({{"dark", std::to_string(dark)}, {"nodes", std::to_string(total)}}));
+      storm_reported = false;
+      return;
+    }
     if (due.empty()) return;
-    if (total > 0 && static_cast<double>(dark) / total > opt.storm_fraction) {
-      if (!storm_reported)
+    if (storm) {
+      if (!storm_reported) {
         log::error(std::to_string(dark) + " of " + std::to_string(total) +
                    " nodes are dark at once: evictions stopped (possible partition)");
+        events.add("evictions-stopped", fields({{"dark", std::to_string(dark)}, {"nodes", std::to_string(total)}}));
+      }
       storm_reported = true;
       return;
     }
-    storm_reported = false;
     for (const auto& id : due) {
       if (evict_tokens < 1) break;
       evict_tokens -= 1;
