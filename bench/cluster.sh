@@ -83,6 +83,9 @@ count() {
     sed -n 's/.*"count":"\([0-9]*\)".*/\1/p' | grep . || echo 0
 }
 revision() { curl -s -X POST "$E/v3/kv/range" -d "{\"key\":\"$(b64 x)\"}" | sed -n 's/.*"revision":"\([0-9]*\)".*/\1/p'; }
+# Key writes (puts and deletes, each op of a transaction counted) from
+# etcd's own counters.
+key_writes() { curl -s "$E/metrics" | awk '/^etcd_mvcc_(put|delete)_total /{n += $2} END {printf "%d\n", n}'; }
 
 # Capacity: 64 cpus per node; containers of 1 cpu, 1 GiB, 10 GiB disk.
 SIMOPTS=(--etcd "$E" --cpus 64 --memory-mb 262144 --disk-gb 4000 --lease-ttl "$TTL" --usage-interval 30)
@@ -107,6 +110,7 @@ ETCD_PID=${PIDS[0]}
 cpu_s() { awk '{printf "%.1f", ($14 + $15) / 100}' /proc/$1/stat; }
 oc0=$(cpu_s $ORCH_PID) ec0=$(cpu_s $ETCD_PID)
 rev0=$(revision)
+kw0=$(key_writes)
 t0=$(now_ms)
 for i in $(seq 1 "$ENVS"); do
   n=$(( i < ENVS ? 1000 : CONTAINERS - (ENVS - 1) * 1000 ))
@@ -117,6 +121,7 @@ all_placed() { [ "$(count /berth/containers/)" -ge "$CONTAINERS" ]; }
 until_true 180 "placement" all_placed
 t_place=$(( $(now_ms) - t0 ))
 rev1=$(revision)
+kw1=$(key_writes)
 oc1=$(cpu_s $ORCH_PID) ec1=$(cpu_s $ETCD_PID)
 # Every node has run what it was given?
 t0=$(now_ms)
@@ -147,6 +152,8 @@ stats=$(sed -n 's/.*"msg":"stopped: \([^"]*\)".*/\1/p' "$DIR/orch.log")
 writes=$((rev1 - rev0))
 pps=$(python3 -c "print(f'{$CONTAINERS / max($t_place, 1) * 1000:.0f}')")
 wpp=$(python3 -c "print(f'{$writes / $CONTAINERS:.3f}')")
+kwrites=$((kw1 - kw0))
+kwpp=$(python3 -c "print(f'{$kwrites / $CONTAINERS:.2f}')")
 cat <<T
 ## bench/cluster.sh — $NODES simulated nodes, $CONTAINERS containers, $FAIL nodes killed
 
@@ -157,6 +164,7 @@ cat <<T
 | placements per second | $pps |
 | etcd writes (revisions) during placement | $writes (one per placement transaction of up to ~40 containers over several nodes, plus the environments, events and node usage reports) |
 | etcd writes per placement | $wpp |
+| etcd key writes during placement (puts and deletes, each op of a transaction) | $kwrites: $kwpp per placement (the container's record, the node's copy of its assignment, the node's allocation per transaction, events, and the nodes' usage and container reports) |
 | CPU time during placement: orchestrator / etcd | $(python3 -c "print(f'{$oc1 - $oc0:.1f} s / {$ec1 - $ec0:.1f} s')") |
 | orchestrator RSS after placement (peak) | $((rss_kb / 1024)) MiB ($((hwm_kb / 1024)) MiB) |
 | containers on the $FAIL killed nodes | $on_failing |
