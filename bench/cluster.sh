@@ -11,11 +11,12 @@
 #   bench/cluster.sh --short    # 50 nodes, 500 containers, 5 killed (CI)
 #   options: --nodes N --containers C --fail F --grace S --ttl S
 #            --evict-rate NODES_PER_S (50) --commit-threads N (8)
+#            --status-interval S (the nodes' container reports; 0: none)
 #            --build DIR (default <repo>/build, or $BERTH_BUILD)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-NODES=1000 CONTAINERS=20000 FAIL=100 GRACE=10 TTL=5 EVICT=50 THREADS=8
+NODES=1000 CONTAINERS=20000 FAIL=100 GRACE=10 TTL=5 EVICT=50 THREADS=8 STATUS=
 BUILD=${BERTH_BUILD:-$REPO/build}
 while [ $# -gt 0 ]; do
   case $1 in
@@ -27,6 +28,7 @@ while [ $# -gt 0 ]; do
     --ttl) TTL=$2; shift ;;
     --evict-rate) EVICT=$2; shift ;;
     --commit-threads) THREADS=$2; shift ;;
+    --status-interval) STATUS=$2; shift ;;
     --build) BUILD=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option $1" ;;
@@ -89,6 +91,7 @@ key_writes() { curl -s "$E/metrics" | awk '/^etcd_mvcc_(put|delete)_total /{n +=
 
 # Capacity: 64 cpus per node; containers of 1 cpu, 1 GiB, 10 GiB disk.
 SIMOPTS=(--etcd "$E" --cpus 64 --memory-mb 262144 --disk-gb 4000 --lease-ttl "$TTL" --usage-interval 30)
+[ -z "$STATUS" ] || SIMOPTS+=(--status-interval "$STATUS")
 "$SIM" "${SIMOPTS[@]}" --nodes $((NODES - FAIL)) --id-prefix n- >"$DIR/sim-live.log" 2>&1 &
 PIDS+=($!)
 "$SIM" "${SIMOPTS[@]}" --nodes "$FAIL" --id-prefix f- >"$DIR/sim-fail.log" 2>&1 &

@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "berth/base/fs.h"
 #include "berth/base/log.h"
 
 namespace berth::cluster {
@@ -31,6 +32,30 @@ NodeAgent::NodeAgent(Keys keys, NodeSpec spec, ContainerDriver& driver, AgentOpt
     opt_.fence->lease_ttl_ms = opt_.lease_ttl * 1000;
     spec_.fence_grace_ms = opt_.fence->min_grace_ms();
   }
+  if (!opt_.renewal_file.empty()) {
+    // A predecessor's last renewal in this boot: the fence clock goes on
+    // from there, not from now.
+    auto text = fs::read_file(opt_.renewal_file, 64);
+    if (text) {
+      char* end = nullptr;
+      long long ns = std::strtoll(text->c_str(), &end, 10);
+      auto then = Clock::time_point(std::chrono::nanoseconds(ns));
+      if (end != text->c_str() && ns > 0 && then <= last_renewed_) {
+        last_renewed_ = then;
+        log::info("node " + spec_.id + ": the last lease renewal was sent " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - then).count()) +
+                  " ms ago (" + opt_.renewal_file + "): the fence clock counts from then");
+      }
+    }
+  }
+}
+
+void NodeAgent::renewed(Clock::time_point sent) {
+  last_renewed_ = sent;
+  if (opt_.renewal_file.empty()) return;
+  std::string ns = std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(sent.time_since_epoch()).count());
+  if (auto st = fs::write_file_atomic(opt_.renewal_file, ns + "\n", 0600); !st)
+    log::warn("node " + spec_.id + ": " + st.error().what());
 }
 
 Result<int64_t> NodeAgent::join(Etcd& etcd) {
@@ -70,7 +95,7 @@ Result<int64_t> NodeAgent::join(Etcd& etcd) {
     fence_pending_ = fenced;
     spec_dirty_ = false;
     auto now = Clock::now();
-    last_renewed_ = sent;
+    renewed(sent);
     next_keepalive_ = now + std::chrono::milliseconds(opt_.keepalive_ms);
     // Spread the usage reports of many nodes over the period.
     static thread_local std::minstd_rand rng(std::random_device{}());
@@ -385,7 +410,7 @@ Status NodeAgent::tick(Etcd& etcd) {
     if (ttl && *ttl > 0) {
       {
         std::lock_guard<std::mutex> l(mu_);
-        last_renewed_ = now;  // sent then: the lease lives a TTL past it
+        renewed(now);  // sent then: the lease lives a TTL past it
       }
       next_keepalive_ = now + std::chrono::milliseconds(opt_.keepalive_ms);
       // Still the same lease: nobody may have placed our containers.

@@ -243,6 +243,7 @@ Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, 
   fb.after_ms = (o.fence_after_s > 0 ? o.fence_after_s : o.lease_ttl) * 1000;
   fb.stop_ms = (o.fence_stop_s + 1) * 1000;
   ao.fence = fb;
+  ao.renewal_file = fs::join(layout.run_dir, "cluster-renewed");
   return std::unique_ptr<ClusterNode>(std::make_unique<Node>(std::move(cfg), cluster::Keys(o.prefix), std::move(spec), ao, std::move(dopt)));
 }
 

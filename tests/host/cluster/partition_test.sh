@@ -16,7 +16,9 @@
 #  4. the leading orchestrator (of two replicas, each in a namespace of
 #     its own) cut off during a placement burst: it steps down before the
 #     standby is elected, every container is placed once and runs, and
-#     healed it stands by.
+#     healed it stands by;
+#  3b. a node's berthd killed as it is cut off and restarted still cut
+#     off: it fences on its predecessor's clock at once.
 # Prints the timings (partition -> fenced, -> running elsewhere; leader
 # cut off -> stepped down, -> standby elected).
 set -euo pipefail
@@ -245,6 +247,31 @@ wait_until 30 node_is "$v" ready || fail "$v did not clear its fence"
 [ "$(on n1 status mine --format json | jq -r .state)" = running ] || fail "the operator's own container was touched"
 running_is 4 || fail "$(total_running) running after the heal, expected 4"
 echo "ok: healed, $v destroyed its stale copies and is ready again; the operator's own container ran throughout"
+
+# --- 3b. berthd killed while cut off, restarted still cut off -------------------------------
+# Its containers run on under their monitors while berthd is dead; the new
+# berthd fences on its predecessor's clock (the last renewal it sent), not
+# a full fence delay from its own start, so they stop before the
+# orchestrator may place them elsewhere.
+wait_until 30 ready_nodes 3 || fail "nodes not ready before the restart while cut off"
+v=$(victim)
+mine=$(cluster_cts "$v" running)
+t0=$(now_ms)
+cut_off "$v"
+kill -9 "${NPID[$v]}"; wait "${NPID[$v]}" 2>/dev/null || true; NPID[$v]=
+sleep 5  # past its fence delay ($TTL s): nobody fences while berthd is dead
+start_node "$v"
+t1=$(now_ms)
+wait_until $((FENCE_STOP + 3)) stopped_on "$v" || fail "$v restarted while cut off did not fence at once: $(grep -i fence "$CL_DIR/$v.log" | tail -3)"
+t2=$(now_ms)
+grep -q "the fence clock counts from then" "$CL_DIR/$v.log" || fail "$v did not take its predecessor's last renewal"
+wait_until $((GRACE + TTL + START + 10)) elsewhere || fail "$v's containers not running elsewhere after the restart"
+t3=$(now_ms)
+heal "$v"
+wait_until 30 gone || fail "$v kept its stale copies after the partition healed: $(cluster_cts "$v")"
+wait_until 30 node_is "$v" ready || fail "$v did not clear its fence"
+checker_ok
+echo "ok: $v's berthd killed as it was cut off and restarted $((t1 - t0)) ms later: its containers stopped $((t2 - t1)) ms after the restart, running elsewhere $((t3 - t0)) ms after the cut"
 
 # --- 4. the leading orchestrator cut off during a placement burst ---------------------------
 wait_until 30 ready_nodes 3 || fail "nodes not ready before the leader's partition"

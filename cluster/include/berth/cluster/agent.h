@@ -115,6 +115,12 @@ struct AgentOptions {
   /// under the node's lease at most this often, when they changed (0:
   /// never). `berth-cluster env create --wait` and `status` read them.
   long status_ms = 500;
+  /// A file (on a tmpfs that a reboot clears, such as berthd's run
+  /// directory) where the agent keeps when its last successful renewal
+  /// was sent, on the boot's monotonic clock; "": none. A restarted
+  /// agent reads it, so a berthd restarted while cut off fences on its
+  /// predecessor's deadline, not a full fence-after from its own start.
+  std::string renewal_file;
 };
 
 class NodeAgent {
@@ -168,6 +174,9 @@ private:
   /// growing backoff after a failed one.
   void schedule(bool complete);
   Status clear_fence(Etcd& etcd);
+  /// Records a successful renewal sent at `sent` (mu_ held), and in
+  /// renewal_file.
+  void renewed(std::chrono::steady_clock::time_point sent);
   /// Ends a self-fence (after a renewal or a join) and makes a resync due.
   void lift_self_fence(const char* why);
   /// Ends the migrations whose container now runs here: one transaction
