@@ -4,7 +4,7 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-usage: scripts/lint.sh [--build DIR] [BASE]
+usage: scripts/lint.sh [--build DIR] [--jobs N] [BASE]
 
 Checks the C++ files changed between BASE and the working tree:
   - formatting of the changed lines only (git clang-format --diff BASE,

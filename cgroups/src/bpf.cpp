@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <ranges>
 #include <string>
 
 #include "berth/base/fd.h"
@@ -114,8 +113,8 @@ std::vector<bpf_insn> device_filter_program(const std::vector<DeviceRule>& rules
       load_u32(BPF_REG_4, 4),                 // major
       load_u32(BPF_REG_5, 8),                 // minor
   };
-  for (const DeviceRule& rule : std::views::reverse(rules))
-    if (emit_rule(rule, out)) return out;  // nothing after it is reachable
+  for (auto it = rules.rbegin(); it != rules.rend(); ++it)
+    if (emit_rule(*it, out)) return out;  // nothing after it is reachable
   out.push_back(mov64_imm(BPF_REG_0, 0));
   out.push_back(exit_insn());
   return out;
