@@ -77,15 +77,16 @@ fi
 failed=0
 
 # ---- formatting: the changed lines only --------------------------------------
-fmt_rc=0
-fmt_out=$(git clang-format --diff --extensions "$exts" "$base" -- "${changed[@]}" 2>&1) || fmt_rc=$?
-case $fmt_rc in
-  0) echo "format: ${#changed[@]} file(s) clean" ;;
-  1) echo "format: clang-format would change these lines (fix with: git clang-format $base):"
-     echo "$fmt_out"
-     failed=1 ;;
-  *) echo "$fmt_out" >&2; echo "lint.sh: git clang-format failed ($fmt_rc)" >&2; exit 2 ;;
-esac
+# git clang-format (14) exits 0 whether or not it prints a diff.
+fmt_out=$(git clang-format --diff --extensions "$exts" "$base" -- "${changed[@]}" 2>&1) ||
+  { echo "$fmt_out" >&2; echo "lint.sh: git clang-format failed" >&2; exit 2; }
+if grep -q '^diff --git' <<<"$fmt_out"; then
+  echo "format: clang-format would change these lines (fix with: git clang-format $base):"
+  echo "$fmt_out"
+  failed=1
+else
+  echo "format: ${#changed[@]} file(s) clean"
+fi
 
 # ---- clang-tidy: the changed .cpp files --------------------------------------
 sources=()
