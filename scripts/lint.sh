@@ -56,6 +56,7 @@ for tool in clang-format clang-tidy git-clang-format; do
   command -v "$tool" >/dev/null || { echo "lint.sh: $tool not found (scripts/deps.sh installs it)" >&2; exit 2; }
 done
 
+empty_tree=$(git hash-object -t tree /dev/null)
 # What to compare with: BASE, or HEAD~1, or (no parent) the empty tree, so
 # that every line counts as changed.
 if [ -n "$base" ]; then
@@ -63,7 +64,7 @@ if [ -n "$base" ]; then
 elif git rev-parse --verify -q 'HEAD~1^{commit}' >/dev/null; then
   base=HEAD~1
 else
-  base=$(git hash-object -t tree /dev/null)
+  base=$empty_tree
   echo "lint.sh: no HEAD~1: checking every file"
 fi
 
@@ -77,11 +78,21 @@ fi
 failed=0
 
 # ---- formatting: the changed lines only --------------------------------------
-# git clang-format (14) exits 0 whether or not it prints a diff.
-fmt_out=$(git clang-format --diff --extensions "$exts" "$base" -- "${changed[@]}" 2>&1) ||
-  { echo "$fmt_out" >&2; echo "lint.sh: git clang-format failed" >&2; exit 2; }
+if [ "$base" = "$empty_tree" ]; then
+  # No commit to compare with (git clang-format wants one): whole files.
+  fmt_out=$(for f in "${changed[@]}"; do
+    { clang-format --style=file "$f" | diff -u --label "a/$f" --label "b/$f" "$f" -; } |
+      sed '1i diff --git a/'"$f"' b/'"$f" || true
+  done)
+else
+  # git clang-format (14) exits 0 whether or not it prints a diff.
+  fmt_out=$(git clang-format --diff --extensions "$exts" "$base" -- "${changed[@]}" 2>&1) ||
+    { echo "$fmt_out" >&2; echo "lint.sh: git clang-format failed" >&2; exit 2; }
+fi
 if grep -q '^diff --git' <<<"$fmt_out"; then
-  echo "format: clang-format would change these lines (fix with: git clang-format $base):"
+  fix="git clang-format $base"
+  [ "$base" != "$empty_tree" ] || fix="clang-format -i FILE"
+  echo "format: clang-format would change these lines (fix with: $fix):"
   echo "$fmt_out"
   failed=1
 else
@@ -97,7 +108,8 @@ if [ ${#sources[@]} -gt 0 ]; then
   db=$build/compile_commands.json
   if [ ! -f "$db" ]; then
     echo "lint.sh: configuring $build for its compile_commands.json"
-    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DBERTH_TESTS=ON >/dev/null
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DBERTH_TESTS=ON >/dev/null ||
+      { echo "lint.sh: cmake could not configure $build" >&2; exit 2; }
   fi
   grep -qF "\"file\": \"$root/" "$db" ||
     { echo "lint.sh: $db was not configured from $root" >&2; exit 2; }
