@@ -128,7 +128,7 @@ if [ ${#sources[@]} -gt 0 ]; then
     if [ -s "$out/failed" ]; then
       while read -r f; do
         echo "tidy: $f:"
-        grep -v '^[0-9]* warnings\? generated\.$\|^Suppressed [0-9]* warnings\|^Use -header-filter\|^Use -system-headers' \
+        grep -v '^[0-9].* generated\.$\|^Suppressed [0-9]* warnings\|^Use -header-filter\|^Use -system-headers' \
           "$out/$(echo "$f" | tr / _).log" || true
       done < "$out/failed"
       failed=1
