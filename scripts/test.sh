@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# test.sh — installs dependencies, builds, and runs every test tier:
-# unit, host (as root), vm (qemu with pure cgroup v2), then the unit and
-# host tiers again under ASan+UBSan, and the benchmarks once in short mode.
+# test.sh — installs dependencies, builds, lints the last commit's C++
+# (scripts/lint.sh), and runs every test tier: unit, host (as root), vm
+# (qemu with pure cgroup v2), then the unit and host tiers again under
+# ASan+UBSan, and the benchmarks once in short mode.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh"
 "$root/scripts/build.sh" "$root/build" -DBERTH_TESTS=ON
+# clang-format on the lines and clang-tidy on the .cpp files HEAD changes.
+"$root/scripts/lint.sh" --build "$root/build"
 cd "$root/build"
 ctest --output-on-failure -L 'unit|host' -j1
 # Each exploit test succeeds against a runtime built without its defence.

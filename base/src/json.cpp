@@ -1,6 +1,7 @@
 // json.cpp — recursive-descent JSON parser and writer.
 #include "berth/base/json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -243,14 +244,9 @@ private:
       Value v;
       if (!value(v, depth + 1)) return false;
       // Later duplicates win, as in Go's encoding/json.
-      bool replaced = false;
-      for (auto& m : o)
-        if (m.first == key) {
-          m.second = std::move(v);
-          replaced = true;
-          break;
-        }
-      if (!replaced) o.emplace_back(std::move(key), std::move(v));
+      auto same = std::find_if(o.begin(), o.end(), [&](const auto& m) { return m.first == key; });
+      if (same != o.end()) same->second = std::move(v);
+      else o.emplace_back(std::move(key), std::move(v));
       skip_ws();
       if (p_ < t_.size() && t_[p_] == ',') {
         ++p_;

@@ -184,7 +184,7 @@ Status V2Manager::kill_all(int sig) {
   bool froze = sig == SIGKILL && has_file("cgroup.freeze") && freeze(true).ok();
   auto list = pids();
   Status s = ok();
-  if (!list) s = std::move(list).error();
+  if (!list) s = list.error();
   for (pid_t pid : list ? *list : std::vector<pid_t>{})
     if (::kill(pid, sig) < 0 && errno != ESRCH && s)
       s = Error::os("kill " + std::to_string(pid));

@@ -306,7 +306,7 @@ Result<Descriptor> build_debian_template(const Store& store, std::string_view ta
   NewImage spec;
   spec.entrypoint = {"/sbin/init"};
   spec.env = kPath;
-  spec.env.push_back("container=oci");
+  spec.env.emplace_back("container=oci");
   spec.stop_signal = "SIGRTMIN+3";
   spec.labels = {{std::string(kTemplateLabel), "debian-" + o.suite},
                  {std::string(kTemplateKeyLabel), key},

@@ -55,7 +55,7 @@ std::string subnets(const net::Network& n) {
 
 Status cmd_network(net::Manager& m, const std::vector<std::string>& argv) {
   if (argv.empty()) return Error::msg("expected network create|rm|ls|inspect");
-  std::string verb = argv[0];
+  const std::string& verb = argv[0];
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
   if (verb == "create") {
     Args a = BERTH_TRY(Args::parse(rest, {"mode", "subnet", "gateway", "bridge", "uplink", "dns", "search", "mtu"},

@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
   if (takes == kVerbOptions.end()) return cli::refuse("berth-cluster", Error::msg("unknown command " + verb), kUsage);
   std::vector<std::string> names = takes->second;
   for (const auto& o : cli::etcd_options()) names.push_back(o.name);
-  names.push_back("etcd-retry-ms");
+  names.emplace_back("etcd-retry-ms");
   if (auto st = args->only(names, verb); !st) return cli::refuse("berth-cluster", st.error(), kUsage);
   auto cfg = cli::etcd_config(*args);
   if (!cfg) return cli::refuse("berth-cluster", cfg.error(), "");

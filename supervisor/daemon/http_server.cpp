@@ -342,9 +342,8 @@ private:
   // work runs; `cancel`, when given, makes the operation cancellable (the
   // work polls it); `release`, when given, runs on the loop once the
   // request is done with, refused or finished.
-  void operation(const std::string& target, std::function<Status()> check,
-                 std::function<Result<json::Value>()> work, const char* action,
-                 std::shared_ptr<std::string> id_out = nullptr, CancelFlag cancel = nullptr,
+  void operation(const std::string& target, std::function<Status()> check, std::function<Result<json::Value>()> work,
+                 const char* action, const std::shared_ptr<std::string>& id_out = nullptr, CancelFlag cancel = nullptr,
                  asio::thread_pool* on = nullptr, std::function<void()> release = nullptr) {
     asio::post(d_.pools.reads, [self = shared_from_this(), target, check = std::move(check), work = std::move(work),
                                 action, id_out, cancel, on, release] {
@@ -373,7 +372,7 @@ private:
   // A non-terminal exec: an operation on the execs' pool, at most
   // `execs_per_client` of one client's (a uid, whatever its processes; a
   // certificate's name) at once.
-  void exec(const std::string& n, std::vector<std::string> args, std::optional<int> timeout) {
+  void exec(const std::string& n, const std::vector<std::string>& args, std::optional<int> timeout) {
     std::string client = by_.substr(0, by_.find(" pid "));
     size_t& running = g_execs[client];
     if (running >= d_.limits.execs_per_client)
@@ -518,7 +517,7 @@ private:
         asio::post(d_.pools.reads, [self = shared_from_this(), n, req, exec] {
           auto fd = exec ? self->d_.svc.exec_terminal(n, req) : self->d_.svc.console(n);
           if (!fd) {
-            Error e = fd.error();
+            const Error& e = fd.error();
             asio::post(self->d_.io, [self, e] { self->respond(status_for(e), error_body(e)); });
             return;
           }
@@ -722,7 +721,7 @@ private:
 
   // Answers with a stream of JSON lines, one per event (of `types`, when
   // given), until the client hangs up.
-  void stream_events(std::vector<std::string> types) {
+  void stream_events(const std::vector<std::string>& types) {
     auto self = shared_from_this();
     queue("HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n");
     sub_ = d_.events.subscribe([weak = std::weak_ptr<Session>(self), types, who = who_](
@@ -844,7 +843,7 @@ private:
     });
   }
 
-  void respond(int status, std::string body, bool keep = true, std::string location = "",
+  void respond(int status, std::string body, bool keep = true, const std::string& location = "",
                const char* type = "application/json") {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
     res->set(http::field::server, "berthd");
@@ -908,7 +907,7 @@ public:
   using Start = std::function<void(Deps&, typename Protocol::socket)>;
   using std::enable_shared_from_this<Listener>::shared_from_this;
   Listener(Deps d, typename Protocol::acceptor acc, Start start)
-      : d_(d), acc_(std::move(acc)), start_(std::move(start)) {}
+      : d_(std::move(d)), acc_(std::move(acc)), start_(std::move(start)) {}
   void accept() {
     acc_.async_accept([self = shared_from_this()](beast::error_code ec, typename Protocol::socket s) {
       if (!ec && g_open >= self->d_.limits.max_connections) {
@@ -973,7 +972,7 @@ std::string peer_address(const tcp::socket& s) {
 
 // The TLS handshake of a new TCP connection, within kTlsTimeout; a
 // session for the verified client, or a log line and the connection closed.
-void start_tls(Deps& d, std::shared_ptr<asio::ssl::context> ctx, tcp::socket s) {
+void start_tls(Deps& d, const std::shared_ptr<asio::ssl::context>& ctx, tcp::socket s) {
   std::string from = peer_address(s);
   auto tls = std::make_shared<tls_stream>(std::move(s), *ctx);
   auto timer = std::make_shared<asio::steady_timer>(d.io, kTlsTimeout);

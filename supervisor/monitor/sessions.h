@@ -22,8 +22,8 @@ namespace berth::supervisor {
 
 class Sessions {
 public:
-  Sessions(const runtime::Globals& g, std::string name, std::string bundle)
-      : g_(g), name_(std::move(name)), bundle_(std::move(bundle)) {}
+  Sessions(runtime::Globals g, std::string name, std::string bundle)
+      : g_(std::move(g)), name_(std::move(name)), bundle_(std::move(bundle)) {}
 
   /// Starts the command `request` asks for ({"args","env","rows","cols"})
   /// for `client`; `early` holds frames that came with the request.
