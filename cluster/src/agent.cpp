@@ -26,7 +26,7 @@ long FenceBudget::min_grace_ms() const {
 }
 
 NodeAgent::NodeAgent(Keys keys, NodeSpec spec, ContainerDriver& driver, AgentOptions opt)
-    : keys_(std::move(keys)), spec_(std::move(spec)), driver_(driver), opt_(opt), events_(keys_, spec_.id) {
+    : keys_(std::move(keys)), spec_(std::move(spec)), driver_(driver), opt_(std::move(opt)), events_(keys_, spec_.id) {
   if (opt_.keepalive_ms <= 0) opt_.keepalive_ms = opt_.lease_ttl * 1000 / 3;
   if (opt_.fence) {
     opt_.fence->lease_ttl_ms = opt_.lease_ttl * 1000;

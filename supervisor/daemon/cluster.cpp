@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <thread>
 
@@ -64,7 +65,7 @@ Status apply_capacity(cluster::Resources& r, const std::string& s) {
       char* end = nullptr;
       double c = std::strtod(v.c_str(), &end);
       if (v.empty() || *end || c <= 0 || c > 100000) return Error::msg("--capacity: cpus: expected a positive number, got \"" + v + "\"");
-      r.cpu_milli = static_cast<int64_t>(c * 1000 + 0.5);
+      r.cpu_milli = std::llround(c * 1000);
     } else if (k == "memory" || k == "disk") {
       uint64_t b = BERTH_TRY_CTX(parse_size(v), "--capacity: " + k);
       if (k == "memory") r.memory_mb = static_cast<int64_t>(b >> 20);
@@ -79,7 +80,7 @@ Status apply_capacity(cluster::Resources& r, const std::string& s) {
 class Node final : public ClusterNode {
 public:
   Node(cluster::EtcdConfig cfg, cluster::Keys keys, cluster::NodeSpec spec, cluster::AgentOptions ao, ClusterDriverOptions dopt)
-      : cfg_(std::move(cfg)), keys_(std::move(keys)), spec_(std::move(spec)), ao_(ao), dopt_(std::move(dopt)) {}
+      : cfg_(std::move(cfg)), keys_(std::move(keys)), spec_(std::move(spec)), ao_(std::move(ao)), dopt_(std::move(dopt)) {}
   void start(Service& svc) override {
     driver_ = std::make_unique<ClusterDriver>(svc, dopt_);
     if (auto t = driver_->templates()) spec_.templates = *t;

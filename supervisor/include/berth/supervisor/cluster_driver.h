@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "berth/base/error.h"
@@ -41,7 +42,7 @@ struct ClusterDriverOptions {
 
 class ClusterDriver final : public cluster::ContainerDriver {
 public:
-  ClusterDriver(Service& svc, ClusterDriverOptions o = {}) : svc_(svc), o_(o) {}
+  ClusterDriver(Service& svc, ClusterDriverOptions o = {}) : svc_(svc), o_(std::move(o)) {}
 
   /// Creates (from the template) and starts a container assigned here; a
   /// present one gets its changed resources (live where berthd can) and
