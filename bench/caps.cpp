@@ -1,4 +1,5 @@
-// caps.cpp — capability names and capset(2) through libcap or through direct syscalls as runtime/src/caps.cpp does; times each step.
+// caps.cpp — capability names and capset(2) through libcap or through direct syscalls as runtime/src/caps.cpp does;
+// times each step.
 //
 // BENCH_CAPS selects the way: 0 direct (a name table and the raw
 // capget/capset syscalls), 1 libcap (cap_from_name, cap_init/cap_set_flag,
@@ -26,13 +27,16 @@ namespace {
 
 // Nanoseconds per call of f, the least of three rounds.
 template <typename F>
-double per_call(int reps, F f) { return berth::bench::best_of_three(reps, f) * 1e9; }
+double per_call(int reps, F f) {
+  return berth::bench::best_of_three(reps, f) * 1e9;
+}
 
 // Docker's default set, as a config.json names it for every container.
 constexpr const char* kDefault[] = {
-    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",     "CAP_FOWNER",           "CAP_MKNOD",
-    "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",     "CAP_SETFCAP",          "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
 [[noreturn]] void fail(const char* what) {
@@ -71,19 +75,41 @@ struct CapName {
   int value;
   const char* name;
 };
-#define BENCH_CAP(c) CapName{c, #c}
+#define BENCH_CAP(c) \
+  CapName { c, #c }
 constexpr CapName kNames[] = {
-    BENCH_CAP(CAP_CHOWN),           BENCH_CAP(CAP_DAC_OVERRIDE),   BENCH_CAP(CAP_DAC_READ_SEARCH),
-    BENCH_CAP(CAP_FOWNER),          BENCH_CAP(CAP_FSETID),         BENCH_CAP(CAP_KILL),
-    BENCH_CAP(CAP_SETGID),          BENCH_CAP(CAP_SETUID),         BENCH_CAP(CAP_SETPCAP),
-    BENCH_CAP(CAP_LINUX_IMMUTABLE), BENCH_CAP(CAP_NET_BIND_SERVICE), BENCH_CAP(CAP_NET_BROADCAST),
-    BENCH_CAP(CAP_NET_ADMIN),       BENCH_CAP(CAP_NET_RAW),        BENCH_CAP(CAP_IPC_LOCK),
-    BENCH_CAP(CAP_IPC_OWNER),       BENCH_CAP(CAP_SYS_MODULE),     BENCH_CAP(CAP_SYS_RAWIO),
-    BENCH_CAP(CAP_SYS_CHROOT),      BENCH_CAP(CAP_SYS_PTRACE),     BENCH_CAP(CAP_SYS_PACCT),
-    BENCH_CAP(CAP_SYS_ADMIN),       BENCH_CAP(CAP_SYS_BOOT),       BENCH_CAP(CAP_SYS_NICE),
-    BENCH_CAP(CAP_SYS_RESOURCE),    BENCH_CAP(CAP_SYS_TIME),       BENCH_CAP(CAP_SYS_TTY_CONFIG),
-    BENCH_CAP(CAP_MKNOD),           BENCH_CAP(CAP_LEASE),          BENCH_CAP(CAP_AUDIT_WRITE),
-    BENCH_CAP(CAP_AUDIT_CONTROL),   BENCH_CAP(CAP_SETFCAP),
+    BENCH_CAP(CAP_CHOWN),
+    BENCH_CAP(CAP_DAC_OVERRIDE),
+    BENCH_CAP(CAP_DAC_READ_SEARCH),
+    BENCH_CAP(CAP_FOWNER),
+    BENCH_CAP(CAP_FSETID),
+    BENCH_CAP(CAP_KILL),
+    BENCH_CAP(CAP_SETGID),
+    BENCH_CAP(CAP_SETUID),
+    BENCH_CAP(CAP_SETPCAP),
+    BENCH_CAP(CAP_LINUX_IMMUTABLE),
+    BENCH_CAP(CAP_NET_BIND_SERVICE),
+    BENCH_CAP(CAP_NET_BROADCAST),
+    BENCH_CAP(CAP_NET_ADMIN),
+    BENCH_CAP(CAP_NET_RAW),
+    BENCH_CAP(CAP_IPC_LOCK),
+    BENCH_CAP(CAP_IPC_OWNER),
+    BENCH_CAP(CAP_SYS_MODULE),
+    BENCH_CAP(CAP_SYS_RAWIO),
+    BENCH_CAP(CAP_SYS_CHROOT),
+    BENCH_CAP(CAP_SYS_PTRACE),
+    BENCH_CAP(CAP_SYS_PACCT),
+    BENCH_CAP(CAP_SYS_ADMIN),
+    BENCH_CAP(CAP_SYS_BOOT),
+    BENCH_CAP(CAP_SYS_NICE),
+    BENCH_CAP(CAP_SYS_RESOURCE),
+    BENCH_CAP(CAP_SYS_TIME),
+    BENCH_CAP(CAP_SYS_TTY_CONFIG),
+    BENCH_CAP(CAP_MKNOD),
+    BENCH_CAP(CAP_LEASE),
+    BENCH_CAP(CAP_AUDIT_WRITE),
+    BENCH_CAP(CAP_AUDIT_CONTROL),
+    BENCH_CAP(CAP_SETFCAP),
 };
 #undef BENCH_CAP
 
@@ -123,7 +149,6 @@ std::vector<int> lookup_all() {
   }
   return out;
 }
-
 
 }  // namespace
 

@@ -1,4 +1,5 @@
-// json.cpp — one JSON implementation per build (base/json, Boost.JSON, or none): times parse and dump of a document, or parses it once and reports the peak and private RSS.
+// json.cpp — one JSON implementation per build (base/json, Boost.JSON, or none): times parse and dump of a document, or
+// parses it once and reports the peak and private RSS.
 //
 // BENCH_JSON selects the implementation: 0 none (reads the file only: the
 // baseline of size and RSS), 1 berth's base/json, 2 Boost.JSON compiled in
@@ -31,7 +32,9 @@ namespace {
 
 // Microseconds per call of f, the least of three rounds.
 template <typename F>
-double per_call(int reps, F f) { return berth::bench::best_of_three(reps, f) * 1e6; }
+double per_call(int reps, F f) {
+  return berth::bench::best_of_three(reps, f) * 1e6;
+}
 
 #if BENCH_JSON == 1
 using Doc = berth::json::Value;
@@ -97,7 +100,6 @@ size_t dump_all(const std::vector<Doc>& docs) {
   for (const Doc& d : docs) n += dump_doc(d).size();
   return n;
 }
-
 
 long peak_rss_kib() {
   rusage ru{};

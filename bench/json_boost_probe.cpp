@@ -1,4 +1,5 @@
-// json_boost_probe.cpp — Boost.JSON compiled in (src.hpp) with one parse and serialize, linked into copies of berth-runtime and berth-monitor to measure what it adds to their size.
+// json_boost_probe.cpp — Boost.JSON compiled in (src.hpp) with one parse and serialize, linked into copies of
+// berth-runtime and berth-monitor to measure what it adds to their size.
 #include <boost/json/src.hpp>
 
 #include <string>

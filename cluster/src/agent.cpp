@@ -53,7 +53,8 @@ NodeAgent::NodeAgent(Keys keys, NodeSpec spec, ContainerDriver& driver, AgentOpt
 void NodeAgent::renewed(Clock::time_point sent) {
   last_renewed_ = sent;
   if (opt_.renewal_file.empty()) return;
-  std::string ns = std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(sent.time_since_epoch()).count());
+  std::string ns =
+      std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(sent.time_since_epoch()).count());
   if (auto st = fs::write_file_atomic(opt_.renewal_file, ns + "\n", 0600); !st)
     log::warn("node " + spec_.id + ": " + st.error().what());
 }
@@ -70,10 +71,10 @@ Result<int64_t> NodeAgent::join(Etcd& etcd) {
   }
   std::string alive = "{\"time\":\"" + log::rfc3339_now() + "\"}";
   std::string a = keys_.assigns(spec_.id);
-  auto t = BERTH_TRY_CTX(etcd.txn({},
-                                  {Op::put(keys_.node_spec(spec_.id), spec), Op::put(keys_.node_alive(spec_.id), alive, lease.id),
-                                   Op::get(a, prefix_end(a)), Op::get(keys_.node_fence(spec_.id))}),
-                         "node " + spec_.id + ": join");
+  auto t = BERTH_TRY_CTX(
+      etcd.txn({}, {Op::put(keys_.node_spec(spec_.id), spec), Op::put(keys_.node_alive(spec_.id), alive, lease.id),
+                    Op::get(a, prefix_end(a)), Op::get(keys_.node_fence(spec_.id))}),
+      "node " + spec_.id + ": join");
   if (t.ranges.size() != 2) return Error(EPROTO, "node " + spec_.id + ": join: unexpected transaction answer");
   bool fenced = !t.ranges[1].kvs.empty();
   {

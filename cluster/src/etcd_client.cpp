@@ -179,14 +179,16 @@ std::string tls_refusal(const Exchange& x, const std::string& endpoint, const Et
     // with auth on it refuses a client certificate that has one.
     if (x.status == 400 && x.body.find("CommonName of client sending a request against gateway") != std::string::npos)
       return "etcd " + endpoint + " refused " + cert() +
-             ": its subject has a CommonName, which etcd's JSON gateway refuses when auth is enabled (use a certificate "
+             ": its subject has a CommonName, which etcd's JSON gateway refuses when auth is enabled (use a "
+             "certificate "
              "without one; the user is --etcd-user)";
     return {};
   }
   switch (x.code) {
     case CURLE_PEER_FAILED_VERIFICATION:
       return "etcd " + endpoint + ": its certificate is not trusted (" +
-             (cr && !cr->tls.ca.empty() ? "--etcd-cacert " + cr->tls.ca : std::string("no --etcd-cacert given")) + "): " + d;
+             (cr && !cr->tls.ca.empty() ? "--etcd-cacert " + cr->tls.ca : std::string("no --etcd-cacert given")) +
+             "): " + d;
     case CURLE_SSL_CERTPROBLEM: return "etcd " + endpoint + ": " + cert() + ": " + d;
     case CURLE_SSL_CACERT_BADFILE: return "etcd " + endpoint + ": --etcd-cacert: " + d;
     case CURLE_SSL_CONNECT_ERROR:
@@ -196,7 +198,8 @@ std::string tls_refusal(const Exchange& x, const std::string& endpoint, const Et
       // The member's alert may come after the client's handshake is done
       // (TLS 1.3), or be overtaken by its reset: what it asked for tells.
       if (x.hs.asked && !x.hs.have_cert)
-        return "etcd " + endpoint + " refused the TLS handshake (no --etcd-cert given; it asks for a client certificate): " + d;
+        return "etcd " + endpoint +
+               " refused the TLS handshake (no --etcd-cert given; it asks for a client certificate): " + d;
       if (x.hs.asked && !x.hs.issuer_named)
         return "etcd " + endpoint + " refused the TLS handshake (" + cert() + " is not from a CA it accepts): " + d;
       if (alert) return "etcd " + endpoint + " refused the TLS handshake (" + cert() + "): " + d;
@@ -251,7 +254,8 @@ Result<std::string> authenticate(CURL* c, const std::string& endpoint, const Etc
   EtcdCredentials& cr = *cfg.credentials;
   Exchange x = do_post(c, endpoint + "/v3/auth/authenticate", codec::authenticate_request(cr.user, cr.password),
                        cfg.timeout_ms, cfg.connect_timeout_ms, &cr);
-  if (std::string refused = tls_refusal(x, endpoint, cfg.credentials.get()); !refused.empty()) return Error(EACCES, refused);
+  if (std::string refused = tls_refusal(x, endpoint, cfg.credentials.get()); !refused.empty())
+    return Error(EACCES, refused);
   if (x.code != CURLE_OK) {
     return Error(errno_of_curl(x.code), x.detail.empty() ? curl_easy_strerror(x.code) : x.detail);
   }
@@ -302,10 +306,10 @@ void sleep_unless(long ms, const std::atomic<bool>* stop) {
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   while (std::chrono::steady_clock::now() < until) {
     if (stop && stop->load()) return;
-    std::this_thread::sleep_for(std::min(std::chrono::milliseconds(20),
-                                         std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             until - std::chrono::steady_clock::now()) +
-                                             std::chrono::milliseconds(1)));
+    std::this_thread::sleep_for(
+        std::min(std::chrono::milliseconds(20),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()) +
+                     std::chrono::milliseconds(1)));
   }
 }
 
@@ -314,7 +318,8 @@ std::vector<std::string> split_endpoints(std::string_view list, std::string_view
   for (std::string_view one : split(list, ',')) {
     while (!one.empty() && one.back() == '/') one.remove_suffix(1);
     if (!one.empty())
-      out.emplace_back(one.find("://") == std::string_view::npos ? std::string(scheme) + std::string(one) : std::string(one));
+      out.emplace_back(one.find("://") == std::string_view::npos ? std::string(scheme) + std::string(one)
+                                                                 : std::string(one));
   }
   return out;
 }
@@ -326,7 +331,8 @@ Result<std::vector<std::string>> etcd_endpoints(std::string_view list, const Etc
   if (out.empty()) return Error::msg(flag + ": expected etcd's client URLs, got \"" + std::string(list) + "\"");
   for (const auto& e : out) {
     if (e.rfind("https://", 0) == 0) continue;
-    if (e.rfind("http://", 0) != 0) return Error::msg(flag + ": expected http:// or https:// URLs of etcd, got \"" + e + "\"");
+    if (e.rfind("http://", 0) != 0)
+      return Error::msg(flag + ": expected http:// or https:// URLs of etcd, got \"" + e + "\"");
     if (tls) return Error::msg(flag + " " + e + ": plain http with --etcd-cacert (expected https://)");
   }
   return out;
@@ -429,10 +435,10 @@ Result<std::string> Etcd::post_to_any(std::string_view path, std::string_view bo
     if (x.code == CURLE_OK) {
       if (x.status == 200) return std::move(x.body);
       Error e = codec::error_from(x.status, x.body);
-      if (e.code() != ECONNRESET || std::chrono::steady_clock::now() >= deadline)
-        return e.wrap("etcd " + url);
+      if (e.code() != ECONNRESET || std::chrono::steady_clock::now() >= deadline) return e.wrap("etcd " + url);
     } else if ((x.sent && !any_member) || std::chrono::steady_clock::now() >= deadline) {
-      return Error(errno_of_curl(x.code), "etcd " + url + ": " + (x.detail.empty() ? curl_easy_strerror(x.code) : x.detail));
+      return Error(errno_of_curl(x.code),
+                   "etcd " + url + ": " + (x.detail.empty() ? curl_easy_strerror(x.code) : x.detail));
     }
     sleep_unless(backoff, nullptr);
     backoff = std::min(backoff * 2, 2000L);
@@ -456,12 +462,14 @@ Result<int64_t> Etcd::del(std::string_view key, std::string_view end) {
   return codec::parse_revision(body);
 }
 
-Result<TxnResult> Etcd::txn(const std::vector<Compare>& cmp, const std::vector<Op>& success, const std::vector<Op>& failure) {
+Result<TxnResult> Etcd::txn(const std::vector<Compare>& cmp, const std::vector<Op>& success,
+                            const std::vector<Op>& failure) {
   // A transaction that only reads may be asked again of another member.
   auto reads = [](const std::vector<Op>& ops) {
     return std::all_of(ops.begin(), ops.end(), [](const Op& o) { return o.kind == Op::Kind::range; });
   };
-  auto body = BERTH_TRY(post_to_any("/v3/kv/txn", codec::txn_request(cmp, success, failure), reads(success) && reads(failure)));
+  auto body =
+      BERTH_TRY(post_to_any("/v3/kv/txn", codec::txn_request(cmp, success, failure), reads(success) && reads(failure)));
   return codec::parse_txn(body);
 }
 
@@ -499,10 +507,12 @@ Status Etcd::wait_ready(long give_up_ms, const std::atomic<bool>* stop) {
         continue;
       }
       if (std::string refused = tls_refusal(x, ep, cr); !refused.empty()) return Error(EACCES, refused);
-      last = ep + ": " + (x.code != CURLE_OK ? (x.detail.empty() ? curl_easy_strerror(x.code) : x.detail)
-                                             : "HTTP " + std::to_string(x.status) + " " + x.body);
+      last = ep + ": " +
+             (x.code != CURLE_OK ? (x.detail.empty() ? curl_easy_strerror(x.code) : x.detail)
+                                 : "HTTP " + std::to_string(x.status) + " " + x.body);
     }
-    long waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    long waited =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
     if ((give_up_ms > 0 && waited >= give_up_ms) || (stop && stop->load()))
       return Error(ECONNREFUSED, "etcd not ready after " + std::to_string(waited) + " ms (" + last + ")");
     log::warn("etcd not reachable (" + last + "); retrying in " + std::to_string(backoff) + " ms");
@@ -714,12 +724,13 @@ void Watcher::run() {
     if (with_user && (codec::token_refused(s.error) || s.canceled)) cfg_.credentials->drop_token(token);
     if (s.got_data && !dead && !s.canceled) backoff = 100;
     log::warn("watch " + url + " ended (" +
-              (dead          ? std::string("given up")
-               : s.canceled  ? std::string("canceled by etcd")
+              (dead             ? std::string("given up")
+               : s.canceled     ? std::string("canceled by etcd")
                : rc == CURLE_OK ? std::string("closed by etcd")
-               : errbuf[0]   ? std::string(errbuf)
-                             : curl_easy_strerror(rc)) +
-              (s.error.empty() ? "" : "; " + s.error) + "); resuming from revision " + std::to_string(next_rev_.load()));
+               : errbuf[0]      ? std::string(errbuf)
+                                : curl_easy_strerror(rc)) +
+              (s.error.empty() ? "" : "; " + s.error) + "); resuming from revision " +
+              std::to_string(next_rev_.load()));
     sel->bad(ep, std::chrono::steady_clock::now());
     sleep_unless(backoff, &stop_);
     backoff = std::min(backoff * 2, 2000L);

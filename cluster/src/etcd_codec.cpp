@@ -105,8 +105,7 @@ json::Value op_json(const Op& op) {
       v.set("request_delete_range", std::move(inner));
       return v;
     }
-    case Op::Kind::range:
-      break;
+    case Op::Kind::range: break;
   }
   if (!op.range_end.empty()) inner.set("range_end", base64_encode(op.range_end));
   json::Value v = json::Value::object();
@@ -151,16 +150,16 @@ json::Value compare_json(const Compare& c) {
 // The gRPC status codes etcd answers with, as errnos a caller can test.
 int errno_of_grpc(int64_t code) {
   switch (code) {
-    case 3: return EINVAL;        // INVALID_ARGUMENT
-    case 4: return ETIMEDOUT;     // DEADLINE_EXCEEDED
-    case 5: return ENOENT;        // NOT_FOUND
-    case 6: return EEXIST;        // ALREADY_EXISTS
-    case 7: return EACCES;        // PERMISSION_DENIED
-    case 8: return ENOSPC;        // RESOURCE_EXHAUSTED (quota, NOSPACE alarm)
-    case 9: return EAGAIN;        // FAILED_PRECONDITION
-    case 11: return ERANGE;       // OUT_OF_RANGE (compacted revision)
-    case 14: return ECONNRESET;   // UNAVAILABLE (no leader, member stopping)
-    case 16: return EACCES;       // UNAUTHENTICATED
+    case 3: return EINVAL;       // INVALID_ARGUMENT
+    case 4: return ETIMEDOUT;    // DEADLINE_EXCEEDED
+    case 5: return ENOENT;       // NOT_FOUND
+    case 6: return EEXIST;       // ALREADY_EXISTS
+    case 7: return EACCES;       // PERMISSION_DENIED
+    case 8: return ENOSPC;       // RESOURCE_EXHAUSTED (quota, NOSPACE alarm)
+    case 9: return EAGAIN;       // FAILED_PRECONDITION
+    case 11: return ERANGE;      // OUT_OF_RANGE (compacted revision)
+    case 14: return ECONNRESET;  // UNAVAILABLE (no leader, member stopping)
+    case 16: return EACCES;      // UNAUTHENTICATED
     default: return EIO;
   }
 }
@@ -169,8 +168,8 @@ int errno_of_grpc(int64_t code) {
 
 std::string base64_encode(std::string_view in) {
   std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');  // EVP_EncodeBlock adds a NUL
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -178,7 +177,8 @@ std::string base64_encode(std::string_view in) {
 Result<std::string> base64_decode(std::string_view in) {
   // OpenSSL decodes; the checks around it keep the form strict (OpenSSL
   // skips blanks at either end and counts padding as zero bytes).
-  if (in.size() % 4 != 0) return Error(EPROTO, "base64: length " + std::to_string(in.size()) + " is not a multiple of 4");
+  if (in.size() % 4 != 0)
+    return Error(EPROTO, "base64: length " + std::to_string(in.size()) + " is not a multiple of 4");
   size_t pad = 0;
   while (pad < 2 && pad < in.size() && in[in.size() - 1 - pad] == '=') ++pad;
   size_t bad = in.find_first_not_of(kAlphabet);
@@ -187,8 +187,8 @@ Result<std::string> base64_decode(std::string_view in) {
     return Error(EPROTO, "base64: bad character at offset " + std::to_string(bad));
   }
   std::string out(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
   if (n < 0) return Error(EPROTO, "base64: not decodable");
   out.resize(static_cast<size_t>(n) - pad);
   return out;
@@ -218,7 +218,8 @@ std::string delete_request(std::string_view key, std::string_view end) {
   return json::dump(v);
 }
 
-std::string txn_request(const std::vector<Compare>& cmp, const std::vector<Op>& success, const std::vector<Op>& failure) {
+std::string txn_request(const std::vector<Compare>& cmp, const std::vector<Op>& success,
+                        const std::vector<Op>& failure) {
   json::Value v = json::Value::object();
   json::Value c = json::Value::array(), s = json::Value::array(), f = json::Value::array();
   for (const auto& x : cmp) c.push_back(compare_json(x));
@@ -276,7 +277,8 @@ Error error_from(long http_status, std::string_view body) {
   }
   std::string text(body.substr(0, 200));
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return Error(http_status >= 500 ? EIO : EPROTO, "HTTP " + std::to_string(http_status) + (text.empty() ? "" : ": " + text));
+  return Error(http_status >= 500 ? EIO : EPROTO,
+               "HTTP " + std::to_string(http_status) + (text.empty() ? "" : ": " + text));
 }
 
 Result<RangeResult> parse_range(std::string_view body) {
@@ -356,7 +358,8 @@ Result<WatchBatch> parse_watch(std::string_view line) {
       WatchEvent ev;
       const json::Value* t = e.find("type");
       if (t && t->is_string() && t->as_string() == "DELETE") ev.type = WatchEvent::Type::del;
-      else if (t && !(t->is_string() && t->as_string() == "PUT")) return Error(EPROTO, "event type: expected PUT or DELETE");
+      else if (t && !(t->is_string() && t->as_string() == "PUT"))
+        return Error(EPROTO, "event type: expected PUT or DELETE");
       const json::Value* kv = e.find("kv");
       if (!kv) return Error(EPROTO, "event: no kv");
       ev.kv = BERTH_TRY(parse_kv(*kv));

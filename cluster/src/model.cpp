@@ -60,7 +60,8 @@ public:
 
   Status object() const {
     if (!v_.is_object())
-      return Error::msg((where_.empty() ? "" : where_ + ": ") + "expected an object, got " + json::Value::type_name(v_.type()));
+      return Error::msg((where_.empty() ? "" : where_ + ": ") + "expected an object, got " +
+                        json::Value::type_name(v_.type()));
     return ok();
   }
   const json::Value* get(std::string_view k) {
@@ -309,7 +310,8 @@ Result<Role> role_from(const json::Value& v, const std::string& where) {
   BERTH_TRY(f.object());
   Role r;
   r.name = BERTH_TRY(f.str("name", true));
-  if (!valid_name(r.name)) return Error::msg(f.at("name") + ": \"" + r.name + "\" is not a valid name ([a-z0-9][a-z0-9_-]*)");
+  if (!valid_name(r.name))
+    return Error::msg(f.at("name") + ": \"" + r.name + "\" is not a valid name ([a-z0-9][a-z0-9_-]*)");
   r.tmpl = BERTH_TRY(f.str("template", true));
   if (r.tmpl.empty()) return Error::msg(f.at("template") + ": empty");
   r.count = BERTH_TRY(f.integer("count", true, 0, 100000));
@@ -342,7 +344,8 @@ Result<Environment> environment_from(std::string_view text) {
   if (!valid_name(e.name)) return Error::msg("name: \"" + e.name + "\" is not a valid name ([a-z0-9][a-z0-9_-]*)");
   std::string strategy = BERTH_TRY(f.str("strategy", false));
   if (strategy == "binpack") e.strategy = Strategy::binpack;
-  else if (!strategy.empty() && strategy != "spread") return Error::msg("strategy: expected spread or binpack, got \"" + strategy + "\"");
+  else if (!strategy.empty() && strategy != "spread")
+    return Error::msg("strategy: expected spread or binpack, got \"" + strategy + "\"");
   const json::Value* roles = f.get("roles");
   if (!roles) return Error::msg("roles: required");
   if (!roles->is_array() || roles->as_array().empty()) return Error::msg("roles: expected a non-empty array");

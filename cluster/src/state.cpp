@@ -116,11 +116,10 @@ std::string ClusterState::condition(const std::string& id) const {
 Result<int64_t> load_state(Etcd& etcd, ClusterState& st) {
   // One read-only transaction: the ranges share one revision.
   const Keys& k = st.keys();
-  auto t = BERTH_TRY_CTX(etcd.txn({},
-                                  {Op::get(k.nodes(), prefix_end(k.nodes())), Op::get(k.envs(), prefix_end(k.envs())),
-                                   Op::get(k.containers(), prefix_end(k.containers())),
-                                   Op::get(k.moves(), prefix_end(k.moves()))}),
-                         "read cluster state");
+  auto t = BERTH_TRY_CTX(
+      etcd.txn({}, {Op::get(k.nodes(), prefix_end(k.nodes())), Op::get(k.envs(), prefix_end(k.envs())),
+                    Op::get(k.containers(), prefix_end(k.containers())), Op::get(k.moves(), prefix_end(k.moves()))}),
+      "read cluster state");
   st.clear();
   for (const auto& r : t.ranges)
     for (const auto& kv : r.kvs) st.apply(kv, false);

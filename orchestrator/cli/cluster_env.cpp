@@ -146,14 +146,15 @@ int show(Etcd& etcd, const Args& a, const std::string& name) {
     if (c.env != name) continue;
     std::string error;
     std::string where = standing(*st, c, &error);
-    std::printf("%-32s %-16s %-10s %-12s %s\n", id.c_str(), c.node.c_str(), st->condition(c.node).c_str(), where.c_str(),
-                c.resources.str().c_str());
+    std::printf("%-32s %-16s %-10s %-12s %s\n", id.c_str(), c.node.c_str(), st->condition(c.node).c_str(),
+                where.c_str(), c.resources.str().c_str());
     if (!error.empty()) errors.push_back(id + ": " + error);
   }
   for (const auto& e : errors) std::printf("error: %s\n", e.c_str());
   // What a rescheduling does to a container's data, said where operators look.
-  std::printf("failover: a container rescheduled off a lost node starts again from its template on another node; "
-              "what it wrote on the lost node is not carried over (a drain or move copies the disk)\n");
+  std::printf(
+      "failover: a container rescheduled off a lost node starts again from its template on another node; "
+      "what it wrote on the lost node is not carried over (a drain or move copies the disk)\n");
   return 0;
 }
 

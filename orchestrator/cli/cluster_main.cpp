@@ -21,7 +21,8 @@ const char kUsage[] =
     "  env delete NAME [--wait S]     env show NAME     env list\n"
     "  node list   node cordon ID   node uncordon ID   node drain ID [--wait S]   node remove ID [--force]\n"
     "  move CONTAINER NODE [--wait S] (cold: stopped, disk copied, started there)\n"
-    "  status (or cluster status): the leader, nodes with lease and fence, containers per state and as their nodes report them\n"
+    "  status (or cluster status): the leader, nodes with lease and fence, containers per state and as their nodes "
+    "report them\n"
     "  events [--limit N]\n";
 
 // Where a placed container stands, from its node's condition: on a live

@@ -83,20 +83,21 @@ std::map<std::string, std::string> parse_labels(const std::string& s) {
 const char kUsage[] =
     "usage: berth-node-sim [--etcd URL] [--prefix /berth/] [--nodes N] [--id-prefix sim-] [--first I]\n"
     "         [--cpus N] [--memory-mb N] [--disk-gb N] [--labels k=v,...] [--templates a,b]\n"
-    "         [--lease-ttl S] [--usage-interval S] [--status-interval S] [--threads N] [--state-dir DIR] [--log FILE]\n";
+    "         [--lease-ttl S] [--usage-interval S] [--status-interval S] [--threads N] [--state-dir DIR] [--log "
+    "FILE]\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using cli::Option;
   std::vector<Option> known = cli::etcd_options();
-  known.insert(known.end(), {Option::flag("debug"), Option::flag("help"), Option::text("log"),
-                             Option::integer("nodes", 1, 1000000), Option::integer("first", 0, 1000000),
-                             Option::text("id-prefix"), Option::text("state-dir"), Option::number("cpus", 0, 100000, true),
-                             Option::integer("memory-mb", 1, 1L << 40), Option::integer("disk-gb", 1, 1L << 30),
-                             Option::text("labels"), Option::text("templates"), Option::integer("lease-ttl", 2, 3600),
-                             Option::number("usage-interval", 0, 86400, true), Option::integer("threads", 1, 1024),
-                             Option::number("status-interval", 0, 86400, true)});
+  known.insert(known.end(),
+               {Option::flag("debug"), Option::flag("help"), Option::text("log"), Option::integer("nodes", 1, 1000000),
+                Option::integer("first", 0, 1000000), Option::text("id-prefix"), Option::text("state-dir"),
+                Option::number("cpus", 0, 100000, true), Option::integer("memory-mb", 1, 1L << 40),
+                Option::integer("disk-gb", 1, 1L << 30), Option::text("labels"), Option::text("templates"),
+                Option::integer("lease-ttl", 2, 3600), Option::number("usage-interval", 0, 86400, true),
+                Option::integer("threads", 1, 1024), Option::number("status-interval", 0, 86400, true)});
   auto args = cli::parse_args(argc, argv, 1, known);
   if (!args) return cli::refuse("berth-node-sim", args.error(), kUsage);
   if (args->flag("help")) {

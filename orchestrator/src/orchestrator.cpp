@@ -14,8 +14,8 @@
 #include "berth/base/fd.h"
 #include "berth/base/log.h"
 #include "berth/cluster/events.h"
-#include "berth/orchestrator/scheduler.h"
 #include "berth/cluster/state.h"
+#include "berth/orchestrator/scheduler.h"
 
 namespace berth::orch {
 

@@ -79,8 +79,13 @@ Status apply_capacity(cluster::Resources& r, const std::string& s) {
 
 class Node final : public ClusterNode {
 public:
-  Node(cluster::EtcdConfig cfg, cluster::Keys keys, cluster::NodeSpec spec, cluster::AgentOptions ao, ClusterDriverOptions dopt)
-      : cfg_(std::move(cfg)), keys_(std::move(keys)), spec_(std::move(spec)), ao_(std::move(ao)), dopt_(std::move(dopt)) {}
+  Node(cluster::EtcdConfig cfg, cluster::Keys keys, cluster::NodeSpec spec, cluster::AgentOptions ao,
+       ClusterDriverOptions dopt)
+      : cfg_(std::move(cfg)),
+        keys_(std::move(keys)),
+        spec_(std::move(spec)),
+        ao_(std::move(ao)),
+        dopt_(std::move(dopt)) {}
   void start(Service& svc) override {
     driver_ = std::make_unique<ClusterDriver>(svc, dopt_);
     if (auto t = driver_->templates()) spec_.templates = *t;
@@ -245,7 +250,8 @@ Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, 
   fb.stop_ms = (o.fence_stop_s + 1) * 1000;
   ao.fence = fb;
   ao.renewal_file = fs::join(layout.run_dir, "cluster-renewed");
-  return std::unique_ptr<ClusterNode>(std::make_unique<Node>(std::move(cfg), cluster::Keys(o.prefix), std::move(spec), ao, std::move(dopt)));
+  return std::unique_ptr<ClusterNode>(
+      std::make_unique<Node>(std::move(cfg), cluster::Keys(o.prefix), std::move(spec), ao, std::move(dopt)));
 }
 
 }  // namespace berth::supervisor

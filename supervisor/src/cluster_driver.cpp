@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "berth/base/log.h"
-#include "berth/supervisor/record.h"
 #include "berth/base/strings.h"
+#include "berth/supervisor/record.h"
 
 namespace berth::supervisor {
 

@@ -33,12 +33,25 @@ Status launch_monitor(const std::string& binary, const Layout& l, const std::str
   std::string log_path = fs::join(l.container_dir(name), "monitor.log");
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
   if (!devnull || !log) return Error::os("open monitor stdio");
-  std::vector<std::string> args = {binary,           "--name",         name,
-                                   "--bundle",       l.bundle(name),   "--runtime-root",
-                                   l.runtime_root(), "--socket",       l.monitor_socket(name),
-                                   "--exit-file",    l.exit_file(name), "--log",
-                                   l.console_log(name), "--seccomp-socket", l.seccomp_socket(name),
-                                   "--ready-fd",     "3",              "--detach", "1"};
+  std::vector<std::string> args = {binary,
+                                   "--name",
+                                   name,
+                                   "--bundle",
+                                   l.bundle(name),
+                                   "--runtime-root",
+                                   l.runtime_root(),
+                                   "--socket",
+                                   l.monitor_socket(name),
+                                   "--exit-file",
+                                   l.exit_file(name),
+                                   "--log",
+                                   l.console_log(name),
+                                   "--seccomp-socket",
+                                   l.seccomp_socket(name),
+                                   "--ready-fd",
+                                   "3",
+                                   "--detach",
+                                   "1"};
   // posix_spawn, not fork: berthd is large and threaded, and fork copies
   // its page tables and then takes a copy-on-write fault (with a TLB
   // shootdown to every core) for each page any of its threads touches.

@@ -104,7 +104,9 @@ TEST(Spawn, SessionAndSignalMask) {
   ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &usr1, &old), 0);
   // The mask, from /proc/self/status ("SigBlk:\t<hex>") of what sh execs
   // (a sh waiting for a child blocks every signal itself).
-  auto blocked = [&] { return std::stoull(sh_output("exec sed -n 's/^SigBlk:\\t//p' /proc/self/status", o), nullptr, 16); };
+  auto blocked = [&] {
+    return std::stoull(sh_output("exec sed -n 's/^SigBlk:\\t//p' /proc/self/status", o), nullptr, 16);
+  };
   o.unblock_signals = false;
   unsigned long long inherited = blocked();
   o.unblock_signals = true;

@@ -67,9 +67,7 @@ TEST(FenceBudget, MinGraceCoversDriftBothWays) {
   EXPECT_EQ(b.min_grace_ms(), 11100);
 }
 
-TEST(FenceBudget, NoGraceNeededWhenTheFenceEndsWithinTheTtl) {
-  EXPECT_EQ(budget(30000, 5000, 2000).min_grace_ms(), 0);
-}
+TEST(FenceBudget, NoGraceNeededWhenTheFenceEndsWithinTheTtl) { EXPECT_EQ(budget(30000, 5000, 2000).min_grace_ms(), 0); }
 
 TEST(NodeAgent, SelfFenceStopsEveryClusterContainerOnce) {
   FakeDriver d;

@@ -46,10 +46,11 @@ TEST(Requests, Bodies) {
   EXPECT_EQ(lease_grant_request(5), R"({"TTL":"5"})");
   EXPECT_EQ(watch_request("alive/", "alive0", 362386),
             R"({"create_request":{"key":"YWxpdmUv","range_end":"YWxpdmUw","start_revision":"362386"}})");
-  EXPECT_EQ(txn_request({Compare::absent("claims/ctr-42")}, {Op::put("claims/ctr-42", "n1")}, {Op::get("claims/ctr-42")}),
-            R"({"compare":[{"target":"CREATE","result":"EQUAL","key":"Y2xhaW1zL2N0ci00Mg==","create_revision":"0"}],)"
-            R"("success":[{"request_put":{"key":"Y2xhaW1zL2N0ci00Mg==","value":"bjE="}}],)"
-            R"("failure":[{"request_range":{"key":"Y2xhaW1zL2N0ci00Mg=="}}]})");
+  EXPECT_EQ(
+      txn_request({Compare::absent("claims/ctr-42")}, {Op::put("claims/ctr-42", "n1")}, {Op::get("claims/ctr-42")}),
+      R"({"compare":[{"target":"CREATE","result":"EQUAL","key":"Y2xhaW1zL2N0ci00Mg==","create_revision":"0"}],)"
+      R"("success":[{"request_put":{"key":"Y2xhaW1zL2N0ci00Mg==","value":"bjE="}}],)"
+      R"("failure":[{"request_range":{"key":"Y2xhaW1zL2N0ci00Mg=="}}]})");
   EXPECT_EQ(txn_request({Compare::mod_revision("a", 7)}, {Op::del("a", "b")}, {}),
             R"({"compare":[{"target":"MOD","result":"EQUAL","key":"YQ==","mod_revision":"7"}],)"
             R"("success":[{"request_delete_range":{"key":"YQ==","range_end":"Yg=="}}],"failure":[]})");
@@ -75,7 +76,8 @@ TEST(Answers, Range) {
 }
 
 TEST(Answers, Txn) {
-  auto ok = parse_txn(R"({"header":{"revision":"8"},"succeeded":true,"responses":[{"response_put":{"header":{"revision":"8"}}}]})");
+  auto ok = parse_txn(
+      R"({"header":{"revision":"8"},"succeeded":true,"responses":[{"response_put":{"header":{"revision":"8"}}}]})");
   ASSERT_TRUE(ok);
   EXPECT_TRUE(ok->succeeded);
   EXPECT_EQ(ok->revision, 8);
@@ -87,7 +89,8 @@ TEST(Answers, Txn) {
   ASSERT_EQ(no->ranges.size(), 1u);
   EXPECT_EQ(no->ranges[0].kvs[0].value, "n1");
   // A nested empty range answer may have an empty header.
-  auto empty = parse_txn(R"({"header":{"revision":"9"},"succeeded":true,"responses":[{"response_range":{"header":{}}}]})");
+  auto empty =
+      parse_txn(R"({"header":{"revision":"9"},"succeeded":true,"responses":[{"response_range":{"header":{}}}]})");
   ASSERT_TRUE(empty) << empty.error().what();
   EXPECT_EQ(empty->ranges.size(), 1u);
 }
@@ -115,7 +118,8 @@ TEST(Answers, Watch) {
   ASSERT_EQ(put->events.size(), 1u);
   EXPECT_EQ(put->events[0].type, WatchEvent::Type::put);
   EXPECT_EQ(put->events[0].kv.key, "alive/n9");
-  auto del = parse_watch(R"({"result":{"header":{"revision":"7"},"events":[{"type":"DELETE","kv":{"key":"YWxpdmUvbjE=","mod_revision":"7"}}]}})");
+  auto del = parse_watch(
+      R"({"result":{"header":{"revision":"7"},"events":[{"type":"DELETE","kv":{"key":"YWxpdmUvbjE=","mod_revision":"7"}}]}})");
   ASSERT_TRUE(del);
   EXPECT_EQ(del->events[0].type, WatchEvent::Type::del);
   EXPECT_EQ(del->events[0].kv.mod_revision, 7);
@@ -146,7 +150,9 @@ TEST(Answers, Auth) {
 }
 
 TEST(Answers, Errors) {
-  berth::Error e = error_from(404, R"({"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5})");
+  berth::Error e = error_from(
+      404,
+      R"({"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5})");
   EXPECT_EQ(e.code(), ENOENT);
   EXPECT_NE(e.message().find("lease not found"), std::string::npos);
   EXPECT_EQ(error_from(503, "<html>").code(), EIO);

@@ -93,9 +93,9 @@ struct FenceBudget {
 };
 
 struct AgentOptions {
-  int64_t lease_ttl = 15;   // seconds
-  long keepalive_ms = 0;    // 0: a third of the TTL
-  long usage_ms = 30000;    // usage report period (0: never)
+  int64_t lease_ttl = 15;  // seconds
+  long keepalive_ms = 0;   // 0: a third of the TTL
+  long usage_ms = 30000;   // usage report period (0: never)
   /// A real node's periodic resync (0: off, as for simulated nodes): every
   /// resync_ms every assigned container is start()ed again (the driver
   /// boots a stopped one, applies changed resources, does nothing to one
@@ -195,7 +195,7 @@ private:
   NodeSpec spec_;
   ContainerDriver& driver_;
   AgentOptions opt_;
-  std::mutex drive_mu_;  // held across driver calls (start, stop, list)
+  std::mutex drive_mu_;    // held across driver calls (start, stop, list)
   mutable std::mutex mu_;  // the fields below; never held across a driver call
   std::map<std::string, ContainerRec> desired_;
   std::map<std::string, int64_t> key_rev_;  // assignment key -> last revision applied
@@ -204,9 +204,9 @@ private:
   bool events_open_ = false;
   int64_t lease_ = 0;
   int64_t joined_rev_ = 0;
-  bool spec_dirty_ = false;     // spec_ changed since it was last put
-  NodeStatus status_;           // the reports of the containers here
-  bool status_dirty_ = false;   // status_ changed (or the lease did) since it was last put
+  bool spec_dirty_ = false;    // spec_ changed since it was last put
+  NodeStatus status_;          // the reports of the containers here
+  bool status_dirty_ = false;  // status_ changed (or the lease did) since it was last put
   std::chrono::steady_clock::time_point next_status_;
   bool fence_pending_ = false;  // fenced, and a stale copy still to stop
   long backoff_ms_ = 1000;

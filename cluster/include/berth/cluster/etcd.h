@@ -43,7 +43,9 @@ struct Compare {
   int64_t number = 0;
   std::string value;
 
-  static Compare mod_revision(std::string key, int64_t rev) { return {std::move(key), Target::mod, Result::equal, rev, {}}; }
+  static Compare mod_revision(std::string key, int64_t rev) {
+    return {std::move(key), Target::mod, Result::equal, rev, {}};
+  }
   static Compare create_revision(std::string key, int64_t rev) {
     return {std::move(key), Target::create, Result::equal, rev, {}};
   }
@@ -62,7 +64,9 @@ struct Op {
   std::string range_end;  // del/range; empty = the key alone
   int64_t lease = 0;      // put
 
-  static Op put(std::string k, std::string v, int64_t lease = 0) { return {Kind::put, std::move(k), std::move(v), {}, lease}; }
+  static Op put(std::string k, std::string v, int64_t lease = 0) {
+    return {Kind::put, std::move(k), std::move(v), {}, lease};
+  }
   static Op del(std::string k, std::string end = {}) { return {Kind::del, std::move(k), {}, std::move(end), 0}; }
   static Op get(std::string k, std::string end = {}) { return {Kind::range, std::move(k), {}, std::move(end), 0}; }
 };
@@ -105,7 +109,8 @@ Result<std::string> base64_decode(std::string_view in);
 std::string range_request(std::string_view key, std::string_view end, int64_t limit = 0, bool keys_only = false);
 std::string put_request(std::string_view key, std::string_view value, int64_t lease = 0);
 std::string delete_request(std::string_view key, std::string_view end);
-std::string txn_request(const std::vector<Compare>& cmp, const std::vector<Op>& success, const std::vector<Op>& failure);
+std::string txn_request(const std::vector<Compare>& cmp, const std::vector<Op>& success,
+                        const std::vector<Op>& failure);
 std::string lease_grant_request(int64_t ttl);
 std::string lease_id_request(int64_t id);
 std::string watch_request(std::string_view key, std::string_view end, int64_t start_revision);
@@ -154,7 +159,7 @@ struct EtcdConfig {
   /// answer by then (hung, partitioned from its quorum, its packets
   /// dropped) is marked bad and a retry-safe call goes on to the next.
   long timeout_ms = 5000;
-  long connect_timeout_ms = 1000;      // TCP connect to one member
+  long connect_timeout_ms = 1000;  // TCP connect to one member
   /// How long a call keeps retrying while no endpoint answers (0: one try
   /// per endpoint). Only failures before the request was sent are retried.
   long retry_ms = 0;

@@ -33,7 +33,7 @@ struct NodeSpec {
   std::map<std::string, std::string> labels;  // region, group, ...
   Resources capacity;
   std::vector<std::string> templates;  // OS templates the node can start
-  std::string address;                  // the supervisor's API address
+  std::string address;                 // the supervisor's API address
   std::vector<std::string> networks;   // networks its containers can join
   /// The least grace the orchestrator must give this node after its lease
   /// is gone, so that its self-fence ends first (FenceBudget; 0: none).

@@ -16,12 +16,12 @@ namespace berth::cluster {
 
 struct NodeInfo {
   std::optional<NodeSpec> spec;
-  std::string spec_error;   // set when the node wrote a spec that does not parse
-  bool alive = false;       // nodes/<id>/alive exists (bound to the node's lease)
-  std::string admin;        // "cordoned" | "draining" | ""
-  bool fenced = false;      // nodes/<id>/fence exists
-  std::string usage;        // the node's last usage report (JSON)
-  NodeStatus status;        // nodes/<id>/status: what it says of its containers
+  std::string spec_error;  // set when the node wrote a spec that does not parse
+  bool alive = false;      // nodes/<id>/alive exists (bound to the node's lease)
+  std::string admin;       // "cordoned" | "draining" | ""
+  bool fenced = false;     // nodes/<id>/fence exists
+  std::string usage;       // the node's last usage report (JSON)
+  NodeStatus status;       // nodes/<id>/status: what it says of its containers
   int64_t alloc_revision = 0;
 };
 

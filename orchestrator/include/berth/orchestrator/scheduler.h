@@ -65,6 +65,7 @@ void account(NodeView& n, const Request& r);
 
 /// Scheduler views of every node with a valid spec, with usage from the
 /// containers held (minus those listed in `exclude`).
-std::vector<NodeView> node_views(const ClusterState& st, const std::unordered_map<std::string, bool>* exclude = nullptr);
+std::vector<NodeView> node_views(const ClusterState& st,
+                                 const std::unordered_map<std::string, bool>* exclude = nullptr);
 
 }  // namespace berth::orch
