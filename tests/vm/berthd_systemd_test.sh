@@ -108,14 +108,17 @@ BERTH_ETCD=$E
 BERTH_ETCD_PASSWORD=berthpw
 BERTH_ORCHESTRATOR_OPTS=$TLSOPTS --grace 5 --leader-ttl 2
 EOF2
-  sed "s|@CMAKE_INSTALL_FULL_BINDIR@/berth-orchestrator|$BERTH_ORCHESTRATOR|; s|@CMAKE_INSTALL_FULL_DOCDIR@|/usr/share/doc/berth|" \
+  # The binary where cmake --install puts it: the unit's PrivateTmp hides
+  # a build tree under /tmp.
+  install -D -m 0755 "$BERTH_ORCHESTRATOR" /usr/local/bin/berth-orchestrator
+  sed "s|@CMAKE_INSTALL_FULL_BINDIR@|/usr/local/bin|; s|@CMAKE_INSTALL_FULL_DOCDIR@|/usr/share/doc/berth|" \
     "$ROOT_DIR/systemd/berth-orchestrator.service.in" > $U/berth-orchestrator.service
   # Its man page as cmake --install puts it (the unit's Documentation=).
   install -D -m 0644 "$ROOT_DIR/docs/man/berth-orchestrator.8" /usr/local/share/man/man8/berth-orchestrator.8
   if out=$(systemd-analyze verify $U/berth-orchestrator.service 2>&1); then ok "orchestrator unit verifies clean"
   else fail "systemd-analyze verify orchestrator: $out"; fi
   systemctl daemon-reload
-  systemctl start berth-orchestrator.service
+  systemctl start berth-orchestrator.service || journalctl -u berth-orchestrator.service --no-pager | tail -5
   expect_eq "orchestrator active once it said READY=1 (Type=notify)" "active notify" \
     "$(systemctl is-active berth-orchestrator.service) $(systemctl show -P Type berth-orchestrator.service)"
   expect_eq "orchestrator runs as its own user" berth-orchestrator "$(ps -o user:32= -p "$(systemctl show -P MainPID berth-orchestrator.service)")"
