@@ -175,6 +175,30 @@ Status Args::only(const std::vector<std::string>& takes, const std::string& verb
   return ok();
 }
 
+CommandLine parse_command_line(const std::string& program, const std::string& usage,
+                               const std::vector<std::string>& argv, const std::vector<Flag>& flags) {
+  CommandLine out;
+  auto parsed = Args::parse(argv, flags, {Dialect::gnu, true});
+  if (!parsed && parsed.error().code() == kHelpAsked) {
+    std::fwrite(usage.data(), 1, usage.size(), stdout);
+    out.exit = 0;
+    return out;
+  }
+  if (!parsed || parsed->positional().empty()) {
+    std::string why = parsed ? "missing command" : parsed.error().what();
+    std::fprintf(stderr, "%s: %s\n%s", program.c_str(), why.c_str(), usage.c_str());
+    out.exit = 2;
+    return out;
+  }
+  out.globals = std::move(*parsed);
+  const auto& words = out.globals.positional();
+  out.command = words[0];
+  out.rest.assign(words.begin() + 1, words.end());
+  if (!out.rest.empty() && (out.rest[0] == "--help" || out.rest[0] == "-h"))
+    out.exit = verb_help(program, usage, out.command);
+  return out;
+}
+
 std::string describe(const std::vector<Flag>& flags) {
   std::string out;
   for (const auto& f : flags) {

@@ -46,31 +46,18 @@ const char* kUsage =
 
 int main_impl(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  auto line =
+      flags::parse_command_line("berth-image", kUsage, args, {Flag::boolean({"quiet", "q"}), Flag::text({"store"})});
+  if (line.exit) return *line.exit;
   Globals g;
-  // Global flags come before the command.
-  auto parsed = Args::parse(args, {Flag::boolean({"quiet", "q"}), Flag::text({"store"})}, {flags::Dialect::gnu, true});
-  if (!parsed && parsed.error().code() == flags::kHelpAsked) {
-    print(kUsage);
-    return 0;
-  }
-  if (!parsed) {
-    std::fprintf(stderr, "berth-image: %s\n%s", parsed.error().what().c_str(), kUsage);
-    return 2;
-  }
-  g.quiet = parsed->has("quiet");
-  g.store = parsed->get("store");
-  const auto& words = parsed->positional();
-  if (words.empty()) {
-    std::fprintf(stderr, "berth-image: missing command\n%s", kUsage);
-    return 2;
-  }
-  if (words.size() > 1 && (words[1] == "--help" || words[1] == "-h")) return verb_help("berth-image", kUsage, words[0]);
+  g.quiet = line.globals.has("quiet");
+  g.store = line.globals.get("store");
   if (g.store.empty()) {
     std::fprintf(stderr, "berth-image: --store: the image store directory is required\n");
     return 2;
   }
-  const std::string& name = words[0];
-  std::vector<std::string> rest(words.begin() + 1, words.end());
+  const std::string& name = line.command;
+  const std::vector<std::string>& rest = line.rest;
   for (const auto& e : kCommands) {
     if (name != e.name) continue;
     auto st = e.fn(g, rest);

@@ -6,8 +6,10 @@
 namespace berth::net_cli {
 
 Status cmd_attach(net::Manager& m, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {"netns", "ifname", "ip", "mac", "port", "rate-in", "rate-out"}, {}));
-  BERTH_TRY(a.expect(2, "attach NETWORK CONTAINER"));
+  Args a = BERTH_TRY(
+      parse_flags(argv, {Flag::text({"netns"}), Flag::text({"ifname"}), Flag::text({"ip"}), Flag::text({"mac"}),
+                         Flag::text({"port"}), Flag::text({"rate-in"}), Flag::text({"rate-out"})}));
+  BERTH_TRY(expect(a, 2, "attach NETWORK CONTAINER"));
   net::AttachRequest r;
   r.network = a.positional()[0];
   r.container = a.positional()[1];
@@ -27,8 +29,8 @@ Status cmd_attach(net::Manager& m, const std::vector<std::string>& argv) {
 }
 
 Status cmd_detach(net::Manager& m, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {}, {}));
-  BERTH_TRY(a.expect(2, "detach NETWORK CONTAINER"));
+  Args a = BERTH_TRY(parse_flags(argv, {}));
+  BERTH_TRY(expect(a, 2, "detach NETWORK CONTAINER"));
   return m.detach(a.positional()[0], a.positional()[1]);
 }
 

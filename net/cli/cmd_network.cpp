@@ -58,14 +58,16 @@ Status cmd_network(net::Manager& m, const std::vector<std::string>& argv) {
   const std::string& verb = argv[0];
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
   if (verb == "create") {
-    Args a = BERTH_TRY(Args::parse(rest, {"mode", "subnet", "gateway", "bridge", "uplink", "dns", "search", "mtu"},
-                                   {"no-create-bridge", "no-nat"}));
-    BERTH_TRY(a.expect(1, "network create NAME"));
+    Args a = BERTH_TRY(parse_flags(
+        rest, {Flag::text({"mode"}), Flag::text({"subnet"}), Flag::text({"gateway"}), Flag::text({"bridge"}),
+               Flag::text({"uplink"}), Flag::text({"dns"}), Flag::text({"search"}), Flag::integer({"mtu"}, 68, 65535),
+               Flag::boolean({"no-create-bridge"}), Flag::boolean({"no-nat"})}));
+    BERTH_TRY(expect(a, 1, "network create NAME"));
     return m.create_network(BERTH_TRY(network_from_flags(a.positional()[0], a)));
   }
   if (verb == "rm") {
-    Args a = BERTH_TRY(Args::parse(rest, {}, {}));
-    BERTH_TRY(a.expect(1, "network rm NAME"));
+    Args a = BERTH_TRY(parse_flags(rest, {}));
+    BERTH_TRY(expect(a, 1, "network rm NAME"));
     return m.remove_network(a.positional()[0]);
   }
   if (verb == "ls") {
@@ -76,8 +78,8 @@ Status cmd_network(net::Manager& m, const std::vector<std::string>& argv) {
     return ok();
   }
   if (verb == "inspect") {
-    Args a = BERTH_TRY(Args::parse(rest, {}, {}));
-    BERTH_TRY(a.expect(1, "network inspect NAME"));
+    Args a = BERTH_TRY(parse_flags(rest, {}));
+    BERTH_TRY(expect(a, 1, "network inspect NAME"));
     json::Value v = net::to_json(BERTH_TRY(m.get_network(a.positional()[0])));
     v.set("leases", net::to_json(BERTH_TRY(m.leases(a.positional()[0]))));
     print(json::dump(v, true) + "\n");
@@ -87,8 +89,8 @@ Status cmd_network(net::Manager& m, const std::vector<std::string>& argv) {
 }
 
 Status cmd_repair(net::Manager& m, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {}, {}));
-  BERTH_TRY(a.expect(0, "no arguments"));
+  Args a = BERTH_TRY(parse_flags(argv, {}));
+  BERTH_TRY(expect(a, 0, "no arguments"));
   net::RepairReport r = BERTH_TRY(m.repair());
   std::string out;
   for (const std::string& l : r.removed_links) out += "removed link " + l + "\n";
@@ -99,8 +101,8 @@ Status cmd_repair(net::Manager& m, const std::vector<std::string>& argv) {
 }
 
 Status cmd_netns(net::Manager& m, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {}, {}));
-  BERTH_TRY(a.expect(2, "netns add|rm NAME"));
+  Args a = BERTH_TRY(parse_flags(argv, {}));
+  BERTH_TRY(expect(a, 2, "netns add|rm NAME"));
   std::string dir = m.state_dir() + "/netns";
   if (a.positional()[0] == "add") {
     print(BERTH_TRY(net::create_netns(dir, a.positional()[1])) + "\n");
@@ -111,8 +113,8 @@ Status cmd_netns(net::Manager& m, const std::vector<std::string>& argv) {
 }
 
 Status cmd_files(net::Manager& m, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {"hostname", "domain"}, {}));
-  BERTH_TRY(a.expect(2, "files NETWORK CONTAINER"));
+  Args a = BERTH_TRY(parse_flags(argv, {Flag::text({"hostname"}), Flag::text({"domain"})}));
+  BERTH_TRY(expect(a, 2, "files NETWORK CONTAINER"));
   net::Network n = BERTH_TRY(m.get_network(a.positional()[0]));
   net::LeaseTable t = BERTH_TRY(m.leases(n.name));
   const net::Attachment* at = t.find(a.positional()[1]);

@@ -71,35 +71,18 @@ int batch(net::Manager& m) {
 
 int main_impl(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  auto line = flags::parse_command_line("berth-net", kUsage, args, {Flag::text({"state"})});
+  if (line.exit) return *line.exit;
   const char* env = std::getenv("BERTH_NET_STATE");
-  std::string state = env && *env ? env : "/run/berth/net";
-  size_t i = 0;
-  for (; i < args.size() && args[i].starts_with("-"); ++i) {
-    if (args[i] == "-h" || args[i] == "--help") {
-      print(kUsage);
-      return 0;
-    }
-    if (args[i] == "--state" && i + 1 < args.size()) state = args[++i];
-    else if (args[i].starts_with("--state=")) state = args[i].substr(8);
-    else {
-      std::fprintf(stderr, "berth-net: unknown or incomplete global flag %s\n%s", args[i].c_str(), kUsage);
-      return 2;
-    }
-  }
-  if (i >= args.size()) {
-    std::fprintf(stderr, "berth-net: missing command\n%s", kUsage);
-    return 2;
-  }
-  if (i + 1 < args.size() && (args[i + 1] == "--help" || args[i + 1] == "-h")) return verb_help("berth-net", kUsage, args[i]);
-  net::Manager m(state);
-  if (args[i] == "batch") return batch(m);
+  net::Manager m(line.globals.get("state", env && *env ? env : "/run/berth/net"));
+  if (line.command == "batch") return batch(m);
   bool known = false;
-  for (const Entry& e : kCommands) known |= args[i] == e.name;
+  for (const Entry& e : kCommands) known |= line.command == e.name;
   if (!known) {
-    std::fprintf(stderr, "berth-net: unknown command %s\n%s", args[i].c_str(), kUsage);
+    std::fprintf(stderr, "berth-net: unknown command %s\n%s", line.command.c_str(), kUsage);
     return 2;
   }
-  if (Status st = dispatch(m, std::vector<std::string>(args.begin() + static_cast<long>(i), args.end())); !st) {
+  if (Status st = dispatch(m, line.globals.positional()); !st) {
     std::fprintf(stderr, "berth-net: %s\n", st.error().what().c_str());
     return 1;
   }

@@ -123,7 +123,7 @@ int store(Etcd& etcd, const Args& a, const Environment& env, bool create, int64_
                                          (create ? " already exists (use env apply)" : " changed meanwhile; retry")));
   }
   std::printf("%s: %s\n", env.name.c_str(), create ? "created" : "updated");
-  return wait_for(etcd, prefix(a), env.name, &env, a.num("wait", 30));
+  return wait_for(etcd, prefix(a), env.name, &env, a.integer("wait", 30));
 }
 
 Result<std::pair<Environment, int64_t>> current(Etcd& etcd, const Args& a, const std::string& name) {
@@ -197,7 +197,7 @@ Status check_placeable(const ClusterState& st, const Environment& env) {
 }
 
 int env_command(Etcd& etcd, const Args& a) {
-  const auto& p = a.pos;
+  const auto& p = a.positional();
   std::string verb = p.size() > 1 ? p[1] : "";
   if ((verb == "create" || verb == "apply") && p.size() == 3) {
     auto text = fs::read_file(p[2], 1 << 20);
@@ -224,9 +224,9 @@ int env_command(Etcd& etcd, const Args& a) {
     long count = std::strtol(p[4].c_str(), &end, 10);
     if (!end || *end || count < 0 || count > 100000) return fail(kProg, Error::msg("count: expected 0..100000, got " + p[4]));
     role->count = count;
-    if (a.flag("cpus")) role->resources.cpu_milli = static_cast<int64_t>(a.real("cpus", 0) * 1000);
-    if (a.flag("memory-mb")) role->resources.memory_mb = a.num("memory-mb", 0);
-    if (a.flag("disk-gb")) role->resources.disk_gb = a.num("disk-gb", 0);
+    if (a.has("cpus")) role->resources.cpu_milli = static_cast<int64_t>(a.number("cpus", 0) * 1000);
+    if (a.has("memory-mb")) role->resources.memory_mb = a.integer("memory-mb", 0);
+    if (a.has("disk-gb")) role->resources.disk_gb = a.integer("disk-gb", 0);
     // Round-trip through the strict parser: the same rules as a file.
     auto checked = environment_from(json::dump(to_json(env)));
     if (!checked) return fail(kProg, checked.error().wrap("scale " + p[2]));
@@ -236,7 +236,7 @@ int env_command(Etcd& etcd, const Args& a) {
     Keys k(prefix(a));
     auto r = etcd.del(k.env(p[2]));
     if (!r) return fail(kProg, r.error().wrap("delete environment " + p[2]));
-    return wait_for(etcd, prefix(a), p[2], nullptr, a.num("wait", 30));
+    return wait_for(etcd, prefix(a), p[2], nullptr, a.integer("wait", 30));
   }
   if (verb == "show" && p.size() == 3) return show(etcd, a, p[2]);
   if (verb == "list" && p.size() == 2) {

@@ -85,7 +85,7 @@ int events(Etcd& etcd, const cli::Args& a) {
   Keys k(cli::prefix(a));
   auto r = etcd.get_prefix(k.events());
   if (!r) return cli::fail("berth-cluster", r.error().wrap("events"));
-  long limit = a.num("limit", 0);
+  long limit = a.integer("limit", 0);
   size_t from = limit > 0 && r->kvs.size() > static_cast<size_t>(limit) ? r->kvs.size() - limit : 0;
   for (size_t i = from; i < r->kvs.size(); ++i) std::printf("%s\n", r->kvs[i].value.c_str());
   return 0;
@@ -103,37 +103,38 @@ const std::map<std::string, std::vector<std::string>> kVerbOptions = {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using cli::Option;
-  std::vector<Option> known = cli::etcd_options();
-  known.insert(known.end(), {Option::flag("help"), Option::flag("force"), Option::integer("etcd-retry-ms", 0, 3600000),
-                             Option::integer("wait", 0, 86400), Option::number("cpus", 0, 100000, true),
-                             Option::integer("memory-mb", 1, 1L << 40), Option::integer("disk-gb", 1, 1L << 30),
-                             Option::integer("limit", 0, 1L << 30)});
-  auto args = cli::parse_args(argc, argv, 1, known);
+  std::vector<cli::Flag> known = cli::etcd_options();
+  known.insert(known.end(),
+               {cli::Flag::boolean({"help"}), cli::Flag::boolean({"force"}),
+                cli::Flag::integer({"etcd-retry-ms"}, 0, 3600000), cli::Flag::integer({"wait"}, 0, 86400),
+                cli::Flag::number({"cpus"}, 0, 100000, true), cli::Flag::integer({"memory-mb"}, 1, 1L << 40),
+                cli::Flag::integer({"disk-gb"}, 1, 1L << 30), cli::Flag::integer({"limit"}, 0, 1L << 30)});
+  auto args = cli::Args::parse(argc, argv, 1, known);
   if (!args) return cli::refuse("berth-cluster", args.error(), kUsage);
-  if (args->flag("help")) {
+  if (args->has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (args->pos.empty()) return cli::refuse("berth-cluster", Error::msg("a command is required"), kUsage);
-  const std::string& group = args->pos[0];
+  if (args->positional().empty()) return cli::refuse("berth-cluster", Error::msg("a command is required"), kUsage);
+  const std::string& group = args->positional()[0];
   bool one_word = group == "move" || group == "events" || group == "status";
-  std::string verb = one_word || args->pos.size() < 2 ? group : group + " " + args->pos[1];
+  std::string verb = one_word || args->positional().size() < 2 ? group : group + " " + args->positional()[1];
   auto takes = kVerbOptions.find(verb);
   if (takes == kVerbOptions.end()) return cli::refuse("berth-cluster", Error::msg("unknown command " + verb), kUsage);
   std::vector<std::string> names = takes->second;
-  for (const auto& o : cli::etcd_options()) names.push_back(o.name);
+  for (const auto& o : cli::etcd_options()) names.push_back(o.names[0]);
   names.emplace_back("etcd-retry-ms");
   if (auto st = args->only(names, verb); !st) return cli::refuse("berth-cluster", st.error(), kUsage);
   auto cfg = cli::etcd_config(*args);
   if (!cfg) return cli::refuse("berth-cluster", cfg.error(), "");
-  cfg->retry_ms = args->num("etcd-retry-ms", 3000);
+  cfg->retry_ms = args->integer("etcd-retry-ms", 3000);
   Etcd etcd(*cfg);
   if (group == "env") return cli::env_command(etcd, *args);
   if (group == "node") return cli::node_command(etcd, *args);
-  if ((verb == "cluster status" && args->pos.size() == 2) || (verb == "status" && args->pos.size() == 1))
+  if ((verb == "cluster status" && args->positional().size() == 2) ||
+      (verb == "status" && args->positional().size() == 1))
     return status(etcd, *args);
-  if (group == "events" && args->pos.size() == 1) return events(etcd, *args);
+  if (group == "events" && args->positional().size() == 1) return events(etcd, *args);
   if (group == "move") return cli::move_command(etcd, *args);
   std::fputs(kUsage, stderr);
   return 2;

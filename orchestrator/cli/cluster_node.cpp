@@ -43,7 +43,7 @@ int remove(Etcd& etcd, const Args& a, const std::string& id) {
   if (keys->kvs.empty()) return fail(kProg, Error(ENOENT, "node " + id + ": not found"));
   auto alive = etcd.get(k.node_alive(id));
   if (!alive) return fail(kProg, alive.error());
-  if (!alive->kvs.empty() && !a.flag("force"))
+  if (!alive->kvs.empty() && !a.has("force"))
     return fail(kProg, Error(EBUSY, "node " + id + " is alive (its lease is held): stop its berthd first (or drain it), "
                                         "or use --force"));
   auto st = read_cluster(etcd, prefix(a));
@@ -62,11 +62,11 @@ int remove(Etcd& etcd, const Args& a, const std::string& id) {
 // (its disk copied from its node when that one is alive) unless the node
 // cannot take it, which it says in a move-refused event.
 int move_command(Etcd& etcd, const Args& a) {
-  if (a.pos.size() != 3) {
+  if (a.positional().size() != 3) {
     std::fprintf(stderr, "%s: move: expected CONTAINER NODE\n", kProg);
     return 2;
   }
-  const std::string &id = a.pos[1], &to = a.pos[2];
+  const std::string &id = a.positional()[1], &to = a.positional()[2];
   Keys k(prefix(a));
   auto st = read_cluster(etcd, prefix(a));
   if (!st) return fail(kProg, st.error());
@@ -82,7 +82,7 @@ int move_command(Etcd& etcd, const Args& a) {
   }
   if (auto r = etcd.put(k.move(id), to); !r) return fail(kProg, r.error().wrap("move " + id));
   std::printf("%s: moving from %s to %s\n", id.c_str(), c->second.node.c_str(), to.c_str());
-  long wait = a.num("wait", 60);
+  long wait = a.integer("wait", 60);
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
   for (;;) {
     auto now = read_cluster(etcd, prefix(a));
@@ -104,7 +104,7 @@ int move_command(Etcd& etcd, const Args& a) {
 }
 
 int node_command(Etcd& etcd, const Args& a) {
-  const auto& p = a.pos;
+  const auto& p = a.positional();
   std::string verb = p.size() > 1 ? p[1] : "";
   if (verb == "list" && p.size() == 2) return list(etcd, a);
   if (verb == "remove" && p.size() == 3) return remove(etcd, a, p[2]);
@@ -119,7 +119,7 @@ int node_command(Etcd& etcd, const Args& a) {
     if (!r) return fail(kProg, r.error().wrap(verb + " " + id));
     std::printf("%s: %s\n", id.c_str(), verb == "uncordon" ? "ready" : verb == "drain" ? "draining" : "cordoned");
     if (verb != "drain") return 0;
-    long wait = a.num("wait", 60);
+    long wait = a.integer("wait", 60);
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
     for (;;) {
       auto st = read_cluster(etcd, prefix(a));

@@ -1,55 +1,23 @@
-// common.h — the option parser and etcd settings shared by the cluster
-// binaries.
+// common.h — the etcd settings and exits shared by the cluster binaries
+// (their flags are read with base/flags.h).
 #pragma once
 
-#include <map>
 #include <string>
 #include <vector>
 
 #include "berth/base/error.h"
+#include "berth/base/flags.h"
 #include "berth/cluster/etcd.h"
 
 namespace berth::orch::cli {
 
 using namespace berth::cluster;
 
-/// One option a program takes and what its value must be.
-struct Option {
-  enum class Kind { flag, text, integer, number };
-  std::string name;  // without the dashes
-  Kind kind = Kind::text;
-  double min = 0, max = 0;  // integer, number: the range, inclusive (min == max: any)
-  bool above_min = false;   // number: strictly more than min
+using flags::Args;
+using flags::Flag;
 
-  static Option flag(std::string n) { return {std::move(n), Kind::flag}; }
-  static Option text(std::string n) { return {std::move(n), Kind::text}; }
-  static Option integer(std::string n, double min, double max) { return {std::move(n), Kind::integer, min, max}; }
-  static Option number(std::string n, double min, double max, bool above_min = false) {
-    return {std::move(n), Kind::number, min, max, above_min};
-  }
-};
-
-struct Args {
-  std::vector<std::string> pos;
-  std::map<std::string, std::string> opt;  // checked against the options given to parse_args
-
-  std::string get(const std::string& name, const std::string& def = {}) const;
-  long num(const std::string& name, long def) const;
-  double real(const std::string& name, double def) const;
-  bool flag(const std::string& name) const { return opt.count(name) > 0; }
-  /// Refuses an option given that `verb` does not take (it takes `takes`).
-  Status only(const std::vector<std::string>& takes, const std::string& verb) const;
-};
-
-/// Parses argv[from..]: "--name value", "--name=value", "--flag"; other
-/// words are positional, and so is everything after "--". An option not in
-/// `known`, a flag with a value, a value missing, or one not of its kind or
-/// range is refused naming the option ("--memory-mb: expected an integer,
-/// got \"abc\"").
-Result<Args> parse_args(int argc, char** argv, int from, const std::vector<Option>& known);
-
-/// The options of etcd_config() and prefix(), for parse_args.
-std::vector<Option> etcd_options();
+/// The flags of etcd_config() and prefix().
+std::vector<Flag> etcd_options();
 
 /// --etcd (or $BERTH_ETCD; default 127.0.0.1:2379), --etcd-timeout-ms, and
 /// TLS and the user: --etcd-cacert, --etcd-cert, --etcd-key, --etcd-user

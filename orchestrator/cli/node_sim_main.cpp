@@ -89,25 +89,27 @@ const char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  using cli::Option;
-  std::vector<Option> known = cli::etcd_options();
-  known.insert(known.end(),
-               {Option::flag("debug"), Option::flag("help"), Option::text("log"), Option::integer("nodes", 1, 1000000),
-                Option::integer("first", 0, 1000000), Option::text("id-prefix"), Option::text("state-dir"),
-                Option::number("cpus", 0, 100000, true), Option::integer("memory-mb", 1, 1L << 40),
-                Option::integer("disk-gb", 1, 1L << 30), Option::text("labels"), Option::text("templates"),
-                Option::integer("lease-ttl", 2, 3600), Option::number("usage-interval", 0, 86400, true),
-                Option::integer("threads", 1, 1024), Option::number("status-interval", 0, 86400, true)});
-  auto args = cli::parse_args(argc, argv, 1, known);
+  std::vector<cli::Flag> known = cli::etcd_options();
+  known.insert(
+      known.end(),
+      {cli::Flag::boolean({"debug"}), cli::Flag::boolean({"help"}), cli::Flag::text({"log"}),
+       cli::Flag::integer({"nodes"}, 1, 1000000), cli::Flag::integer({"first"}, 0, 1000000),
+       cli::Flag::text({"id-prefix"}), cli::Flag::text({"state-dir"}), cli::Flag::number({"cpus"}, 0, 100000, true),
+       cli::Flag::integer({"memory-mb"}, 1, 1L << 40), cli::Flag::integer({"disk-gb"}, 1, 1L << 30),
+       cli::Flag::text({"labels"}), cli::Flag::text({"templates"}), cli::Flag::integer({"lease-ttl"}, 2, 3600),
+       cli::Flag::number({"usage-interval"}, 0, 86400, true), cli::Flag::integer({"threads"}, 1, 1024),
+       cli::Flag::number({"status-interval"}, 0, 86400, true)});
+  auto args = cli::Args::parse(argc, argv, 1, known);
   if (!args) return cli::refuse("berth-node-sim", args.error(), kUsage);
-  if (args->flag("help")) {
+  if (args->has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (!args->pos.empty()) return cli::refuse("berth-node-sim", Error::msg("unexpected argument " + args->pos[0]), kUsage);
-  log::configure(args->get("log"), log::Format::json, args->flag("debug"));  // timestamped lines
-  long n = args->num("nodes", 1);
-  long first = args->num("first", 0);
+  if (!args->positional().empty())
+    return cli::refuse("berth-node-sim", Error::msg("unexpected argument " + args->positional()[0]), kUsage);
+  log::configure(args->get("log"), log::Format::json, args->has("debug"));  // timestamped lines
+  long n = args->integer("nodes", 1);
+  long first = args->integer("first", 0);
   std::string id_prefix = args->get("id-prefix", "sim-");
   std::string state_dir = args->get("state-dir");
   if (!state_dir.empty()) {
@@ -115,8 +117,9 @@ int main(int argc, char** argv) {
     if (!st) return cli::fail("berth-node-sim", st.error());
   }
   NodeSpec base;
-  double cpus = args->real("cpus", 16);
-  base.capacity = Resources{static_cast<int64_t>(cpus * 1000), args->num("memory-mb", 65536), args->num("disk-gb", 1000)};
+  double cpus = args->number("cpus", 16);
+  base.capacity =
+      Resources{static_cast<int64_t>(cpus * 1000), args->integer("memory-mb", 65536), args->integer("disk-gb", 1000)};
   base.labels = parse_labels(args->get("labels", "region=local,group=sim"));
   std::string tl = args->get("templates", "debian-12,alpine");
   for (size_t pos = 0; pos <= tl.size();) {
@@ -127,9 +130,9 @@ int main(int argc, char** argv) {
     pos = comma + 1;
   }
   AgentOptions ao;
-  ao.lease_ttl = args->num("lease-ttl", 15);
-  ao.usage_ms = static_cast<long>(args->real("usage-interval", 30) * 1000);
-  ao.status_ms = static_cast<long>(args->real("status-interval", ao.status_ms / 1000.0) * 1000);
+  ao.lease_ttl = args->integer("lease-ttl", 15);
+  ao.usage_ms = static_cast<long>(args->number("usage-interval", 30) * 1000);
+  ao.status_ms = static_cast<long>(args->number("status-interval", ao.status_ms / 1000.0) * 1000);
   Keys keys(cli::prefix(*args));
   std::vector<std::unique_ptr<RecordingDriver>> drivers;
   std::vector<std::unique_ptr<NodeAgent>> agents;
@@ -150,7 +153,8 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   auto etcd = cli::etcd_config(*args);
   if (!etcd) return cli::fail("berth-node-sim", etcd.error());
-  AgentHost host(std::move(*etcd), keys, ptrs, static_cast<int>(args->num("threads", std::min(32L, std::max(1L, n / 25)))));
+  AgentHost host(std::move(*etcd), keys, ptrs,
+                 static_cast<int>(args->integer("threads", std::min(32L, std::max(1L, n / 25)))));
   auto st = host.run(g_stop, true);
   if (!st) return cli::fail("berth-node-sim", st.error());
   return 0;

@@ -50,22 +50,23 @@ const char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  using cli::Option;
-  std::vector<Option> known = cli::etcd_options();
-  known.insert(known.end(), {Option::flag("help"), Option::flag("debug"), Option::flag("no-election"),
-                             Option::text("id"), Option::text("log"), Option::integer("leader-ttl", 2, 3600),
-                             Option::number("grace", 0, 86400, true), Option::number("evict-rate", 0, 1e6, true),
-                             Option::number("storm-fraction", 0, 1, true), Option::integer("commit-threads", 1, 256),
-                             Option::integer("batch", 1, 40)});
-  auto args = cli::parse_args(argc, argv, 1, known);
+  std::vector<cli::Flag> known = cli::etcd_options();
+  known.insert(known.end(),
+               {cli::Flag::boolean({"help"}), cli::Flag::boolean({"debug"}), cli::Flag::boolean({"no-election"}),
+                cli::Flag::text({"id"}), cli::Flag::text({"log"}), cli::Flag::integer({"leader-ttl"}, 2, 3600),
+                cli::Flag::number({"grace"}, 0, 86400, true), cli::Flag::number({"evict-rate"}, 0, 1e6, true),
+                cli::Flag::number({"storm-fraction"}, 0, 1, true), cli::Flag::integer({"commit-threads"}, 1, 256),
+                cli::Flag::integer({"batch"}, 1, 40)});
+  auto args = cli::Args::parse(argc, argv, 1, known);
   if (!args) return cli::refuse("berth-orchestrator", args.error(), kUsage);
-  if (args->flag("help")) {
+  if (args->has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (!args->pos.empty()) return cli::refuse("berth-orchestrator", Error::msg("unexpected argument " + args->pos[0]), kUsage);
+  if (!args->positional().empty())
+    return cli::refuse("berth-orchestrator", Error::msg("unexpected argument " + args->positional()[0]), kUsage);
   std::string log_file = args->get("log");
-  bool debug = args->flag("debug");
+  bool debug = args->has("debug");
   OrchestratorOptions o;
   auto etcd = cli::etcd_config(*args);
   if (!etcd) return cli::refuse("berth-orchestrator", etcd.error(), "");
@@ -74,13 +75,13 @@ int main(int argc, char** argv) {
   char host[256] = "orchestrator";
   gethostname(host, sizeof host - 1);
   o.id = args->get("id", std::string(host) + "-" + std::to_string(getpid()));
-  o.leader_ttl = args->num("leader-ttl", 5);
-  o.grace_ms = static_cast<long>(args->real("grace", 30) * 1000);
-  o.evict_rate = args->real("evict-rate", 20);
-  o.storm_fraction = args->real("storm-fraction", 0.55);
-  o.commit_threads = static_cast<int>(args->num("commit-threads", 8));
-  o.batch = static_cast<int>(args->num("batch", 40));
-  o.elect = !args->flag("no-election");
+  o.leader_ttl = args->integer("leader-ttl", 5);
+  o.grace_ms = static_cast<long>(args->number("grace", 30) * 1000);
+  o.evict_rate = args->number("evict-rate", 20);
+  o.storm_fraction = args->number("storm-fraction", 0.55);
+  o.commit_threads = static_cast<int>(args->integer("commit-threads", 8));
+  o.batch = static_cast<int>(args->integer("batch", 40));
+  o.elect = !args->has("no-election");
   log::configure(log_file, log::Format::json, debug);  // timestamped lines
   sd::take_from_environment();
   o.on_status = [](const std::string& what) { sd::notify("STATUS=" + what); };

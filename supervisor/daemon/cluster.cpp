@@ -140,10 +140,34 @@ private:
   std::thread thread_;
 };
 
+// Sets the options given in `a`, leaving the others as they are.
+void apply(const flags::Args& a, ClusterOptions& o) {
+  for (auto [flag, to] : {std::pair{"cluster", &o.etcd},
+                          {"node-id", &o.node_id},
+                          {"labels", &o.labels},
+                          {"capacity", &o.capacity},
+                          {"cluster-prefix", &o.prefix},
+                          {"node-address", &o.address},
+                          {"etcd-user", &o.etcd_user}})
+    if (a.has(flag)) *to = a.get(flag);
+  for (auto [flag, to] :
+       {std::pair{"etcd-cacert", &o.etcd_cacert}, {"etcd-cert", &o.etcd_cert}, {"etcd-key", &o.etcd_key}})
+    if (a.has(flag)) *to = fs::absolute(a.get(flag));
+  for (auto [flag, to] : {std::pair{"lease-ttl", &o.lease_ttl},
+                          {"usage-interval", &o.usage_s},
+                          {"resync-interval", &o.resync_s},
+                          {"fence-after", &o.fence_after_s},
+                          {"fence-stop-timeout", &o.fence_stop_s}})
+    *to = a.integer(flag, *to);
+}
+
 // Applies a --cluster-config file: KEY="value" lines, as berthd's
-// container records are written.
+// container records are written. Each line is read as the flag it names,
+// through the same parser, so a file and a command line are checked alike.
 Status read_config(const std::string& path, ClusterOptions& o) {
   auto text = BERTH_TRY_CTX(fs::read_file(path, 1 << 20), "--cluster-config");
+  std::vector<flags::Flag> known = cluster_flags();
+  std::erase_if(known, [](const flags::Flag& f) { return f.names[0] == "cluster-config"; });
   size_t line_no = 0, pos = 0;
   while (pos < text.size()) {
     ++line_no;
@@ -161,44 +185,46 @@ Status read_config(const std::string& path, ClusterOptions& o) {
     for (char c : key) flag += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (key == "ETCD") flag = "--cluster";
     bool upper = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) { return (c >= 'A' && c <= 'Z') || c == '_'; });
-    bool known = upper && key != "CLUSTER" && key != "CLUSTER_CONFIG" && cluster_option(flag, [&] { return value; }, o);
-    if (!known) return Error::msg(where + ": " + key + ": unknown key");
+    if (!upper || key == "CLUSTER") return Error::msg(where + ": " + key + ": unknown key");
+    auto parsed = flags::Args::parse({flag + "=" + value}, known);
+    if (!parsed && parsed.error().message().starts_with("unknown flag"))
+      return Error::msg(where + ": " + key + ": unknown key");
+    if (!parsed) return Error::msg(where + ": " + key + ": " + parsed.error().message());
+    apply(*parsed, o);
   }
   return ok();
 }
 
 }  // namespace
 
-bool cluster_option(const std::string& flag, const std::function<std::string()>& value, ClusterOptions& o) {
-  auto num = [&](long& to) {
-    std::string v = value();
-    to = std::atol(v.c_str());
-    if (to <= 0) to = -1;  // refused by start_cluster, naming the option
-  };
-  if (flag == "--cluster") o.etcd = value();
-  else if (flag == "--node-id") o.node_id = value();
-  else if (flag == "--labels") o.labels = value();
-  else if (flag == "--capacity") o.capacity = value();
-  else if (flag == "--cluster-prefix") o.prefix = value();
-  else if (flag == "--node-address") o.address = value();
-  else if (flag == "--lease-ttl") num(o.lease_ttl);
-  else if (flag == "--usage-interval") num(o.usage_s);
-  else if (flag == "--resync-interval") num(o.resync_s);
-  else if (flag == "--fence-after") num(o.fence_after_s);
-  else if (flag == "--fence-stop-timeout") num(o.fence_stop_s);
-  else if (flag == "--etcd-cacert") o.etcd_cacert = fs::absolute(value());
-  else if (flag == "--etcd-cert") o.etcd_cert = fs::absolute(value());
-  else if (flag == "--etcd-key") o.etcd_key = fs::absolute(value());
-  else if (flag == "--etcd-user") o.etcd_user = value();
-  else if (flag == "--cluster-config") {
-    if (auto st = read_config(value(), o); !st && o.error.empty()) o.error = st.error().what();
-  } else return false;
-  return true;
+std::vector<flags::Flag> cluster_flags() {
+  using flags::Flag;
+  return {Flag::text({"cluster"}),
+          Flag::text({"node-id"}),
+          Flag::text({"labels"}),
+          Flag::text({"capacity"}),
+          Flag::text({"cluster-prefix"}),
+          Flag::text({"node-address"}),
+          Flag::integer({"lease-ttl"}, 2, 3600),
+          Flag::integer({"usage-interval"}, 1, 86400),
+          Flag::integer({"resync-interval"}, 1, 86400),
+          Flag::integer({"fence-after"}, 0, 86400),
+          Flag::integer({"fence-stop-timeout"}, 1, 3600),
+          Flag::text({"etcd-cacert"}),
+          Flag::text({"etcd-cert"}),
+          Flag::text({"etcd-key"}),
+          Flag::text({"etcd-user"}),
+          Flag::text({"cluster-config"})};
+}
+
+Status apply_cluster_flags(const flags::Args& a, ClusterOptions& o) {
+  if (a.has("cluster-config")) BERTH_TRY(read_config(a.get("cluster-config"), o));
+  apply(a, o);
+  return ok();
 }
 
 Result<std::unique_ptr<ClusterNode>> make_cluster_node(const ClusterOptions& o, const Layout& layout,
                                                        const std::string& api_socket) {
-  if (!o.error.empty()) return Error::msg(o.error);
   if (o.etcd.empty()) {
     if (!o.node_id.empty()) return Error::msg("--node-id: needs --cluster ETCD_URLS");
     return std::unique_ptr<ClusterNode>();

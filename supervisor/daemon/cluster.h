@@ -6,11 +6,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "berth/base/error.h"
+#include "berth/base/flags.h"
 #include "berth/supervisor/layout.h"
-#include "berth/supervisor/tls_client.h"
 #include "berth/supervisor/service.h"
+#include "berth/supervisor/tls_client.h"
 
 namespace berth::supervisor {
 
@@ -27,21 +29,21 @@ struct ClusterOptions {
   long fence_after_s = 0;  // --fence-after seconds without a renewal (0: the lease TTL)
   long fence_stop_s = 10;  // --fence-stop-timeout seconds a fenced container gets to halt
   std::string etcd_cacert, etcd_cert, etcd_key;  // --etcd-cacert, --etcd-cert, --etcd-key
-  std::string etcd_user;   // --etcd-user NAME[:PASSWORD]
-  std::string error;       // a --cluster-config file that did not parse
+  std::string etcd_user;                         // --etcd-user NAME[:PASSWORD]
   /// berthd's own TLS files (--tls-cert, --tls-key, --tls-client-ca as the
   /// cluster's CA): how it reaches another node's API for a migration.
   TlsClientFiles peer_tls;
 };
 
-/// Takes a cluster option of berthd's command line: true when `flag` is
-/// one (its value read through `value`). `--cluster-config FILE` reads
-/// KEY="value" lines, one per option (ETCD for --cluster, NODE_ID,
+/// The cluster flags of berthd's command line. `--cluster-config FILE`
+/// reads KEY="value" lines, one per flag (ETCD for --cluster, NODE_ID,
 /// LABELS, CAPACITY, NODE_ADDRESS, CLUSTER_PREFIX, LEASE_TTL,
 /// USAGE_INTERVAL, RESYNC_INTERVAL, FENCE_AFTER, FENCE_STOP_TIMEOUT,
-/// ETCD_CACERT, ETCD_CERT, ETCD_KEY, ETCD_USER; # comments): options are applied in
-/// order, so a flag after the file overrides it.
-bool cluster_option(const std::string& flag, const std::function<std::string()>& value, ClusterOptions& o);
+/// ETCD_CACERT, ETCD_CERT, ETCD_KEY, ETCD_USER; # comments).
+std::vector<flags::Flag> cluster_flags();
+/// Sets `o` from the --cluster-config file, then from the flags of `a`
+/// (a flag overrides the file). Errors name the file's line or the flag.
+Status apply_cluster_flags(const flags::Args& a, ClusterOptions& o);
 
 /// The node agent; its destructor stops it (the lease is left to expire:
 /// berthd stopping is not the node leaving, its containers run on).

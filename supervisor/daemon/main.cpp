@@ -17,6 +17,7 @@
 #include <cstring>
 #include <istream>
 
+#include "berth/base/flags.h"
 #include "berth/base/fs.h"
 #include "berth/base/log.h"
 #include "berth/base/sd_notify.h"
@@ -153,54 +154,70 @@ int main(int argc, char** argv) {
   std::string listen_tcp;
   TcpApiOptions tcp;
   ApiLimits limits;
-  // A positive whole number of a flag, or exit 2 naming it.
-  auto positive = [](const std::string& flag, const std::string& v) -> long {
-    char* end = nullptr;
-    long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end || n <= 0) {
-      std::fprintf(stderr, "berthd: %s: expected a positive number, got \"%s\"\n", flag.c_str(), v.c_str());
-      std::exit(2);
-    }
-    return n;
-  };
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "berthd: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--state-dir") o.layout.state_dir = fs::absolute(next());
-    else if (a == "--run-dir") o.layout.run_dir = fs::absolute(next());
-    else if (a == "--socket") socket_path = fs::absolute(next());
-    else if (a == "--cgroup-parent") o.layout.cgroup_parent = next();
-    else if (a == "--monitor") o.monitor_binary = fs::absolute(next());
-    else if (a == "--lxcfs") o.lxcfs = next();
-    else if (a == "--subuid") o.subuid = fs::absolute(next());
-    else if (a == "--subgid") o.subgid = fs::absolute(next());
-    else if (a == "--log-format") fmt = next() == "json" ? log::Format::json : log::Format::text;
-    else if (a == "--debug") debug = true;
-    else if (a == "--listen-tcp") listen_tcp = next();
-    else if (a == "--idle-timeout") limits.idle = std::chrono::seconds(positive(a, next()));
-    else if (a == "--max-connections") limits.max_connections = static_cast<size_t>(positive(a, next()));
-    else if (a == "--max-execs-per-client") limits.execs_per_client = static_cast<size_t>(positive(a, next()));
-    else if (a == "--event-backlog") limits.event_backlog = static_cast<size_t>(positive(a, next()));
-    else if (a == "--max-client-connections") limits.tcp_connections_per_client = static_cast<size_t>(positive(a, next()));
-    else if (a == "--max-client-rate") limits.tcp_requests_per_second = static_cast<size_t>(positive(a, next()));
-    else if (a == "--tls-cert") tcp.cert = fs::absolute(next());
-    else if (a == "--tls-key") tcp.key = fs::absolute(next());
-    else if (a == "--tls-client-ca") tcp.client_ca = fs::absolute(next());
-    else if (cluster_option(a, next, cluster_opts)) continue;
-    else if (a == "--help" || a == "-h") {
-      usage(stdout);
-      return 0;
-    } else {
-      std::fprintf(stderr, "berthd: unknown option \"%s\"\n", a.c_str());
-      usage(stderr);
-      return 2;
-    }
+  using flags::Flag;
+  std::vector<Flag> known = {Flag::text({"state-dir"}),
+                             Flag::text({"run-dir"}),
+                             Flag::text({"socket"}),
+                             Flag::text({"cgroup-parent"}),
+                             Flag::text({"monitor"}),
+                             Flag::text({"lxcfs"}),
+                             Flag::text({"subuid"}),
+                             Flag::text({"subgid"}),
+                             Flag::text({"log-format"}),
+                             Flag::boolean({"debug"}),
+                             Flag::text({"listen-tcp"}),
+                             Flag::integer({"idle-timeout"}, 1, 86400),
+                             Flag::integer({"max-connections"}, 1, 1 << 20),
+                             Flag::integer({"max-execs-per-client"}, 1, 1 << 20),
+                             Flag{{"event-backlog"}, Flag::Kind::size, 1, 1ull << 40},
+                             Flag::integer({"max-client-connections"}, 1, 1 << 20),
+                             Flag::integer({"max-client-rate"}, 1, 1 << 20),
+                             Flag::text({"tls-cert"}),
+                             Flag::text({"tls-key"}),
+                             Flag::text({"tls-client-ca"})};
+  for (auto& f : cluster_flags()) known.push_back(std::move(f));
+  auto args = flags::Args::parse(argc, argv, 1, known);
+  if (!args && args.error().code() == flags::kHelpAsked) {
+    usage(stdout);
+    return 0;
+  }
+  if (args && !args->positional().empty()) args = Error::msg("unexpected argument \"" + args->positional()[0] + "\"");
+  if (!args) {
+    std::fprintf(stderr, "berthd: %s\n", args.error().what().c_str());
+    usage(stderr);
+    return 2;
+  }
+  const flags::Args& a = *args;
+  for (auto [flag, to] : {std::pair{"state-dir", &o.layout.state_dir},
+                          {"run-dir", &o.layout.run_dir},
+                          {"socket", &socket_path},
+                          {"monitor", &o.monitor_binary},
+                          {"subuid", &o.subuid},
+                          {"subgid", &o.subgid},
+                          {"tls-cert", &tcp.cert},
+                          {"tls-key", &tcp.key},
+                          {"tls-client-ca", &tcp.client_ca}})
+    if (a.has(flag)) *to = fs::absolute(a.get(flag));
+  for (auto [flag, to] :
+       {std::pair{"cgroup-parent", &o.layout.cgroup_parent}, {"lxcfs", &o.lxcfs}, {"listen-tcp", &listen_tcp}})
+    if (a.has(flag)) *to = a.get(flag);
+  std::string format = a.get("log-format", "text");
+  if (format != "text" && format != "json") {
+    std::fprintf(stderr, "berthd: --log-format: expected text or json, got \"%s\"\n", format.c_str());
+    return 2;
+  }
+  fmt = format == "json" ? log::Format::json : log::Format::text;
+  debug = a.has("debug");
+  limits.idle = std::chrono::seconds(a.integer("idle-timeout", limits.idle.count()));
+  for (auto [flag, to] : {std::pair{"max-connections", &limits.max_connections},
+                          {"max-execs-per-client", &limits.execs_per_client},
+                          {"max-client-connections", &limits.tcp_connections_per_client},
+                          {"max-client-rate", &limits.tcp_requests_per_second}})
+    *to = static_cast<size_t>(a.integer(flag, static_cast<int64_t>(*to)));
+  limits.event_backlog = static_cast<size_t>(a.size("event-backlog", limits.event_backlog));
+  if (auto st = apply_cluster_flags(a, cluster_opts); !st) {
+    std::fprintf(stderr, "berthd: %s\n", st.error().what().c_str());
+    return 2;
   }
   log::configure("", fmt, debug);
   // Monitors and containers must not inherit systemd's socket.

@@ -24,11 +24,11 @@ refuses() {  # refuses PROGRAM EXPECTED-TEXT ARGS...
 orch_refuses() { refuses "$ORCH" "$@"; }
 orch_refuses '--grace: expected a number, got "abc"' --grace abc
 orch_refuses '--leader-ttl: expected an integer, got "5s"' --leader-ttl 5s
-orch_refuses 'unknown option --gracee' --gracee 5
+orch_refuses 'unknown flag --gracee' --gracee 5
 orch_refuses '--grace: expected a number from 0 (excluded) to 86400, got "0"' --grace 0
 orch_refuses '--batch: expected an integer from 1 to 40, got "100"' --batch 100
 orch_refuses '--debug: takes no value' --debug=yes
-orch_refuses '--id: a value is required' --id
+orch_refuses '--id: needs a value' --id
 orch_refuses 'unexpected argument leader' leader
 out=$("$ORCH" --help) && [[ "$out" == usage:* ]] || fail "berth-orchestrator --help: [$out]"
 echo "ok: berth-orchestrator refuses malformed values and unknown options by name"

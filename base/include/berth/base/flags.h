@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,25 @@ private:
   std::multimap<std::string, std::string> values_;  // keyed by a flag's first name
   std::vector<std::string> positional_;
 };
+
+/// A program's command line: its global flags, then a command word and
+/// that command's arguments.
+struct CommandLine {
+  Args globals;
+  std::string command;
+  std::vector<std::string> rest;
+  /// Set when the program is done: the usage was printed (on stdout for
+  /// --help and `COMMAND --help`, on stderr for a refusal or no command)
+  /// and this is the exit status (0 or 2).
+  std::optional<int> exit;
+};
+
+/// Parses the global `flags` before the command word. `-h`/`--help`
+/// prints `usage`; `COMMAND --help` prints that command's usage lines
+/// (verb_help); a refused flag or a missing command is named on stderr
+/// as "PROGRAM: ..." with the usage.
+CommandLine parse_command_line(const std::string& program, const std::string& usage,
+                               const std::vector<std::string>& argv, const std::vector<Flag>& flags);
 
 /// The declared flags, one a line ("  --bundle, -b VALUE"), for usage texts.
 std::string describe(const std::vector<Flag>& flags);
