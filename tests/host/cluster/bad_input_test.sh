@@ -40,7 +40,7 @@ cluster_refuses '--cpus: expected a number, got "1x"' env scale a w 2 --cpus 1x
 cluster_refuses '--cpus: expected a number from 0 (excluded) to 100000, got "0"' env scale a w 2 --cpus 0
 cluster_refuses '--wait: expected an integer, got "soon"' env create x.json --wait soon
 cluster_refuses '--limit: expected an integer from 0 to 1073741824, got "-1"' events --limit -1
-cluster_refuses 'unknown option --forse' node remove n1 --forse
+cluster_refuses 'unknown flag --forse' node remove n1 --forse
 cluster_refuses '--force: not an option of node drain' node drain n1 --force
 cluster_refuses '--wait: not an option of env list' env list --wait 3
 cluster_refuses '--etcd-timeout-ms: expected an integer, got "5s"' --etcd-timeout-ms 5s node list
