@@ -23,13 +23,8 @@ export BERTH_SOCKET=$SOCK
 # files the test checks at the end (the daemons' stderr is not the test's).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$WORK/sanitizer" UBSAN_OPTIONS="print_stacktrace=1:log_path=$WORK/sanitizer"
 BPID= EPID=
-PASSED=0 FAILED=0
-
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected [$2], got [$3]"; fi; }
-expect_contains() { if [[ "$3" == *"$2"* ]]; then ok "$1"; else fail "$1: [$2] not in [$3]"; fi; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+# shellcheck source=../lib/assert.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 
 # Processes started from this test's directories (monitors, containers' inits).
 our_pids() {

@@ -7,8 +7,6 @@ ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=$(mktemp -d "${BERTH_TEST_TMPDIR:-/tmp}/berth-host-test.XXXXXX")
 STATE=$WORK/state
 RT=("$BERTH_RUNTIME" --root "$STATE")
-PASSED=0
-FAILED=0
 exec {REPORT_FD}>&2
 
 cleanup() {
@@ -43,18 +41,9 @@ make_bundle() {
   echo "$b"
 }
 
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-check() { # check DESC CMD... : passes when CMD succeeds
-  local d=$1; shift
-  if "$@"; then ok "$d"; else fail "$d"; fi
-}
-expect_eq() { # expect_eq DESC EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected [$2], got [$3]"; fi
-}
-expect_contains() { # expect_contains DESC NEEDLE HAYSTACK
-  if [[ "$3" == *"$2"* ]]; then ok "$1"; else fail "$1: [$2] not in [$3]"; fi
-}
+# ok, fail, check DESC CMD..., expect_eq DESC WANT GOT, expect_contains DESC NEEDLE HAYSTACK.
+# shellcheck source=../lib/assert.sh
+. "$ROOT_DIR/tests/lib/assert.sh"
 
 # No cgroup, mount or state of container ID left behind.
 no_leftovers() {

@@ -12,10 +12,8 @@
 set -euo pipefail
 : "${BERTHD:?}" "${BERTH:?}" "${BERTH_MONITOR:?}"
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PASSED=0 FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected [$2], got [$3]"; fi; }
+# shellcheck source=../lib/assert.sh
+. "$ROOT_DIR/tests/lib/assert.sh"
 export BERTH_SOCKET=/run/berthd/berthd.sock
 field() { "$BERTH" status "$1" --format json | jq -r "$2"; }
 
