@@ -6,27 +6,22 @@
 #include <vector>
 
 #include "berth/base/json.h"
+#include "berth/base/json_fields.h"
 #include "berth/images/descriptor.h"
 
 namespace berth::images::fields {
 
-/// "where[i]".
-std::string idx(const std::string& where, size_t i);
-/// "where.key" (or "key" when where is empty).
-std::string dot(const std::string& where, std::string_view key);
+using json::dot;
+using json::expect_object;
+using json::get_keys;
+using json::get_string;
+using json::get_strings;
+using json::get_uint;
+using json::idx;
+using json::required;
 
-Status expect_object(const json::Value& v, const std::string& where);
-Result<std::string> get_string(const json::Value& v, const std::string& where);
-Result<uint64_t> get_uint(const json::Value& v, const std::string& where);
-Result<std::vector<std::string>> get_strings(const json::Value& v, const std::string& where);
 /// An object of string values ({"k": "v"}), kept in document order.
 Result<Annotations> get_string_map(const json::Value& v, const std::string& where);
-/// The keys of an object whose values are ignored ({"80/tcp": {}}).
-Result<std::vector<std::string>> get_keys(const json::Value& v, const std::string& where);
-
-/// A member that must be present.
-Result<const json::Value*> required(const json::Value& obj, std::string_view key, const std::string& where);
-
 /// Checks "schemaVersion": 2.
 Status expect_schema2(const json::Value& doc, const std::string& where);
 

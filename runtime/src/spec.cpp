@@ -9,6 +9,7 @@
 #include "linux_compat.h"
 
 #include "berth/base/fs.h"
+#include "berth/base/json_fields.h"
 
 namespace berth::runtime {
 namespace {
@@ -16,54 +17,15 @@ namespace {
 using json::Type;
 using json::Value;
 
-Error type_error(const std::string& where, const char* expected, const Value& v) {
-  return Error::msg(where + ": expected " + expected + ", got " + Value::type_name(v.type()));
-}
-
-Result<std::string> get_string(const Value& v, const std::string& where) {
-  if (!v.is_string()) return type_error(where, "string", v);
-  return v.as_string();
-}
-
-Result<bool> get_bool(const Value& v, const std::string& where) {
-  if (!v.is_bool()) return type_error(where, "boolean", v);
-  return v.as_bool();
-}
-
-Result<int64_t> get_int(const Value& v, const std::string& where) {
-  if (!v.is_int()) return type_error(where, "integer", v);
-  return v.as_int();
-}
-
-Result<uint64_t> get_uint(const Value& v, const std::string& where) {
-  if (!v.is_uint()) return type_error(where, "non-negative integer", v);
-  return v.as_uint();
-}
-
-Result<uint32_t> get_u32(const Value& v, const std::string& where) {
-  uint64_t n = BERTH_TRY(get_uint(v, where));
-  if (n > UINT32_MAX) return Error::msg(where + ": value " + std::to_string(n) + " out of range");
-  return static_cast<uint32_t>(n);
-}
-
-Result<std::vector<std::string>> get_strings(const Value& v, const std::string& where) {
-  if (!v.is_array()) return type_error(where, "array of strings", v);
-  std::vector<std::string> out;
-  out.reserve(v.as_array().size());
-  size_t i = 0;
-  for (const auto& e : v.as_array()) {
-    out.push_back(BERTH_TRY(get_string(e, where + "[" + std::to_string(i) + "]")));
-    ++i;
-  }
-  return out;
-}
-
-Status expect_object(const Value& v, const std::string& where) {
-  if (!v.is_object()) return type_error(where, "object", v);
-  return {};
-}
-
-std::string idx(const std::string& where, size_t i) { return where + "[" + std::to_string(i) + "]"; }
+using json::expect_object;
+using json::get_bool;
+using json::get_int;
+using json::get_string;
+using json::get_strings;
+using json::get_u32;
+using json::get_uint;
+using json::idx;
+using json::type_error;
 
 Result<std::vector<IdMapping>> parse_mappings(const Value& v, const std::string& where) {
   if (!v.is_array()) return type_error(where, "array", v);
