@@ -1,25 +1,27 @@
-// images.cpp — `berth image ...`: the node's image store through berthd
+// cmd_images.cpp — `berth image ...`: the node's image store through berthd
 // (ls, pull, push, rm, prune, inspect, build-template). Pulls and pushes
 // are operations: their progress is polled from the operation and drawn
-// in place on a terminal, as plain lines otherwise.
+// in place on a terminal, as plain lines otherwise. `berth operation ...`
+// lists, shows, waits for and cancels berthd's operations.
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
 
-#include "client.h"
+#include "berth/base/fs.h"
+#include "berth/client/format.h"
+#include "commands.h"
 
 namespace berth::cli {
 
-namespace {
+using client::field;
 
-constexpr const char* kUsage =
+const char* const kImageUsage =
     "usage: berth image ls [--format json]\n"
     "       berth image pull REF [--tag TAG] [--platform OS/ARCH[/VARIANT]] [REGISTRY FLAGS] [--quiet]\n"
     "       berth image push IMAGE REF [REGISTRY FLAGS] [--quiet]\n"
@@ -30,17 +32,18 @@ constexpr const char* kUsage =
     "  REGISTRY FLAGS: --creds USER:PASSWORD | --creds-file FILE (one line USER:PASSWORD),\n"
     "                  --ca FILE (--tls-ca FILE: PEM CA certificates to trust), --plain-http\n";
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::fputs(kUsage, stderr);
-  die(2, msg);
+namespace {
+
+// A usage error of `berth image`: its usage first, on stderr.
+Error image_usage(const std::string& msg) {
+  std::fputs(kImageUsage, stderr);
+  return usage_error(msg);
 }
 
-std::string read_text(const std::string& path, const std::string& flag) {
-  std::ifstream in(path);
-  if (!in) die(2, flag + ": cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+Result<std::string> read_text(const std::string& path, const std::string& flag) {
+  auto text = fs::read_file(path);
+  if (!text) return usage_error(flag + ": cannot read " + path);
+  return std::move(*text);
 }
 
 struct Parsed {
@@ -49,8 +52,8 @@ struct Parsed {
 };
 
 // Flags with values in `valued`, alone in `bare`; anything else is refused.
-Parsed parse(const std::vector<std::string>& a, size_t from, const std::vector<std::string>& valued,
-             const std::vector<std::string>& bare) {
+Result<Parsed> parse(const Argv& a, size_t from, const std::vector<std::string>& valued,
+                     const std::vector<std::string>& bare) {
   Parsed p;
   for (size_t i = from; i < a.size(); ++i) {
     if (!a[i].starts_with("--")) {
@@ -65,16 +68,16 @@ Parsed parse(const std::vector<std::string>& a, size_t from, const std::vector<s
       has_value = true;
     }
     if (std::find(bare.begin(), bare.end(), name) != bare.end()) {
-      if (has_value) usage_error("--" + name + ": takes no value");
+      if (has_value) return image_usage("--" + name + ": takes no value");
       p.flags[name] = "";
     } else if (std::find(valued.begin(), valued.end(), name) != valued.end()) {
       if (!has_value) {
-        if (i + 1 >= a.size()) usage_error("--" + name + ": needs a value");
+        if (i + 1 >= a.size()) return image_usage("--" + name + ": needs a value");
         value = a[++i];
       }
       p.flags[name] = value;
     } else {
-      usage_error("image " + a[1] + ": unknown flag --" + name);
+      return image_usage("image " + a[1] + ": unknown flag --" + name);
     }
   }
   return p;
@@ -84,29 +87,20 @@ const std::vector<std::string> kRegistryFlags = {"creds", "creds-file", "ca", "t
 
 // The registry part of a pull or push body. Files are read here, so berthd
 // never opens a path a client names.
-void registry_body(const Parsed& p, json::Value& body) {
+Status registry_body(const Parsed& p, json::Value& body) {
   auto has = [&](const char* f) { return p.flags.count(f) > 0; };
-  if (has("creds") && has("creds-file")) usage_error("--creds and --creds-file exclude each other");
-  if (has("ca") && has("tls-ca")) usage_error("--ca and --tls-ca name the same thing; give one");
+  if (has("creds") && has("creds-file")) return image_usage("--creds and --creds-file exclude each other");
+  if (has("ca") && has("tls-ca")) return image_usage("--ca and --tls-ca name the same thing; give one");
   if (has("creds")) body.set("credentials", p.flags.at("creds"));
   if (has("creds-file")) {
-    std::string c = read_text(p.flags.at("creds-file"), "--creds-file");
+    std::string c = BERTH_TRY(read_text(p.flags.at("creds-file"), "--creds-file"));
     while (!c.empty() && (c.back() == '\n' || c.back() == '\r')) c.pop_back();
     body.set("credentials", c);
   }
   for (const char* f : {"ca", "tls-ca"})
-    if (has(f)) body.set("ca", read_text(p.flags.at(f), std::string("--") + f));
+    if (has(f)) body.set("ca", BERTH_TRY(read_text(p.flags.at(f), std::string("--") + f)));
   if (has("plain-http")) body.set("plain_http", true);
-}
-
-std::string human(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-  return buf;
+  return ok();
 }
 
 // Draws an operation's progress document: in place on a terminal, or a
@@ -148,7 +142,7 @@ private:
     const json::Value* total = b.find("total");
     std::string st = field(b, "state");
     if (bytes && done && total && (st == "downloading" || st == "uploading") && total->as_uint() > 0)
-      line += " " + human(done->as_uint()) + " / " + human(total->as_uint());
+      line += " " + client::human_bytes(done->as_uint()) + " / " + client::human_bytes(total->as_uint());
     return line;
   }
 
@@ -162,10 +156,11 @@ volatile sig_atomic_t g_interrupted = 0;
 // Starts an operation and follows it to the end, drawing its progress.
 // Ctrl-C (or SIGTERM) asks berthd to cancel it, as Incus's client does,
 // and still waits for its end: the exit then says it was cancelled.
-json::Value follow_operation(const std::string& path, const json::Value& body, bool quiet) {
-  json::Value op = expect_ok(call("POST", path, json::dump(body)));
+Result<json::Value> follow_operation(const client::Api& api, const std::string& path, const json::Value& body,
+                                     bool quiet) {
+  json::Value op = BERTH_TRY(api.json("POST", path, json::dump(body)));
   const json::Value* id = op.find("id");
-  if (!id || !id->is_string()) die(1, "no operation id in berthd's answer");
+  if (!id || !id->is_string()) return Error(EPROTO, "no operation id in berthd's answer");
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_interrupted = 1; };
   ::sigaction(SIGINT, &sa, nullptr);
@@ -175,64 +170,64 @@ json::Value follow_operation(const std::string& path, const json::Value& body, b
   for (;;) {
     if (g_interrupted && !asked) {
       asked = true;
-      Response r = call("DELETE", "/v1/operations/" + id->as_string());
-      std::fprintf(stderr, "berth: %s\n", r.status < 300 ? ("cancelling operation " + id->as_string()).c_str()
-                                                          : ("cannot cancel: " + r.body).c_str());
+      client::Response r = BERTH_TRY(api.call("DELETE", "/v1/operations/" + id->as_string()));
+      std::fprintf(
+          stderr, "berth: %s\n",
+          r.status < 300 ? ("cancelling operation " + id->as_string()).c_str() : ("cannot cancel: " + r.body).c_str());
     }
-    json::Value doc = expect_ok(call("GET", "/v1/operations/" + id->as_string()));
+    json::Value doc = BERTH_TRY(api.json("GET", "/v1/operations/" + id->as_string()));
     if (!quiet)
       if (const json::Value* p = doc.find("progress")) view.draw(*p);
     std::string status = field(doc, "status");
-    if (status != "running" && status != "cancelling") return operation_outcome(doc);
+    if (status != "running" && status != "cancelling") return client::operation_outcome(doc);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
 
-void print_json(const json::Value& v) { std::printf("%s\n", json::dump(v, true).c_str()); }
-
-int ls(bool json_out) {
-  json::Value v = expect_ok(call("GET", "/v1/images"));
-  if (json_out) return print_json(v), 0;
-  std::printf("%-50s %-20s %-14s %s\n", "TAG", "DIGEST", "PLATFORM", "SIZE");
+Result<int> ls(Context& c) {
+  json::Value v = BERTH_TRY(c.api.json("GET", "/v1/images"));
+  if (c.json_out) return print_json(v), 0;
+  client::Table t({{"TAG", 50}, {"DIGEST", 20, 19}, {"PLATFORM", 14}, {"SIZE"}});
   for (const auto& i : v.as_array())
-    std::printf("%-50s %-20.19s %-14s %s\n", field(i, "tag").c_str(), field(i, "digest").c_str(),
-                field(i, "platform").c_str(), field(i, "size").c_str());
+    t.row({field(i, "tag"), field(i, "digest"), field(i, "platform"), field(i, "size")});
+  print(t.str());
   return 0;
 }
 
-int pull(const std::vector<std::string>& a, bool json_out) {
+Result<int> pull(Context& c, const Argv& a) {
   std::vector<std::string> valued = kRegistryFlags;
   valued.insert(valued.end(), {"tag", "platform"});
-  Parsed p = parse(a, 2, valued, {"plain-http", "quiet"});
-  if (p.positional.size() != 1) usage_error("image pull: expected one REF");
+  Parsed p = BERTH_TRY(parse(a, 2, valued, {"plain-http", "quiet"}));
+  if (p.positional.size() != 1) return image_usage("image pull: expected one REF");
   json::Value body = json::Value::object();
   body.set("ref", p.positional[0]);
   if (p.flags.count("tag")) body.set("tag", p.flags["tag"]);
   if (p.flags.count("platform")) body.set("platform", p.flags["platform"]);
-  registry_body(p, body);
-  json::Value r = follow_operation("/v1/images/pull", body, p.flags.count("quiet") > 0);
-  if (json_out) return print_json(r), 0;
+  BERTH_TRY(registry_body(p, body));
+  json::Value r = BERTH_TRY(follow_operation(c.api, "/v1/images/pull", body, p.flags.count("quiet") > 0));
+  if (c.json_out) return print_json(r), 0;
   std::printf("%s %s\n", field(r, "tag").c_str(), field(r, "digest").c_str());
   return 0;
 }
 
-int push(const std::vector<std::string>& a, bool json_out) {
-  Parsed p = parse(a, 2, kRegistryFlags, {"plain-http", "quiet"});
-  if (p.positional.size() != 2) usage_error("image push: expected IMAGE and REF");
+Result<int> push(Context& c, const Argv& a) {
+  Parsed p = BERTH_TRY(parse(a, 2, kRegistryFlags, {"plain-http", "quiet"}));
+  if (p.positional.size() != 2) return image_usage("image push: expected IMAGE and REF");
   json::Value body = json::Value::object();
   body.set("image", p.positional[0]);
   body.set("ref", p.positional[1]);
-  registry_body(p, body);
-  json::Value r = follow_operation("/v1/images/push", body, p.flags.count("quiet") > 0);
-  if (json_out) return print_json(r), 0;
+  BERTH_TRY(registry_body(p, body));
+  json::Value r = BERTH_TRY(follow_operation(c.api, "/v1/images/push", body, p.flags.count("quiet") > 0));
+  if (c.json_out) return print_json(r), 0;
   std::printf("%s %s\n", field(r, "ref").c_str(), field(r, "digest").c_str());
   return 0;
 }
 
-int inspect(const std::string& ref, bool json_out) {
-  json::Value v = expect_ok(call("GET", "/v1/images/" + ref));
-  if (json_out) return print_json(v), 0;
-  for (const char* k : {"tag", "digest", "platform", "size", "media_type"}) std::printf("%-12s %s\n", k, field(v, k).c_str());
+Result<int> inspect(Context& c, const std::string& ref) {
+  json::Value v = BERTH_TRY(c.api.json("GET", "/v1/images/" + ref));
+  if (c.json_out) return print_json(v), 0;
+  for (const char* k : {"tag", "digest", "platform", "size", "media_type"})
+    std::printf("%-12s %s\n", k, field(v, k).c_str());
   const json::Value* cfg = v.find("config");
   for (const char* k : {"entrypoint", "cmd", "working_dir", "user", "labels"})
     std::printf("%-12s %s\n", k, cfg ? field(*cfg, k).c_str() : "-");
@@ -241,9 +236,9 @@ int inspect(const std::string& ref, bool json_out) {
   return 0;
 }
 
-int build_template(const std::vector<std::string>& a) {
-  Parsed p = parse(a, 2, {"packages", "suite", "mirror"}, {});
-  if (p.positional.size() != 2) usage_error("image build-template: expected KIND and TAG");
+Result<int> build_template(Context& c, const Argv& a) {
+  Parsed p = BERTH_TRY(parse(a, 2, {"packages", "suite", "mirror"}, {}));
+  if (p.positional.size() != 2) return image_usage("image build-template: expected KIND and TAG");
   json::Value body = json::Value::object();
   body.set("template", p.positional[0]);
   body.set("tag", p.positional[1]);
@@ -256,69 +251,71 @@ int build_template(const std::vector<std::string>& a) {
   }
   for (const char* k : {"suite", "mirror"})
     if (p.flags.count(k)) body.set(k, p.flags[k]);
-  json::Value r = run_operation("POST", "/v1/images", json::dump(body));
+  json::Value r = BERTH_TRY(c.api.run_operation("POST", "/v1/images", json::dump(body)));
   std::printf("%s %s\n", p.positional[1].c_str(), field(r, "digest").c_str());
   return 0;
 }
 
 }  // namespace
 
-int operation_command(const std::vector<std::string>& a, bool json_out) {
+Result<int> cmd_operation(Context& c, const Argv& a) {
   std::string sub = a.size() >= 2 ? a[1] : "";
   if (sub == "ls" && a.size() == 2) {
-    json::Value v = expect_ok(call("GET", "/v1/operations"));
-    if (json_out) return print_json(v), 0;
-    std::printf("%-8s %-16s %-24s %-11s %-6s %s\n", "ID", "ACTION", "TARGET", "STATUS", "CANCEL", "BY");
+    json::Value v = BERTH_TRY(c.api.json("GET", "/v1/operations"));
+    if (c.json_out) return print_json(v), 0;
+    client::Table t({{"ID", 8}, {"ACTION", 16}, {"TARGET", 24}, {"STATUS", 11}, {"CANCEL", 6}, {"BY"}});
     for (const auto& o : v.as_array()) {
       const json::Value* mc = o.find("may_cancel");
-      std::printf("%-8s %-16s %-24s %-11s %-6s %s\n", field(o, "id").c_str(), field(o, "action").c_str(),
-                  field(o, "target").c_str(), field(o, "status").c_str(), mc && mc->is_bool() && mc->as_bool() ? "yes" : "no",
-                  field(o, "by").c_str());
+      t.row({field(o, "id"), field(o, "action"), field(o, "target"), field(o, "status"),
+             mc && mc->is_bool() && mc->as_bool() ? "yes" : "no", field(o, "by")});
     }
+    print(t.str());
     return 0;
   }
   if ((sub == "show" || sub == "cancel" || sub == "wait") && a.size() == 3) {
-    if (a[2].find_first_not_of("0123456789") != std::string::npos) die(2, "operation " + sub + ": \"" + a[2] + "\" is not an operation id");
+    if (a[2].find_first_not_of("0123456789") != std::string::npos)
+      return usage_error("operation " + sub + ": \"" + a[2] + "\" is not an operation id");
     std::string path = "/v1/operations/" + a[2];
-    json::Value v = sub == "show"     ? expect_ok(call("GET", path))
-                    : sub == "cancel" ? expect_ok(call("DELETE", path))
-                                      : expect_ok(call("GET", path + "/wait"));
-    if (json_out || sub == "show") return print_json(v), 0;
-    if (sub == "cancel") return std::printf("operation %s: %s\n", a[2].c_str(), field(v, "status").c_str()), 0;
-    operation_outcome(v);
-    return std::printf("operation %s: %s\n", a[2].c_str(), field(v, "status").c_str()), 0;
+    json::Value v = BERTH_TRY(sub == "show"     ? c.api.json("GET", path)
+                              : sub == "cancel" ? c.api.json("DELETE", path)
+                                                : c.api.json("GET", path + "/wait"));
+    if (c.json_out || sub == "show") return print_json(v), 0;
+    if (sub == "wait") BERTH_TRY(client::operation_outcome(v));
+    std::printf("operation %s: %s\n", a[2].c_str(), field(v, "status").c_str());
+    return 0;
   }
-  usage_error(sub.empty() ? "operation: expected ls, show ID, wait ID or cancel ID" : "operation: unknown command or arguments: " + sub);
+  return image_usage(sub.empty() ? "operation: expected ls, show ID, wait ID or cancel ID"
+                                 : "operation: unknown command or arguments: " + sub);
 }
 
-int image_command(const std::vector<std::string>& a, bool json_out) {
+Result<int> cmd_image(Context& c, const Argv& a) {
   std::string sub = a.size() >= 2 ? a[1] : "";
-  if (sub == "--help") return std::fputs(kUsage, stdout), 0;
-  if (sub == "ls" && a.size() == 2) return ls(json_out);
-  if (sub == "pull") return pull(a, json_out);
-  if (sub == "push") return push(a, json_out);
-  if (sub == "build-template") return build_template(a);
+  if (sub == "ls" && a.size() == 2) return ls(c);
+  if (sub == "pull") return pull(c, a);
+  if (sub == "push") return push(c, a);
+  if (sub == "build-template") return build_template(c, a);
   if (sub == "rm" || sub == "inspect") {
-    if (a.size() != 3 || a[2].starts_with("-")) usage_error("image " + sub + ": expected one IMAGE");
+    if (a.size() != 3 || a[2].starts_with("-")) return image_usage("image " + sub + ": expected one IMAGE");
     // The reference becomes part of the request's path.
-    if (a[2].find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@-") != std::string::npos)
-      die(2, "image reference \"" + a[2] + "\": unexpected character");
+    if (a[2].find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@-") !=
+        std::string::npos)
+      return usage_error("image reference \"" + a[2] + "\": unexpected character");
   }
-  if (sub == "inspect") return inspect(a[2], json_out);
+  if (sub == "inspect") return inspect(c, a[2]);
   if (sub == "rm") {
-    json::Value r = expect_ok(call("DELETE", "/v1/images/" + a[2]));
+    json::Value r = BERTH_TRY(c.api.json("DELETE", "/v1/images/" + a[2]));
     std::printf("untagged %s\n", field(r, "tag").c_str());
     return 0;
   }
   if (sub == "prune" && a.size() == 2) {
-    json::Value r = run_operation("POST", "/v1/images/prune", "");
-    if (json_out) return print_json(r), 0;
+    json::Value r = BERTH_TRY(c.api.run_operation("POST", "/v1/images/prune", ""));
+    if (c.json_out) return print_json(r), 0;
     std::printf("removed %s blobs (%s), %s unpacked layers, %s temporary files\n", field(r, "blobs_removed").c_str(),
-                human(r.find("bytes_removed") ? r.find("bytes_removed")->as_uint() : 0).c_str(),
+                client::human_bytes(client::number(&r, "bytes_removed").value_or(0)).c_str(),
                 field(r, "layers_removed").c_str(), field(r, "temps_removed").c_str());
     return 0;
   }
-  usage_error(sub.empty() ? "image: expected a command" : "image: unknown command or arguments: " + sub);
+  return image_usage(sub.empty() ? "image: expected a command" : "image: unknown command or arguments: " + sub);
 }
 
 }  // namespace berth::cli

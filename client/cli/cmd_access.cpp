@@ -1,11 +1,14 @@
-// access.cpp — `berth trust ...` and `berth project ...`: who may use the
+// cmd_access.cpp — `berth trust ...` and `berth project ...`: who may use the
 // API and what each project may hold (admin only, but for project ls).
 #include <cstdio>
 
 #include "berth/base/fs.h"
-#include "client.h"
+#include "berth/client/format.h"
+#include "commands.h"
 
 namespace berth::cli {
+
+using client::field;
 
 namespace {
 
@@ -19,80 +22,82 @@ std::string projects_text(const json::Value& e) {
 
 }  // namespace
 
-int trust_command(const std::vector<std::string>& a, bool json_out) {
+Result<int> cmd_trust(Context& c, const Argv& a) {
   std::string sub = a.size() >= 2 ? a[1] : "";
   if (sub == "ls" && a.size() == 2) {
-    json::Value v = expect_ok(call("GET", "/v1/trust"));
-    if (json_out) return std::printf("%s\n", json::dump(v, true).c_str()), 0;
-    std::printf("%-20s %-9s %-24s %s\n", "NAME", "ROLE", "PROJECTS", "FINGERPRINT");
+    json::Value v = BERTH_TRY(c.api.json("GET", "/v1/trust"));
+    if (c.json_out) return std::printf("%s\n", json::dump(v, true).c_str()), 0;
+    client::Table t({{"NAME", 20}, {"ROLE", 9}, {"PROJECTS", 24}, {"FINGERPRINT"}});
     for (const auto& e : v.as_array())
-      std::printf("%-20s %-9s %-24s %s\n", field(e, "name").c_str(), field(e, "role").c_str(), projects_text(e).c_str(),
-                  field(e, "fingerprint").c_str());
+      t.row({field(e, "name"), field(e, "role"), projects_text(e), field(e, "fingerprint")});
+    print(t.str());
     return 0;
   }
   if (sub == "rm" && a.size() == 3) {
-    json::Value e = expect_ok(call("DELETE", "/v1/trust/" + a[2]));
+    json::Value e = BERTH_TRY(c.api.json("DELETE", "/v1/trust/" + a[2]));
     std::printf("removed %s (%s)\n", field(e, "name").c_str(), field(e, "fingerprint").c_str());
     return 0;
   }
   if (sub != "add" || a.size() < 3 || a[2].starts_with("-"))
-    die(2, "trust: expected ls, add CERT --role ROLE [--project P]... [--name N], or rm FINGERPRINT");
+    return usage_error("trust: expected ls, add CERT --role ROLE [--project P]... [--name N], or rm FINGERPRINT");
   auto pem = fs::read_file(a[2], 1u << 20);
-  if (!pem) die(2, "trust add: " + pem.error().what());
+  if (!pem) return usage_error("trust add: " + pem.error().what());
   json::Value body = json::Value::object();
   body.set("certificate", *pem);
   json::Value projects = json::Value::array();
   for (size_t i = 3; i < a.size(); i += 2) {
-    if (i + 1 >= a.size()) die(2, a[i] + ": needs a value");
+    if (i + 1 >= a.size()) return usage_error(a[i] + ": needs a value");
     if (a[i] == "--role") body.set("role", a[i + 1]);
     else if (a[i] == "--project") projects.push_back(a[i + 1]);
     else if (a[i] == "--name") body.set("name", a[i + 1]);
-    else die(2, "trust add: unknown option \"" + a[i] + "\"");
+    else return usage_error("trust add: unknown option \"" + a[i] + "\"");
   }
-  if (!body.find("role")) die(2, "trust add: --role viewer|operator|admin|node is required");
+  if (!body.find("role")) return usage_error("trust add: --role viewer|operator|admin|node is required");
   body.set("projects", std::move(projects));
-  json::Value e = expect_ok(call("POST", "/v1/trust", json::dump(body)));
-  std::printf("trusted %s as %s in %s: %s\n", field(e, "name").c_str(), field(e, "role").c_str(), projects_text(e).c_str(),
-              field(e, "fingerprint").c_str());
+  json::Value e = BERTH_TRY(c.api.json("POST", "/v1/trust", json::dump(body)));
+  std::printf("trusted %s as %s in %s: %s\n", field(e, "name").c_str(), field(e, "role").c_str(),
+              projects_text(e).c_str(), field(e, "fingerprint").c_str());
   return 0;
 }
 
-int project_command(const std::vector<std::string>& a, bool json_out) {
+Result<int> cmd_project(Context& c, const Argv& a) {
   std::string sub = a.size() >= 2 ? a[1] : "";
   if (sub == "ls" && a.size() == 2) {
-    json::Value v = expect_ok(call("GET", "/v1/projects"));
-    if (json_out) return std::printf("%s\n", json::dump(v, true).c_str()), 0;
-    std::printf("%-20s %-10s %-14s %-10s %-12s %s\n", "NAME", "CONTAINERS", "MAX", "RAM", "DISK", "CPUS");
+    json::Value v = BERTH_TRY(c.api.json("GET", "/v1/projects"));
+    if (c.json_out) return std::printf("%s\n", json::dump(v, true).c_str()), 0;
+    client::Table t({{"NAME", 20}, {"CONTAINERS", 10}, {"MAX", 14}, {"RAM", 10}, {"DISK", 12}, {"CPUS"}});
     for (const auto& p : v.as_array()) {
       const json::Value* l = p.find("limits");
       auto limit = [&](const char* k) {
         const json::Value* v2 = l ? l->find(k) : nullptr;
         return v2 && v2->is_uint() ? std::to_string(v2->as_uint()) : std::string("-");
       };
-      std::printf("%-20s %-10s %-14s %-10s %-12s %s\n", field(p, "name").c_str(), field(p, "containers").c_str(),
-                  limit("containers").c_str(), limit("ram").c_str(), limit("disk").c_str(), limit("cpus").c_str());
+      t.row(
+          {field(p, "name"), field(p, "containers"), limit("containers"), limit("ram"), limit("disk"), limit("cpus")});
     }
+    print(t.str());
     return 0;
   }
   if (sub != "set" || a.size() < 4 || a[2].starts_with("-"))
-    die(2, "project: expected ls, or set NAME [--containers N] [--ram SIZE] [--disk SIZE] [--cpus N] (none: no limit)");
+    return usage_error(
+        "project: expected ls, or set NAME [--containers N] [--ram SIZE] [--disk SIZE] [--cpus N] (none: no limit)");
   json::Value body = json::Value::object();
   for (size_t i = 3; i < a.size(); i += 2) {
-    if (i + 1 >= a.size()) die(2, a[i] + ": needs a value");
+    if (i + 1 >= a.size()) return usage_error(a[i] + ": needs a value");
     std::string key = a[i].starts_with("--") ? a[i].substr(2) : "";
     if (key != "containers" && key != "ram" && key != "disk" && key != "cpus")
-      die(2, "project set: unknown option \"" + a[i] + "\"");
+      return usage_error("project set: unknown option \"" + a[i] + "\"");
     const std::string& v = a[i + 1];
     if (v == "none") body.set(key, json::Value());
     else if (key == "ram" || key == "disk") body.set(key, v);
     else {
       char* end = nullptr;
       unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end) die(2, a[i] + ": expected a whole number or none, got \"" + v + "\"");
+      if (v.empty() || *end) return usage_error(a[i] + ": expected a whole number or none, got \"" + v + "\"");
       body.set(key, static_cast<uint64_t>(n));
     }
   }
-  expect_ok(call("PATCH", "/v1/projects/" + a[2], json::dump(body)));
+  BERTH_TRY(c.api.json("PATCH", "/v1/projects/" + a[2], json::dump(body)));
   std::printf("project %s: limits set\n", a[2].c_str());
   return 0;
 }
