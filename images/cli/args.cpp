@@ -7,63 +7,15 @@
 
 namespace berth::image_cli {
 
-Result<Args> Args::parse(std::string_view cmd, const std::vector<std::string>& argv, const std::vector<Flag>& flags) {
-  Args out;
-  out.cmd_ = std::string(cmd);
-  for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string& a = argv[i];
-    if (a == "--") {
-      out.positional_.insert(out.positional_.end(), argv.begin() + static_cast<long>(i) + 1, argv.end());
-      break;
-    }
-    if (a.size() < 2 || a[0] != '-') {
-      out.positional_.push_back(a);
-      continue;
-    }
-    std::string name = a.substr(a[1] == '-' ? 2 : 1);
-    std::optional<std::string> value;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    const Flag* f = nullptr;
-    for (const auto& fl : flags)
-      if (fl.name == name) f = &fl;
-    if (!f) return Error::msg(out.cmd_ + ": unknown flag --" + name);
-    if (f->takes_value && !value) {
-      if (i + 1 >= argv.size()) return Error::msg(out.cmd_ + ": --" + name + ": needs a value");
-      value = argv[++i];
-    }
-    if (!f->takes_value && value) return Error::msg(out.cmd_ + ": --" + name + ": takes no value");
-    out.values_[name] = value.value_or("true");
-  }
-  return out;
-}
-
-std::string Args::get(const std::string& name, const std::string& def) const {
-  auto it = values_.find(name);
-  return it == values_.end() ? def : it->second;
-}
-
-Status Args::expect(const std::vector<std::string>& names) const {
-  if (positional_.size() == names.size()) return {};
-  std::string want;
-  for (const auto& n : names) want += " " + n;
-  if (positional_.size() < names.size())
-    return Error::msg(cmd_ + ": missing " + names[positional_.size()] + " (usage: " + cmd_ + want + ")");
-  return Error::msg(cmd_ + ": unexpected argument \"" + positional_[names.size()] + "\" (usage: " + cmd_ + want + ")");
-}
-
-Result<uint64_t> Args::number(const std::string& name, uint64_t def) const {
-  if (!has(name)) return def;
-  std::string v = get(name);
-  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
-    return Error::msg(cmd_ + ": --" + name + ": expected a non-negative integer, got \"" + v + "\"");
-  return std::stoull(v);
-}
-
 std::vector<Flag> registry_flags() {
-  return {{"ca"}, {"creds"}, {"creds-file"}, {"plain-http", false}, {"timeout"}, {"retries"}, {"parallel"}, {"chunk-size"}};
+  return {Flag::text({"ca"}),
+          Flag::text({"creds"}),
+          Flag::text({"creds-file"}),
+          Flag::boolean({"plain-http"}),
+          Flag::integer({"timeout"}, 1, 86400),
+          Flag::integer({"retries"}, 0, 100),
+          Flag::integer({"parallel"}, 1, 32),
+          Flag::size({"chunk-size"})};
 }
 
 Result<images::RegistryOptions> registry_options(const Args& a) {
@@ -73,14 +25,11 @@ Result<images::RegistryOptions> registry_options(const Args& a) {
   if (a.has("creds") && a.has("creds-file")) return Error::msg(a.command() + ": --creds and --creds-file exclude each other");
   if (a.has("creds")) o.credentials = BERTH_TRY(images::parse_credentials(a.get("creds"), a.command() + ": --creds"));
   if (a.has("creds-file")) o.credentials = BERTH_TRY_CTX(images::read_credentials_file(a.get("creds-file")), a.command() + ": --creds-file");
-  uint64_t timeout = BERTH_TRY(a.number("timeout", static_cast<uint64_t>(o.timeout.count())));
-  if (timeout == 0) return Error::msg(a.command() + ": --timeout: must be at least 1 second");
-  o.timeout = std::chrono::seconds(timeout);
-  o.retry.max_attempts = static_cast<unsigned>(BERTH_TRY(a.number("retries", o.retry.max_attempts - 1)) + 1);
-  uint64_t parallel = BERTH_TRY(a.number("parallel", o.parallel));
-  if (parallel == 0 || parallel > 32) return Error::msg(a.command() + ": --parallel: expected 1-32");
-  o.parallel = static_cast<unsigned>(parallel);
-  o.chunk_size = BERTH_TRY(a.number("chunk-size", o.chunk_size));
+  // parse_flags checked the kinds and ranges.
+  o.timeout = std::chrono::seconds(a.integer("timeout", o.timeout.count()));
+  o.retry.max_attempts = static_cast<unsigned>(a.integer("retries", o.retry.max_attempts - 1) + 1);
+  o.parallel = static_cast<unsigned>(a.integer("parallel", o.parallel));
+  o.chunk_size = a.size("chunk-size", o.chunk_size);
   return o;
 }
 

@@ -2,44 +2,26 @@
 // option groups several commands share (registry, platform, unpacking).
 #pragma once
 
-#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "berth/base/error.h"
+#include "berth/base/flags.h"
 #include "berth/images/descriptor.h"
 #include "berth/images/registry.h"
 #include "berth/images/unpack.h"
 
 namespace berth::image_cli {
 
-/// A flag a command accepts: --name VALUE, or --name alone when !takes_value.
-struct Flag {
-  std::string name;
-  bool takes_value = true;
-};
+using flags::Args;
+using flags::Flag;
 
-class Args {
-public:
-  /// Parses `argv` (after the command name) for `cmd`; "--name=value",
-  /// "--name value" and "--" are understood. Errors name the flag.
-  static Result<Args> parse(std::string_view cmd, const std::vector<std::string>& argv, const std::vector<Flag>& flags);
-
-  bool has(const std::string& name) const { return values_.count(name) > 0; }
-  std::string get(const std::string& name, const std::string& def = "") const;
-  const std::vector<std::string>& positional() const { return positional_; }
-  /// Exactly `names.size()` positionals, or an error naming what is missing.
-  Status expect(const std::vector<std::string>& names) const;
-  /// A non-negative integer flag, or an error naming it.
-  Result<uint64_t> number(const std::string& name, uint64_t def) const;
-  const std::string& command() const { return cmd_; }
-
-private:
-  std::string cmd_;
-  std::map<std::string, std::string> values_;
-  std::vector<std::string> positional_;
-};
+/// `argv` (after the command's name) parsed for `cmd`, which refusals name.
+inline Result<Args> parse_flags(const std::string& cmd, const std::vector<std::string>& argv,
+                                const std::vector<Flag>& flags) {
+  return Args::parse(argv, flags, {flags::Dialect::gnu, false, cmd});
+}
 
 /// The flags registry_options() reads.
 std::vector<Flag> registry_flags();

@@ -17,7 +17,7 @@ std::string store_tag(const std::string& t) {
 }  // namespace
 
 Status cmd_import_oci(const Globals& g, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse("import-oci", argv, {{"name"}, {"platform"}}));
+  Args a = BERTH_TRY(parse_flags("import-oci", argv, {Flag::text({"name"}), Flag::text({"platform"})}));
   BERTH_TRY(a.expect({"DIR", "TAG"}));
   Platform p = BERTH_TRY_CTX(parse_platform_flag(a.get("platform")), "import-oci");
   Store store = BERTH_TRY(Store::open(g.store));
@@ -28,7 +28,7 @@ Status cmd_import_oci(const Globals& g, const std::vector<std::string>& argv) {
 }
 
 Status cmd_import_docker(const Globals& g, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse("import-docker", argv, {}));
+  Args a = BERTH_TRY(parse_flags("import-docker", argv, {}));
   if (a.positional().size() != 1) BERTH_TRY(a.expect({"TAR", "TAG"}));
   Store store = BERTH_TRY(Store::open(g.store));
   std::string tag = a.positional().size() > 1 ? store_tag(a.positional()[1]) : "";
@@ -38,7 +38,7 @@ Status cmd_import_docker(const Globals& g, const std::vector<std::string>& argv)
 }
 
 Status cmd_export_oci(const Globals& g, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse("export-oci", argv, {{"name"}}));
+  Args a = BERTH_TRY(parse_flags("export-oci", argv, {Flag::text({"name"})}));
   BERTH_TRY(a.expect({"TAG", "DIR"}));
   Store store = BERTH_TRY(Store::open(g.store));
   BERTH_TRY(export_oci_layout(store, a.positional()[0], a.positional()[1], a.get("name")));

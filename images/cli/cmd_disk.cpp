@@ -37,10 +37,11 @@ Result<IdShift> parse_shift(const std::string& text) {
 }
 
 Status disk_create(const Globals& g, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse("disk create", argv, {{"size"}, {"shift"}, {"platform"}}));
+  Args a = BERTH_TRY(
+      parse_flags("disk create", argv, {Flag::size({"size"}), Flag::text({"shift"}), Flag::text({"platform"})}));
   BERTH_TRY(a.expect({"IMAGE", "DIR"}));
   DiskOptions o;
-  if (a.has("size")) o.size_bytes = BERTH_TRY(parse_size(a.get("size"), "--size"));
+  o.size_bytes = a.size("size", o.size_bytes);
   if (a.has("shift")) o.shift = BERTH_TRY(parse_shift(a.get("shift")));
   o.platform = BERTH_TRY(parse_platform_flag(a.get("platform")));
   Store store = BERTH_TRY(Store::open(g.store));
@@ -50,7 +51,7 @@ Status disk_create(const Globals& g, const std::vector<std::string>& argv) {
 }
 
 Status disk_snapshots(const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse("disk snapshots", argv, {}));
+  Args a = BERTH_TRY(parse_flags("disk snapshots", argv, {}));
   BERTH_TRY(a.expect({"DIR"}));
   std::string out;
   for (const auto& s : BERTH_TRY(list_snapshots(a.positional()[0]))) {
@@ -86,7 +87,7 @@ Result<UniqueFd> open_stream(const std::vector<std::string>& pos, bool write) {
 // removes the regular FILE it began (never a device); the summary goes to
 // stderr when the stream is on stdout.
 Status disk_transfer(const Globals& g, const std::string& verb, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse("disk " + verb, argv, {}));
+  Args a = BERTH_TRY(parse_flags("disk " + verb, argv, {}));
   const auto& pos = a.positional();
   if (pos.size() != 1) BERTH_TRY(a.expect({"DIR", "FILE"}));
   bool out = verb == "export", to_stdout = out && (pos.size() < 2 || pos[1] == "-");
@@ -115,7 +116,7 @@ Status disk_transfer(const Globals& g, const std::string& verb, const std::vecto
 Status disk_simple(const std::string& verb, const std::vector<std::string>& argv, const Globals& g) {
   bool with_arg = verb == "resize" || verb == "snapshot" || verb == "rollback" || verb == "rm-snapshot" ||
                   verb == "commit";
-  Args a = BERTH_TRY(Args::parse("disk " + verb, argv, {}));
+  Args a = BERTH_TRY(parse_flags("disk " + verb, argv, {}));
   if (with_arg)
     BERTH_TRY(a.expect({"DIR", verb == "resize" ? "SIZE" : verb == "commit" ? "TAG" : "NAME"}));
   else
@@ -174,7 +175,8 @@ Status cmd_build_template(const Globals& g, const std::vector<std::string>& argv
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
   Store store = BERTH_TRY(Store::open(g.store));
   if (argv[0] == "busybox") {
-    Args a = BERTH_TRY(Args::parse("build-template busybox", rest, {{"busybox"}, {"hostname"}}));
+    Args a =
+        BERTH_TRY(parse_flags("build-template busybox", rest, {Flag::text({"busybox"}), Flag::text({"hostname"})}));
     BERTH_TRY(a.expect({"TAG"}));
     BusyboxTemplate o;
     o.busybox = a.get("busybox", o.busybox);
@@ -184,8 +186,9 @@ Status cmd_build_template(const Globals& g, const std::vector<std::string>& argv
     return {};
   }
   if (argv[0] == "debian") {
-    Args a = BERTH_TRY(Args::parse("build-template debian", rest,
-                                   {{"suite"}, {"mirror"}, {"variant"}, {"packages"}, {"rebuild", false}, {"verbose", false}}));
+    Args a = BERTH_TRY(parse_flags("build-template debian", rest,
+                                   {Flag::text({"suite"}), Flag::text({"mirror"}), Flag::text({"variant"}),
+                                    Flag::text({"packages"}), Flag::boolean({"rebuild"}), Flag::boolean({"verbose"})}));
     BERTH_TRY(a.expect({"TAG"}));
     DebianTemplate o;
     o.suite = a.get("suite", o.suite);

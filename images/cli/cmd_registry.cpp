@@ -18,10 +18,10 @@ std::unique_ptr<Progress> progress_for(const Globals& g) {
 
 Status cmd_pull(const Globals& g, const std::vector<std::string>& argv) {
   auto flags = registry_flags();
-  flags.push_back({"platform"});
-  flags.push_back({"no-unpack", false});
-  flags.push_back({"tag"});
-  Args a = BERTH_TRY(Args::parse("pull", argv, flags));
+  flags.push_back(Flag::text({"platform"}));
+  flags.push_back(Flag::boolean({"no-unpack"}));
+  flags.push_back(Flag::text({"tag"}));
+  Args a = BERTH_TRY(parse_flags("pull", argv, flags));
   BERTH_TRY(a.expect({"REF"}));
   Reference ref = BERTH_TRY(parse_reference(a.positional()[0]));
   PullOptions o;
@@ -39,7 +39,7 @@ Status cmd_pull(const Globals& g, const std::vector<std::string>& argv) {
 }
 
 Status cmd_push(const Globals& g, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse("push", argv, registry_flags()));
+  Args a = BERTH_TRY(parse_flags("push", argv, registry_flags()));
   BERTH_TRY(a.expect({"SRC_TAG", "DEST_REF"}));
   Reference dest = BERTH_TRY(parse_reference(a.positional()[1]));
   PushOptions o;

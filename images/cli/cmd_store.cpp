@@ -11,7 +11,7 @@ namespace berth::image_cli {
 using namespace images;
 
 Status cmd_ls(const Globals& g, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse("ls", argv, {}));
+  Args a = BERTH_TRY(parse_flags("ls", argv, {}));
   BERTH_TRY(a.expect({}));
   Store store = BERTH_TRY(Store::open(g.store));
   std::string out;
@@ -36,7 +36,7 @@ Status cmd_ls(const Globals& g, const std::vector<std::string>& argv) {
 }
 
 Status cmd_rm(const Globals& g, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse("rm", argv, {}));
+  Args a = BERTH_TRY(parse_flags("rm", argv, {}));
   BERTH_TRY(a.expect({"TAG"}));
   Store store = BERTH_TRY(Store::open(g.store));
   std::string tag = BERTH_TRY(find_tag(store, a.positional()[0]));
@@ -46,7 +46,7 @@ Status cmd_rm(const Globals& g, const std::vector<std::string>& argv) {
 }
 
 Status cmd_prune(const Globals& g, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse("prune", argv, {}));
+  Args a = BERTH_TRY(parse_flags("prune", argv, {}));
   BERTH_TRY(a.expect({}));
   Store store = BERTH_TRY(Store::open(g.store));
   GcStats s = BERTH_TRY(store.gc());
@@ -57,7 +57,7 @@ Status cmd_prune(const Globals& g, const std::vector<std::string>& argv) {
 }
 
 Status cmd_unpack(const Globals& g, const std::vector<std::string>& argv) {
-  Args a = BERTH_TRY(Args::parse("unpack", argv, {{"platform"}}));
+  Args a = BERTH_TRY(parse_flags("unpack", argv, {Flag::text({"platform"})}));
   BERTH_TRY(a.expect({"TAG", "DIR"}));
   Platform p = BERTH_TRY_CTX(parse_platform_flag(a.get("platform")), "unpack");
   Store store = BERTH_TRY(Store::open(g.store));

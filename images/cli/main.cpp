@@ -47,35 +47,30 @@ const char* kUsage =
 int main_impl(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   Globals g;
-  size_t i = 0;
-  for (; i < args.size() && args[i].size() > 1 && args[i][0] == '-'; ++i) {
-    std::string a = args[i];
-    if (a == "--help" || a == "-h") {
-      print(kUsage);
-      return 0;
-    }
-    if (a == "--quiet" || a == "-q") {
-      g.quiet = true;
-    } else if (a == "--store" && i + 1 < args.size()) {
-      g.store = args[++i];
-    } else if (a.rfind("--store=", 0) == 0) {
-      g.store = a.substr(8);
-    } else {
-      std::fprintf(stderr, "berth-image: unknown or incomplete global flag %s\n%s", a.c_str(), kUsage);
-      return 2;
-    }
+  // Global flags come before the command.
+  auto parsed = Args::parse(args, {Flag::boolean({"quiet", "q"}), Flag::text({"store"})}, {flags::Dialect::gnu, true});
+  if (!parsed && parsed.error().code() == flags::kHelpAsked) {
+    print(kUsage);
+    return 0;
   }
-  if (i >= args.size()) {
+  if (!parsed) {
+    std::fprintf(stderr, "berth-image: %s\n%s", parsed.error().what().c_str(), kUsage);
+    return 2;
+  }
+  g.quiet = parsed->has("quiet");
+  g.store = parsed->get("store");
+  const auto& words = parsed->positional();
+  if (words.empty()) {
     std::fprintf(stderr, "berth-image: missing command\n%s", kUsage);
     return 2;
   }
-  if (i + 1 < args.size() && (args[i + 1] == "--help" || args[i + 1] == "-h")) return verb_help("berth-image", kUsage, args[i]);
+  if (words.size() > 1 && (words[1] == "--help" || words[1] == "-h")) return verb_help("berth-image", kUsage, words[0]);
   if (g.store.empty()) {
     std::fprintf(stderr, "berth-image: --store: the image store directory is required\n");
     return 2;
   }
-  std::string name = args[i];
-  std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+  const std::string& name = words[0];
+  std::vector<std::string> rest(words.begin() + 1, words.end());
   for (const auto& e : kCommands) {
     if (name != e.name) continue;
     auto st = e.fn(g, rest);

@@ -5,11 +5,11 @@
 namespace berth::cli {
 namespace {
 
-const std::vector<FlagSpec> kCreateFlags = {
-    {{"bundle", "b"}, true},   {{"pid-file"}, true},        {{"console-socket"}, true},
-    {{"no-pivot"}, false},     {{"no-new-keyring"}, false}, {{"preserve-fds"}, true},
-    {{"pidfd-socket"}, true},  {{"detach", "d"}, false},    {{"keep"}, false},
-    {{"no-subreaper"}, false},
+const std::vector<Flag> kCreateFlags = {
+    Flag::text({"bundle", "b"}),     Flag::text({"pid-file"}),          Flag::text({"console-socket"}),
+    Flag::boolean({"no-pivot"}),     Flag::boolean({"no-new-keyring"}), Flag::text({"preserve-fds"}),
+    Flag::text({"pidfd-socket"}),    Flag::boolean({"detach", "d"}),    Flag::boolean({"keep"}),
+    Flag::boolean({"no-subreaper"}),
 };
 
 Result<runtime::CreateOptions> create_options(const Args& a, const char* cmd) {
@@ -36,14 +36,14 @@ Result<runtime::CreateOptions> create_options(const Args& a, const char* cmd) {
 }  // namespace
 
 Result<int> cmd_create(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, kCreateFlags));
+  Args a = BERTH_TRY(parse_flags(argv, kCreateFlags));
   auto o = BERTH_TRY(create_options(a, "create"));
   BERTH_TRY(runtime::create(g, o));
   return 0;
 }
 
 Result<int> cmd_run(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, kCreateFlags));
+  Args a = BERTH_TRY(parse_flags(argv, kCreateFlags));
   auto o = BERTH_TRY(create_options(a, "run"));
   return runtime::run(g, o, a.has("detach"), a.has("keep"));
 }

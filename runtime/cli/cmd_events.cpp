@@ -23,7 +23,7 @@ Result<int> parse_interval_ms(const std::string& s) {
 }  // namespace
 
 Result<int> cmd_events(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {{{"interval"}, true}, {{"stats"}, false}}));
+  Args a = BERTH_TRY(parse_flags(argv, {Flag::text({"interval"}), Flag::boolean({"stats"})}));
   std::string id = BERTH_TRY(one_id(a.positional(), "events"));
   if (a.has("stats")) {
     auto ev = BERTH_TRY(runtime::stats_event(g, id));

@@ -28,25 +28,15 @@ Result<uint32_t> parse_id(const std::string& s, const char* what) {
 }  // namespace
 
 Result<int> cmd_exec(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv,
-                                 {{{"process", "p"}, true},
-                                  {{"detach", "d"}, false},
-                                  {{"pid-file"}, true},
-                                  {{"tty", "t"}, false},
-                                  {{"console-socket"}, true},
-                                  {{"cwd"}, true},
-                                  {{"env", "e"}, true},
-                                  {{"user", "u"}, true},
-                                  {{"additional-gids", "g"}, true},
-                                  {{"cap", "c"}, true},
-                                  {{"no-new-privs"}, false},
-                                  {{"preserve-fds"}, true},
-                                  {{"process-label"}, true},
-                                  {{"apparmor"}, true},
-                                  {{"pidfd-socket"}, true},
-                                  {{"cgroup"}, true},
-                                  {{"ignore-paused"}, false}},
-                                 true));
+  Args a =
+      BERTH_TRY(parse_flags(argv,
+                            {Flag::text({"process", "p"}), Flag::boolean({"detach", "d"}), Flag::text({"pid-file"}),
+                             Flag::boolean({"tty", "t"}), Flag::text({"console-socket"}), Flag::text({"cwd"}),
+                             Flag::text({"env", "e"}), Flag::text({"user", "u"}), Flag::text({"additional-gids", "g"}),
+                             Flag::text({"cap", "c"}), Flag::boolean({"no-new-privs"}), Flag::text({"preserve-fds"}),
+                             Flag::text({"process-label"}), Flag::text({"apparmor"}), Flag::text({"pidfd-socket"}),
+                             Flag::text({"cgroup"}), Flag::boolean({"ignore-paused"})},
+                            true));
   if (a.positional().empty()) return Error::msg("exec: expected a container id");
   // Accepted for runc's command line, refused by name rather than ignored.
   if (a.has("cgroup")) return Error::msg("exec: --cgroup: joining a sub-cgroup is not supported by this runtime");

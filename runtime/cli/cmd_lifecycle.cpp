@@ -9,20 +9,20 @@
 namespace berth::cli {
 
 Result<int> cmd_start(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {}));
+  Args a = BERTH_TRY(parse_flags(argv, {}));
   BERTH_TRY(runtime::start(g, BERTH_TRY(one_id(a.positional(), "start"))));
   return 0;
 }
 
 Result<int> cmd_state(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {}));
+  Args a = BERTH_TRY(parse_flags(argv, {}));
   auto s = BERTH_TRY(runtime::load_state(g, BERTH_TRY(one_id(a.positional(), "state"))));
   print(json::dump(runtime::state_json(s), true) + "\n");
   return 0;
 }
 
 Result<int> cmd_kill(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {{{"all", "a"}, false}}));
+  Args a = BERTH_TRY(parse_flags(argv, {Flag::boolean({"all", "a"})}));
   const auto& p = a.positional();
   if (p.empty() || p.size() > 2) return Error::msg("kill: expected ID [SIGNAL]");
   int sig = BERTH_TRY(runtime::parse_signal(p.size() == 2 ? p[1] : "SIGTERM"));
@@ -31,25 +31,25 @@ Result<int> cmd_kill(const runtime::Globals& g, const Argv& argv) {
 }
 
 Result<int> cmd_delete(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {{{"force", "f"}, false}}));
+  Args a = BERTH_TRY(parse_flags(argv, {Flag::boolean({"force", "f"})}));
   BERTH_TRY(runtime::remove(g, BERTH_TRY(one_id(a.positional(), "delete")), a.has("force")));
   return 0;
 }
 
 Result<int> cmd_pause(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {}));
+  Args a = BERTH_TRY(parse_flags(argv, {}));
   BERTH_TRY(runtime::pause(g, BERTH_TRY(one_id(a.positional(), "pause"))));
   return 0;
 }
 
 Result<int> cmd_resume(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {}));
+  Args a = BERTH_TRY(parse_flags(argv, {}));
   BERTH_TRY(runtime::resume(g, BERTH_TRY(one_id(a.positional(), "resume"))));
   return 0;
 }
 
 Result<int> cmd_list(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {{{"format", "f"}, true}, {{"quiet", "q"}, false}}));
+  Args a = BERTH_TRY(parse_flags(argv, {Flag::text({"format", "f"}), Flag::boolean({"quiet", "q"})}));
   auto states = BERTH_TRY(runtime::list(g));
   std::string fmt = a.get("format", "table");
   if (a.has("quiet")) {

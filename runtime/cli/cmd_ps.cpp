@@ -11,7 +11,7 @@
 namespace berth::cli {
 
 Result<int> cmd_ps(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {{{"format", "f"}, true}}, true));
+  Args a = BERTH_TRY(parse_flags(argv, {Flag::text({"format", "f"})}, true));
   if (a.positional().empty()) return Error::msg("ps: expected a container id");
   std::string id = a.positional()[0];
   auto pids = BERTH_TRY(runtime::pids(g, id));

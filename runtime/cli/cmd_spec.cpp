@@ -10,7 +10,7 @@
 namespace berth::cli {
 
 Result<int> cmd_spec(const runtime::Globals&, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {{{"bundle", "b"}, true}, {{"rootless"}, false}}));
+  Args a = BERTH_TRY(parse_flags(argv, {Flag::text({"bundle", "b"}), Flag::boolean({"rootless"})}));
   std::string path = fs::join(a.get("bundle", "."), "config.json");
   if (fs::exists(path)) return Error(EEXIST, "spec: " + path + " already exists");
   BERTH_TRY(fs::write_file_atomic(path, json::dump(runtime::default_spec(a.has("rootless")), true) + "\n"));
@@ -18,7 +18,7 @@ Result<int> cmd_spec(const runtime::Globals&, const Argv& argv) {
 }
 
 Result<int> cmd_features(const runtime::Globals&, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {}));
+  Args a = BERTH_TRY(parse_flags(argv, {}));
   print(json::dump(runtime::features_json(), true) + "\n");
   return 0;
 }

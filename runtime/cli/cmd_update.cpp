@@ -18,24 +18,13 @@ Result<int64_t> parse_num(const std::string& s, const char* flag) {
 }  // namespace
 
 Result<int> cmd_update(const runtime::Globals& g, const Argv& argv) {
-  Args a = BERTH_TRY(Args::parse(argv, {{{"resources", "r"}, true},
-                                       {{"memory"}, true},
-                                       {{"memory-reservation"}, true},
-                                       {{"memory-swap"}, true},
-                                       {{"kernel-memory"}, true},
-                                       {{"kernel-memory-tcp"}, true},
-                                       {{"cpu-shares"}, true},
-                                       {{"cpu-quota"}, true},
-                                       {{"cpu-period"}, true},
-                                       {{"cpu-burst"}, true},
-                                       {{"cpu-rt-period"}, true},
-                                       {{"cpu-rt-runtime"}, true},
-                                       {{"cpuset-cpus"}, true},
-                                       {{"cpuset-mems"}, true},
-                                       {{"pids-limit"}, true},
-                                       {{"blkio-weight"}, true},
-                                       {{"l3-cache-schema"}, true},
-                                       {{"mem-bw-schema"}, true}}));
+  Args a = BERTH_TRY(parse_flags(
+      argv, {Flag::text({"resources", "r"}), Flag::text({"memory"}), Flag::text({"memory-reservation"}),
+             Flag::text({"memory-swap"}), Flag::text({"kernel-memory"}), Flag::text({"kernel-memory-tcp"}),
+             Flag::text({"cpu-shares"}), Flag::text({"cpu-quota"}), Flag::text({"cpu-period"}),
+             Flag::text({"cpu-burst"}), Flag::text({"cpu-rt-period"}), Flag::text({"cpu-rt-runtime"}),
+             Flag::text({"cpuset-cpus"}), Flag::text({"cpuset-mems"}), Flag::text({"pids-limit"}),
+             Flag::text({"blkio-weight"}), Flag::text({"l3-cache-schema"}), Flag::text({"mem-bw-schema"})}));
   std::string id = BERTH_TRY(one_id(a.positional(), "update"));
   cgroups::Resources r;
   if (a.has("resources")) {

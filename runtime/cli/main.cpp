@@ -57,11 +57,16 @@ void print_version() {
 int main_impl(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // Global flags come before the command.
-  std::vector<FlagSpec> globals = {{{"root"}, true},          {{"log"}, true},       {{"log-format"}, true},
-                                   {{"debug"}, false},        {{"systemd-cgroup"}, false},
-                                   {{"criu"}, true},          {{"rootless"}, true},  {{"version", "v"}, false},
-                                   {{"help", "h"}, false}};
-  auto parsed = Args::parse(args, globals, true);
+  std::vector<Flag> globals = {Flag::text({"root"}),
+                               Flag::text({"log"}),
+                               Flag::text({"log-format"}),
+                               Flag::boolean({"debug"}),
+                               Flag::boolean({"systemd-cgroup"}),
+                               Flag::text({"criu"}),
+                               Flag::text({"rootless"}),
+                               Flag::boolean({"version", "v"}),
+                               Flag::boolean({"help", "h"})};
+  auto parsed = parse_flags(args, globals, true);
   if (!parsed) {
     std::fprintf(stderr, "berth-runtime: %s\n%s", parsed.error().what().c_str(), kUsage);
     return 2;
