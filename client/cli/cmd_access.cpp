@@ -44,15 +44,14 @@ Result<int> cmd_trust(Context& c, const Argv& a) {
   if (!pem) return usage_error("trust add: " + pem.error().what());
   json::Value body = json::Value::object();
   body.set("certificate", *pem);
+  flags::Args f = BERTH_TRY(parse_flags(
+      a, 3, {flags::Flag::text({"role"}), flags::Flag::text({"project"}), flags::Flag::text({"name"})}, "trust add"));
+  if (!f.positional().empty()) return usage_error("trust add: unexpected argument \"" + f.positional()[0] + "\"");
+  if (!f.has("role")) return usage_error("trust add: --role viewer|operator|admin|node is required");
+  body.set("role", f.get("role"));
+  if (f.has("name")) body.set("name", f.get("name"));
   json::Value projects = json::Value::array();
-  for (size_t i = 3; i < a.size(); i += 2) {
-    if (i + 1 >= a.size()) return usage_error(a[i] + ": needs a value");
-    if (a[i] == "--role") body.set("role", a[i + 1]);
-    else if (a[i] == "--project") projects.push_back(a[i + 1]);
-    else if (a[i] == "--name") body.set("name", a[i + 1]);
-    else return usage_error("trust add: unknown option \"" + a[i] + "\"");
-  }
-  if (!body.find("role")) return usage_error("trust add: --role viewer|operator|admin|node is required");
+  for (const auto& p : f.all("project")) projects.push_back(p);
   body.set("projects", std::move(projects));
   json::Value e = BERTH_TRY(c.api.json("POST", "/v1/trust", json::dump(body)));
   std::printf("trusted %s as %s in %s: %s\n", field(e, "name").c_str(), field(e, "role").c_str(),
@@ -81,19 +80,24 @@ Result<int> cmd_project(Context& c, const Argv& a) {
   if (sub != "set" || a.size() < 4 || a[2].starts_with("-"))
     return usage_error(
         "project: expected ls, or set NAME [--containers N] [--ram SIZE] [--disk SIZE] [--cpus N] (none: no limit)");
+  // Each limit a whole number (ram and disk: a size berthd reads), or none.
+  static const char* const kLimits[] = {"containers", "ram", "disk", "cpus"};
+  std::vector<flags::Flag> known;
+  for (const char* k : kLimits) known.push_back(flags::Flag::text({k}));
+  flags::Args f = BERTH_TRY(parse_flags(a, 3, known, "project set"));
+  if (!f.positional().empty()) return usage_error("project set: unexpected argument \"" + f.positional()[0] + "\"");
   json::Value body = json::Value::object();
-  for (size_t i = 3; i < a.size(); i += 2) {
-    if (i + 1 >= a.size()) return usage_error(a[i] + ": needs a value");
-    std::string key = a[i].starts_with("--") ? a[i].substr(2) : "";
-    if (key != "containers" && key != "ram" && key != "disk" && key != "cpus")
-      return usage_error("project set: unknown option \"" + a[i] + "\"");
-    const std::string& v = a[i + 1];
-    if (v == "none") body.set(key, json::Value());
-    else if (key == "ram" || key == "disk") body.set(key, v);
-    else {
+  for (std::string key : kLimits) {
+    if (!f.has(key)) continue;
+    const std::string v = f.get(key);
+    if (v == "none") {
+      body.set(key, json::Value());
+    } else if (key == "ram" || key == "disk") {
+      body.set(key, v);
+    } else {
       char* end = nullptr;
       unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end) return usage_error(a[i] + ": expected a whole number or none, got \"" + v + "\"");
+      if (v.empty() || *end) return usage_error("--" + key + ": expected a whole number or none, got \"" + v + "\"");
       body.set(key, static_cast<uint64_t>(n));
     }
   }

@@ -46,59 +46,33 @@ Result<std::string> read_text(const std::string& path, const std::string& flag) 
   return std::move(*text);
 }
 
-struct Parsed {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> flags;  // "plain-http" -> ""
-};
-
-// Flags with values in `valued`, alone in `bare`; anything else is refused.
-Result<Parsed> parse(const Argv& a, size_t from, const std::vector<std::string>& valued,
-                     const std::vector<std::string>& bare) {
-  Parsed p;
-  for (size_t i = from; i < a.size(); ++i) {
-    if (!a[i].starts_with("--")) {
-      p.positional.push_back(a[i]);
-      continue;
-    }
-    std::string name = a[i].substr(2), value;
-    bool has_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
-    if (std::find(bare.begin(), bare.end(), name) != bare.end()) {
-      if (has_value) return image_usage("--" + name + ": takes no value");
-      p.flags[name] = "";
-    } else if (std::find(valued.begin(), valued.end(), name) != valued.end()) {
-      if (!has_value) {
-        if (i + 1 >= a.size()) return image_usage("--" + name + ": needs a value");
-        value = a[++i];
-      }
-      p.flags[name] = value;
-    } else {
-      return image_usage("image " + a[1] + ": unknown flag --" + name);
-    }
-  }
-  return p;
+// a[2..] parsed against the text flags `valued` and the boolean `bare`;
+// a refusal comes after `berth image`'s usage.
+Result<flags::Args> parse(const Argv& a, const std::vector<std::string>& valued, const std::vector<std::string>& bare) {
+  std::vector<flags::Flag> known;
+  for (const auto& v : valued) known.push_back(flags::Flag::text({v}));
+  for (const auto& b : bare) known.push_back(flags::Flag::boolean({b}));
+  auto f = parse_flags(a, 2, known, "image " + a[1]);
+  if (!f && f.error().code() == EINVAL) return image_usage(f.error().message());
+  return f;
 }
 
 const std::vector<std::string> kRegistryFlags = {"creds", "creds-file", "ca", "tls-ca"};
 
 // The registry part of a pull or push body. Files are read here, so berthd
 // never opens a path a client names.
-Status registry_body(const Parsed& p, json::Value& body) {
-  auto has = [&](const char* f) { return p.flags.count(f) > 0; };
+Status registry_body(const flags::Args& p, json::Value& body) {
+  auto has = [&](const char* f) { return p.has(f); };
   if (has("creds") && has("creds-file")) return image_usage("--creds and --creds-file exclude each other");
   if (has("ca") && has("tls-ca")) return image_usage("--ca and --tls-ca name the same thing; give one");
-  if (has("creds")) body.set("credentials", p.flags.at("creds"));
+  if (has("creds")) body.set("credentials", p.get("creds"));
   if (has("creds-file")) {
-    std::string c = BERTH_TRY(read_text(p.flags.at("creds-file"), "--creds-file"));
+    std::string c = BERTH_TRY(read_text(p.get("creds-file"), "--creds-file"));
     while (!c.empty() && (c.back() == '\n' || c.back() == '\r')) c.pop_back();
     body.set("credentials", c);
   }
   for (const char* f : {"ca", "tls-ca"})
-    if (has(f)) body.set("ca", BERTH_TRY(read_text(p.flags.at(f), std::string("--") + f)));
+    if (has(f)) body.set("ca", BERTH_TRY(read_text(p.get(f), std::string("--") + f)));
   if (has("plain-http")) body.set("plain_http", true);
   return ok();
 }
@@ -197,27 +171,27 @@ Result<int> ls(Context& c) {
 Result<int> pull(Context& c, const Argv& a) {
   std::vector<std::string> valued = kRegistryFlags;
   valued.insert(valued.end(), {"tag", "platform"});
-  Parsed p = BERTH_TRY(parse(a, 2, valued, {"plain-http", "quiet"}));
-  if (p.positional.size() != 1) return image_usage("image pull: expected one REF");
+  flags::Args p = BERTH_TRY(parse(a, valued, {"plain-http", "quiet"}));
+  if (p.positional().size() != 1) return image_usage("image pull: expected one REF");
   json::Value body = json::Value::object();
-  body.set("ref", p.positional[0]);
-  if (p.flags.count("tag")) body.set("tag", p.flags["tag"]);
-  if (p.flags.count("platform")) body.set("platform", p.flags["platform"]);
+  body.set("ref", p.positional()[0]);
+  if (p.has("tag")) body.set("tag", p.get("tag"));
+  if (p.has("platform")) body.set("platform", p.get("platform"));
   BERTH_TRY(registry_body(p, body));
-  json::Value r = BERTH_TRY(follow_operation(c.api, "/v1/images/pull", body, p.flags.count("quiet") > 0));
+  json::Value r = BERTH_TRY(follow_operation(c.api, "/v1/images/pull", body, p.has("quiet")));
   if (c.json_out) return print_json(r), 0;
   std::printf("%s %s\n", field(r, "tag").c_str(), field(r, "digest").c_str());
   return 0;
 }
 
 Result<int> push(Context& c, const Argv& a) {
-  Parsed p = BERTH_TRY(parse(a, 2, kRegistryFlags, {"plain-http", "quiet"}));
-  if (p.positional.size() != 2) return image_usage("image push: expected IMAGE and REF");
+  flags::Args p = BERTH_TRY(parse(a, kRegistryFlags, {"plain-http", "quiet"}));
+  if (p.positional().size() != 2) return image_usage("image push: expected IMAGE and REF");
   json::Value body = json::Value::object();
-  body.set("image", p.positional[0]);
-  body.set("ref", p.positional[1]);
+  body.set("image", p.positional()[0]);
+  body.set("ref", p.positional()[1]);
   BERTH_TRY(registry_body(p, body));
-  json::Value r = BERTH_TRY(follow_operation(c.api, "/v1/images/push", body, p.flags.count("quiet") > 0));
+  json::Value r = BERTH_TRY(follow_operation(c.api, "/v1/images/push", body, p.has("quiet")));
   if (c.json_out) return print_json(r), 0;
   std::printf("%s %s\n", field(r, "ref").c_str(), field(r, "digest").c_str());
   return 0;
@@ -237,22 +211,22 @@ Result<int> inspect(Context& c, const std::string& ref) {
 }
 
 Result<int> build_template(Context& c, const Argv& a) {
-  Parsed p = BERTH_TRY(parse(a, 2, {"packages", "suite", "mirror"}, {}));
-  if (p.positional.size() != 2) return image_usage("image build-template: expected KIND and TAG");
+  flags::Args p = BERTH_TRY(parse(a, {"packages", "suite", "mirror"}, {}));
+  if (p.positional().size() != 2) return image_usage("image build-template: expected KIND and TAG");
   json::Value body = json::Value::object();
-  body.set("template", p.positional[0]);
-  body.set("tag", p.positional[1]);
-  if (p.flags.count("packages")) {
+  body.set("template", p.positional()[0]);
+  body.set("tag", p.positional()[1]);
+  if (p.has("packages")) {
     json::Value list = json::Value::array();
-    std::stringstream ss(p.flags["packages"]);
+    std::stringstream ss(p.get("packages"));
     for (std::string pkg; std::getline(ss, pkg, ',');)
       if (!pkg.empty()) list.push_back(pkg);
     body.set("packages", std::move(list));
   }
   for (const char* k : {"suite", "mirror"})
-    if (p.flags.count(k)) body.set(k, p.flags[k]);
+    if (p.has(k)) body.set(k, p.get(k));
   json::Value r = BERTH_TRY(c.api.run_operation("POST", "/v1/images", json::dump(body)));
-  std::printf("%s %s\n", p.positional[1].c_str(), field(r, "digest").c_str());
+  std::printf("%s %s\n", p.positional()[1].c_str(), field(r, "digest").c_str());
   return 0;
 }
 

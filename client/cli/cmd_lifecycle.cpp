@@ -59,16 +59,13 @@ Result<json::Value> options(const Argv& a, size_t from) {
 // The --force and (with `timeout`) --timeout S flags of stop, stop --all
 // and destroy, from a[from] on, as their request body.
 Result<json::Value> stop_flags(const Argv& a, size_t from, const std::string& verb, bool timeout) {
+  std::vector<flags::Flag> known = {flags::Flag::boolean({"force"})};
+  if (timeout) known.push_back(flags::Flag::integer({"timeout"}, 0, 1e9));
+  flags::Args f = BERTH_TRY(parse_flags(a, from, known, verb));
+  if (!f.positional().empty()) return usage_error(verb + ": unexpected argument \"" + f.positional()[0] + "\"");
   json::Value body = json::Value::object();
-  for (size_t i = from; i < a.size(); ++i) {
-    if (a[i] == "--force") {
-      body.set("force", true);
-    } else if (a[i] == "--timeout" && timeout && i + 1 < a.size()) {
-      body.set("timeout", BERTH_TRY(seconds_arg(a[++i])));
-    } else {
-      return usage_error(verb + ": unexpected argument \"" + a[i] + "\"");
-    }
-  }
+  if (f.has("force")) body.set("force", true);
+  if (f.has("timeout")) body.set("timeout", f.integer("timeout", 0));
   return body;
 }
 

@@ -1,6 +1,5 @@
 // cmd_networks.cpp — `berth network create|ls|rm`: the node's networks
 // through berthd.
-#include <algorithm>
 #include <cstdio>
 
 #include "berth/client/format.h"
@@ -12,30 +11,46 @@ using client::field;
 
 namespace {
 
-// CLI flags to the network's JSON fields; dns and search may repeat.
-const std::pair<const char*, const char*> kFlags[] = {
-    {"--mode", "mode"},         {"--subnet", "subnet4"}, {"--gateway", "gateway4"}, {"--subnet6", "subnet6"},
-    {"--gateway6", "gateway6"}, {"--dns", "dns"},        {"--search", "search"},    {"--bridge", "bridge"},
-    {"--uplink", "uplink"},     {"--mtu", "mtu"},        {"--nat", "nat"}};
+// The flags of network create.
+const std::vector<flags::Flag>& create_flags() {
+  static const std::vector<flags::Flag> kFlags = {
+      flags::Flag::text({"mode"}),     flags::Flag::text({"subnet"}),
+      flags::Flag::text({"gateway"}),  flags::Flag::text({"subnet6"}),
+      flags::Flag::text({"gateway6"}), flags::Flag::text({"dns"}),
+      flags::Flag::text({"search"}),   flags::Flag::text({"bridge"}),
+      flags::Flag::text({"uplink"}),   flags::Flag::integer({"mtu"}, 0, 65535),
+      flags::Flag::text({"nat"})};
+  return kFlags;
+}
 
-// One flag's value into the network's body.
-Status set_flag(json::Value& body, const std::string& key, const std::string& v) {
-  if (key == "dns" || key == "search") {
-    json::Value* list = body.find(key);
-    if (!list) list = &body.set(key, json::Value::array());
-    list->push_back(v);
-  } else if (key == "mtu") {
-    char* end = nullptr;
-    unsigned long m = std::strtoul(v.c_str(), &end, 10);
-    if (v.empty() || *end) return usage_error("--mtu: expected a number, got \"" + v + "\"");
-    body.set("mtu", m);
-  } else if (key == "nat") {
-    if (v != "yes" && v != "no") return usage_error("--nat: expected yes or no, got \"" + v + "\"");
-    body.set("nat", v == "yes");
-  } else {
-    body.set(key, v);
+// The network create body: NAME and the flags given, as the network's
+// JSON fields; dns and search may repeat.
+Result<json::Value> create_body(const Argv& a) {
+  flags::Args f = BERTH_TRY(parse_flags(a, 3, create_flags(), "network create"));
+  if (!f.positional().empty()) return usage_error("network create: unexpected argument \"" + f.positional()[0] + "\"");
+  json::Value body = json::Value::object();
+  body.set("name", a[2]);
+  for (auto [flag, key] : {std::pair{"mode", "mode"},
+                           {"subnet", "subnet4"},
+                           {"gateway", "gateway4"},
+                           {"subnet6", "subnet6"},
+                           {"gateway6", "gateway6"},
+                           {"bridge", "bridge"},
+                           {"uplink", "uplink"}})
+    if (f.has(flag)) body.set(key, f.get(flag));
+  for (const char* list : {"dns", "search"})
+    if (f.has(list)) {
+      json::Value values = json::Value::array();
+      for (const auto& v : f.all(list)) values.push_back(v);
+      body.set(list, std::move(values));
+    }
+  if (f.has("mtu")) body.set("mtu", static_cast<uint64_t>(f.integer("mtu", 0)));
+  if (f.has("nat")) {
+    std::string nat = f.get("nat");
+    if (nat != "yes" && nat != "no") return usage_error("--nat: expected yes or no, got \"" + nat + "\"");
+    body.set("nat", nat == "yes");
   }
-  return ok();
+  return body;
 }
 
 Result<int> ls(Context& c) {
@@ -63,14 +78,7 @@ Result<int> cmd_network(Context& c, const Argv& a) {
   }
   if (sub != "create" || a.size() < 3 || a[2].starts_with("-"))
     return usage_error("network: expected create NAME ..., ls or rm NAME");
-  json::Value body = json::Value::object();
-  body.set("name", a[2]);
-  for (size_t i = 3; i < a.size(); i += 2) {
-    auto f = std::find_if(std::begin(kFlags), std::end(kFlags), [&](const auto& p) { return a[i] == p.first; });
-    if (f == std::end(kFlags)) return usage_error("network create: unknown option \"" + a[i] + "\"");
-    if (i + 1 >= a.size()) return usage_error(a[i] + ": needs a value");
-    BERTH_TRY(set_flag(body, f->second, a[i + 1]));
-  }
+  json::Value body = BERTH_TRY(create_body(a));
   json::Value n = BERTH_TRY(c.api.json("POST", "/v1/networks", json::dump(body)));
   std::printf("created network %s (%s %s)\n", a[2].c_str(), field(n, "mode").c_str(),
               field(n, field(n, "subnet4") == "-" ? "subnet6" : "subnet4").c_str());

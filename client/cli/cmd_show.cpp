@@ -66,11 +66,14 @@ Result<int> cmd_log(Context& c, const Argv& a) {
 
 Result<int> cmd_stream(Context& c, const Argv& a) {
   const bool events = a[0] == "events";
-  std::string path = events ? "/v1/events" : "/metrics";
-  if (events && a.size() == 3 && a[1] == "--type") path += "?type=" + a[2];
-  else if (a.size() != 1)
+  std::vector<flags::Flag> known;
+  if (events) known.push_back(flags::Flag::text({"type"}));
+  flags::Args f = BERTH_TRY(parse_flags(a, 1, known, a[0]));
+  if (!f.positional().empty())
     return usage_error(a[0] +
                        (events ? ": expected no arguments or --type TYPE[,TYPE...]" : ": expected no arguments"));
+  std::string path = events ? "/v1/events" : "/metrics";
+  if (f.has("type")) path += "?type=" + f.get("type");
   client::Connection conn = BERTH_TRY(client::Connection::open(c.api.endpoint()));
   // Written as it comes: `berth events` follows berthd until it is stopped.
   std::fflush(stdout);

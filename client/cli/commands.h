@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "berth/base/error.h"
+#include "berth/base/flags.h"
 #include "berth/base/json.h"
 #include "berth/client/api.h"
 
@@ -58,6 +59,12 @@ Error exec_cluster(Argv a);
 
 /// An error of the command line (exit status 2).
 inline Error usage_error(std::string msg) { return Error(EINVAL, std::move(msg)); }
+/// a[from..] parsed against `flags` (base/flags.h, GNU spelling) for
+/// `command`, which refusals name; a refusal is a usage error, and -h or
+/// --help an error of code flags::kHelpAsked, on which the verb's usage is
+/// printed on stdout and berth exits 0.
+Result<flags::Args> parse_flags(const Argv& a, size_t from, const std::vector<flags::Flag>& flags,
+                                const std::string& command);
 /// The container name a verb takes as its first argument.
 Result<std::string> need_name(const Argv& a);
 /// Refuses arguments from a[from] on.

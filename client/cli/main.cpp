@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
+#include <tuple>
 
 #include "berth/base/strings.h"
 #include "commands.h"
@@ -22,6 +23,14 @@ void print_json(const json::Value& v) { print(json::dump(v, true) + "\n"); }
 Result<std::string> need_name(const Argv& a) {
   if (a.size() < 2 || a[1].starts_with("-")) return usage_error(a[0] + ": needs a container name");
   return a[1];
+}
+
+Result<flags::Args> parse_flags(const Argv& a, size_t from, const std::vector<flags::Flag>& flags,
+                                const std::string& command) {
+  Argv words(a.begin() + static_cast<long>(std::min(from, a.size())), a.end());
+  auto r = flags::Args::parse(words, flags, {flags::Dialect::gnu, false, command});
+  if (!r && r.error().code() != flags::kHelpAsked) return usage_error(r.error().message());
+  return r;
 }
 
 Status no_more(const Argv& a, size_t from) {
@@ -116,24 +125,26 @@ int help(const std::string& verb) {
 }
 
 // The options before the verb: where berthd is and, for --remote, the TLS
-// files; each also from the environment.
-Status global_options(Argv& a, client::Endpoint& e) {
-  std::pair<const char*, std::string*> opts[] = {{"--socket", &e.socket},
-                                                 {"--remote", &e.remote},
-                                                 {"--cert", &e.tls.cert},
-                                                 {"--key", &e.tls.key},
-                                                 {"--ca", &e.tls.ca}};
-  const char* envs[] = {"BERTH_SOCKET", "BERTH_REMOTE", "BERTH_TLS_CERT", "BERTH_TLS_KEY", "BERTH_TLS_CA"};
-  for (size_t i = 0; i < std::size(opts); ++i)
-    if (const char* v = std::getenv(envs[i])) *opts[i].second = v;
-  while (!a.empty()) {
-    auto o = std::find_if(std::begin(opts), std::end(opts), [&](const auto& p) { return a[0] == p.first; });
-    if (o == std::end(opts)) break;
-    if (a.size() < 2) return usage_error(a[0] + ": needs a value");
-    *o->second = a[1];
-    a.erase(a.begin(), a.begin() + 2);
+// files; each also from the environment. The verb and its arguments are
+// left in `a`.
+Result<flags::Args> global_options(Argv& a, client::Endpoint& e) {
+  static const std::vector<flags::Flag> kGlobals = {
+      flags::Flag::text({"socket"}),      flags::Flag::text({"remote"}), flags::Flag::text({"cert"}),
+      flags::Flag::text({"key"}),         flags::Flag::text({"ca"}),     flags::Flag::boolean({"version", "v"}),
+      flags::Flag::boolean({"help", "h"})};
+  auto g = flags::Args::parse(a, kGlobals, {flags::Dialect::gnu, true, ""});
+  if (!g) return usage_error(g.error().message());
+  std::tuple<const char*, const char*, std::string*> opts[] = {{"socket", "BERTH_SOCKET", &e.socket},
+                                                               {"remote", "BERTH_REMOTE", &e.remote},
+                                                               {"cert", "BERTH_TLS_CERT", &e.tls.cert},
+                                                               {"key", "BERTH_TLS_KEY", &e.tls.key},
+                                                               {"ca", "BERTH_TLS_CA", &e.tls.ca}};
+  for (auto [flag, env, value] : opts) {
+    if (const char* v = std::getenv(env)) *value = v;
+    if (g->has(flag)) *value = g->get(flag);
   }
-  return ok();
+  a = g->positional();
+  return g;
 }
 
 int fail(const Error& e) {
@@ -145,11 +156,13 @@ int fail(const Error& e) {
 
 int main_impl(Argv a) {
   client::Endpoint endpoint;
-  if (auto st = global_options(a, endpoint); !st) return fail(st.error());
+  auto globals = global_options(a, endpoint);
+  if (!globals) return fail(globals.error());
+  if (globals->has("version")) return std::printf("berth version %s\n", BERTH_VERSION), 0;
+  if (globals->has("help")) return help("");
   if (a.empty()) return std::fputs(kUsage, stderr), 2;
   const std::string verb = a[0];
-  if (verb == "--version" || verb == "-v") return std::printf("berth version %s\n", BERTH_VERSION), 0;
-  if (verb == "--help" || verb == "-h" || verb == "help") return help(verb == "help" && a.size() >= 2 ? a[1] : "");
+  if (verb == "help") return help(a.size() >= 2 ? a[1] : "");
   if (is_cluster_verb(verb)) {
     std::fprintf(stderr, "berth: %s\n", exec_cluster(a).message().c_str());
     return 127;
@@ -167,6 +180,7 @@ int main_impl(Argv a) {
   if (c.json_out) a.resize(a.size() - 2);
   auto r = e->fn(c, a);
   std::fflush(stdout);
+  if (!r && r.error().code() == flags::kHelpAsked) return help(verb);
   return r ? *r : fail(r.error());
 }
 

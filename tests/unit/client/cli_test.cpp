@@ -103,6 +103,22 @@ TEST(Cli, VersionAndUnreachable) {
   EXPECT_NE(l.err.find("cannot reach berthd"), std::string::npos) << l.err;
 }
 
+TEST(Cli, FlagRefusalsNameTheFlag) {
+  Outcome r = run({"stop", "a", "--bogus"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("unknown flag --bogus"), std::string::npos) << r.err;
+  Outcome t = run({"network", "create", "n", "--mtu", "70000"});
+  EXPECT_EQ(t.status, 2);
+  EXPECT_NE(t.err.find("--mtu"), std::string::npos) << t.err;
+  // --help after a verb's other arguments is the verb's usage too.
+  Outcome h = run({"image", "pull", "ref", "--help"});
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.out.find("berth image pull REF"), std::string::npos) << h.out;
+  Outcome g = run({"--bogus", "list"});
+  EXPECT_EQ(g.status, 2);
+  EXPECT_NE(g.err.find("--bogus"), std::string::npos) << g.err;
+}
+
 TEST(Cli, BadUsageIsExitTwo) {
   EXPECT_EQ(run({"start"}).status, 2);
   EXPECT_EQ(run({"exec", "-t", "--timeout", "5", "a", "sh"}).status, 2);
