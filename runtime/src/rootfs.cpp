@@ -94,14 +94,15 @@ unsigned long statvfs_to_ms(unsigned long f) {
 
 // Read-only etc. on a bind mount need a remount; keep the flags the kernel
 // has locked (nosuid/nodev/noexec from the source) or the remount fails.
-berth::Status remount_bind(Kernel& k, const std::string& path, unsigned long flags) {
+// `what` names the mount in the error (`path` is often a /proc/self/fd one).
+berth::Status remount_bind(Kernel& k, const std::string& path, unsigned long flags, const std::string& what) {
   struct statvfs sv;
   unsigned long locked = 0;
   if (k.statvfs(path.c_str(), &sv) == 0) locked = statvfs_to_ms(sv.f_flag) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
   unsigned long f = MS_BIND | MS_REMOUNT | locked |
                     (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
                               MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW));
-  if (k.mount(nullptr, path.c_str(), nullptr, f, nullptr) < 0) return Error::os("remount " + path);
+  if (k.mount(nullptr, path.c_str(), nullptr, f, nullptr) < 0) return Error::os("remount " + what);
   return {};
 }
 
@@ -132,7 +133,7 @@ berth::Status mount_bind(Kernel& k, int root_fd, const Mount& m, const std::stri
   // The target fd still names the directory under the new mount: reopen.
   UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, rel, O_PATH));
   std::string mp = fd_path(mounted.get());
-  if (m.flags & ~(MS_REC | MS_BIND | MS_REMOUNT)) BERTH_TRY(remount_bind(k, mp, m.flags));
+  if (m.flags & ~(MS_REC | MS_BIND | MS_REMOUNT)) BERTH_TRY(remount_bind(k, mp, m.flags, m.destination));
   if (m.propagation && k.mount(nullptr, mp.c_str(), nullptr, m.propagation, nullptr) < 0)
     return Error::os("set propagation of " + m.destination);
   if (m.attr_set || m.attr_clr) {
@@ -181,7 +182,7 @@ berth::Status mount_hierarchy(Kernel& k, int root_fd, const std::string& sub, co
   if (k.mount(fd_path(source.get()).c_str(), tp.c_str(), nullptr, MS_BIND, nullptr) < 0)
     return Error::os("bind " + src + " on /" + sub);
   UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, sub, O_PATH | O_DIRECTORY));
-  return remount_bind(k, fd_path(mounted.get()), flags | MS_BIND);
+  return remount_bind(k, fd_path(mounted.get()), flags | MS_BIND, "/" + sub);
 }
 
 // Hybrid hosts: a tmpfs with one v1 hierarchy per controller plus the
@@ -219,7 +220,7 @@ berth::Status mount_cgroup_v1_tree(Kernel& k, int root_fd, const Mount& m, const
   }
   if (m.flags & MS_RDONLY) {
     UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, rel, O_PATH | O_DIRECTORY));
-    BERTH_TRY(remount_bind(k, fd_path(mounted.get()), MS_RDONLY | base));
+    BERTH_TRY(remount_bind(k, fd_path(mounted.get()), MS_RDONLY | base, m.destination));
   }
   return {};
 }
@@ -326,7 +327,7 @@ berth::Status mount_one(InitContext& ctx, int root_fd, const Mount& m, int idmap
   if (under) {
     UniqueFd fresh = BERTH_TRY(open_in_root(root_fd, rel, O_RDONLY | O_DIRECTORY));
     BERTH_TRY(copy_tree(k, under.get(), fresh.get(), m.destination));
-    if (m.flags & MS_RDONLY) BERTH_TRY(remount_bind(k, fd_path(fresh.get()), m.flags | MS_RDONLY));
+    if (m.flags & MS_RDONLY) BERTH_TRY(remount_bind(k, fd_path(fresh.get()), m.flags | MS_RDONLY, m.destination));
   }
   if (m.propagation) {
     UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, rel, O_PATH));
@@ -496,8 +497,8 @@ berth::Status apply_path_masks(const InitContext& ctx, int root_fd) {
     if (k.mount(tp.c_str(), tp.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
       return Error::os("linux.readonlyPaths: bind " + p);
     UniqueFd again = BERTH_TRY(open_in_root(root_fd, p, O_PATH, true));
-    BERTH_TRY_CTX(remount_bind(k, fd_path(again.get()), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC),
-                  "linux.readonlyPaths " + p);
+    BERTH_TRY_CTX(remount_bind(k, fd_path(again.get()), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, p),
+                  "linux.readonlyPaths");
   }
   return {};
 }
@@ -602,7 +603,7 @@ berth::Status pivot_into_rootfs(Kernel& k, const Spec& spec, bool no_pivot) {
 
 berth::Status finish_rootfs(InitContext& ctx) {
   const Spec& spec = *ctx.spec;
-  if (spec.root_readonly) BERTH_TRY_CTX(remount_bind(*ctx.kernel, "/", MS_RDONLY), "root.readonly");
+  if (spec.root_readonly) BERTH_TRY_CTX(remount_bind(*ctx.kernel, "/", MS_RDONLY, "/"), "root.readonly");
   return {};
 }
 
