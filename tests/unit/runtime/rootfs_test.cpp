@@ -13,61 +13,14 @@
 #include <vector>
 
 #include "berth/base/fs.h"
-#include "fake_kernel.h"
-#include "internal.h"
+#include "bundle_test.h"
 
 namespace berth::runtime {
 namespace {
 
-using Calls = std::vector<std::string>;
-
-// A bundle in a temporary directory: rootfs/, a data/ directory to bind, and
-// a config.json made of `linux` and `mounts` members.
-class Rootfs : public ::testing::Test {
+class Rootfs : public BundleTest {
 protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-rootfs-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    bundle_ = tmpl;
-    ASSERT_TRUE(fs::mkdir_p(bundle_ + "/rootfs/bin", 0755));
-    ASSERT_TRUE(fs::mkdir_p(bundle_ + "/data", 0755));
-    fake_.bundle = bundle_;
-    opts_.bundle = bundle_;
-  }
-  void TearDown() override {
-    if (ctx_.devnull_fd >= 0) ::close(ctx_.devnull_fd);
-    (void)fs::remove_tree(bundle_);
-  }
-
-  // Parses a config with these "mounts" and "linux" members (JSON text).
-  void config(const std::string& mounts, const std::string& linux, const std::string& extra = "") {
-    std::string text = R"({"ociVersion":"1.2.0","root":{"path":"rootfs"},"process":{"args":["/bin/sh"],"cwd":"/"},)"
-                       R"("mounts":)" +
-                       mounts + R"(,"linux":)" + linux + extra + "}";
-    auto s = parse_spec(text, bundle_);
-    ASSERT_TRUE(s) << s.error().what();
-    spec_ = std::move(*s);
-    ctx_.spec = &spec_;
-    ctx_.opts = &opts_;
-    ctx_.kernel = &fake_;
-  }
   Status prepare() { return prepare_rootfs(ctx_); }
-  // Makes a file (or, ending in '/', a directory) inside the rootfs.
-  void touch(const std::string& rel) {
-    std::string p = bundle_ + "/rootfs/" + rel;
-    if (rel.ends_with("/")) {
-      ASSERT_TRUE(fs::mkdir_p(p, 0755));
-      return;
-    }
-    ASSERT_TRUE(fs::mkdir_p(p.substr(0, p.rfind('/')), 0755));
-    ASSERT_TRUE(fs::write_file_atomic(p, ""));
-  }
-
-  std::string bundle_;
-  FakeKernel fake_;
-  CreateOptions opts_;
-  Spec spec_;
-  InitContext ctx_;
 };
 
 constexpr const char* kNamespaces = R"("namespaces":[{"type":"pid"},{"type":"mount"},{"type":"ipc"},{"type":"uts"}])";
