@@ -109,6 +109,16 @@ berth::Status write_oom_score_adj(PrivateProcfs& procfs, pid_t pid, const Proces
 /// children (its timens_offsets), before any process has entered it.
 berth::Status write_time_offsets(PrivateProcfs& procfs, pid_t pid, const Spec& spec);
 
+// ---- create ----------------------------------------------------------------
+/// Opens linux.namespaces' paths before clone: the pid namespace is joined
+/// here (setns(CLONE_NEWPID) only affects children), the others are
+/// returned as (fd, CLONE_NEW*) for the init to join, user first (it owns
+/// the rest). `keep` holds the fds open.
+Result<std::vector<std::pair<int, int>>> open_join_namespaces(Kernel& k, const Spec& spec, std::vector<UniqueFd>& keep);
+/// The CLONE_NEW* flags of the namespaces the init is cloned into: neither
+/// joined ones nor cgroup and time, which the init unshares later.
+int new_namespace_flags(const Spec& spec);
+
 /// Everything the child needs, prepared by the parent before clone.
 struct InitContext {
   Kernel* kernel = &Kernel::host();  // a recording fake in unit tests
