@@ -81,11 +81,13 @@ public:
   }
 };
 
+// Constant-initialized, not a function-local static: exec's forked child
+// may be the first to ask for it, and a static's guard held by another
+// thread of the parent at fork would never be released in the child.
+constinit HostKernel host_kernel;
+
 }  // namespace
 
-Kernel& Kernel::host() {
-  static HostKernel k;
-  return k;
-}
+Kernel& Kernel::host() { return host_kernel; }
 
 }  // namespace berth::runtime
