@@ -30,16 +30,6 @@ constexpr NsFile kOrder[] = {{CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"},    
                              {CLONE_NEWNET, "net"},   {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWTIME, "time"},
                              {CLONE_NEWNS, "mnt"}};
 
-struct ExecChild {
-  const ExecOptions* o;
-  const Spec* spec;
-  Kernel* kernel;
-  std::vector<std::pair<int, int>> joins;
-  int root_fd;
-  int console_fd;
-  int sync_fd;
-};
-
 // On cgroup v2 a container whose own init delegated controllers below its
 // cgroup (systemd moves itself into init.scope) has no room for processes
 // at its top: joining it is EBUSY. Join the init's cgroup then, as runc does.
@@ -55,7 +45,9 @@ berth::Status join_init_cgroup(const Globals& g, pid_t init, pid_t pid) {
   return fs::write_file(procs, std::to_string(pid));
 }
 
-berth::Status child_steps(ExecChild& c) {
+}  // namespace
+
+berth::Status exec_child_steps(ExecChild& c) {
   Kernel& k = *c.kernel;
   if (k.prctl(PR_SET_DUMPABLE, 0, 0) < 0) return Error::os("prctl PR_SET_DUMPABLE");
   auto go = BERTH_TRY(sync_recv(c.sync_fd));
@@ -70,11 +62,8 @@ berth::Status child_steps(ExecChild& c) {
     return Error::os("setsid");
   }
   BERTH_TRY(prepare_process(k, c.o->process, c.spec, c.o->preserve_fds, c.sync_fd));
-  BERTH_TRY(sync_send(c.sync_fd, Sync::ready));
-  return exec_process(c.o->process);
+  return sync_send(c.sync_fd, Sync::ready);
 }
-
-}  // namespace
 
 Result<int> exec(const Globals& g, const ExecOptions& o) {
   BERTH_TRY(require_sealed_exe());  // the process is a fork of this one
@@ -137,7 +126,8 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
   if (child == 0) {
     parent_sock.reset();
     ExecChild c{&o, &spec, &Kernel::host(), joins, root.get(), console.get(), child_sock.get()};
-    auto st = child_steps(c);
+    auto st = exec_child_steps(c);
+    if (st) st = exec_process(c.o->process);
     (void)sync_send(c.sync_fd, Sync::error, st.error().what());
     ::_exit(127);
   }

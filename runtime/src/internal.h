@@ -143,6 +143,21 @@ berth::Status init_create_steps(InitContext& ctx);
 /// Runs init_create_steps and the start; never returns (calls _exit).
 [[noreturn]] void init_main(InitContext& ctx);
 
+/// What the forked child of `exec` needs, prepared before the fork.
+struct ExecChild {
+  const ExecOptions* o;
+  const Spec* spec;
+  Kernel* kernel;
+  std::vector<std::pair<int, int>> joins;  // (fd, CLONE_NEW*), user first; pid joined before the fork
+  int root_fd;                             // the container's root (/proc/PID/root)
+  int console_fd;
+  int sync_fd;
+};
+/// The exec child's steps, from Sync::go to Sync::ready: not dumpable,
+/// namespaces joined, chroot into the container's root, a session (or the
+/// console), prepare_process. The caller then execs the process.
+berth::Status exec_child_steps(ExecChild& c);
+
 /// Steps shared by init and exec before execve: rlimits, scheduling, fds,
 /// identity, capabilities, no_new_privs, seccomp (a notify fd goes to the
 /// runtime over `sync_fd`).

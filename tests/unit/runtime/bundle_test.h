@@ -18,6 +18,13 @@ namespace berth::runtime {
 
 using Calls = std::vector<std::string>;
 
+/// One case of a step's failure: the first call starting with `fail_on`
+/// fails, and the sequence's error reads `error`.
+struct StepFailure {
+  const char* fail_on;
+  const char* error;
+};
+
 // A bundle in a temporary directory: rootfs/, a data/ directory to bind, and
 // a config.json made of `linux` and `mounts` members.
 class BundleTest : public ::testing::Test {

@@ -174,12 +174,7 @@ TEST_F(Init, RefusedKeyringIsNotAnError) {
   EXPECT_TRUE(run());
 }
 
-struct InitFailure {
-  const char* fail_on;
-  const char* error;
-};
-
-class InitFails : public Init, public ::testing::WithParamInterface<InitFailure> {};
+class InitFails : public Init, public ::testing::WithParamInterface<StepFailure> {};
 
 // Each step's failure stops the sequence at that call and says which step.
 TEST_P(InitFails, NamesTheStep) {
@@ -200,18 +195,18 @@ TEST_P(InitFails, NamesTheStep) {
 
 INSTANTIATE_TEST_SUITE_P(
     Steps, InitFails,
-    ::testing::Values(InitFailure{"prctl(PR_SET_DUMPABLE", "prctl PR_SET_DUMPABLE: Operation not permitted"},
-                      InitFailure{"setresuid(0", "setresuid 0 in user namespace: Operation not permitted"},
-                      InitFailure{"unshare(CLONE_NEWCGROUP", "unshare cgroup namespace: Operation not permitted"},
-                      InitFailure{"sethostname", "hostname: sethostname box: Operation not permitted"},
-                      InitFailure{"personality", "linux.personality: personality LINUX: Operation not permitted"},
-                      InitFailure{"setrlimit", "process.rlimits: setrlimit RLIMIT_NOFILE: Operation not permitted"},
-                      InitFailure{"prctl(PR_CAPBSET_DROP",
+    ::testing::Values(StepFailure{"prctl(PR_SET_DUMPABLE", "prctl PR_SET_DUMPABLE: Operation not permitted"},
+                      StepFailure{"setresuid(0", "setresuid 0 in user namespace: Operation not permitted"},
+                      StepFailure{"unshare(CLONE_NEWCGROUP", "unshare cgroup namespace: Operation not permitted"},
+                      StepFailure{"sethostname", "hostname: sethostname box: Operation not permitted"},
+                      StepFailure{"personality", "linux.personality: personality LINUX: Operation not permitted"},
+                      StepFailure{"setrlimit", "process.rlimits: setrlimit RLIMIT_NOFILE: Operation not permitted"},
+                      StepFailure{"prctl(PR_CAPBSET_DROP",
                                   "drop CAP_CHOWN from the bounding set: Operation not permitted"},
-                      InitFailure{"setgroups", "process.user.additionalGids: setgroups: Operation not permitted"},
-                      InitFailure{"setresuid(1000", "process.user.uid: setresuid 1000: Operation not permitted"},
-                      InitFailure{"capset", "capset: Operation not permitted"},
-                      InitFailure{"prctl(PR_SET_NO_NEW_PRIVS", "prctl PR_SET_NO_NEW_PRIVS: Operation not permitted"}));
+                      StepFailure{"setgroups", "process.user.additionalGids: setgroups: Operation not permitted"},
+                      StepFailure{"setresuid(1000", "process.user.uid: setresuid 1000: Operation not permitted"},
+                      StepFailure{"capset", "capset: Operation not permitted"},
+                      StepFailure{"prctl(PR_SET_NO_NEW_PRIVS", "prctl PR_SET_NO_NEW_PRIVS: Operation not permitted"}));
 
 // The bundle's path is only known at run time: the fixture's {b}.
 TEST_F(Init, FailureMessagesNameTheBundle) {
