@@ -147,17 +147,17 @@ int last_capability() {
   return last;
 }
 
-Status drop_bounding_set(const std::vector<int>& bounding) {
+Status drop_bounding_set(Kernel& k, const std::vector<int>& bounding) {
   const int last = last_capability();
   for (int cap = 0; cap <= last; ++cap) {
     if (contains(bounding, cap)) continue;
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+    if (k.prctl(PR_CAPBSET_DROP, static_cast<unsigned long>(cap), 0) != 0)
       return Error::os("drop " + display_name(cap) + " from the bounding set");
   }
   return ok();
 }
 
-Status set_capabilities(const Capabilities& caps) {
+Status set_capabilities(Kernel& k, const Capabilities& caps) {
   // Capabilities above the kernel's last one are ignored (as runc does):
   // capset would refuse bits the old permitted set cannot contain.
   const int last = last_capability();
@@ -175,17 +175,16 @@ Status set_capabilities(const Capabilities& caps) {
     data[i].permitted = permitted[i];
     data[i].inheritable = inheritable[i];
   }
-  if (::syscall(SYS_capset, &header, data) != 0) return Error::os("capset");
+  if (k.capset(&header, data) != 0) return Error::os("capset");
 
-  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
-    return Error::os("clear the ambient capability set");
+  if (k.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0) != 0) return Error::os("clear the ambient capability set");
   // The kernel raises an ambient capability only when it is both permitted
   // and inheritable. Nothing is added to inheritable for it (CVE-2022-29162):
   // as runc does, one that cannot be raised is a warning, not a failure
   // (runc's own default spec has an ambient set and no inheritable one).
   for (int cap : caps.ambient) {
     if (cap < 0 || cap > last) continue;
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
+    if (k.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, static_cast<unsigned long>(cap)) != 0)
       log::warn("cannot raise ambient " + display_name(cap) + ": " + std::strerror(errno));
   }
   return ok();

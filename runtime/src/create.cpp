@@ -29,42 +29,6 @@ berth::Status write_id_maps(PrivateProcfs& procfs, pid_t pid, const Spec& spec) 
   return {};
 }
 
-// Opens namespace paths before clone; the pid namespace is joined here,
-// since setns(CLONE_NEWPID) only affects children.
-Result<std::vector<std::pair<int, int>>> open_join_namespaces(const Spec& spec, std::vector<UniqueFd>& keep) {
-  std::vector<std::pair<int, int>> out;
-  for (const auto& ns : spec.linux.namespaces) {
-    if (ns.path.empty()) continue;
-    UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return Error::os("linux.namespaces " + ns.name + ": open " + ns.path);
-    if (ns.type == CLONE_NEWPID) {
-      if (::setns(fd.get(), CLONE_NEWPID) < 0) return Error::os("linux.namespaces pid: setns " + ns.path);
-      keep.push_back(std::move(fd));
-      continue;
-    }
-    // The user namespace goes first: it owns the others.
-    if (ns.type == CLONE_NEWUSER)
-      out.insert(out.begin(), {fd.get(), ns.type});
-    else
-      out.push_back({fd.get(), ns.type});
-    keep.push_back(std::move(fd));
-  }
-  return out;
-}
-
-int new_namespace_flags(const Spec& spec) {
-  int flags = 0;
-  for (const auto& ns : spec.linux.namespaces) {
-    if (!ns.path.empty()) continue;
-    // cgroup and time namespaces are unshared by the child later: the cgroup
-    // namespace must be rooted at the container's cgroup, and time offsets
-    // must be written before any process enters the time namespace.
-    if (ns.type == CLONE_NEWCGROUP || ns.type == CLONE_NEWTIME) continue;
-    flags |= ns.type;
-  }
-  return flags;
-}
-
 pid_t clone_child(int flags) {
   return static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
 }
@@ -117,6 +81,39 @@ cgroups::Resources effective_resources(const Spec& spec) {
 }
 
 }  // namespace
+
+Result<std::vector<std::pair<int, int>>> open_join_namespaces(Kernel& k, const Spec& spec,
+                                                              std::vector<UniqueFd>& keep) {
+  std::vector<std::pair<int, int>> out;
+  for (const auto& ns : spec.linux.namespaces) {
+    if (ns.path.empty()) continue;
+    UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::os("linux.namespaces " + ns.name + ": open " + ns.path);
+    if (ns.type == CLONE_NEWPID) {
+      if (k.setns(fd.get(), CLONE_NEWPID) < 0) return Error::os("linux.namespaces pid: setns " + ns.path);
+      keep.push_back(std::move(fd));
+      continue;
+    }
+    // The user namespace goes first: it owns the others.
+    if (ns.type == CLONE_NEWUSER) out.insert(out.begin(), {fd.get(), ns.type});
+    else out.emplace_back(fd.get(), ns.type);
+    keep.push_back(std::move(fd));
+  }
+  return out;
+}
+
+int new_namespace_flags(const Spec& spec) {
+  int flags = 0;
+  for (const auto& ns : spec.linux.namespaces) {
+    if (!ns.path.empty()) continue;
+    // cgroup and time namespaces are unshared by the child later: the cgroup
+    // namespace must be rooted at the container's cgroup, and time offsets
+    // must be written before any process enters the time namespace.
+    if (ns.type == CLONE_NEWCGROUP || ns.type == CLONE_NEWTIME) continue;
+    flags |= ns.type;
+  }
+  return flags;
+}
 
 berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child_out) {
   BERTH_TRY(validate_id(o.id));
@@ -199,9 +196,9 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return Error::os("socketpair");
   UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
 
-  auto idmapped = BERTH_TRY(make_idmapped_trees(spec, bundle));
+  auto idmapped = BERTH_TRY(make_idmapped_trees(Kernel::host(), spec, bundle));
   std::vector<UniqueFd> ns_fds;
-  auto joins = BERTH_TRY(open_join_namespaces(spec, ns_fds));
+  auto joins = BERTH_TRY(open_join_namespaces(Kernel::host(), spec, ns_fds));
 
   InitContext ctx;
   ctx.spec = &spec;

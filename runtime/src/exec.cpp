@@ -30,15 +30,6 @@ constexpr NsFile kOrder[] = {{CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"},    
                              {CLONE_NEWNET, "net"},   {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWTIME, "time"},
                              {CLONE_NEWNS, "mnt"}};
 
-struct ExecChild {
-  const ExecOptions* o;
-  const Spec* spec;
-  std::vector<std::pair<int, int>> joins;
-  int root_fd;
-  int console_fd;
-  int sync_fd;
-};
-
 // On cgroup v2 a container whose own init delegated controllers below its
 // cgroup (systemd moves itself into init.scope) has no room for processes
 // at its top: joining it is EBUSY. Join the init's cgroup then, as runc does.
@@ -54,25 +45,25 @@ berth::Status join_init_cgroup(const Globals& g, pid_t init, pid_t pid) {
   return fs::write_file(procs, std::to_string(pid));
 }
 
-berth::Status child_steps(ExecChild& c) {
-  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return Error::os("prctl PR_SET_DUMPABLE");
+}  // namespace
+
+berth::Status exec_child_steps(ExecChild& c) {
+  Kernel& k = *c.kernel;
+  if (k.prctl(PR_SET_DUMPABLE, 0, 0) < 0) return Error::os("prctl PR_SET_DUMPABLE");
   auto go = BERTH_TRY(sync_recv(c.sync_fd));
   if (go.kind != Sync::go) return Error::msg("unexpected message from runtime");
   for (const auto& [fd, type] : c.joins)
-    if (::setns(fd, type) < 0) return Error::os("setns " + std::to_string(type));
-  if (::fchdir(c.root_fd) < 0 || ::chroot(".") < 0 || ::chdir("/") < 0) return Error::os("enter container root");
+    if (k.setns(fd, type) < 0) return Error::os("setns " + std::to_string(type));
+  if (k.fchdir(c.root_fd) < 0 || k.chroot(".") < 0 || k.chdir("/") < 0) return Error::os("enter container root");
   if (c.console_fd >= 0) {
-    BERTH_TRY(setup_console(c.console_fd, c.o->process, false));
+    BERTH_TRY(setup_console(k, c.console_fd, c.o->process, false));
     ::close(c.console_fd);
-  } else if (::setsid() < 0 && errno != EPERM) {
+  } else if (k.setsid() < 0 && errno != EPERM) {
     return Error::os("setsid");
   }
-  BERTH_TRY(prepare_process(c.o->process, c.spec, c.o->preserve_fds, c.sync_fd));
-  BERTH_TRY(sync_send(c.sync_fd, Sync::ready));
-  return exec_process(c.o->process);
+  BERTH_TRY(prepare_process(k, c.o->process, c.spec, c.o->preserve_fds, c.sync_fd));
+  return sync_send(c.sync_fd, Sync::ready);
 }
-
-}  // namespace
 
 Result<int> exec(const Globals& g, const ExecOptions& o) {
   BERTH_TRY(require_sealed_exe());  // the process is a fork of this one
@@ -97,12 +88,12 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
     if (!spec.has_namespace(n.type)) continue;
     UniqueFd fd(::open((proc + "/ns/" + n.file).c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return Error::os(std::string("open ") + proc + "/ns/" + n.file);
-    joins.push_back({fd.get(), n.type});
+    joins.emplace_back(fd.get(), n.type);
     keep.push_back(std::move(fd));
   }
   if (spec.has_namespace(CLONE_NEWPID)) {
     UniqueFd fd(::open((proc + "/ns/pid").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd || ::setns(fd.get(), CLONE_NEWPID) < 0) return Error::os("join pid namespace of " + o.id);
+    if (!fd || Kernel::host().setns(fd.get(), CLONE_NEWPID) < 0) return Error::os("join pid namespace of " + o.id);
   }
   UniqueFd root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return Error::os("open " + proc + "/root");
@@ -134,8 +125,9 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
   if (child < 0) return Error::os("fork");
   if (child == 0) {
     parent_sock.reset();
-    ExecChild c{&o, &spec, joins, root.get(), console.get(), child_sock.get()};
-    auto st = child_steps(c);
+    ExecChild c{&o, &spec, &Kernel::host(), joins, root.get(), console.get(), child_sock.get()};
+    auto st = exec_child_steps(c);
+    if (st) st = exec_process(c.o->process);
     (void)sync_send(c.sync_fd, Sync::error, st.error().what());
     ::_exit(127);
   }

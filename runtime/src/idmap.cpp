@@ -55,7 +55,7 @@ std::string mapping_text(const std::vector<IdMapping>& maps) {
   return out;
 }
 
-Result<std::vector<UniqueFd>> make_idmapped_trees(const Spec& spec, const std::string& bundle) {
+Result<std::vector<UniqueFd>> make_idmapped_trees(Kernel& k, const Spec& spec, const std::string& bundle) {
   std::vector<UniqueFd> out(spec.mounts.size());
   std::map<std::string, UniqueFd> userns;  // one namespace per distinct mapping
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
@@ -74,14 +74,11 @@ Result<std::vector<UniqueFd>> make_idmapped_trees(const Spec& spec, const std::s
     if (src.empty()) return Error::msg(where + ".source: required for an idmapped bind mount");
     if (src[0] != '/') src = fs::join(bundle, src);
     unsigned rec = m.recursive ? AT_RECURSIVE : 0;
-    int fd = static_cast<int>(
-        ::syscall(SYS_open_tree, AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec));
+    int fd = k.open_tree(AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
     if (fd < 0) return Error::os(where + ".source: open_tree " + src);
     out[i] = UniqueFd(fd);
-    struct {
-      uint64_t attr_set, attr_clr, propagation, userns_fd;
-    } attr{MOUNT_ATTR_IDMAP, 0, 0, static_cast<uint64_t>(ns.get())};
-    if (::syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0)
+    MountAttr attr{MOUNT_ATTR_IDMAP, 0, 0, static_cast<uint64_t>(ns.get())};
+    if (k.mount_setattr(fd, "", AT_EMPTY_PATH | rec, attr) < 0)
       return Error::os(where + ": idmap " + src + " (the filesystem may not support idmapped mounts)");
   }
   return out;

@@ -11,6 +11,7 @@
 #include "berth/base/fd.h"
 #include "berth/cgroups/manager.h"
 #include "berth/runtime/container.h"
+#include "kernel.h"
 
 namespace berth::runtime {
 
@@ -108,8 +109,19 @@ berth::Status write_oom_score_adj(PrivateProcfs& procfs, pid_t pid, const Proces
 /// children (its timens_offsets), before any process has entered it.
 berth::Status write_time_offsets(PrivateProcfs& procfs, pid_t pid, const Spec& spec);
 
+// ---- create ----------------------------------------------------------------
+/// Opens linux.namespaces' paths before clone: the pid namespace is joined
+/// here (setns(CLONE_NEWPID) only affects children), the others are
+/// returned as (fd, CLONE_NEW*) for the init to join, user first (it owns
+/// the rest). `keep` holds the fds open.
+Result<std::vector<std::pair<int, int>>> open_join_namespaces(Kernel& k, const Spec& spec, std::vector<UniqueFd>& keep);
+/// The CLONE_NEW* flags of the namespaces the init is cloned into: neither
+/// joined ones nor cgroup and time, which the init unshares later.
+int new_namespace_flags(const Spec& spec);
+
 /// Everything the child needs, prepared by the parent before clone.
 struct InitContext {
+  Kernel* kernel = &Kernel::host();  // a recording fake in unit tests
   const Spec* spec = nullptr;
   const CreateOptions* opts = nullptr;
   int sync_fd = -1;
@@ -124,13 +136,32 @@ struct InitContext {
   std::string state_json;       // for hooks run by the child
 };
 
-/// The container init's create-time steps; never returns (calls _exit).
+/// The container init's create-time steps, from Sync::go to the process
+/// prepared for execve (init_main then reports Sync::ready and waits for
+/// start); the first failure is returned, naming its step.
+berth::Status init_create_steps(InitContext& ctx);
+/// Runs init_create_steps and the start; never returns (calls _exit).
 [[noreturn]] void init_main(InitContext& ctx);
+
+/// What the forked child of `exec` needs, prepared before the fork.
+struct ExecChild {
+  const ExecOptions* o;
+  const Spec* spec;
+  Kernel* kernel;
+  std::vector<std::pair<int, int>> joins;  // (fd, CLONE_NEW*), user first; pid joined before the fork
+  int root_fd;                             // the container's root (/proc/PID/root)
+  int console_fd;
+  int sync_fd;
+};
+/// The exec child's steps, from Sync::go to Sync::ready: not dumpable,
+/// namespaces joined, chroot into the container's root, a session (or the
+/// console), prepare_process. The caller then execs the process.
+berth::Status exec_child_steps(ExecChild& c);
 
 /// Steps shared by init and exec before execve: rlimits, scheduling, fds,
 /// identity, capabilities, no_new_privs, seccomp (a notify fd goes to the
 /// runtime over `sync_fd`).
-berth::Status prepare_process(const Process& p, const Spec* spec, int preserve_fds, int sync_fd);
+berth::Status prepare_process(Kernel& k, const Process& p, const Spec* spec, int preserve_fds, int sync_fd);
 /// Whether the host kernel has AppArmor enabled.
 bool apparmor_enabled();
 /// execve of the process (PATH looked up in its env); returns only on failure.
@@ -140,7 +171,7 @@ berth::Status forward_seccomp_fd(const Spec& spec, const std::string& state_json
 
 /// Allocates a pty in the current mount namespace, sends the master over
 /// `console_fd`, and makes the slave the caller's controlling terminal and stdio.
-berth::Status setup_console(int console_fd, const Process& p, bool mount_console);
+berth::Status setup_console(Kernel& k, int console_fd, const Process& p, bool mount_console);
 
 /// Resolves `rel` under `root_fd` without escaping it (openat2 RESOLVE_IN_ROOT).
 Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags, bool nofollow_last = false);
@@ -156,12 +187,12 @@ std::string mapping_text(const std::vector<IdMapping>& maps);
 /// Per mount of `spec`: a detached, idmapped copy of each idmapped bind
 /// mount's source (uidMappings/gidMappings, or the container's own for a
 /// bare "idmap" option); an empty fd for every other mount.
-Result<std::vector<UniqueFd>> make_idmapped_trees(const Spec& spec, const std::string& bundle);
+Result<std::vector<UniqueFd>> make_idmapped_trees(Kernel& k, const Spec& spec, const std::string& bundle);
 
 /// Sets up the rootfs inside the new mount namespace, up to (not including)
 /// pivot_root. Returns an fd of the rootfs.
 berth::Status prepare_rootfs(InitContext& ctx);
-berth::Status pivot_into_rootfs(const Spec& spec, bool no_pivot);
+berth::Status pivot_into_rootfs(Kernel& k, const Spec& spec, bool no_pivot);
 berth::Status finish_rootfs(InitContext& ctx);
 
 }  // namespace berth::runtime

@@ -43,7 +43,7 @@ berth::Status send_named(int sock, std::string_view data, int pass_fd, const cha
 // path /dev/console, following it, so that tests/security can show this
 // is what stops the redirection.
 #ifndef BERTH_UNDEFEND_CVE_2025_52565
-berth::Status bind_console(int slave) {
+berth::Status bind_console(Kernel& k, int slave) {
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return Error::os("open /");
   auto target = open_in_root(root.get(), "dev/console", O_PATH, true);
@@ -55,17 +55,16 @@ berth::Status bind_console(int slave) {
   if (::fstat(target->get(), &st) < 0) return Error::os("stat /dev/console");
   if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
     return Error(EPERM, "/dev/console is neither a file nor a character device");
-  UniqueFd tree(static_cast<int>(
-      ::syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
+  UniqueFd tree(k.open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
   if (!tree) return Error::os("open_tree of the pty");
-  if (::syscall(SYS_move_mount, tree.get(), "", target->get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+  if (k.move_mount(tree.get(), "", target->get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return Error::os("move_mount");
   return {};
 }
 #else
-berth::Status bind_console(int slave) {
+berth::Status bind_console(Kernel& k, int slave) {
   std::string src = "/proc/self/fd/" + std::to_string(slave);
-  if (::mount(src.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) < 0 && errno != ENOENT) return Error::os("mount");
+  if (k.mount(src.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) < 0 && errno != ENOENT) return Error::os("mount");
   return {};
 }
 #endif
@@ -129,7 +128,7 @@ berth::Status forward_seccomp_fd(const Spec& spec, const std::string& state_json
   return sync_send(sync_fd, Sync::ack);
 }
 
-berth::Status setup_console(int console_fd, const Process& p, bool mount_console) {
+berth::Status setup_console(Kernel& k, int console_fd, const Process& p, bool mount_console) {
   UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!master) return Error::os("open /dev/ptmx");
   int unlock = 0;
@@ -148,9 +147,9 @@ berth::Status setup_console(int console_fd, const Process& p, bool mount_console
     ws.ws_col = static_cast<unsigned short>(p.console_size->second);
     ::ioctl(slave, TIOCSWINSZ, &ws);
   }
-  if (mount_console) BERTH_TRY_CTX(bind_console(slave), "bind " + name + " on /dev/console");
+  if (mount_console) BERTH_TRY_CTX(bind_console(k, slave), "bind " + name + " on /dev/console");
   BERTH_TRY(send_named(console_fd, name, master.get(), "pty master to console socket"));
-  if (::setsid() < 0 && errno != EPERM) return Error::os("setsid");
+  if (k.setsid() < 0 && errno != EPERM) return Error::os("setsid");
   if (::ioctl(slave, TIOCSCTTY, 0) < 0) return Error::os("set controlling terminal");
   for (int i = 0; i < 3; ++i)
     if (::dup2(slave, i) < 0) return Error::os("dup pty to stdio");

@@ -38,22 +38,21 @@ berth::Status apply_apparmor(const std::string& profile) {
   return Error::msg("process.apparmorProfile: no /proc/thread-self/attr in this kernel");
 }
 
-berth::Status set_rlimits(const Process& p) {
+berth::Status set_rlimits(Kernel& k, const Process& p) {
   for (const auto& r : p.rlimits) {
     struct rlimit rl {
       r.soft, r.hard
     };
-    if (::setrlimit(r.resource, &rl) < 0) return Error::os("process.rlimits: setrlimit " + r.type);
+    if (k.setrlimit(r.resource, rl) < 0) return Error::os("process.rlimits: setrlimit " + r.type);
   }
   return {};
 }
 
-berth::Status set_scheduling(const Process& p) {
+berth::Status set_scheduling(Kernel& k, const Process& p) {
   if (p.io_priority) {
     int klass = p.io_priority->klass == "IOPRIO_CLASS_RT" ? 1 : p.io_priority->klass == "IOPRIO_CLASS_BE" ? 2 : 3;
     int value = (klass << 13) | p.io_priority->priority;
-    if (::syscall(SYS_ioprio_set, 1 /*IOPRIO_WHO_PROCESS*/, 0, value) < 0)
-      return Error::os("process.ioPriority: ioprio_set");
+    if (k.ioprio_set(value) < 0) return Error::os("process.ioPriority: ioprio_set");
   }
   if (p.scheduler) {
     const Scheduler& s = *p.scheduler;
@@ -63,14 +62,9 @@ berth::Status set_scheduling(const Process& p) {
     int policy = 0;
     for (const auto& [n, v] : policies)
       if (s.policy == n) policy = v;
-    struct {
-      uint32_t size;
-      uint32_t sched_policy;
-      uint64_t sched_flags;
-      int32_t sched_nice;
-      uint32_t sched_priority;
-      uint64_t sched_runtime, sched_deadline, sched_period;
-    } attr{48, static_cast<uint32_t>(policy), 0, s.nice, static_cast<uint32_t>(s.priority), s.runtime, s.deadline, s.period};
+    SchedAttr attr{
+        48,      static_cast<uint32_t>(policy), 0, s.nice, static_cast<uint32_t>(s.priority), s.runtime, s.deadline,
+        s.period};
     for (const auto& f : s.flags) {
       if (f == "SCHED_FLAG_RESET_ON_FORK") attr.sched_flags |= 0x01;
       else if (f == "SCHED_FLAG_RECLAIM") attr.sched_flags |= 0x02;
@@ -81,22 +75,22 @@ berth::Status set_scheduling(const Process& p) {
       else if (f == "SCHED_FLAG_UTIL_CLAMP_MAX") attr.sched_flags |= 0x40;
       else return Error::msg("process.scheduler.flags: unknown flag " + f);
     }
-    if (::syscall(SYS_sched_setattr, 0, &attr, 0) < 0) return Error::os("process.scheduler: sched_setattr " + s.policy);
+    if (k.sched_setattr(attr) < 0) return Error::os("process.scheduler: sched_setattr " + s.policy);
   }
   return {};
 }
 
-berth::Status set_identity(const Process& p, bool keep_caps) {
+berth::Status set_identity(Kernel& k, const Process& p, bool keep_caps) {
   const User& u = p.user;
-  if (::setgroups(u.additional_gids.size(), u.additional_gids.empty() ? nullptr : u.additional_gids.data()) < 0) {
+  if (k.setgroups(u.additional_gids.size(), u.additional_gids.empty() ? nullptr : u.additional_gids.data()) < 0) {
     // In a user namespace with setgroups denied, only an empty list would work.
     if (!(errno == EPERM && u.additional_gids.empty())) return Error::os("process.user.additionalGids: setgroups");
   }
-  if (keep_caps && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return Error::os("prctl PR_SET_KEEPCAPS");
-  if (::setresgid(u.gid, u.gid, u.gid) < 0) return Error::os("process.user.gid: setresgid " + std::to_string(u.gid));
-  if (::setresuid(u.uid, u.uid, u.uid) < 0) return Error::os("process.user.uid: setresuid " + std::to_string(u.uid));
-  if (keep_caps && ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return Error::os("prctl PR_SET_KEEPCAPS");
-  if (u.umask) ::umask(static_cast<mode_t>(*u.umask));
+  if (keep_caps && k.prctl(PR_SET_KEEPCAPS, 1, 0) < 0) return Error::os("prctl PR_SET_KEEPCAPS");
+  if (k.setresgid(u.gid, u.gid, u.gid) < 0) return Error::os("process.user.gid: setresgid " + std::to_string(u.gid));
+  if (k.setresuid(u.uid, u.uid, u.uid) < 0) return Error::os("process.user.uid: setresuid " + std::to_string(u.uid));
+  if (keep_caps && k.prctl(PR_SET_KEEPCAPS, 0, 0) < 0) return Error::os("prctl PR_SET_KEEPCAPS");
+  if (u.umask) k.umask(static_cast<mode_t>(*u.umask));
   return {};
 }
 
@@ -116,8 +110,8 @@ constexpr bool kDefend21626 = true;
 // when root is refused (root squashed on a network file system, a user
 // namespace) is it entered again after the identity change. Returns
 // whether the cwd was entered.
-Result<bool> enter_cwd_as_root(const std::string& cwd) {
-  if (::chdir(cwd.c_str()) == 0) return true;
+Result<bool> enter_cwd_as_root(Kernel& k, const std::string& cwd) {
+  if (k.chdir(cwd.c_str()) == 0) return true;
   if (errno == EACCES || errno == EPERM) return false;
   return Error::os("process.cwd: chdir " + cwd);
 }
@@ -133,10 +127,10 @@ berth::Status verify_cwd(const std::string& cwd) {
 }
 
 // Every fd past the preserved ones closes at execve.
-berth::Status close_fds_on_exec(int preserve_fds) {
+berth::Status close_fds_on_exec(Kernel& k, int preserve_fds) {
   if (!kDefend21626) return {};
   unsigned first = 3 + static_cast<unsigned>(preserve_fds);
-  if (::syscall(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return {};
+  if (k.close_range(first, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return {};
   for (int fd = static_cast<int>(first); fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   return {};
 }
@@ -167,12 +161,12 @@ bool apparmor_enabled() {
   return v && !v->empty() && (*v)[0] == 'Y';
 }
 
-berth::Status prepare_process(const Process& p, const Spec* spec, int preserve_fds, int sync_fd) {
-  BERTH_TRY(set_rlimits(p));
-  BERTH_TRY(set_scheduling(p));
-  BERTH_TRY(close_fds_on_exec(preserve_fds));
+berth::Status prepare_process(Kernel& k, const Process& p, const Spec* spec, int preserve_fds, int sync_fd) {
+  BERTH_TRY(set_rlimits(k, p));
+  BERTH_TRY(set_scheduling(k, p));
+  BERTH_TRY(close_fds_on_exec(k, preserve_fds));
   bool has_caps = p.capabilities.has_value();
-  if (has_caps) BERTH_TRY(drop_bounding_set(p.capabilities->bounding));
+  if (has_caps) BERTH_TRY(drop_bounding_set(k, p.capabilities->bounding));
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
   // while we still have it.
   const Seccomp* sc = spec && spec->linux.seccomp ? &*spec->linux.seccomp : nullptr;
@@ -181,18 +175,18 @@ berth::Status prepare_process(const Process& p, const Spec* spec, int preserve_f
   // The cwd is entered and checked (getcwd) before any seccomp filter can
   // refuse the check, unless root could not enter it: then the user enters
   // it after the identity change and it is checked there.
-  bool in_cwd = BERTH_TRY(enter_cwd_as_root(p.cwd));
+  bool in_cwd = BERTH_TRY(enter_cwd_as_root(k, p.cwd));
   if (in_cwd) BERTH_TRY(verify_cwd(p.cwd));
   if (seccomp_early) notify_fd = BERTH_TRY(load_seccomp(*sc));
   BERTH_TRY(apply_apparmor(p.apparmor_profile));
-  BERTH_TRY(set_identity(p, has_caps));
+  BERTH_TRY(set_identity(k, p, has_caps));
   if (!in_cwd) {
-    if (::chdir(p.cwd.c_str()) < 0)
+    if (k.chdir(p.cwd.c_str()) < 0)
       return Error::os("process.cwd: chdir " + p.cwd + " as uid " + std::to_string(p.user.uid));
     BERTH_TRY(verify_cwd(p.cwd));
   }
-  if (has_caps) BERTH_TRY(set_capabilities(*p.capabilities));
-  if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Error::os("prctl PR_SET_NO_NEW_PRIVS");
+  if (has_caps) BERTH_TRY(set_capabilities(k, *p.capabilities));
+  if (p.no_new_privileges && k.prctl(PR_SET_NO_NEW_PRIVS, 1, 0) < 0) return Error::os("prctl PR_SET_NO_NEW_PRIVS");
   if (sc && !seccomp_early) notify_fd = BERTH_TRY(load_seccomp(*sc));
   if (notify_fd >= 0) {
     // The listener lives on the host: the runtime forwards the fd to it.

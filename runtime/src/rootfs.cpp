@@ -19,6 +19,7 @@
 
 #include "berth/base/fs.h"
 #include "internal.h"
+#include "kernel.h"
 #include "linux_compat.h"
 
 namespace berth::runtime {
@@ -93,18 +94,19 @@ unsigned long statvfs_to_ms(unsigned long f) {
 
 // Read-only etc. on a bind mount need a remount; keep the flags the kernel
 // has locked (nosuid/nodev/noexec from the source) or the remount fails.
-berth::Status remount_bind(const std::string& path, unsigned long flags) {
+// `what` names the mount in the error (`path` is often a /proc/self/fd one).
+berth::Status remount_bind(Kernel& k, const std::string& path, unsigned long flags, const std::string& what) {
   struct statvfs sv;
   unsigned long locked = 0;
-  if (::statvfs(path.c_str(), &sv) == 0) locked = statvfs_to_ms(sv.f_flag) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (k.statvfs(path.c_str(), &sv) == 0) locked = statvfs_to_ms(sv.f_flag) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
   unsigned long f = MS_BIND | MS_REMOUNT | locked |
                     (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
                               MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW));
-  if (::mount(nullptr, path.c_str(), nullptr, f, nullptr) < 0) return Error::os("remount " + path);
+  if (k.mount(nullptr, path.c_str(), nullptr, f, nullptr) < 0) return Error::os("remount " + what);
   return {};
 }
 
-berth::Status mount_bind(int root_fd, const Mount& m, const std::string& rel, const std::string& bundle,
+berth::Status mount_bind(Kernel& k, int root_fd, const Mount& m, const std::string& rel, const std::string& bundle,
                          int idmap_fd) {
   std::string src = m.source;
   if (!src.empty() && src[0] != '/') src = fs::join(bundle, src);
@@ -118,27 +120,25 @@ berth::Status mount_bind(int root_fd, const Mount& m, const std::string& rel, co
   BERTH_TRY(make_target(root_fd, rel, !is_dir));
   UniqueFd target = BERTH_TRY(open_in_root(root_fd, rel, O_PATH));
   if (idmap_fd >= 0) {
-    if (::syscall(SYS_move_mount, idmap_fd, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | 0x00000040) < 0)
+    if (k.move_mount(idmap_fd, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       return Error::os("move idmapped mount onto " + m.destination);
     ::close(idmap_fd);  // attached now; the container must not inherit it
   } else {
     UniqueFd source(::open(src.c_str(), O_PATH | O_CLOEXEC));
     if (!source) return Error::os("open source " + src);
     unsigned long f = MS_BIND | (m.recursive ? MS_REC : 0);
-    if (::mount(fd_path(source.get()).c_str(), fd_path(target.get()).c_str(), nullptr, f, nullptr) < 0)
+    if (k.mount(fd_path(source.get()).c_str(), fd_path(target.get()).c_str(), nullptr, f, nullptr) < 0)
       return Error::os("bind " + src + " on " + m.destination);
   }
   // The target fd still names the directory under the new mount: reopen.
   UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, rel, O_PATH));
   std::string mp = fd_path(mounted.get());
-  if (m.flags & ~(MS_REC | MS_BIND | MS_REMOUNT)) BERTH_TRY(remount_bind(mp, m.flags));
-  if (m.propagation && ::mount(nullptr, mp.c_str(), nullptr, m.propagation, nullptr) < 0)
+  if (m.flags & ~(MS_REC | MS_BIND | MS_REMOUNT)) BERTH_TRY(remount_bind(k, mp, m.flags, m.destination));
+  if (m.propagation && k.mount(nullptr, mp.c_str(), nullptr, m.propagation, nullptr) < 0)
     return Error::os("set propagation of " + m.destination);
   if (m.attr_set || m.attr_clr) {
-    struct {
-      uint64_t attr_set, attr_clr, propagation, userns_fd;
-    } attr{m.attr_set, m.attr_clr, 0, 0};
-    if (::syscall(SYS_mount_setattr, mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    MountAttr attr{m.attr_set, m.attr_clr, 0, 0};
+    if (k.mount_setattr(mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, attr) < 0)
       return Error::os("mount_setattr " + m.destination);
   }
   return {};
@@ -166,30 +166,31 @@ Result<std::map<std::string, std::string>> own_cgroups() {
 // a fresh mount, whose root is the container's cgroup; without one, a bind
 // of the container's own cgroup directory, so the container never sees (or
 // writes) the host's tree, as runc does.
-berth::Status mount_hierarchy(int root_fd, const std::string& sub, const std::string& host_mnt, const std::string& fstype,
-                              const std::string& opts, const std::string& own, bool cgroupns, unsigned long flags) {
+berth::Status mount_hierarchy(Kernel& k, int root_fd, const std::string& sub, const std::string& host_mnt,
+                              const std::string& fstype, const std::string& opts, const std::string& own, bool cgroupns,
+                              unsigned long flags) {
   UniqueFd t = BERTH_TRY(open_in_root(root_fd, sub, O_PATH | O_DIRECTORY));
   std::string tp = fd_path(t.get());
   if (cgroupns) {
-    if (::mount(fstype.c_str(), tp.c_str(), fstype.c_str(), flags, opts.empty() ? nullptr : opts.c_str()) < 0)
+    if (k.mount(fstype.c_str(), tp.c_str(), fstype.c_str(), flags, opts.empty() ? nullptr : opts.c_str()) < 0)
       return Error::os("mount " + fstype + " " + opts + " on /" + sub);
     return {};
   }
   std::string src = host_mnt + own;
   UniqueFd source(::open(src.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!source) return Error::os("open own cgroup " + src);
-  if (::mount(fd_path(source.get()).c_str(), tp.c_str(), nullptr, MS_BIND, nullptr) < 0)
+  if (k.mount(fd_path(source.get()).c_str(), tp.c_str(), nullptr, MS_BIND, nullptr) < 0)
     return Error::os("bind " + src + " on /" + sub);
   UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, sub, O_PATH | O_DIRECTORY));
-  return remount_bind(fd_path(mounted.get()), flags | MS_BIND);
+  return remount_bind(k, fd_path(mounted.get()), flags | MS_BIND, "/" + sub);
 }
 
 // Hybrid hosts: a tmpfs with one v1 hierarchy per controller plus the
 // cgroup2 tree, as the host has them.
-berth::Status mount_cgroup_v1_tree(int root_fd, const Mount& m, const std::string& rel, bool cgroupns) {
+berth::Status mount_cgroup_v1_tree(Kernel& k, int root_fd, const Mount& m, const std::string& rel, bool cgroupns) {
   UniqueFd target = BERTH_TRY(open_in_root(root_fd, rel, O_PATH | O_DIRECTORY));
   unsigned long base = m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
-  if (::mount("tmpfs", fd_path(target.get()).c_str(), "tmpfs", base, "mode=755") < 0)
+  if (k.mount("tmpfs", fd_path(target.get()).c_str(), "tmpfs", base, "mode=755") < 0)
     return Error::os("mount tmpfs on " + m.destination);
   auto own = BERTH_TRY(own_cgroups());
   auto ctrls = BERTH_TRY(fs::list_dir("/sys/fs/cgroup"));
@@ -214,19 +215,19 @@ berth::Status mount_cgroup_v1_tree(int root_fd, const Mount& m, const std::strin
     if (it == own.end()) continue;  // not a hierarchy this process is in
     BERTH_TRY(make_target(root_fd, sub, false));
     std::string opts = v2 ? "" : c == "systemd" ? "none,name=systemd" : c;
-    BERTH_TRY(mount_hierarchy(root_fd, sub, host, v2 ? "cgroup2" : "cgroup", opts, it->second, cgroupns,
+    BERTH_TRY(mount_hierarchy(k, root_fd, sub, host, v2 ? "cgroup2" : "cgroup", opts, it->second, cgroupns,
                               base | (m.flags & MS_RDONLY)));
   }
   if (m.flags & MS_RDONLY) {
     UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, rel, O_PATH | O_DIRECTORY));
-    BERTH_TRY(remount_bind(fd_path(mounted.get()), MS_RDONLY | base));
+    BERTH_TRY(remount_bind(k, fd_path(mounted.get()), MS_RDONLY | base, m.destination));
   }
   return {};
 }
 
 // tmpcopyup: what the image had under a tmpfs mount point is copied into
 // the fresh tmpfs (owners, modes, links and nodes kept), as runc does.
-berth::Status copy_tree(int from, int to, const std::string& where, int depth = 0) {
+berth::Status copy_tree(Kernel& k, int from, int to, const std::string& where, int depth = 0) {
   if (depth > 64) return Error::msg(where + ": tmpcopyup: directory tree too deep");
   int dfd = ::dup(from);
   if (dfd < 0) return Error::os("dup");
@@ -248,7 +249,7 @@ berth::Status copy_tree(int from, int to, const std::string& where, int depth = 
       UniqueFd src(::openat(from, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       UniqueFd dst(::openat(to, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!src || !dst) return Error::os("tmpcopyup: open " + path);
-      BERTH_TRY(copy_tree(src.get(), dst.get(), path, depth + 1));
+      BERTH_TRY(copy_tree(k, src.get(), dst.get(), path, depth + 1));
       if (::fchown(dst.get(), st.st_uid, st.st_gid) < 0 || ::fchmod(dst.get(), perm) < 0)
         return Error::os("tmpcopyup: chown/chmod " + path);
     } else if (S_ISREG(st.st_mode)) {
@@ -273,7 +274,7 @@ berth::Status copy_tree(int from, int to, const std::string& where, int depth = 
       if (::fchownat(to, n.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
         return Error::os("tmpcopyup: chown " + path);
     } else {
-      if (::mknodat(to, n.c_str(), st.st_mode, st.st_rdev) < 0) return Error::os("tmpcopyup: mknod " + path);
+      if (k.mknodat(to, n.c_str(), st.st_mode, st.st_rdev) < 0) return Error::os("tmpcopyup: mknod " + path);
       if (::fchownat(to, n.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
           ::fchmodat(to, n.c_str(), perm, 0) < 0)
         return Error::os("tmpcopyup: chown/chmod " + path);
@@ -283,9 +284,10 @@ berth::Status copy_tree(int from, int to, const std::string& where, int depth = 
 }
 
 berth::Status mount_one(InitContext& ctx, int root_fd, const Mount& m, int idmap_fd) {
+  Kernel& k = *ctx.kernel;
   std::string rel = strip_slashes(m.destination);
   if (rel.empty()) return Error::msg("mount destination / is not allowed");
-  if (m.bind) return mount_bind(root_fd, m, rel, ctx.opts->bundle, idmap_fd);
+  if (m.bind) return mount_bind(k, root_fd, m, rel, ctx.opts->bundle, idmap_fd);
   BERTH_TRY(make_target(root_fd, rel, false));
   bool special = m.type == "proc" || m.type == "sysfs";
   // procfs and sysfs only on a real directory (CVE-2019-19921, CVE-2023-27561).
@@ -304,13 +306,13 @@ berth::Status mount_one(InitContext& ctx, int root_fd, const Mount& m, int idmap
     // still hold the container's limits.
     std::string v2_mount = "/sys/fs/cgroup";
     if (ctx.host_cgroup_v1) {
-      if (m.type == "cgroup") return mount_cgroup_v1_tree(root_fd, m, rel, cgroupns);
+      if (m.type == "cgroup") return mount_cgroup_v1_tree(k, root_fd, m, rel, cgroupns);
       v2_mount = "/sys/fs/cgroup/unified";
     }
     auto own = BERTH_TRY(own_cgroups());
     if (!own.count("")) return Error(ENOENT, m.destination + ": cgroup2: the host has no cgroup2 tree");
     target = UniqueFd();
-    return mount_hierarchy(root_fd, rel, v2_mount, "cgroup2", "", own[""], cgroupns, m.flags & ~MS_REMOUNT);
+    return mount_hierarchy(k, root_fd, rel, v2_mount, "cgroup2", "", own[""], cgroupns, m.flags & ~MS_REMOUNT);
   }
   const char* data = m.data.empty() ? nullptr : m.data.c_str();
   unsigned long flags = m.flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
@@ -320,16 +322,16 @@ berth::Status mount_one(InitContext& ctx, int root_fd, const Mount& m, int idmap
     under = BERTH_TRY(open_in_root(root_fd, rel, O_RDONLY | O_DIRECTORY));
     flags &= ~static_cast<unsigned long>(MS_RDONLY);  // filled first, made read-only after
   }
-  if (::mount(m.source.empty() ? m.type.c_str() : m.source.c_str(), tp.c_str(), m.type.c_str(), flags, data) < 0)
+  if (k.mount(m.source.empty() ? m.type.c_str() : m.source.c_str(), tp.c_str(), m.type.c_str(), flags, data) < 0)
     return Error::os("mount " + m.type + " on " + m.destination);
   if (under) {
     UniqueFd fresh = BERTH_TRY(open_in_root(root_fd, rel, O_RDONLY | O_DIRECTORY));
-    BERTH_TRY(copy_tree(under.get(), fresh.get(), m.destination));
-    if (m.flags & MS_RDONLY) BERTH_TRY(remount_bind(fd_path(fresh.get()), m.flags | MS_RDONLY));
+    BERTH_TRY(copy_tree(k, under.get(), fresh.get(), m.destination));
+    if (m.flags & MS_RDONLY) BERTH_TRY(remount_bind(k, fd_path(fresh.get()), m.flags | MS_RDONLY, m.destination));
   }
   if (m.propagation) {
     UniqueFd mounted = BERTH_TRY(open_in_root(root_fd, rel, O_PATH));
-    if (::mount(nullptr, fd_path(mounted.get()).c_str(), nullptr, m.propagation, nullptr) < 0)
+    if (k.mount(nullptr, fd_path(mounted.get()).c_str(), nullptr, m.propagation, nullptr) < 0)
       return Error::os("set propagation of " + m.destination);
   }
   return {};
@@ -344,7 +346,7 @@ constexpr DefaultDevice kDefaultDevices[] = {
 };
 
 // Under a user namespace mknod is not allowed: bind the host's node instead.
-berth::Status create_device(int root_fd, const Device& d, bool userns) {
+berth::Status create_device(Kernel& k, int root_fd, const Device& d, bool userns) {
   std::string rel = strip_slashes(d.path);
   auto slash = rel.rfind('/');
   if (slash != std::string::npos) BERTH_TRY(make_target(root_fd, rel.substr(0, slash), false));
@@ -359,19 +361,19 @@ berth::Status create_device(int root_fd, const Device& d, bool userns) {
     ::close(fd);
     UniqueFd target(::openat(parent.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!target) return Error::os("open " + d.path);
-    if (::mount(host.c_str(), fd_path(target.get()).c_str(), nullptr, MS_BIND, nullptr) < 0)
+    if (k.mount(host.c_str(), fd_path(target.get()).c_str(), nullptr, MS_BIND, nullptr) < 0)
       return Error::os("bind device " + host + " on " + d.path);
     return {};
   }
   mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
   ::unlinkat(parent.get(), name.c_str(), 0);
-  if (::mknodat(parent.get(), name.c_str(), type | mode, makedev(d.major, d.minor)) < 0)
+  if (k.mknodat(parent.get(), name.c_str(), type | mode, makedev(d.major, d.minor)) < 0)
     return Error::os("mknod " + d.path);
   // mknod honours the umask: set the mode exactly.
   UniqueFd node(::openat(parent.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (node) {
     ::fchmodat(parent.get(), name.c_str(), mode, 0);
-    if (::fchownat(parent.get(), name.c_str(), d.uid.value_or(0), d.gid.value_or(0), AT_SYMLINK_NOFOLLOW) < 0)
+    if (k.fchownat(parent.get(), name.c_str(), d.uid.value_or(0), d.gid.value_or(0), AT_SYMLINK_NOFOLLOW) < 0)
       return Error::os("chown " + d.path);
   }
   return {};
@@ -383,7 +385,7 @@ bool dev_is_tmpfs(const Spec& spec) {
   return false;
 }
 
-berth::Status create_devices(int root_fd, const Spec& spec) {
+berth::Status create_devices(Kernel& k, int root_fd, const Spec& spec) {
   bool userns = spec.has_namespace(CLONE_NEWUSER);
   if (dev_is_tmpfs(spec)) {
     for (const auto& dd : kDefaultDevices) {
@@ -393,7 +395,7 @@ berth::Status create_devices(int root_fd, const Spec& spec) {
       d.major = dd.major;
       d.minor = dd.minor;
       d.file_mode = 0666;
-      BERTH_TRY(create_device(root_fd, d, userns));
+      BERTH_TRY(create_device(k, root_fd, d, userns));
     }
     UniqueFd dev = BERTH_TRY(open_in_root(root_fd, "dev", O_PATH | O_DIRECTORY));
     const std::pair<const char*, const char*> links[] = {
@@ -404,7 +406,7 @@ berth::Status create_devices(int root_fd, const Spec& spec) {
     if (fs::exists("/proc/kcore")) ::symlinkat("/proc/kcore", dev.get(), "core");
   }
   for (size_t i = 0; i < spec.linux.devices.size(); ++i)
-    BERTH_TRY_CTX(create_device(root_fd, spec.linux.devices[i], userns), "linux.devices[" + std::to_string(i) + "]");
+    BERTH_TRY_CTX(create_device(k, root_fd, spec.linux.devices[i], userns), "linux.devices[" + std::to_string(i) + "]");
   return {};
 }
 
@@ -465,6 +467,7 @@ Result<int> sysctl_procfs(InitContext& ctx, int root_fd) {
 // Masks and read-only paths, resolved inside the rootfs before pivot_root,
 // while the host's /dev/null is still reachable as a bind source.
 berth::Status apply_path_masks(const InitContext& ctx, int root_fd) {
+  Kernel& k = *ctx.kernel;
   const Spec& spec = *ctx.spec;
   UniqueFd null_dev;
   for (const auto& p : spec.linux.masked_paths) {
@@ -478,9 +481,9 @@ berth::Status apply_path_masks(const InitContext& ctx, int root_fd) {
     std::string tp = fd_path(t->get());
     if (!S_ISDIR(st.st_mode) && !null_dev) null_dev = BERTH_TRY_CTX(mask_source(ctx), "linux.maskedPaths " + p);
     if (S_ISDIR(st.st_mode)) {
-      if (::mount("tmpfs", tp.c_str(), "tmpfs", MS_RDONLY, "size=0,mode=755") < 0)
+      if (k.mount("tmpfs", tp.c_str(), "tmpfs", MS_RDONLY, "size=0,mode=755") < 0)
         return Error::os("linux.maskedPaths: mask " + p);
-    } else if (::mount(fd_path(null_dev.get()).c_str(), tp.c_str(), nullptr, MS_BIND, nullptr) < 0) {
+    } else if (k.mount(fd_path(null_dev.get()).c_str(), tp.c_str(), nullptr, MS_BIND, nullptr) < 0) {
       return Error::os("linux.maskedPaths: mask " + p);
     }
   }
@@ -491,11 +494,11 @@ berth::Status apply_path_masks(const InitContext& ctx, int root_fd) {
       return std::move(t).error().wrap("linux.readonlyPaths " + p);
     }
     std::string tp = fd_path(t->get());
-    if (::mount(tp.c_str(), tp.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    if (k.mount(tp.c_str(), tp.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
       return Error::os("linux.readonlyPaths: bind " + p);
     UniqueFd again = BERTH_TRY(open_in_root(root_fd, p, O_PATH, true));
-    BERTH_TRY_CTX(remount_bind(fd_path(again.get()), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC),
-                  "linux.readonlyPaths " + p);
+    BERTH_TRY_CTX(remount_bind(k, fd_path(again.get()), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, p),
+                  "linux.readonlyPaths");
   }
   return {};
 }
@@ -528,21 +531,23 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags, bo
 #endif
 
 berth::Status prepare_rootfs(InitContext& ctx) {
+  Kernel& k = *ctx.kernel;
   const Spec& spec = *ctx.spec;
   // Nothing we mount may propagate back to the host.
-  if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return Error::os("make / rslave");
+  if (k.mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return Error::os("make / rslave");
   // Our own namespace's copy of the host /dev/null: a bind source must be
   // a mount of the caller's namespace.
   ctx.devnull_fd = BERTH_TRY(open_null_device()).release();
   const std::string& root = spec.root_path;
-  if (::mount(root.c_str(), root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) return Error::os("bind rootfs " + root);
+  if (k.mount(root.c_str(), root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    return Error::os("bind rootfs " + root);
   UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd) return Error::os("open rootfs " + root);
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     int idfd = i < ctx.idmap_fds.size() ? ctx.idmap_fds[i] : -1;
     BERTH_TRY_CTX(mount_one(ctx, root_fd.get(), spec.mounts[i], idfd), "mounts[" + std::to_string(i) + "]");
   }
-  BERTH_TRY(create_devices(root_fd.get(), spec));
+  BERTH_TRY(create_devices(k, root_fd.get(), spec));
   if (!spec.linux.sysctl.empty()) {
     int proc = BERTH_TRY_CTX(sysctl_procfs(ctx, root_fd.get()), "linux.sysctl");
     BERTH_TRY(write_sysctls(spec, proc));
@@ -570,34 +575,35 @@ berth::Status write_sysctls(const Spec& spec, int proc_fd) {
   return {};
 }
 
-berth::Status pivot_into_rootfs(const Spec& spec, bool no_pivot) {
+berth::Status pivot_into_rootfs(Kernel& k, const Spec& spec, bool no_pivot) {
   const std::string& root = spec.root_path;
-  if (::chdir(root.c_str()) < 0) return Error::os("chdir " + root);
+  if (k.chdir(root.c_str()) < 0) return Error::os("chdir " + root);
   if (no_pivot) {
-    if (::mount(root.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) return Error::os("move rootfs to /");
-    if (::chroot(".") < 0) return Error::os("chroot " + root);
+    if (k.mount(root.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) return Error::os("move rootfs to /");
+    if (k.chroot(".") < 0) return Error::os("chroot " + root);
   } else {
     UniqueFd old_root(::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
     if (!old_root) return Error::os("open /");
-    if (::syscall(SYS_pivot_root, ".", ".") < 0) return Error::os("pivot_root " + root);
+    if (k.pivot_root(".", ".") < 0) return Error::os("pivot_root " + root);
     // The old root is stacked under the new one: detach it.
-    if (::fchdir(old_root.get()) < 0) return Error::os("fchdir old root");
-    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return Error::os("make old root rslave");
-    if (::umount2(".", MNT_DETACH) < 0) return Error::os("unmount old root");
+    if (k.fchdir(old_root.get()) < 0) return Error::os("fchdir old root");
+    if (k.mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return Error::os("make old root rslave");
+    if (k.umount2(".", MNT_DETACH) < 0) return Error::os("unmount old root");
   }
-  if (::chdir("/") < 0) return Error::os("chdir /");
+  if (k.chdir("/") < 0) return Error::os("chdir /");
   if (!spec.linux.rootfs_propagation.empty()) {
     Mount m;
     m.options = {spec.linux.rootfs_propagation};
     BERTH_TRY(parse_mount_options(m, "linux.rootfsPropagation"));
-    if (::mount(nullptr, "/", nullptr, m.propagation, nullptr) < 0) return Error::os("linux.rootfsPropagation: set on /");
+    if (k.mount(nullptr, "/", nullptr, m.propagation, nullptr) < 0)
+      return Error::os("linux.rootfsPropagation: set on /");
   }
   return {};
 }
 
 berth::Status finish_rootfs(InitContext& ctx) {
   const Spec& spec = *ctx.spec;
-  if (spec.root_readonly) BERTH_TRY_CTX(remount_bind("/", MS_RDONLY), "root.readonly");
+  if (spec.root_readonly) BERTH_TRY_CTX(remount_bind(*ctx.kernel, "/", MS_RDONLY, "/"), "root.readonly");
   return {};
 }
 

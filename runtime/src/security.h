@@ -7,17 +7,18 @@
 #include "berth/base/error.h"
 #include "berth/base/json.h"
 #include "berth/runtime/spec.h"
+#include "kernel.h"
 
 namespace berth::runtime {
 
 /// Drops every capability not in `bounding` from the bounding set
 /// (PR_CAPBSET_DROP); needs CAP_SETPCAP, so call before changing uid.
-Status drop_bounding_set(const std::vector<int>& bounding);
+Status drop_bounding_set(Kernel& k, const std::vector<int>& bounding);
 
 /// Sets effective/permitted/inheritable with capset(2), then raises the
 /// ambient set (each ambient cap must also be permitted and inheritable).
 /// Call after setresuid with PR_SET_KEEPCAPS.
-Status set_capabilities(const Capabilities& caps);
+Status set_capabilities(Kernel& k, const Capabilities& caps);
 
 /// Builds the libseccomp filter for `s` and loads it into the calling
 /// thread. Returns the user-notification fd when the profile uses

@@ -70,11 +70,11 @@ TEST(Capabilities, SetsOnlyWhatWasAsked) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   EXPECT_EQ(exit_status_in_child([] {
               const uint64_t kill = 1ull << CAP_KILL, bind = 1ull << CAP_NET_BIND_SERVICE;
-              if (!drop_bounding_set({CAP_KILL, CAP_NET_BIND_SERVICE})) return 1;
+              if (!drop_bounding_set(Kernel::host(), {CAP_KILL, CAP_NET_BIND_SERVICE})) return 1;
               Capabilities caps;
               caps.effective = caps.permitted = {CAP_KILL, CAP_NET_BIND_SERVICE};
               caps.inheritable = caps.ambient = {CAP_NET_BIND_SERVICE};
-              if (!set_capabilities(caps)) return 2;
+              if (!set_capabilities(Kernel::host(), caps)) return 2;
               if (status_mask("CapBnd") != (kill | bind)) return 3;
               if (status_mask("CapEff") != (kill | bind) || status_mask("CapPrm") != (kill | bind)) return 4;
               if (status_mask("CapInh") != bind || status_mask("CapAmb") != bind) return 5;
@@ -89,10 +89,10 @@ TEST(Capabilities, AmbientWithoutInheritableIsNotAnError) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   EXPECT_EQ(exit_status_in_child([] {
               const uint64_t kill = 1ull << CAP_KILL;
-              if (!drop_bounding_set({CAP_KILL})) return 1;
+              if (!drop_bounding_set(Kernel::host(), {CAP_KILL})) return 1;
               Capabilities caps;
               caps.effective = caps.permitted = caps.ambient = {CAP_KILL};
-              if (!set_capabilities(caps)) return 2;
+              if (!set_capabilities(Kernel::host(), caps)) return 2;
               if (status_mask("CapEff") != kill || status_mask("CapPrm") != kill) return 3;
               if (status_mask("CapInh") != 0 || status_mask("CapAmb") != 0) return 4;
               return 0;
