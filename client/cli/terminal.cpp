@@ -18,11 +18,9 @@
 #include <cstdio>
 #include <optional>
 
-#include "berth/client/frames.h"
+#include "berth/base/frames.h"
 
 namespace berth::cli {
-
-namespace frames = client::frames;
 
 namespace {
 

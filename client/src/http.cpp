@@ -24,7 +24,7 @@
 #include <cstring>
 #include <optional>
 
-#include "berth/client/host_port.h"
+#include "berth/base/host_port.h"
 
 namespace berth::client {
 

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "berth/base/error.h"
+#include "berth/base/host_port.h"
 #include "berth/supervisor/access.h"
-#include "berth/supervisor/host_port.h"
 
 namespace boost::asio::ssl {
 class context;

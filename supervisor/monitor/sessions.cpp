@@ -13,9 +13,9 @@
 #include <cstring>
 
 #include "berth/base/fdpass.h"
+#include "berth/base/frames.h"
 #include "berth/base/json.h"
 #include "berth/supervisor/exec.h"
-#include "berth/supervisor/frames.h"
 #include "berth/supervisor/unix_socket.h"
 
 namespace berth::supervisor {

@@ -11,8 +11,8 @@
 
 #include "berth/base/error.h"
 #include "berth/base/fd.h"
+#include "berth/base/host_port.h"
 #include "berth/base/tls.h"
-#include "berth/supervisor/host_port.h"
 
 namespace berth::supervisor {
 

@@ -8,7 +8,7 @@
 
 #include "berth/base/error.h"
 
-namespace berth::supervisor {
+namespace berth {
 
 struct HostPort {
   std::string host;  // without brackets: "127.0.0.1", "::1", "node1.example"
@@ -27,8 +27,10 @@ Result<HostPort> parse_listen_address(std::string_view text);
 
 /// Whether `host` is an IPv4 literal in dotted-quad form.
 bool is_ipv4_literal(const std::string& host);
+/// Whether the address is an IP literal (a certificate names it as an IP SAN).
+bool is_ip_literal(const HostPort& a);
 
 /// The address as it is written: "[::1]:8443", "127.0.0.1:8443".
 std::string to_string(const HostPort& a);
 
-}  // namespace berth::supervisor
+}  // namespace berth

@@ -1,10 +1,10 @@
 // frames_test.cpp — the frames of a terminal session: encoding, partial
 // input, bad kinds and lengths.
-#include "berth/supervisor/frames.h"
+#include "berth/base/frames.h"
 
 #include <gtest/gtest.h>
 
-using namespace berth::supervisor;
+using namespace berth;
 
 TEST(Frames, EncodeAndTake) {
   std::string buf = frames::encode(frames::Kind::input, "ls\r") + frames::resize(40, 132);
@@ -46,7 +46,7 @@ TEST(Frames, PartialFrameWaits) {
 }
 
 TEST(Frames, BadStreamsAreErrors) {
-  std::string bad = "z\0\0\0\0";
+  std::string bad("z\0\0\0\0", 5);  // an unknown kind, a whole header
   EXPECT_FALSE(frames::take(bad));
   std::string huge("o\x7f\xff\xff\xff", 5);
   EXPECT_FALSE(frames::take(huge));

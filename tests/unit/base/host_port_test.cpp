@@ -1,10 +1,10 @@
 // host_port_test.cpp — "HOST:PORT" for --listen-tcp and --remote: IPv4,
 // bracketed IPv6, names, and what is refused.
-#include "berth/supervisor/host_port.h"
+#include "berth/base/host_port.h"
 
 #include <gtest/gtest.h>
 
-using namespace berth::supervisor;
+using namespace berth;
 
 TEST(HostPort, Ipv4AndName) {
   auto a = parse_host_port("127.0.0.1:8443");
@@ -30,8 +30,8 @@ TEST(HostPort, BracketedIpv6) {
 }
 
 TEST(HostPort, Refused) {
-  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:", ":80", "host:0", "host:65536", "host:80x", "host:-1",
-                          "::1:80", "[::1]", "[::1]80", "[::1:80", "[nothost]:80", "[]:80", "host:123456"}) {
+  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:", ":80", "host:0", "host:65536", "host:80x", "host:-1", "::1:80",
+                          "[::1]", "[::1]80", "[::1:80", "[nothost]:80", "[]:80", "host:123456"}) {
     auto a = parse_host_port(bad);
     ASSERT_FALSE(a) << bad;
     EXPECT_NE(a.error().what().find("address"), std::string::npos) << a.error().what();

@@ -1,7 +1,9 @@
 // frames.cpp — encoding and decoding the frames of a terminal session.
-#include "berth/supervisor/frames.h"
+#include "berth/base/frames.h"
 
-namespace berth::supervisor::frames {
+#include <cerrno>
+
+namespace berth::frames {
 
 namespace {
 
@@ -17,8 +19,11 @@ uint32_t get(std::string_view s, size_t at, size_t bytes) {
 
 bool known(char k) {
   switch (static_cast<Kind>(k)) {
-    case Kind::input: case Kind::input_end: case Kind::resize: case Kind::output: case Kind::exit:
-      return true;
+    case Kind::input:
+    case Kind::input_end:
+    case Kind::resize:
+    case Kind::output:
+    case Kind::exit: return true;
   }
   return false;
 }
@@ -44,20 +49,21 @@ std::string resize(uint16_t rows, uint16_t cols) {
 }
 
 Result<std::pair<uint16_t, uint16_t>> parse_resize(std::string_view payload) {
-  if (payload.size() != 4) return Error::msg("resize frame: expected 4 bytes, got " + std::to_string(payload.size()));
+  if (payload.size() != 4)
+    return Error(EPROTO, "resize frame: expected 4 bytes, got " + std::to_string(payload.size()));
   return std::make_pair(static_cast<uint16_t>(get(payload, 0, 2)), static_cast<uint16_t>(get(payload, 2, 2)));
 }
 
 Result<std::optional<Frame>> take(std::string& buf) {
   if (buf.empty()) return std::optional<Frame>();
-  if (!known(buf[0])) return Error::msg("frame: unknown kind " + std::to_string(static_cast<unsigned char>(buf[0])));
+  if (!known(buf[0])) return Error(EPROTO, "frame: unknown kind " + std::to_string(static_cast<unsigned char>(buf[0])));
   if (buf.size() < 5) return std::optional<Frame>();
   uint32_t len = get(buf, 1, 4);
-  if (len > kMaxPayload) return Error::msg("frame: payload of " + std::to_string(len) + " bytes is over the limit");
+  if (len > kMaxPayload) return Error(EPROTO, "frame: payload of " + std::to_string(len) + " bytes is over the limit");
   if (buf.size() < 5 + len) return std::optional<Frame>();
   Frame f{static_cast<Kind>(buf[0]), buf.substr(5, len)};
   buf.erase(0, 5 + len);
   return std::optional<Frame>(std::move(f));
 }
 
-}  // namespace berth::supervisor::frames
+}  // namespace berth::frames
