@@ -25,6 +25,7 @@
 #include <optional>
 
 #include "berth/base/host_port.h"
+#include "berth/base/tls.h"
 
 namespace berth::client {
 
@@ -36,21 +37,6 @@ using unix_socket = asio::local::stream_protocol::socket;
 using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
 
 namespace {
-
-// An alert berthd sends when it does not accept the client's certificate.
-bool refused_client_certificate(unsigned long e) {
-  switch (ERR_GET_REASON(e)) {
-    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
-    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED: return true;
-    default: return false;
-  }
-}
 
 // What a failed TLS handshake, read or write means: the server's
 // certificate not trusted, the client's refused, or else what OpenSSL said.

@@ -16,23 +16,12 @@ void SslFree::operator()(SSL* s) const { ::SSL_free(s); }
 
 namespace {
 
-// An alert berthd sends when it does not accept the client's certificate.
+// An alert berthd sends when it does not accept the client's certificate,
+// among the errors queued on this thread.
 bool refused_client_certificate() {
-  for (unsigned long e; (e = ::ERR_get_error()) != 0;) {
-    switch (ERR_GET_REASON(e)) {
-      case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-      case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
-      case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
-      case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
-      case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-      case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-      case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
-      case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-        return true;
-      default: break;
-    }
-  }
-  return false;
+  bool refused = false;
+  for (unsigned long e; (e = ::ERR_get_error()) != 0;) refused |= berth::refused_client_certificate(e);
+  return refused;
 }
 
 }  // namespace

@@ -36,6 +36,10 @@ struct TlsClientFiles {
 /// whose key does not match the certificate.
 Result<SslCtxPtr> client_tls_context(const TlsClientFiles& f);
 
+/// Whether OpenSSL error `e` is an alert a server sends when it does not
+/// accept the client's certificate (bad, unknown CA, expired, required...).
+bool refused_client_certificate(unsigned long e);
+
 /// OpenSSL's reason for the last failure on this thread (or errno's).
 std::string openssl_reason();
 

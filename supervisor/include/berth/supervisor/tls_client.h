@@ -1,6 +1,6 @@
-// tls_client.h — the client side of berthd's mutual TLS, shared by the
-// berth CLI (--remote) and by berthd itself when it copies a migrating
-// container's disk from another node: the context, the TCP connection and
+// tls_client.h — the client side of berthd's mutual TLS for berthd itself,
+// when it copies a migrating container's disk from another node (the berth
+// CLI's is client/'s http.cpp): the context, the TCP connection and
 // a handshake whose failure says which side refused.
 #pragma once
 
