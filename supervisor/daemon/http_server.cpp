@@ -112,9 +112,11 @@ void keep_names(json::Value& array, const std::set<std::string>& names) {
 }
 
 // The keys of a set that a project's limits count.
-bool counted_by_limits(const json::Value& body) {
-  for (const char* k : {"ram", "cpus", "cpulimit", "disk"})
-    if (body.find(k)) return true;
+constexpr const char* kCountedByLimits[] = {"ram", "cpus", "cpulimit", "disk"};
+
+bool counted_by_limits(const SetRequest& changes) {
+  for (const char* k : kCountedByLimits)
+    if (changes.find(k)) return true;
   return false;
 }
 
@@ -572,16 +574,22 @@ private:
       case Verb::autostart:
         return operation("", [] { return ok(); }, [&s] { return s.start_autostart(); }, "autostart");
       case Verb::set: {
+        auto changes = std::make_shared<SetRequest>();
         json::Value body = r.body;
         TrustStore& t = d_.trust;
         return operation(
-            n, [&s, &t, n, body]() -> Status { BERTH_TRY(s.check_set(n, body)); return check_set_limits(s, t, n, body); },
-            [&s, &t, n, body]() -> Result<json::Value> {
-              if (!counted_by_limits(body)) return s.set(n, body);
+            n,
+            [&s, &t, n, body, changes]() -> Status {
+              *changes = BERTH_TRY(decode_set_request(body));
+              BERTH_TRY(s.check_set(n, *changes));
+              return check_set_limits(s, t, n, *changes);
+            },
+            [&s, &t, n, changes]() -> Result<json::Value> {
+              if (!counted_by_limits(*changes)) return set_result_json(BERTH_TRY(s.set(n, *changes)));
               // Checked again with the project's other changes held off.
               std::lock_guard lock(g_limited_creates);
-              BERTH_TRY(check_set_limits(s, t, n, body));
-              return s.set(n, body);
+              BERTH_TRY(check_set_limits(s, t, n, *changes));
+              return set_result_json(BERTH_TRY(s.set(n, *changes)));
             },
             "set");
       }
@@ -663,17 +671,15 @@ private:
 
   // A set that changes what a limited project counts (ram, cpus, disk)
   // must still fit in the project.
-  static Status check_set_limits(Service& s, TrustStore& t, const std::string& n, const json::Value& body) {
-    if (!counted_by_limits(body)) return ok();
-    json::Value counted = json::Value::object();
-    for (const char* k : {"ram", "cpus", "cpulimit", "disk"})
-      if (const json::Value* v = body.find(k)) counted.set(k, *v);
+  static Status check_set_limits(Service& s, TrustStore& t, const std::string& n, const SetRequest& changes) {
+    if (!counted_by_limits(changes)) return ok();
     auto c = BERTH_TRY(s.show(n));
     Record r;
     if (const json::Value* config = c.find("config")) BERTH_TRY(apply_json(r, *config, ""));
     ProjectLimits l = t.limits(r.project);
     if (!l.ram && !l.disk && !l.cpus) return ok();  // a set leaves the count as it is
-    BERTH_TRY(apply_json(r, counted, ""));
+    for (const char* k : kCountedByLimits)
+      if (const FieldChange* f = changes.find(k)) BERTH_TRY(apply_field(r, *f, ""));
     return check_project_limits(r, l, s.list());
   }
 

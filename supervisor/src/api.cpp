@@ -159,6 +159,35 @@ Status decode_body(Request& r, std::string_view body) {
   return ok();
 }
 
+Result<Settings> decode_settings(const json::Value& body) {
+  Settings out;
+  if (!body.is_object()) return out;
+  for (const auto& [k, v] : body.as_object()) {
+    if (k == "ssh_key" || k == "root_password") {
+      if (!v.is_string() || v.as_string().empty()) return Error::msg(k + ": expected a non-empty string");
+      (k == "ssh_key" ? out.ssh_key : out.root_password) = v.as_string();
+      continue;
+    }
+    out.fields.push_back(BERTH_TRY(json_field(k, v, "")));
+  }
+  return out;
+}
+
+Result<SetRequest> decode_set_request(const json::Value& body) {
+  if (!body.is_object() || body.as_object().empty()) return Error::msg("body: expected an object of changes");
+  return decode_settings(body);
+}
+
+json::Value set_result_json(const SetResult& r) {
+  json::Value live = json::Value::array(), restart = json::Value::array();
+  for (const auto& k : r.live) live.push_back(k);
+  for (const auto& k : r.restart) restart.push_back(k);
+  json::Value o = json::Value::object();
+  o.set("live", std::move(live));
+  o.set("restart", std::move(restart));
+  return o;
+}
+
 bool is_operation(Verb v) {
   switch (v) {
     case Verb::create: case Verb::destroy: case Verb::start: case Verb::stop: case Verb::restart:

@@ -79,13 +79,14 @@ Result<json::Value> cluster_create_body(const cluster::ContainerRec& c, const st
   return b;
 }
 
-Result<json::Value> cluster_changes(const json::Value& have, const cluster::ContainerRec& want) {
+Result<SetRequest> cluster_changes(const json::Value& have, const cluster::ContainerRec& want) {
   Limits l = BERTH_TRY_CTX(limits_of(want), "container " + want.id);
-  json::Value ch = json::Value::object();
-  if (str(have, "ram") != l.ram) ch.set("ram", l.ram.empty() ? json::Value() : json::Value(l.ram));
-  if (str(have, "cpulimit") != l.cpu_limit) ch.set("cpulimit", l.cpu_limit.empty() ? json::Value() : json::Value(l.cpu_limit));
+  SetRequest ch;
+  // An empty value clears the limit (berthd's default).
+  if (str(have, "ram") != l.ram) ch.fields.push_back({"ram", l.ram});
+  if (str(have, "cpulimit") != l.cpu_limit) ch.fields.push_back({"cpulimit", l.cpu_limit});
   // No disk in the assignment keeps whatever disk the container has.
-  if (!l.disk.empty() && str(have, "disk") != l.disk) ch.set("disk", l.disk);
+  if (!l.disk.empty() && str(have, "disk") != l.disk) ch.fields.push_back({"disk", l.disk});
   return ch;
 }
 
@@ -109,7 +110,7 @@ Status ClusterDriver::start(const cluster::ContainerRec& c) {
   }
   name = str(*entry, "name");
   auto changes = BERTH_TRY(cluster_changes(*entry->find("config"), c));
-  if (!changes.as_object().empty()) {
+  if (!changes.empty()) {
     BERTH_TRY_CTX(svc_.check_set(name, changes), "update " + c.id);
     BERTH_TRY_CTX(svc_.set(name, changes), "update " + c.id);
   }

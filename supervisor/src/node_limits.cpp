@@ -11,7 +11,6 @@
 #include <mutex>
 
 #include "berth/base/fs.h"
-#include "berth/cgroups/resources.h"
 #include "berth/supervisor/bundle.h"
 #include "berth/supervisor/node_service.h"
 #include "guest_files.h"
@@ -86,11 +85,10 @@ std::string NodeService::cpus_for_locked(const Record& r) {
   return pick;
 }
 
-Status NodeService::check_set(const std::string& name, const json::Value& request) {
-  if (!request.is_object() || request.as_object().empty()) return Error::msg("body: expected an object of changes");
-  json::Value changes = request;
-  BERTH_TRY(take_guest_access(changes, false));  // checked here, hashed by set()
-  if (changes.as_object().empty()) {
+Status NodeService::check_set(const std::string& name, const SetRequest& request) {
+  if (request.empty()) return Error::msg("body: expected an object of changes");
+  BERTH_TRY(guest_access(request.ssh_key, request.root_password, false));  // checked here, hashed by set()
+  if (request.fields.empty()) {
     std::lock_guard lock(mu_);
     Entry* e = BERTH_TRY(reg_.get(name));
     if (e->record.init == InitKind::app)
@@ -98,13 +96,13 @@ Status NodeService::check_set(const std::string& name, const json::Value& reques
     return ok();
   }
   for (const char* fixed : {"name", "rootfs", "template", "privileged", "idmap_base", "cluster", "project"})
-    if (changes.find(fixed)) return Error::msg(std::string(fixed) + ": cannot be changed");
+    if (request.find(fixed)) return Error::msg(std::string(fixed) + ": cannot be changed");
   Record r;
   {
     std::lock_guard lock(mu_);
     r = BERTH_TRY(reg_.get(name))->record;
   }
-  BERTH_TRY(apply_json(r, changes, ""));
+  for (const FieldChange& f : request.fields) BERTH_TRY(apply_field(r, f, ""));
   if (r.init == InitKind::app && !fs::exists(o_.layout.app_process(name)))
     return Error::msg("init: app runs the process of an image without an init label; " + name +
                       " was not made from one");
@@ -112,14 +110,13 @@ Status NodeService::check_set(const std::string& name, const json::Value& reques
   return net_->check(r, records());
 }
 
-Result<json::Value> NodeService::set(const std::string& name, const json::Value& request) {
+Result<SetResult> NodeService::set(const std::string& name, const SetRequest& request) {
   Claim c(*this, name);
   BERTH_TRY(c.take());
   BERTH_TRY(check_set(name, request));
-  json::Value changes = request;
-  GuestAccess access = BERTH_TRY(take_guest_access(changes));
-  json::Value live = json::Value::array(), later = json::Value::array();
-  if (!changes.as_object().empty()) BERTH_TRY(set_record(name, changes, live, later));
+  GuestAccess access = BERTH_TRY(guest_access(request.ssh_key, request.root_password));
+  SetResult out;
+  if (!request.fields.empty()) BERTH_TRY(set_record(name, request.fields, out));
   if (!access.empty()) {
     // Last, once the record's changes held: a running guest gets them at
     // once (its disk is mounted here), a stopped one at its next start.
@@ -134,17 +131,14 @@ Result<json::Value> NodeService::set(const std::string& name, const json::Value&
     if (up)
       BERTH_TRY_CTX(apply_guest_access(guest_root(rec, o_.layout), access, rec.idmap_base.value_or(0)), "set " + name);
     else BERTH_TRY_CTX(save_pending_access(o_.layout.access(name), access), "set " + name);
-    for (const char* k : {"ssh_key", "root_password"})
-      if (request.find(k)) (up ? live : later).push_back(k);
+    std::vector<std::string>& to = up ? out.live : out.restart;
+    if (request.ssh_key) to.emplace_back("ssh_key");
+    if (request.root_password) to.emplace_back("root_password");
   }
-  json::Value o = json::Value::object();
-  o.set("live", std::move(live));
-  o.set("restart", std::move(later));
-  return o;
+  return out;
 }
 
-Status NodeService::set_record(const std::string& name, const json::Value& changes, json::Value& live,
-                               json::Value& later) {
+Status NodeService::set_record(const std::string& name, const std::vector<FieldChange>& changes, SetResult& out) {
   Record r;
   bool running;
   {
@@ -154,7 +148,7 @@ Status NodeService::set_record(const std::string& name, const json::Value& chang
     running = e->state == State::running || e->state == State::suspended;
   }
   Record old_r = r;
-  BERTH_TRY(apply_json(r, changes, ""));
+  for (const FieldChange& f : changes) BERTH_TRY(apply_field(r, f, ""));
   {
     // The chosen addresses and ports go into the registry at once, so a create beside
     // this set never picks them too; put back if the set fails.
@@ -167,20 +161,22 @@ Status NodeService::set_record(const std::string& name, const json::Value& chang
     if (Entry* e = reg_.find(name)) e->record.nets = old_r.nets, e->record.ports = old_r.ports;
   });
   bool disk_live = BERTH_TRY_CTX(resize_root(old_r, r, running), "set " + name);
-  for (const auto& [k, _] : changes.as_object())
-    (needs_restart(k) || (k == "disk" && !disk_live) ? later : live).push_back(k);
-  if (running && std::any_of(live.as_array().begin(), live.as_array().end(),
-                             [](const json::Value& k) { return k.as_string() != "disk"; })) {
+  bool cgroup_live = false, cpus_changed = false;
+  for (const FieldChange& f : changes) {
+    bool live = !needs_restart(f.key) && (f.key != "disk" || disk_live);
+    (live ? out.live : out.restart).push_back(f.key);
+    cgroup_live = cgroup_live || (live && f.key != "disk");
+    cpus_changed = cpus_changed || f.key == "cpus" || f.key == "cpuset";
+  }
+  if (running && cgroup_live) {
     Record applied = r;
     {
       std::lock_guard lock(mu_);
       applied.cpuset = cpus_for_locked(r);
     }
     // A count that now covers every CPU unpins: the cgroup gets them all.
-    if (applied.cpuset.empty() && (changes.find("cpus") || changes.find("cpuset")))
-      applied.cpuset = format_cpu_list(online_cpus());
-    auto res = BERTH_TRY(cgroups::parse_resources(make_resources(applied), "resources"));
-    BERTH_TRY_CTX(runtime::update(g_, name, res), "set " + name);
+    if (applied.cpuset.empty() && cpus_changed) applied.cpuset = format_cpu_list(online_cpus());
+    BERTH_TRY_CTX(runtime::update(g_, name, resources_of(applied)), "set " + name);
   }
   BERTH_TRY(fs::write_file_atomic(o_.layout.config(name), format_record(r), 0644));
   {
@@ -188,8 +184,10 @@ Status NodeService::set_record(const std::string& name, const json::Value& chang
     if (Entry* e = reg_.find(name)) e->record = r;
   }
   keep_old_nets.dismiss();
+  json::Value fields = json::Value::object();
+  for (const FieldChange& f : changes) fields.set(f.key, f.value.empty() ? json::Value() : json::Value(f.value));
   json::Value extra = json::Value::object();
-  extra.set("changes", changes);
+  extra.set("changes", std::move(fields));
   events_.publish("updated", name, std::move(extra));
   return ok();
 }

@@ -28,7 +28,7 @@ Result<json::Value> cluster_create_body(const cluster::ContainerRec& c, const st
 
 /// The changes (set request) that bring container `have` (an API object,
 /// as record_json gives) to the resources of `want`; empty when none.
-Result<json::Value> cluster_changes(const json::Value& have, const cluster::ContainerRec& want);
+Result<SetRequest> cluster_changes(const json::Value& have, const cluster::ContainerRec& want);
 
 struct ClusterDriverOptions {
   int stop_timeout = 10;  // seconds a container removed from the node gets to halt

@@ -75,8 +75,8 @@ public:
   Result<json::Value> destroy(const std::string& name) override;
   Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args,
                            std::optional<int> timeout) override;
-  Status check_set(const std::string& name, const json::Value& changes) override;
-  Result<json::Value> set(const std::string& name, const json::Value& changes) override;
+  Status check_set(const std::string& name, const SetRequest& changes) override;
+  Result<SetResult> set(const std::string& name, const SetRequest& changes) override;
   Result<std::string> console_log(const std::string& name) override;
   Result<UniqueFd> console(const std::string& name) override;
   Result<UniqueFd> exec_terminal(const std::string& name, const json::Value& req) override;
@@ -107,9 +107,10 @@ private:
   class Claim;
   Status start_locked_out(const std::string& name);
   Status stop_locked_out(const std::string& name, bool force, std::optional<int> timeout);
-  /// set()'s record fields: checked, applied live where they can be (names
-  /// added to `live`) or saved for the next start (`later`), then written.
-  Status set_record(const std::string& name, const json::Value& changes, json::Value& live, json::Value& later);
+  /// set()'s record fields: checked, applied live where they can be (keys
+  /// added to `out.live`) or saved for the next start (`out.restart`), then
+  /// written.
+  Status set_record(const std::string& name, const std::vector<FieldChange>& changes, SetResult& out);
   /// Writes the SSH keys and password waiting in <container>/access.json
   /// into the guest's root, then drops the file.
   Status apply_pending_access(const std::string& name, const std::string& root, const Record& r);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "berth/base/error.h"
@@ -41,6 +42,31 @@ struct TemplateRequest {
   std::string suite, mirror;
 };
 
+/// A container's settings as a create or set request gives them: record
+/// fields (API keys, config text, in the request's order) and root's SSH
+/// keys and password for the guest as given (the node checks their form
+/// and hashes the password).
+struct Settings {
+  std::vector<FieldChange> fields;
+  std::optional<std::string> ssh_key, root_password;
+  /// The field of API key `key`, or null.
+  const FieldChange* find(std::string_view key) const {
+    for (const auto& f : fields)
+      if (f.key == key) return &f;
+    return nullptr;
+  }
+  bool empty() const { return fields.empty() && !ssh_key && !root_password; }
+};
+
+/// What a set changes: record fields, applied live where they can be.
+using SetRequest = Settings;
+
+/// The keys a set applied at once (`live`) and those that wait for the
+/// container's next start (`restart`), in the request's order.
+struct SetResult {
+  std::vector<std::string> live, restart;
+};
+
 class Service {
 public:
   virtual ~Service() = default;
@@ -70,9 +96,10 @@ public:
   virtual Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args,
                                    std::optional<int> timeout) = 0;
   /// Checks a change (fast), before it is queued.
-  virtual Status check_set(const std::string& name, const json::Value& changes) = 0;
-  /// Changes the record; applies what it can live. {"live":[...],"restart":[...]}.
-  virtual Result<json::Value> set(const std::string& name, const json::Value& changes) = 0;
+  virtual Status check_set(const std::string& name, const SetRequest& changes) = 0;
+  /// Changes the record; applies what it can live (the limits straight
+  /// to the running container's cgroup).
+  virtual Result<SetResult> set(const std::string& name, const SetRequest& changes) = 0;
   /// The console log (the current file, at most its last MiB).
   virtual Result<std::string> console_log(const std::string& name) = 0;
   /// A connection to the container's console (through its monitor).
