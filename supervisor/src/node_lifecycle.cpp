@@ -50,7 +50,7 @@ Status write_boot_id(const std::string& path) {
 
 }  // namespace
 
-Result<json::Value> NodeService::stop_all(bool force, std::optional<int> timeout) {
+Result<std::vector<std::string>> NodeService::stop_all(bool force, std::optional<int> timeout) {
   // Highest boot order first; within one order all at once (a guest's
   // halt takes seconds, mostly waiting), by at most 128 threads.
   std::map<uint32_t, std::vector<std::string>, std::greater<>> groups;
@@ -59,7 +59,8 @@ Result<json::Value> NodeService::stop_all(bool force, std::optional<int> timeout
     for (const Entry* e : reg_.all())
       if (e->state != State::stopped) groups[e->record.boot_order].push_back(e->record.name);
   }
-  json::Value stopped = json::Value::array(), failed = json::Value::array();
+  std::vector<std::string> stopped;
+  std::vector<std::pair<std::string, std::string>> failed;  // name, error
   std::mutex out_mu;
   for (auto& group : groups) {
     // A named reference, not a binding: the workers' lambda captures it.
@@ -69,32 +70,19 @@ Result<json::Value> NodeService::stop_all(bool force, std::optional<int> timeout
       for (size_t k; (k = next++) < names.size();) {
         auto st = stop(names[k], force, timeout);
         std::lock_guard l(out_mu);
-        if (st || st.error().code() == EALREADY) {
-          stopped.push_back(names[k]);
-          continue;
-        }
-        json::Value f = json::Value::object();
-        f.set("name", names[k]);
-        f.set("error", st.error().what());
-        failed.push_back(std::move(f));
+        if (st || st.error().code() == EALREADY) stopped.push_back(names[k]);
+        else failed.emplace_back(names[k], st.error().what());
       }
     };
     std::vector<std::thread> threads;
     for (size_t i = 0; i < std::min<size_t>(names.size(), 128); ++i) threads.emplace_back(worker);
     for (auto& t : threads) t.join();
   }
-  json::Value out = json::Value::object();
-  size_t nfailed = failed.as_array().size();
-  out.set("stopped", std::move(stopped));
-  out.set("failed", std::move(failed));
-  if (nfailed) {
-    std::string names;
-    for (const auto& f : out.find("failed")->as_array())
-      names += (names.empty() ? "" : ", ") + f.find("name")->as_string() + " (" + f.find("error")->as_string() + ")";
-    return Error(EIO, "stop --all: " + std::to_string(nfailed) + " of " +
-                          std::to_string(nfailed + out.find("stopped")->as_array().size()) + " failed: " + names);
-  }
-  return out;
+  if (failed.empty()) return stopped;
+  std::string names;
+  for (const auto& [n, why] : failed) names += (names.empty() ? "" : ", ") + n + " (" + why + ")";
+  return Error(EIO, "stop --all: " + std::to_string(failed.size()) + " of " +
+                        std::to_string(failed.size() + stopped.size()) + " failed: " + names);
 }
 
 Result<uint32_t> NodeService::free_id_range() const {
@@ -120,19 +108,18 @@ Result<uint32_t> NodeService::free_id_range() const {
   return *b;
 }
 
-Result<Record> NodeService::check_create(const json::Value& request) {
-  if (request.find("idmap_base")) return Error::msg("idmap_base: chosen by berthd, not settable");
-  if (request.find("cluster")) return Error::msg("cluster: set by berthd's cluster agent, not settable");
-  json::Value body = request;
-  GuestAccess access = BERTH_TRY(take_guest_access(body));
+Result<Record> NodeService::check_create(const CreateRequest& req) {
+  if (req.find("idmap_base")) return Error::msg("idmap_base: chosen by berthd, not settable");
+  if (req.find("cluster")) return Error::msg("cluster: set by berthd's cluster agent, not settable");
+  GuestAccess access = BERTH_TRY(guest_access(req.ssh_key, req.root_password));
   Record r;
-  BERTH_TRY(apply_json(r, body, ""));
+  for (const FieldChange& f : req.fields) BERTH_TRY(apply_field(r, f, ""));
   r.ssh_keys = access.ssh_keys;
   r.root_hash = access.root_hash;
   if (r.name.empty()) return Error::msg("name: missing");
   if (r.rootfs_source.empty() == r.template_tag.empty())
     return Error::msg("template: expected a template (an image tag) or rootfs (a directory), one of them");
-  if (!r.template_tag.empty()) BERTH_TRY(check_template(r, body.find("init") != nullptr));
+  if (!r.template_tag.empty()) BERTH_TRY(check_template(r, req.find("init") != nullptr));
   else if (r.disk) return Error::msg("disk: a quota needs a template (a --rootfs copy has no disk)");
   else if (r.init == InitKind::app) return Error::msg("init: app runs an image's entrypoint and needs a template");
   else if (!fs::exists(fs::join(r.rootfs_source, "sbin/init")))
@@ -148,7 +135,7 @@ Result<Record> NodeService::check_create(const json::Value& request) {
   return r;
 }
 
-Result<json::Value> NodeService::create(const Record& req) {
+Result<ContainerStatus> NodeService::create(const Record& req) {
   Record r = req;
   {
     std::lock_guard lock(mu_);
@@ -188,7 +175,7 @@ Result<json::Value> NodeService::create(const Record& req) {
   return show(r.name);
 }
 
-Result<json::Value> NodeService::start(const std::string& name) {
+Result<ContainerStatus> NodeService::start(const std::string& name) {
   Claim c(*this, name);
   BERTH_TRY(c.take());
   {
@@ -260,7 +247,7 @@ Status NodeService::start_locked_out(const std::string& name) {
   return ok();
 }
 
-Result<json::Value> NodeService::stop(const std::string& name, bool force, std::optional<int> timeout) {
+Result<ContainerStatus> NodeService::stop(const std::string& name, bool force, std::optional<int> timeout) {
   Claim c(*this, name);
   BERTH_TRY(c.take());
   BERTH_TRY(stop_locked_out(name, force, timeout));
@@ -305,7 +292,7 @@ Status NodeService::apply_pending_access(const std::string& name, const std::str
   return ok();
 }
 
-Result<json::Value> NodeService::restart(const std::string& name) {
+Result<ContainerStatus> NodeService::restart(const std::string& name) {
   Claim c(*this, name);
   BERTH_TRY(c.take());
   auto st = stop_locked_out(name, false, std::nullopt);
@@ -314,11 +301,11 @@ Result<json::Value> NodeService::restart(const std::string& name) {
   return show(name);
 }
 
-Result<json::Value> NodeService::suspend(const std::string& name) { return freeze(name, true); }
+Result<ContainerStatus> NodeService::suspend(const std::string& name) { return freeze(name, true); }
 
-Result<json::Value> NodeService::resume(const std::string& name) { return freeze(name, false); }
+Result<ContainerStatus> NodeService::resume(const std::string& name) { return freeze(name, false); }
 
-Result<json::Value> NodeService::freeze(const std::string& name, bool frozen) {
+Result<ContainerStatus> NodeService::freeze(const std::string& name, bool frozen) {
   Claim c(*this, name);
   BERTH_TRY(c.take());
   State from = frozen ? State::running : State::suspended, to = frozen ? State::suspended : State::running;
@@ -337,7 +324,7 @@ Result<json::Value> NodeService::freeze(const std::string& name, bool frozen) {
   return show(name);
 }
 
-Result<json::Value> NodeService::destroy(const std::string& name) {
+Status NodeService::destroy(const std::string& name) {
   Claim c(*this, name);
   BERTH_TRY(c.take());
   bool running;
@@ -359,9 +346,7 @@ Result<json::Value> NodeService::destroy(const std::string& name) {
     reg_.remove(name);
   }
   events_.publish("destroyed", name);
-  json::Value o = json::Value::object();
-  o.set("name", name);
-  return o;
+  return ok();
 }
 
 Result<json::Value> NodeService::exec(const std::string& name, const std::vector<std::string>& args,

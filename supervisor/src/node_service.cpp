@@ -119,7 +119,7 @@ void NodeService::autostart_at_boot() {
   autostart();
 }
 
-Result<json::Value> NodeService::start_autostart() {
+std::vector<ContainerStatus> NodeService::start_autostart() {
   autostart();
   return list();
 }
@@ -210,50 +210,41 @@ bool NodeService::wait_state(const std::string& name, State s, std::chrono::mill
   });
 }
 
-json::Value NodeService::entry_json(const Entry& e) {
-  json::Value o = json::Value::object();
-  o.set("name", e.record.name);
-  o.set("state", state_name(e.state));
-  if (e.init_pid) {
-    o.set("init_pid", e.init_pid);
-    o.set("monitor_pid", e.monitor_pid);
-    o.set("started", static_cast<int64_t>(e.started));
-    o.set("uptime", static_cast<int64_t>(::time(nullptr) - e.started));
-  }
-  if (!e.record.nets.empty()) o.set("addresses", net_addresses(e.record));
-  o.set("config", record_json(e.record));
-  return o;
+ContainerStatus NodeService::status_of(const Entry& e) {
+  ContainerStatus c;
+  c.record = e.record;
+  c.state = e.state;
+  c.init_pid = e.init_pid;
+  c.monitor_pid = e.monitor_pid;
+  c.started = e.started;
+  c.addresses = net_addresses(e.record);
+  return c;
 }
 
-json::Value NodeService::list() {
+std::vector<ContainerStatus> NodeService::list() {
   std::lock_guard lock(mu_);
-  json::Value a = json::Value::array();
-  for (const Entry* e : reg_.all()) a.push_back(entry_json(*e));
-  return a;
+  std::vector<ContainerStatus> out;
+  for (const Entry* e : reg_.all()) out.push_back(status_of(*e));
+  return out;
 }
 
-Result<json::Value> NodeService::show(const std::string& name) {
-  json::Value o;
-  bool live = false;
+Result<ContainerStatus> NodeService::show(const std::string& name) {
+  ContainerStatus c;
   {
     std::lock_guard lock(mu_);
-    Entry* e = BERTH_TRY(reg_.get(name));
-    o = entry_json(*e);
-    live = e->init_pid != 0;
+    c = status_of(*BERTH_TRY(reg_.get(name)));
   }
-  if (live) {
+  if (c.init_pid) {
     if (auto s = runtime::stats_event(g_, name)) {
       const json::Value* d = s->find("data");
-      json::Value r = json::Value::object();
-      r.set("cpu_ns", d->find("cpu")->find("usage")->find("total")->as_uint());
-      r.set("memory_bytes", d->find("memory")->find("usage")->find("usage")->as_uint());
-      r.set("pids", d->find("pids")->find("current")->as_uint());
-      o.set("resources", std::move(r));
+      c.usage = Usage{d->find("cpu")->find("usage")->find("total")->as_uint(),
+                      d->find("memory")->find("usage")->find("usage")->as_uint(),
+                      d->find("pids")->find("current")->as_uint()};
     }
   }
   if (auto ex = fs::read_file(o_.layout.exit_file(name)))
-    if (auto v = json::parse(*ex)) o.set("last_exit", std::move(*v));
-  return o;
+    if (auto v = json::parse(*ex)) c.last_exit = std::move(*v);
+  return c;
 }
 
 Result<std::string> NodeService::console_log(const std::string& name) {

@@ -76,6 +76,16 @@ Result<Settings> decode_settings(const json::Value& body);
 /// A set's body: an object of changes (not empty), as decode_settings.
 Result<SetRequest> decode_set_request(const json::Value& body);
 
+/// A create's body as settings (decode_settings).
+inline Result<CreateRequest> decode_create_request(const json::Value& body) { return decode_settings(body); }
+
+/// A container as the API shows it: {"name","state", "init_pid",
+/// "monitor_pid","started","uptime" (running), "addresses" (with
+/// networks), "config" (record_json), "resources" and "last_exit" (show)}.
+json::Value container_json(const ContainerStatus& c);
+/// Containers as the API lists them: an array of container_json.
+json::Value containers_json(const std::vector<ContainerStatus>& all);
+
 /// A set's result as the API answers it: {"live": [...], "restart": [...]}.
 json::Value set_result_json(const SetResult& r);
 

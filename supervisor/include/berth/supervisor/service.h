@@ -15,6 +15,7 @@
 #include "berth/base/fd.h"
 #include "berth/base/json.h"
 #include "berth/supervisor/record.h"
+#include "berth/supervisor/registry.h"
 
 namespace berth::supervisor {
 
@@ -58,8 +59,28 @@ struct Settings {
   bool empty() const { return fields.empty() && !ssh_key && !root_password; }
 };
 
+/// What a create makes: the new container's record fields and root's
+/// access for its first start.
+using CreateRequest = Settings;
 /// What a set changes: record fields, applied live where they can be.
 using SetRequest = Settings;
+
+/// What a running container's cgroup has used.
+struct Usage {
+  uint64_t cpu_ns = 0, memory_bytes = 0, pids = 0;
+};
+
+/// A container as the node knows it: its record, its state, and while it
+/// runs its processes; show adds what it uses and how it last ended.
+struct ContainerStatus {
+  Record record;
+  State state = State::stopped;
+  pid_t init_pid = 0, monitor_pid = 0;  // 0 unless it runs
+  time_t started = 0;
+  std::vector<std::string> addresses;  // its interfaces' addresses (record.nets)
+  std::optional<Usage> usage;          // show of a running container
+  json::Value last_exit;               // show: the monitor's exit record (null: none)
+};
 
 /// The keys a set applied at once (`live`) and those that wait for the
 /// container's next start (`restart`), in the request's order.
@@ -70,27 +91,30 @@ struct SetResult {
 class Service {
 public:
   virtual ~Service() = default;
-  /// Decodes and checks a create request before anything is made (fast).
-  virtual Result<Record> check_create(const json::Value& body) = 0;
-  virtual Result<json::Value> create(const Record& r) = 0;
-  virtual json::Value list() = 0;
-  virtual Result<json::Value> show(const std::string& name) = 0;
+  /// Checks a create request before anything is made (fast): the record
+  /// to create.
+  virtual Result<Record> check_create(const CreateRequest& req) = 0;
+  virtual Result<ContainerStatus> create(const Record& r) = 0;
+  /// Every container (no usage or last exit: those are show's).
+  virtual std::vector<ContainerStatus> list() = 0;
+  virtual Result<ContainerStatus> show(const std::string& name) = 0;
   /// Boots the container's init and returns when it runs.
-  virtual Result<json::Value> start(const std::string& name) = 0;
+  virtual Result<ContainerStatus> start(const std::string& name) = 0;
   /// Asks the init to halt, kills everything after `timeout` seconds (the
   /// record's STOP_TIMEOUT when absent; at once with `force`).
-  virtual Result<json::Value> stop(const std::string& name, bool force, std::optional<int> timeout) = 0;
+  virtual Result<ContainerStatus> stop(const std::string& name, bool force, std::optional<int> timeout) = 0;
   /// Stops every running container: in parallel within each boot order,
-  /// highest first, going on past a failure. {"stopped": [names],
-  /// "failed": [{"name", "error"}]}; an error only when some failed.
-  virtual Result<json::Value> stop_all(bool force, std::optional<int> timeout) = 0;
-  /// Starts the stopped containers marked autostart, in boot order.
-  virtual Result<json::Value> start_autostart() = 0;
-  virtual Result<json::Value> restart(const std::string& name) = 0;
-  virtual Result<json::Value> suspend(const std::string& name) = 0;
-  virtual Result<json::Value> resume(const std::string& name) = 0;
+  /// highest first, going on past a failure. The names stopped; an error
+  /// naming each that failed when some did.
+  virtual Result<std::vector<std::string>> stop_all(bool force, std::optional<int> timeout) = 0;
+  /// Starts the stopped containers marked autostart, in boot order; then
+  /// every container.
+  virtual std::vector<ContainerStatus> start_autostart() = 0;
+  virtual Result<ContainerStatus> restart(const std::string& name) = 0;
+  virtual Result<ContainerStatus> suspend(const std::string& name) = 0;
+  virtual Result<ContainerStatus> resume(const std::string& name) = 0;
   /// Stops the container if needed and removes everything made for it.
-  virtual Result<json::Value> destroy(const std::string& name) = 0;
+  virtual Status destroy(const std::string& name) = 0;
   /// Runs a command inside; {"exit_code","stdout","stderr"}. Past
   /// `timeout` seconds it is killed: exit code 124, "timed_out": true.
   virtual Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args,
