@@ -427,15 +427,15 @@ private:
       case Verb::snapshots: return blocking([&s, n] { return s.snapshots(n); });
       case Verb::images:
         return blocking([&s, who = who_]() -> Result<json::Value> {
-          json::Value all = BERTH_TRY(s.images());
-          if (who.projects.empty()) return all;
-          json::Value mine = json::Value::array();  // the node's and its projects'
-          for (auto& i : all.as_array()) {
-            const json::Value* tag = i.find("tag");
-            std::string p = tag && tag->is_string() ? image_project(tag->as_string()) : "";
-            if (p.empty() || who.sees(p)) mine.push_back(std::move(i));
+          std::vector<ImageSummary> mine = BERTH_TRY(s.images());
+          if (!who.projects.empty()) {
+            // The node's and its projects'.
+            std::erase_if(mine, [&](const ImageSummary& i) {
+              std::string p = i.tag.empty() ? "" : image_project(i.tag);
+              return !p.empty() && !who.sees(p);
+            });
           }
-          return mine;
+          return images_json(mine);
         });
       case Verb::networks:
         return blocking([&s, who = who_]() -> Result<json::Value> {

@@ -265,7 +265,8 @@ json::Value ClusterDriver::usage() {
 
 namespace {
 
-// The `key` of every object in a listing (nullopt when it failed).
+// The `key` of every object in a listing (nullopt when it failed): the
+// network verbs still answer JSON documents.
 std::optional<std::vector<std::string>> names(const Result<json::Value>& list, const char* key) {
   if (!list) return std::nullopt;
   std::vector<std::string> out;
@@ -276,7 +277,14 @@ std::optional<std::vector<std::string>> names(const Result<json::Value>& list, c
 
 }  // namespace
 
-std::optional<std::vector<std::string>> ClusterDriver::templates() { return names(svc_.images(), "tag"); }
+std::optional<std::vector<std::string>> ClusterDriver::templates() {
+  auto all = svc_.images();
+  if (!all) return std::nullopt;
+  std::vector<std::string> tags;
+  for (const ImageSummary& i : *all)
+    if (!i.tag.empty()) tags.push_back(i.tag);
+  return tags;
+}
 
 std::optional<std::vector<std::string>> ClusterDriver::networks() { return names(svc_.networks(), "name"); }
 

@@ -320,3 +320,13 @@ TEST(Api, ContainerJson) {
   EXPECT_EQ(json::dump(set_result_json(SetResult{{"ram"}, {"hostname"}})),
             R"({"live":["ram"],"restart":["hostname"]})");
 }
+
+TEST(Api, ImagesJson) {
+  std::vector<ImageSummary> all(2);
+  all[0] = ImageSummary{"berth/busybox", "sha256:aa", 512, "linux/amd64"};
+  all[1].digest = "sha256:bb";
+  all[1].size = 7;
+  EXPECT_EQ(json::dump(images_json(all)),
+            R"([{"tag":"berth/busybox","digest":"sha256:aa","size":512,"platform":"linux/amd64"},)"
+            R"({"digest":"sha256:bb","size":7}])");
+}

@@ -101,12 +101,10 @@ public:
     for (const auto& f : ch.fields) BERTH_TRY(apply_field(cts[n].r, f, ""));
     return SetResult{};
   }
-  Result<json::Value> images() override {
-    json::Value a = json::Value::array();
-    json::Value i = json::Value::object();
-    i.set("tag", "berth/busybox");
-    a.push_back(std::move(i));
-    return a;
+  Result<std::vector<ImageSummary>> images() override {
+    ImageSummary i;
+    i.tag = "berth/busybox";
+    return std::vector<ImageSummary>{i, ImageSummary{}};  // an untagged one is no template
   }
   Result<ContainerStatus> restart(const std::string&) override { return Error::msg("unused"); }
   Result<ContainerStatus> suspend(const std::string&) override { return Error::msg("unused"); }

@@ -89,6 +89,9 @@ json::Value containers_json(const std::vector<ContainerStatus>& all);
 /// A set's result as the API answers it: {"live": [...], "restart": [...]}.
 json::Value set_result_json(const SetResult& r);
 
+/// The image store as the API lists it: [{"tag"?,"digest","size","platform"?}].
+json::Value images_json(const std::vector<ImageSummary>& all);
+
 /// True for verbs that run as operations (202 + an operation id).
 bool is_operation(Verb v);
 /// Operation action name ("start").

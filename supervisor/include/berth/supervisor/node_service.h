@@ -88,7 +88,7 @@ public:
   Result<DiskExport> export_disk(const std::string& name, const std::string& cluster) override;
   Status import_disk(const std::string& name, int fd, const std::string& image,
                      const std::vector<std::string>& layers) override;
-  Result<json::Value> images() override;
+  Result<std::vector<ImageSummary>> images() override;
   Result<json::Value> build_template(const TemplateRequest& req) override;
   Status check_image_transfer(const json::Value& req, bool push) override;
   Result<json::Value> pull_image(const json::Value& req, const ProgressReport& report,

@@ -35,6 +35,14 @@ struct DiskExport {
   std::string diff_id;  // sha256 of the uncompressed tar
 };
 
+/// An image in the node's store: its tag ("" for an untagged one), the
+/// manifest's digest and size, and its platform ("" when not recorded).
+struct ImageSummary {
+  std::string tag, digest;
+  uint64_t size = 0;
+  std::string platform;
+};
+
 /// An OS template to build: "busybox", or "debian" with extra `packages`
 /// from `suite` (bookworm when empty) of `mirror` (Debian's when empty).
 struct TemplateRequest {
@@ -158,8 +166,8 @@ public:
     (void)name, (void)fd, (void)image, (void)layers;
     return Error(ENOSYS, "import: not supported");
   }
-  /// The node's image store: [{"tag","digest","size"}].
-  virtual Result<json::Value> images() = 0;
+  /// The node's image store.
+  virtual Result<std::vector<ImageSummary>> images() = 0;
   /// Builds an OS template into the store as `req.tag`.
   virtual Result<json::Value> build_template(const TemplateRequest& req) = 0;
   /// Checks a pull or push request (reference, platform, credentials)
