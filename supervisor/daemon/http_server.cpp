@@ -73,34 +73,34 @@ bool names_container(Verb v) {
   }
 }
 
-// The project of a list or show entry.
-std::string project_of(const json::Value& c) {
-  const json::Value* config = c.find("config");
-  const json::Value* p = config ? config->find("project") : nullptr;
-  return p && p->is_string() ? p->as_string() : kDefaultProject;
+// The project of a container.
+std::string project_of(const ContainerStatus& c) {
+  return c.record.project.empty() ? std::string(kDefaultProject) : c.record.project;
 }
 
 // A privileged container, or one copied from a host directory: its root
 // is the node's.
-bool host_root(const json::Value& c) {
-  const json::Value* config = c.find("config");
-  if (!config) return false;
-  const json::Value* p = config->find("privileged");
-  const json::Value* rootfs = config->find("rootfs");
-  bool privileged = p && ((p->is_bool() && p->as_bool()) || (p->is_string() && (p->as_string() == "yes" || p->as_string() == "true")));
-  return privileged || (rootfs && rootfs->is_string() && !rootfs->as_string().empty());
-}
+bool host_root(const ContainerStatus& c) { return c.record.privileged || !c.record.rootfs_source.empty(); }
 
 // The names of the containers `who` may see.
 std::set<std::string> visible(Service& s, const Identity& who) {
   std::set<std::string> names;
-  json::Value all = s.list();
-  for (const auto& c : all.as_array()) {
-    const json::Value* config = c.find("config");
-    const json::Value* name = config ? config->find("name") : nullptr;
-    if (name && name->is_string() && who.sees(project_of(c))) names.insert(name->as_string());
-  }
+  for (const auto& c : s.list())
+    if (who.sees(project_of(c))) names.insert(c.record.name);
   return names;
+}
+
+// Every container's record, for a project's limits.
+std::vector<Record> records_of(Service& s) {
+  std::vector<Record> out;
+  for (auto& c : s.list()) out.push_back(std::move(c.record));
+  return out;
+}
+
+// A verb's container as the API answers it.
+Result<json::Value> container_answer(const Result<ContainerStatus>& c) {
+  if (!c) return c.error();
+  return container_json(*c);
 }
 
 // Keeps, of an array of container names, those in `names`.
@@ -112,9 +112,11 @@ void keep_names(json::Value& array, const std::set<std::string>& names) {
 }
 
 // The keys of a set that a project's limits count.
-bool counted_by_limits(const json::Value& body) {
-  for (const char* k : {"ram", "cpus", "cpulimit", "disk"})
-    if (body.find(k)) return true;
+constexpr const char* kCountedByLimits[] = {"ram", "cpus", "cpulimit", "disk"};
+
+bool counted_by_limits(const SetRequest& changes) {
+  for (const char* k : kCountedByLimits)
+    if (changes.find(k)) return true;
   return false;
 }
 
@@ -402,12 +404,10 @@ private:
         return;
       case Verb::list:
         return blocking([&s, who = who_] {
-          json::Value all = s.list();
-          if (who.projects.empty()) return Result<json::Value>(std::move(all));
-          json::Value mine = json::Value::array();
-          for (auto& c : all.as_array())
-            if (who.sees(project_of(c))) mine.push_back(std::move(c));
-          return Result<json::Value>(std::move(mine));
+          std::vector<ContainerStatus> mine = s.list();
+          if (!who.projects.empty())
+            std::erase_if(mine, [&](const ContainerStatus& c) { return !who.sees(project_of(c)); });
+          return Result<json::Value>(containers_json(mine));
         });
       case Verb::trust_list: return blocking([&t = d_.trust] { return Result<json::Value>(t.list()); });
       case Verb::trust_add: return blocking([&t = d_.trust, body = r.body] { return trust_add(t, body); });
@@ -423,19 +423,19 @@ private:
           json::Value all = t.projects();
           return *all.find(n);
         });
-      case Verb::show: return blocking([&s, n] { return s.show(n); });
+      case Verb::show: return blocking([&s, n] { return container_answer(s.show(n)); });
       case Verb::snapshots: return blocking([&s, n] { return s.snapshots(n); });
       case Verb::images:
         return blocking([&s, who = who_]() -> Result<json::Value> {
-          json::Value all = BERTH_TRY(s.images());
-          if (who.projects.empty()) return all;
-          json::Value mine = json::Value::array();  // the node's and its projects'
-          for (auto& i : all.as_array()) {
-            const json::Value* tag = i.find("tag");
-            std::string p = tag && tag->is_string() ? image_project(tag->as_string()) : "";
-            if (p.empty() || who.sees(p)) mine.push_back(std::move(i));
+          std::vector<ImageSummary> mine = BERTH_TRY(s.images());
+          if (!who.projects.empty()) {
+            // The node's and its projects'.
+            std::erase_if(mine, [&](const ImageSummary& i) {
+              std::string p = i.tag.empty() ? "" : image_project(i.tag);
+              return !p.empty() && !who.sees(p);
+            });
           }
-          return mine;
+          return images_json(mine);
         });
       case Verb::networks:
         return blocking([&s, who = who_]() -> Result<json::Value> {
@@ -550,16 +550,17 @@ private:
         return operation(
             target,
             [&s, &t, rec, body]() -> Status {
-              *rec = BERTH_TRY(s.check_create(body));
+              CreateRequest req = BERTH_TRY(decode_create_request(body));
+              *rec = BERTH_TRY(s.check_create(req));
               ProjectLimits l = t.limits(rec->project);
-              return l.none() ? ok() : check_project_limits(*rec, l, s.list());
+              return l.none() ? ok() : check_project_limits(*rec, l, records_of(s));
             },
             [&s, &t, rec]() -> Result<json::Value> {
               ProjectLimits l = t.limits(rec->project);
-              if (l.none()) return s.create(*rec);
+              if (l.none()) return container_answer(s.create(*rec));
               std::lock_guard lock(g_limited_creates);
-              BERTH_TRY(check_project_limits(*rec, l, s.list()));
-              return s.create(*rec);
+              BERTH_TRY(check_project_limits(*rec, l, records_of(s)));
+              return container_answer(s.create(*rec));
             },
             "create");
       }
@@ -567,21 +568,37 @@ private:
       case Verb::stop_all: {
         bool force = r.force;
         auto timeout = r.timeout;
-        return operation("", [] { return ok(); }, [&s, force, timeout] { return s.stop_all(force, timeout); }, "stop-all");
+        auto work = [&s, force, timeout]() -> Result<json::Value> {
+          std::vector<std::string> names = BERTH_TRY(s.stop_all(force, timeout));
+          json::Value stopped = json::Value::array();
+          for (auto& name : names) stopped.push_back(std::move(name));
+          // A failure is the operation's error, naming each that failed.
+          return json::Value(json::Object{{"stopped", std::move(stopped)}, {"failed", json::Value::array()}});
+        };
+        return operation(
+            "", [] { return ok(); }, work, "stop-all");
       }
       case Verb::autostart:
-        return operation("", [] { return ok(); }, [&s] { return s.start_autostart(); }, "autostart");
+        return operation(
+            "", [] { return ok(); }, [&s] { return Result<json::Value>(containers_json(s.start_autostart())); },
+            "autostart");
       case Verb::set: {
+        auto changes = std::make_shared<SetRequest>();
         json::Value body = r.body;
         TrustStore& t = d_.trust;
         return operation(
-            n, [&s, &t, n, body]() -> Status { BERTH_TRY(s.check_set(n, body)); return check_set_limits(s, t, n, body); },
-            [&s, &t, n, body]() -> Result<json::Value> {
-              if (!counted_by_limits(body)) return s.set(n, body);
+            n,
+            [&s, &t, n, body, changes]() -> Status {
+              *changes = BERTH_TRY(decode_set_request(body));
+              BERTH_TRY(s.check_set(n, *changes));
+              return check_set_limits(s, t, n, *changes);
+            },
+            [&s, &t, n, changes]() -> Result<json::Value> {
+              if (!counted_by_limits(*changes)) return set_result_json(BERTH_TRY(s.set(n, *changes)));
               // Checked again with the project's other changes held off.
               std::lock_guard lock(g_limited_creates);
-              BERTH_TRY(check_set_limits(s, t, n, body));
-              return s.set(n, body);
+              BERTH_TRY(check_set_limits(s, t, n, *changes));
+              return set_result_json(BERTH_TRY(s.set(n, *changes)));
             },
             "set");
       }
@@ -593,12 +610,17 @@ private:
     auto timeout = r.timeout;
     auto args = r.args;
     switch (r.verb) {
-      case Verb::start: work = [&s, n] { return s.start(n); }; break;
-      case Verb::stop: work = [&s, n, force, timeout] { return s.stop(n, force, timeout); }; break;
-      case Verb::restart: work = [&s, n] { return s.restart(n); }; break;
-      case Verb::suspend: work = [&s, n] { return s.suspend(n); }; break;
-      case Verb::resume: work = [&s, n] { return s.resume(n); }; break;
-      case Verb::destroy: work = [&s, n] { return s.destroy(n); }; break;
+      case Verb::start: work = [&s, n] { return container_answer(s.start(n)); }; break;
+      case Verb::stop: work = [&s, n, force, timeout] { return container_answer(s.stop(n, force, timeout)); }; break;
+      case Verb::restart: work = [&s, n] { return container_answer(s.restart(n)); }; break;
+      case Verb::suspend: work = [&s, n] { return container_answer(s.suspend(n)); }; break;
+      case Verb::resume: work = [&s, n] { return container_answer(s.resume(n)); }; break;
+      case Verb::destroy:
+        work = [&s, n]() -> Result<json::Value> {
+          BERTH_TRY(s.destroy(n));
+          return json::Value(json::Object{{"name", n}});
+        };
+        break;
       case Verb::snapshot: work = [&s, n, args] { return s.snapshot(n, args[0]); }; break;
       case Verb::rollback: work = [&s, n, args] { return s.rollback(n, args[0]); }; break;
       case Verb::commit: work = [&s, n, args] { return s.commit(n, args[0]); }; break;
@@ -609,8 +631,7 @@ private:
       auto has_disk = [&s, n]() -> Status {
         auto c = s.show(n);
         if (!c) return Error(ENOENT, "no container " + n);
-        const json::Value* config = c->find("config");
-        if (config && config->find("template")) return ok();
+        if (!c->record.template_tag.empty()) return ok();
         return Error::msg("container " + n + " has a copied root (--rootfs), not a disk: no snapshots, commit or quota");
       };
       return operation(n, has_disk, std::move(work), verb_name(r.verb));
@@ -648,8 +669,7 @@ private:
   static Result<json::Value> projects(Service& s, TrustStore& t, const Identity& who) {
     json::Value limits = t.projects();
     std::map<std::string, size_t> count;
-    json::Value all = s.list();
-    for (const auto& c : all.as_array()) ++count[project_of(c)];
+    for (const auto& c : s.list()) ++count[project_of(c)];
     for (const auto& [name, _] : limits.as_object()) count.emplace(name, 0);
     json::Value out = json::Value::array();
     for (const auto& [name, n] : count) {
@@ -663,18 +683,14 @@ private:
 
   // A set that changes what a limited project counts (ram, cpus, disk)
   // must still fit in the project.
-  static Status check_set_limits(Service& s, TrustStore& t, const std::string& n, const json::Value& body) {
-    if (!counted_by_limits(body)) return ok();
-    json::Value counted = json::Value::object();
-    for (const char* k : {"ram", "cpus", "cpulimit", "disk"})
-      if (const json::Value* v = body.find(k)) counted.set(k, *v);
-    auto c = BERTH_TRY(s.show(n));
-    Record r;
-    if (const json::Value* config = c.find("config")) BERTH_TRY(apply_json(r, *config, ""));
+  static Status check_set_limits(Service& s, TrustStore& t, const std::string& n, const SetRequest& changes) {
+    if (!counted_by_limits(changes)) return ok();
+    Record r = BERTH_TRY(s.show(n)).record;
     ProjectLimits l = t.limits(r.project);
     if (!l.ram && !l.disk && !l.cpus) return ok();  // a set leaves the count as it is
-    BERTH_TRY(apply_json(r, counted, ""));
-    return check_project_limits(r, l, s.list());
+    for (const char* k : kCountedByLimits)
+      if (const FieldChange* f = changes.find(k)) BERTH_TRY(apply_field(r, *f, ""));
+    return check_project_limits(r, l, records_of(s));
   }
 
   // A pull or push: an operation whose progress goes into its document and,

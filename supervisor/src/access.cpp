@@ -272,7 +272,7 @@ Result<Identity> certificate_identity(const CertSubject& c, const TrustStore& tr
   return id;
 }
 
-Status check_project_limits(const Record& adding, const ProjectLimits& l, const json::Value& containers) {
+Status check_project_limits(const Record& adding, const ProjectLimits& l, const std::vector<Record>& containers) {
   if (l.none()) return ok();
   const std::string& p = adding.project;
   auto cpus_of = [](const Record& r) -> std::optional<uint64_t> {
@@ -284,18 +284,12 @@ Status check_project_limits(const Record& adding, const ProjectLimits& l, const 
   if (l.ram && !adding.ram) return forbidden("ram: project " + p + " limits RAM: give the container's ram");
   if (l.cpus && !cpus_of(adding)) return forbidden("cpus: project " + p + " limits CPUs: give the container's cpus");
   uint64_t count = 1, ram = adding.ram.value_or(0), disk = disk_of(adding), cpus = cpus_of(adding).value_or(0);
-  if (containers.is_array()) {
-    for (const auto& c : containers.as_array()) {
-      const json::Value* config = c.find("config");
-      if (!config) continue;
-      Record r;
-      r.project = kDefaultProject;
-      if (!apply_json(r, *config, "") || r.project != p || r.name == adding.name) continue;
-      ++count;
-      ram += r.ram.value_or(0);
-      disk += disk_of(r);
-      cpus += cpus_of(r).value_or(0);
-    }
+  for (const Record& r : containers) {
+    if (r.project != p || r.name == adding.name) continue;
+    ++count;
+    ram += r.ram.value_or(0);
+    disk += disk_of(r);
+    cpus += cpus_of(r).value_or(0);
   }
   auto over = [&](const char* what, const std::optional<uint64_t>& limit, uint64_t use) -> Status {
     if (!limit || use <= *limit) return ok();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <ctime>
 #include <initializer_list>
 
 #include "berth/base/strings.h"
@@ -157,6 +158,68 @@ Status decode_body(Request& r, std::string_view body) {
   if (!v->is_object()) return bad(400, "body: expected a JSON object");
   r.body = std::move(*v);
   return ok();
+}
+
+Result<Settings> decode_settings(const json::Value& body) {
+  Settings out;
+  if (!body.is_object()) return out;
+  for (const auto& [k, v] : body.as_object()) {
+    if (k == "ssh_key" || k == "root_password") {
+      if (!v.is_string() || v.as_string().empty()) return Error::msg(k + ": expected a non-empty string");
+      (k == "ssh_key" ? out.ssh_key : out.root_password) = v.as_string();
+      continue;
+    }
+    out.fields.push_back(BERTH_TRY(json_field(k, v, "")));
+  }
+  return out;
+}
+
+Result<SetRequest> decode_set_request(const json::Value& body) {
+  if (!body.is_object() || body.as_object().empty()) return Error::msg("body: expected an object of changes");
+  return decode_settings(body);
+}
+
+json::Value container_json(const ContainerStatus& c) {
+  json::Value o = json::Value::object();
+  o.set("name", c.record.name);
+  o.set("state", state_name(c.state));
+  if (c.init_pid) {
+    o.set("init_pid", c.init_pid);
+    o.set("monitor_pid", c.monitor_pid);
+    o.set("started", static_cast<int64_t>(c.started));
+    o.set("uptime", static_cast<int64_t>(::time(nullptr) - c.started));
+  }
+  if (!c.record.nets.empty()) {
+    json::Value a = json::Value::array();
+    for (const auto& s : c.addresses) a.push_back(s);
+    o.set("addresses", std::move(a));
+  }
+  o.set("config", record_json(c.record));
+  if (c.usage) {
+    json::Value r = json::Value::object();
+    r.set("cpu_ns", c.usage->cpu_ns);
+    r.set("memory_bytes", c.usage->memory_bytes);
+    r.set("pids", c.usage->pids);
+    o.set("resources", std::move(r));
+  }
+  if (!c.last_exit.is_null()) o.set("last_exit", c.last_exit);
+  return o;
+}
+
+json::Value containers_json(const std::vector<ContainerStatus>& all) {
+  json::Value a = json::Value::array();
+  for (const auto& c : all) a.push_back(container_json(c));
+  return a;
+}
+
+json::Value set_result_json(const SetResult& r) {
+  json::Value live = json::Value::array(), restart = json::Value::array();
+  for (const auto& k : r.live) live.push_back(k);
+  for (const auto& k : r.restart) restart.push_back(k);
+  json::Value o = json::Value::object();
+  o.set("live", std::move(live));
+  o.set("restart", std::move(restart));
+  return o;
 }
 
 bool is_operation(Verb v) {

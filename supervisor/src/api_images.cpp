@@ -108,4 +108,17 @@ Status decode_image_request(Request& r, std::string_view method, const std::vect
   return ok();
 }
 
+json::Value images_json(const std::vector<ImageSummary>& all) {
+  json::Value a = json::Value::array();
+  for (const ImageSummary& i : all) {
+    json::Value o = json::Value::object();
+    if (!i.tag.empty()) o.set("tag", i.tag);
+    o.set("digest", i.digest);
+    o.set("size", i.size);
+    if (!i.platform.empty()) o.set("platform", i.platform);
+    a.push_back(std::move(o));
+  }
+  return a;
+}
+
 }  // namespace berth::supervisor

@@ -185,32 +185,40 @@ std::string pick_cpus(unsigned want, const std::vector<unsigned>& online, const 
   return format_cpu_list(std::move(order));
 }
 
-json::Value make_resources(const Record& r) {
-  json::Value res = json::Value::object();
-  json::Value mem = json::Value::object();
+cgroups::Resources resources_of(const Record& r) {
+  cgroups::Resources res;
   if (r.ram) {
-    mem.set("limit", *r.ram);
-    mem.set("swap", *r.ram + r.swap.value_or(0));  // OCI swap is memory + swap
+    res.memory.limit = static_cast<int64_t>(*r.ram);
+    res.memory.swap = static_cast<int64_t>(*r.ram + r.swap.value_or(0));  // OCI swap is memory + swap
   }
-  if (!mem.as_object().empty()) res.set("memory", std::move(mem));
-  json::Value cpu = json::Value::object();
   // CPUS and CPULIMIT both cap CPU time; the tighter one wins.
   std::optional<uint64_t> quota;
   if (r.cpus) quota = uint64_t{*r.cpus} * 100000;
   if (r.cpu_limit) quota = std::min<uint64_t>(quota.value_or(UINT64_MAX), uint64_t{*r.cpu_limit} * 1000);
   if (quota) {
-    cpu.set("quota", *quota);
-    cpu.set("period", 100000);
+    res.cpu.quota = static_cast<int64_t>(*quota);
+    res.cpu.period = 100000;
   }
-  if (r.cpu_weight) cpu.set("shares", weight_to_shares(*r.cpu_weight));
-  if (!r.cpuset.empty()) cpu.set("cpus", r.cpuset);
-  if (!cpu.as_object().empty()) res.set("cpu", std::move(cpu));
-  if (r.pids) {
-    json::Value p = json::Value::object();
-    p.set("limit", *r.pids);
-    res.set("pids", std::move(p));
-  }
+  if (r.cpu_weight) res.cpu.shares = weight_to_shares(*r.cpu_weight);
+  res.cpu.cpus = r.cpuset;
+  if (r.pids) res.pids.limit = *r.pids;
   return res;
+}
+
+json::Value resources_json(const cgroups::Resources& res) {
+  json::Value out = json::Value::object();
+  json::Value mem = json::Value::object();
+  if (res.memory.limit) mem.set("limit", *res.memory.limit);
+  if (res.memory.swap) mem.set("swap", *res.memory.swap);
+  if (!mem.as_object().empty()) out.set("memory", std::move(mem));
+  json::Value cpu = json::Value::object();
+  if (res.cpu.quota) cpu.set("quota", *res.cpu.quota);
+  if (res.cpu.period) cpu.set("period", *res.cpu.period);
+  if (res.cpu.shares) cpu.set("shares", *res.cpu.shares);
+  if (!res.cpu.cpus.empty()) cpu.set("cpus", res.cpu.cpus);
+  if (!cpu.as_object().empty()) out.set("cpu", std::move(cpu));
+  if (res.pids.limit) out.set("pids", json::Value(json::Object{{"limit", *res.pids.limit}}));
+  return out;
 }
 
 json::Value make_spec(const Record& r, const Layout& l, const json::Value* app) {
@@ -274,7 +282,7 @@ json::Value make_spec(const Record& r, const Layout& l, const json::Value* app) 
   // The default's resources deny every device (the runtime then allows the
   // default set); the record's limits go beside that rule.
   json::Value* res = lx->find("resources");
-  json::Value limits = make_resources(r);
+  json::Value limits = resources_json(resources_of(r));
   for (auto& [k, v] : limits.as_object()) res->set(k, std::move(v));
   return spec;
 }

@@ -29,12 +29,6 @@ uint32_t fnv1a32(const std::string& s) {
   return h;
 }
 
-// A string field of an API object ("" when absent).
-std::string str(const json::Value& o, const char* key) {
-  const json::Value* v = o.find(key);
-  return v && v->is_string() ? v->as_string() : std::string();
-}
-
 // The limits berthd records for a cluster container's resources ("" for
 // berthd's default).
 struct Limits {
@@ -65,68 +59,64 @@ std::string cluster_local_name(const std::string& id, bool hashed) {
   return n.substr(0, 64 - 9) + h;
 }
 
-Result<json::Value> cluster_create_body(const cluster::ContainerRec& c, const std::string& name) {
+Result<CreateRequest> cluster_create_request(const cluster::ContainerRec& c, const std::string& name) {
   if (c.tmpl.empty()) return Error::msg("container " + c.id + ": no template (berthd makes cluster containers from templates)");
   Limits l = BERTH_TRY_CTX(limits_of(c), "container " + c.id);
-  json::Value b = json::Value::object();
-  b.set("name", name);
-  b.set("template", c.tmpl);
-  if (!l.ram.empty()) b.set("ram", l.ram);
-  if (!l.cpu_limit.empty()) b.set("cpulimit", l.cpu_limit);
-  if (!l.disk.empty()) b.set("disk", l.disk);
+  CreateRequest req;
+  req.fields = {{"name", name}, {"template", c.tmpl}};
+  if (!l.ram.empty()) req.fields.push_back({"ram", l.ram});
+  if (!l.cpu_limit.empty()) req.fields.push_back({"cpulimit", l.cpu_limit});
+  if (!l.disk.empty()) req.fields.push_back({"disk", l.disk});
   // An address of the node's network of that name, chosen by berthd.
-  if (!c.network.empty()) b.set("net", c.network);
-  return b;
+  if (!c.network.empty()) req.fields.push_back({"net", c.network});
+  return req;
 }
 
-Result<json::Value> cluster_changes(const json::Value& have, const cluster::ContainerRec& want) {
+Result<SetRequest> cluster_changes(const Record& have, const cluster::ContainerRec& want) {
   Limits l = BERTH_TRY_CTX(limits_of(want), "container " + want.id);
-  json::Value ch = json::Value::object();
-  if (str(have, "ram") != l.ram) ch.set("ram", l.ram.empty() ? json::Value() : json::Value(l.ram));
-  if (str(have, "cpulimit") != l.cpu_limit) ch.set("cpulimit", l.cpu_limit.empty() ? json::Value() : json::Value(l.cpu_limit));
+  auto text = [](const auto& v) { return v ? std::to_string(*v) : std::string(); };
+  SetRequest ch;
+  // An empty value clears the limit (berthd's default).
+  if (text(have.ram) != l.ram) ch.fields.push_back({"ram", l.ram});
+  if (text(have.cpu_limit) != l.cpu_limit) ch.fields.push_back({"cpulimit", l.cpu_limit});
   // No disk in the assignment keeps whatever disk the container has.
-  if (!l.disk.empty() && str(have, "disk") != l.disk) ch.set("disk", l.disk);
+  if (!l.disk.empty() && text(have.disk) != l.disk) ch.fields.push_back({"disk", l.disk});
   return ch;
 }
 
-std::optional<json::Value> ClusterDriver::find(const std::string& id) {
-  json::Value all = svc_.list();
-  for (auto& e : all.as_array()) {
-    const json::Value* cfg = e.find("config");
-    if (cfg && str(*cfg, "cluster") == id) return std::move(e);
-  }
+std::optional<ContainerStatus> ClusterDriver::find(const std::string& id) {
+  for (auto& c : svc_.list())
+    if (c.record.cluster == id) return std::move(c);
   return std::nullopt;
 }
 
 Status ClusterDriver::start(const cluster::ContainerRec& c) {
   auto entry = find(c.id);
-  std::string name;
   if (!entry) {
-    name = cluster_local_name(c.id, false);
-    auto body = BERTH_TRY(cluster_create_body(c, name));
-    if (!c.from.empty()) return migrate_in(c, std::move(body));
-    return create_here(c, std::move(body), -1, {}, {});
+    auto req = BERTH_TRY(cluster_create_request(c, cluster_local_name(c.id, false)));
+    if (!c.from.empty()) return migrate_in(c, std::move(req));
+    return create_here(c, std::move(req), -1, {}, {});
   }
-  name = str(*entry, "name");
-  auto changes = BERTH_TRY(cluster_changes(*entry->find("config"), c));
-  if (!changes.as_object().empty()) {
+  const std::string& name = entry->record.name;
+  auto changes = BERTH_TRY(cluster_changes(entry->record, c));
+  if (!changes.empty()) {
     BERTH_TRY_CTX(svc_.check_set(name, changes), "update " + c.id);
     BERTH_TRY_CTX(svc_.set(name, changes), "update " + c.id);
   }
-  std::string state = str(*entry, "state");
-  if (state == "stopped") BERTH_TRY_CTX(svc_.start(name), "start " + c.id);
-  else if (state == "starting" || state == "stopping")
-    return Error(EAGAIN, "start " + c.id + ": container " + name + " is " + state);
+  if (entry->state == State::stopped) BERTH_TRY_CTX(svc_.start(name), "start " + c.id);
+  else if (entry->state == State::starting || entry->state == State::stopping)
+    return Error(EAGAIN, "start " + c.id + ": container " + name + " is " + state_name(entry->state));
   return ok();
 }
 
-Status ClusterDriver::create_here(const cluster::ContainerRec& c, json::Value body, int disk, const std::string& image,
+Status ClusterDriver::create_here(const cluster::ContainerRec& c, CreateRequest req, int disk, const std::string& image,
                                   const std::vector<std::string>& layers) {
-  auto rec = svc_.check_create(body);
+  auto rec = svc_.check_create(req);
   if (!rec && rec.error().code() == EEXIST) {
     // A container of the operator's (or another id's) holds the name.
-    body.set("name", cluster_local_name(c.id, true));
-    rec = svc_.check_create(body);
+    for (FieldChange& f : req.fields)
+      if (f.key == "name") f.value = cluster_local_name(c.id, true);
+    rec = svc_.check_create(req);
   }
   if (!rec) return std::move(rec).error().wrap("create " + c.id);
   rec->cluster = c.id;
@@ -144,7 +134,14 @@ Status ClusterDriver::create_here(const cluster::ContainerRec& c, json::Value bo
 
 namespace {
 
-// The local name of cluster container `id` in a berthd's list, or "".
+// A string field of an API object ("" when absent).
+std::string str(const json::Value& o, const char* key) {
+  const json::Value* v = o.find(key);
+  return v && v->is_string() ? v->as_string() : std::string();
+}
+
+// The local name of cluster container `id` in another berthd's list (its
+// API's answer), or "".
 std::string name_in(const json::Value& list, const std::string& id) {
   if (!list.is_array()) return "";
   for (const auto& e : list.as_array())
@@ -162,7 +159,7 @@ std::vector<std::string> layer_list(const std::string& header) {
 
 }  // namespace
 
-Status ClusterDriver::migrate_in(const cluster::ContainerRec& c, json::Value body) {
+Status ClusterDriver::migrate_in(const cluster::ContainerRec& c, CreateRequest req) {
   std::string what = "migrate " + c.id + " from " + c.from;
   if (c.from_address.empty()) return Error(EINVAL, what + ": the source node has no API address");
   auto list = BERTH_TRY_CTX(peer_request(o_.peer, c.from_address, "GET", "/v1/containers"), what);
@@ -172,19 +169,19 @@ Status ClusterDriver::migrate_in(const cluster::ContainerRec& c, json::Value bod
   std::string src = name_in(*doc, c.id);
   if (src.empty()) {
     log::warn(what + ": the source has no copy of it: made afresh from template " + c.tmpl);
-    return create_here(c, std::move(body), -1, {}, {});
+    return create_here(c, std::move(req), -1, {}, {});
   }
   UniqueFd tmp(::open(o_.tmp_dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
   if (!tmp) return Error::os(what + ": temp file in " + o_.tmp_dir);
-  json::Value req = json::Value::object();
-  req.set("cluster", c.id);
+  json::Value export_body = json::Value::object();
+  export_body.set("cluster", c.id);
   auto t0 = std::chrono::steady_clock::now();
   auto x = BERTH_TRY_CTX(peer_request(o_.peer, c.from_address, "POST", "/v1/containers/" + src + "/export",
-                                      json::dump(req), tmp.get()),
+                                      json::dump(export_body), tmp.get()),
                          what);
   if (x.status != 200) return Error(EIO, what + ": export: " + peer_error(x));
   if (::lseek(tmp.get(), 0, SEEK_SET) < 0) return Error::os(what + ": seek");
-  BERTH_TRY(create_here(c, std::move(body), tmp.get(), x.headers["berth-image"], layer_list(x.headers["berth-layers"])));
+  BERTH_TRY(create_here(c, std::move(req), tmp.get(), x.headers["berth-image"], layer_list(x.headers["berth-layers"])));
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
   log::info(what + ": " + std::to_string(x.body_size) + " bytes of disk changes copied; running here after " +
             std::to_string(ms) + " ms");
@@ -193,8 +190,8 @@ Status ClusterDriver::migrate_in(const cluster::ContainerRec& c, json::Value bod
 
 Status ClusterDriver::halt(const std::string& id, int timeout, const char* what) {
   auto entry = find(id);
-  if (!entry || str(*entry, "state") == "stopped") return ok();
-  auto st = svc_.stop(str(*entry, "name"), false, timeout);
+  if (!entry || entry->state == State::stopped) return ok();
+  auto st = svc_.stop(entry->record.name, false, timeout);
   if (!st && st.error().code() != EALREADY) return std::move(st).error().wrap(std::string(what) + " " + id);
   return ok();
 }
@@ -220,8 +217,8 @@ Status ClusterDriver::fence_all(const std::vector<std::string>& ids) {
 Status ClusterDriver::stop(const std::string& id) {
   auto entry = find(id);
   if (!entry) return ok();
-  std::string name = str(*entry, "name");
-  if (str(*entry, "state") != "stopped") {
+  const std::string& name = entry->record.name;
+  if (entry->state != State::stopped) {
     auto st = svc_.stop(name, false, o_.stop_timeout);
     if (!st && st.error().code() != EALREADY) return std::move(st).error().wrap("stop " + id);
   }
@@ -231,32 +228,27 @@ Status ClusterDriver::stop(const std::string& id) {
 
 std::vector<std::string> ClusterDriver::list() {
   std::vector<std::string> out;
-  json::Value all = svc_.list();
-  for (const auto& e : all.as_array())
-    if (const json::Value* cfg = e.find("config"); cfg && !str(*cfg, "cluster").empty()) out.push_back(str(*cfg, "cluster"));
+  for (const auto& c : svc_.list())
+    if (!c.record.cluster.empty()) out.push_back(c.record.cluster);
   return out;
 }
 
 json::Value ClusterDriver::usage() {
-  json::Value all = svc_.list();
   int64_t containers = 0, running = 0;
   uint64_t cpu_limit = 0, ram = 0, disk = 0, mem_bytes = 0, cpu_ns = 0;
-  for (const auto& e : all.as_array()) {
-    const json::Value* cfg = e.find("config");
-    if (!cfg || str(*cfg, "cluster").empty()) continue;
+  for (const auto& c : svc_.list()) {
+    const Record& r = c.record;
+    if (r.cluster.empty()) continue;
     ++containers;
-    cpu_limit += std::strtoull(str(*cfg, "cpulimit").c_str(), nullptr, 10);
-    ram += std::strtoull(str(*cfg, "ram").c_str(), nullptr, 10);
-    std::string d = str(*cfg, "disk");
-    disk += d.empty() ? kDefaultDisk : std::strtoull(d.c_str(), nullptr, 10);
-    if (str(e, "state") != "running") continue;
+    cpu_limit += r.cpu_limit.value_or(0);
+    ram += r.ram.value_or(0);
+    disk += r.disk.value_or(kDefaultDisk);
+    if (c.state != State::running) continue;
     ++running;
-    auto s = svc_.show(str(e, "name"));
-    if (!s) continue;
-    if (const json::Value* r = s->find("resources")) {
-      if (const json::Value* m = r->find("memory_bytes")) mem_bytes += m->as_uint();
-      if (const json::Value* c = r->find("cpu_ns")) cpu_ns += c->as_uint();
-    }
+    auto s = svc_.show(r.name);
+    if (!s || !s->usage) continue;
+    mem_bytes += s->usage->memory_bytes;
+    cpu_ns += s->usage->cpu_ns;
   }
   json::Value used = json::Value::object();
   used.set("cpus", static_cast<double>(cpu_limit) / 100.0);
@@ -273,7 +265,8 @@ json::Value ClusterDriver::usage() {
 
 namespace {
 
-// The `key` of every object in a listing (nullopt when it failed).
+// The `key` of every object in a listing (nullopt when it failed): the
+// network verbs still answer JSON documents.
 std::optional<std::vector<std::string>> names(const Result<json::Value>& list, const char* key) {
   if (!list) return std::nullopt;
   std::vector<std::string> out;
@@ -284,7 +277,14 @@ std::optional<std::vector<std::string>> names(const Result<json::Value>& list, c
 
 }  // namespace
 
-std::optional<std::vector<std::string>> ClusterDriver::templates() { return names(svc_.images(), "tag"); }
+std::optional<std::vector<std::string>> ClusterDriver::templates() {
+  auto all = svc_.images();
+  if (!all) return std::nullopt;
+  std::vector<std::string> tags;
+  for (const ImageSummary& i : *all)
+    if (!i.tag.empty()) tags.push_back(i.tag);
+  return tags;
+}
 
 std::optional<std::vector<std::string>> ClusterDriver::networks() { return names(svc_.networks(), "name"); }
 

@@ -186,9 +186,39 @@ Status write_guest_file(int dir, const std::string& name, const std::string& tex
   return ok();
 }
 
-Result<GuestAccess> take_guest_access(json::Value& body, bool hash) {
+Result<GuestAccess> guest_access(const std::optional<std::string>& ssh_key,
+                                 const std::optional<std::string>& root_password, bool hash) {
   GuestAccess a;
-  if (!body.is_object()) return a;
+  if (root_password) {
+    const std::string& s = *root_password;
+    if (s.empty()) return Error::msg("root_password: expected a non-empty string");
+    if (s.size() > 512 || s.find_first_of("\n\r", 0) != std::string::npos || s.find('\0') != std::string::npos)
+      return Error::msg("root_password: expected one line of at most 512 bytes");
+    if (hash) a.root_hash = BERTH_TRY(hash_password(s));
+  }
+  if (!ssh_key) return a;
+  const std::string& s = *ssh_key;
+  if (s.empty()) return Error::msg("ssh_key: expected a non-empty string");
+  size_t n = 0;
+  for (size_t pos = 0; pos < s.size();) {
+    size_t nl = s.find('\n', pos);
+    std::string line = s.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? s.size() : nl + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    ++n;
+    if (line.empty() || line[0] == '#') continue;
+    if (!valid_key_line(line))
+      return Error::msg("ssh_key: line " + std::to_string(n) +
+                        ": expected an OpenSSH public key (TYPE BASE64 [COMMENT])");
+    a.ssh_keys += line + "\n";
+  }
+  if (a.ssh_keys.empty()) return Error::msg("ssh_key: no public key given");
+  return a;
+}
+
+Result<GuestAccess> take_guest_access(json::Value& body, bool hash) {
+  if (!body.is_object()) return GuestAccess{};
+  std::optional<std::string> given[2];  // ssh_key, root_password
   json::Object rest;
   for (auto& [k, v] : body.as_object()) {
     if (k != "ssh_key" && k != "root_password") {
@@ -196,29 +226,10 @@ Result<GuestAccess> take_guest_access(json::Value& body, bool hash) {
       continue;
     }
     if (!v.is_string() || v.as_string().empty()) return Error::msg(k + ": expected a non-empty string");
-    const std::string& s = v.as_string();
-    if (k == "root_password") {
-      if (s.size() > 512 || s.find_first_of("\n\r", 0) != std::string::npos || s.find('\0') != std::string::npos)
-        return Error::msg("root_password: expected one line of at most 512 bytes");
-      if (hash) a.root_hash = BERTH_TRY(hash_password(s));
-      continue;
-    }
-    size_t n = 0;
-    for (size_t pos = 0; pos < s.size();) {
-      size_t nl = s.find('\n', pos);
-      std::string line = s.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-      pos = nl == std::string::npos ? s.size() : nl + 1;
-      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-      ++n;
-      if (line.empty() || line[0] == '#') continue;
-      if (!valid_key_line(line))
-        return Error::msg("ssh_key: line " + std::to_string(n) + ": expected an OpenSSH public key (TYPE BASE64 [COMMENT])");
-      a.ssh_keys += line + "\n";
-    }
-    if (a.ssh_keys.empty()) return Error::msg("ssh_key: no public key given");
+    given[k == "ssh_key" ? 0 : 1] = v.as_string();
   }
   body = json::Value(std::move(rest));
-  return a;
+  return guest_access(given[0], given[1], hash);
 }
 
 Status apply_guest_access(const std::string& rootfs, const GuestAccess& a, uid_t owner) {

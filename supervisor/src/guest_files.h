@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "berth/base/error.h"
@@ -35,6 +36,11 @@ struct GuestAccess {
   std::string root_hash;  // crypt(3) SHA-512 hash
   bool empty() const { return ssh_keys.empty() && root_hash.empty(); }
 };
+
+/// Checks root's SSH keys (public key lines) and password as a request
+/// gives them and, with `hash`, hashes the password.
+Result<GuestAccess> guest_access(const std::optional<std::string>& ssh_key,
+                                 const std::optional<std::string>& root_password, bool hash = true);
 
 /// Takes "ssh_key" (public key lines) and "root_password" out of a create
 /// or set body, checking the keys' form and (with `hash`) hashing the

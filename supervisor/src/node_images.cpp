@@ -322,20 +322,20 @@ Result<json::Value> NodeService::prune_images() {
   return o;
 }
 
-Result<json::Value> NodeService::images() {
+Result<std::vector<ImageSummary>> NodeService::images() {
   const images::Store* s = BERTH_TRY(store());
   auto list = BERTH_TRY(s->list());
-  json::Value a = json::Value::array();
+  std::vector<ImageSummary> out;
   for (const auto& d : list) {
-    json::Value o = json::Value::object();
+    ImageSummary i;
     for (const auto& [k, v] : d.annotations)
-      if (k == images::ref_name_annotation) o.set("tag", v);
-    o.set("digest", d.digest.str());
-    o.set("size", d.size);
-    if (d.platform) o.set("platform", d.platform->str());
-    a.push_back(std::move(o));
+      if (k == images::ref_name_annotation) i.tag = v;
+    i.digest = d.digest.str();
+    i.size = d.size;
+    if (d.platform) i.platform = d.platform->str();
+    out.push_back(std::move(i));
   }
-  return a;
+  return out;
 }
 
 Result<json::Value> NodeService::build_template(const TemplateRequest& req) {

@@ -75,10 +75,9 @@ std::string net_entry_str(const NetEntry& e) {
 
 std::string net_ifname(size_t index) { return "eth" + std::to_string(index); }
 
-json::Value net_addresses(const Record& r) {
-  json::Value a = json::Value::array();
-  for (const NetEntry& e : net_entries(r))
-    for (const std::string& s : e.addresses) a.push_back(s);
+std::vector<std::string> net_addresses(const Record& r) {
+  std::vector<std::string> a;
+  for (const NetEntry& e : net_entries(r)) a.insert(a.end(), e.addresses.begin(), e.addresses.end());
   return a;
 }
 
@@ -98,9 +97,11 @@ Result<json::Value> NodeNet::create_network(const json::Value& body) {
   static const char* known[] = {"name", "mode",   "subnet4", "gateway4", "subnet6", "gateway6",
                                 "dns",  "search", "bridge",  "uplink",   "mtu",     "nat"};
   if (!body.is_object()) return Error::msg("body: expected the network's settings");
-  for (const auto& [k, _] : body.as_object())
+  for (const auto& field : body.as_object()) {
+    const std::string& k = field.first;  // a name, not a binding: the lambda captures it
     if (std::find_if(std::begin(known), std::end(known), [&](const char* w) { return k == w; }) == std::end(known))
       return field_error(k, "unknown field");
+  }
   const json::Value* name = body.find("name");
   if (!name || !name->is_string() || name->as_string().empty()) return field_error("name", "missing");
   if (!body.find("subnet4") && !body.find("subnet6")) return field_error("subnet", "a network needs a subnet");

@@ -352,23 +352,36 @@ Result<Record> parse_record(std::string_view text) {
   return r;
 }
 
+Result<FieldChange> json_field(const std::string& k, const json::Value& val, const std::string& where) {
+  std::string key = upper(k);
+  std::string path = where.empty() ? k : where + "." + k;
+  if (!find_field(key) || k != lower(key)) return Error::msg(path + ": unknown field");
+  std::string text;
+  if (val.is_string()) text = val.as_string();
+  else if (val.is_uint()) text = std::to_string(val.as_uint());
+  else if (val.is_bool()) text = val.as_bool() ? "yes" : "no";
+  else if (val.is_null()) text = "";
+  else if (val.is_int()) return Error::msg(path + ": expected a non-negative number, got " + json::dump(val));
+  else return Error::msg(path + ": expected a string or number, got " + json::Value::type_name(val.type()));
+  if (text.find('"') != std::string::npos || text.find('\n') != std::string::npos)
+    return Error::msg(path + ": quotes and newlines are not allowed");
+  return FieldChange{k, std::move(text)};
+}
+
+Status apply_field(Record& r, const FieldChange& f, const std::string& where) {
+  const Field* field = find_field(upper(f.key));
+  std::string path = where.empty() ? f.key : where + "." + f.key;
+  if (!field || f.key != lower(field->key)) return Error::msg(path + ": unknown field");
+  auto st = field->set(r, f.value);
+  if (!st) return std::move(st).error().wrap(path);
+  return ok();
+}
+
 Status apply_json(Record& r, const json::Value& v, const std::string& where) {
   if (!v.is_object()) return Error::msg(where + ": expected an object");
   for (const auto& [k, val] : v.as_object()) {
-    std::string key = upper(k);
-    std::string path = where.empty() ? k : where + "." + k;
-    if (!find_field(key) || k != lower(key)) return Error::msg(path + ": unknown field");
-    std::string text;
-    if (val.is_string()) text = val.as_string();
-    else if (val.is_uint()) text = std::to_string(val.as_uint());
-    else if (val.is_bool()) text = val.as_bool() ? "yes" : "no";
-    else if (val.is_null()) text = "";
-    else if (val.is_int()) return Error::msg(path + ": expected a non-negative number, got " + json::dump(val));
-    else return Error::msg(path + ": expected a string or number, got " + json::Value::type_name(val.type()));
-    if (text.find('"') != std::string::npos || text.find('\n') != std::string::npos)
-      return Error::msg(path + ": quotes and newlines are not allowed");
-    auto st = find_field(key)->set(r, text);
-    if (!st) return std::move(st).error().wrap(path);
+    FieldChange f = BERTH_TRY(json_field(k, val, where));
+    BERTH_TRY(apply_field(r, f, where));
   }
   return ok();
 }

@@ -28,15 +28,15 @@ Identity as(Role role, std::vector<std::string> projects = {}) {
   return id;
 }
 
-json::Value container(const std::string& name, const std::string& project, const std::string& ram) {
-  json::Value config = json::Value::object();
-  config.set("name", name);
-  config.set("template", "berth/busybox");
-  config.set("project", project);
-  config.set("ram", ram);
-  config.set("disk", "1G");
-  config.set("cpus", "1");
-  return json::Value(json::Object{{"config", std::move(config)}});
+Record container(const std::string& name, const std::string& project, const std::string& ram) {
+  Record r;
+  EXPECT_TRUE(set_field(r, "NAME", name));
+  EXPECT_TRUE(set_field(r, "TEMPLATE", "berth/busybox"));
+  EXPECT_TRUE(set_field(r, "PROJECT", project));
+  EXPECT_TRUE(set_field(r, "RAM", ram));
+  EXPECT_TRUE(set_field(r, "DISK", "1G"));
+  EXPECT_TRUE(set_field(r, "CPUS", "1"));
+  return r;
 }
 
 }  // namespace
@@ -158,7 +158,7 @@ TEST(Access, CreatesGoIntoTheClientsProject) {
 }
 
 TEST(Access, ProjectLimits) {
-  json::Value list = json::Value::array();
+  std::vector<Record> list;
   list.push_back(container("a", "shop", "256M"));
   list.push_back(container("b", "shop", "256M"));
   list.push_back(container("c", "blog", "4G"));

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include "berth/supervisor/operations.h"
 
 using namespace berth;
@@ -264,4 +266,67 @@ TEST(Api, NetworkRoutes) {
   EXPECT_EQ(decode_request("PUT", "/v1/networks", "").error().code(), 405);
   EXPECT_EQ(decode_request("DELETE", "/v1/networks", "").error().code(), 405);
   EXPECT_EQ(status_for(Error(EADDRINUSE, "net[0]: in use")), 409);
+}
+
+TEST(Api, SettingsFromBodies) {
+  auto b = json::parse(R"({"ram":"256M","cpus":2,"autostart":true,"swap":null,"ssh_key":"k","root_password":"p"})");
+  ASSERT_TRUE(b);
+  auto s = decode_settings(*b);
+  ASSERT_TRUE(s) << s.error().what();
+  ASSERT_EQ(s->fields.size(), 4u);
+  EXPECT_EQ(s->find("ram")->value, "256M");
+  EXPECT_EQ(s->find("cpus")->value, "2");
+  EXPECT_EQ(s->find("autostart")->value, "yes");
+  EXPECT_EQ(s->find("swap")->value, "");
+  EXPECT_EQ(s->find("hostname"), nullptr);
+  EXPECT_EQ(*s->ssh_key, "k");
+  EXPECT_EQ(*s->root_password, "p");
+  // The errors name the field as the service's checks did.
+  auto bad = [](const char* text) {
+    auto v = json::parse(text);
+    auto r = decode_set_request(*v);
+    return r ? std::string() : r.error().what();
+  };
+  EXPECT_EQ(bad("{}"), "body: expected an object of changes");
+  EXPECT_EQ(bad(R"({"colour":"red"})"), "colour: unknown field");
+  EXPECT_EQ(bad(R"({"RAM":"1G"})"), "RAM: unknown field");
+  EXPECT_EQ(bad(R"({"ram":-1})"), "ram: expected a non-negative number, got -1");
+  EXPECT_EQ(bad(R"({"ram":[1]})"), "ram: expected a string or number, got array");
+  EXPECT_EQ(bad(R"({"hostname":"a\"b"})"), "hostname: quotes and newlines are not allowed");
+  EXPECT_EQ(bad(R"({"ssh_key":""})"), "ssh_key: expected a non-empty string");
+}
+
+TEST(Api, ContainerJson) {
+  ContainerStatus c;
+  c.record.name = "a";
+  c.record.ram = 64u << 20;
+  EXPECT_EQ(json::dump(container_json(c)),
+            R"({"name":"a","state":"stopped","config":)" + json::dump(record_json(c.record)) + "}");
+  c.state = State::running;
+  c.init_pid = 10;
+  c.monitor_pid = 9;
+  c.started = ::time(nullptr);
+  c.record.nets = {"lan"};
+  c.usage = Usage{1, 2, 3};
+  c.last_exit = json::Value(json::Object{{"code", 0}});
+  json::Value v = container_json(c);
+  EXPECT_EQ(v.find("state")->as_string(), "running");
+  EXPECT_EQ(v.find("init_pid")->as_int(), 10);
+  EXPECT_EQ(v.find("monitor_pid")->as_int(), 9);
+  EXPECT_LE(v.find("uptime")->as_int(), 1);
+  EXPECT_TRUE(v.find("addresses")->as_array().empty());  // named, none chosen yet
+  EXPECT_EQ(json::dump(*v.find("resources")), R"({"cpu_ns":1,"memory_bytes":2,"pids":3})");
+  EXPECT_EQ(json::dump(*v.find("last_exit")), R"({"code":0})");
+  EXPECT_EQ(json::dump(set_result_json(SetResult{{"ram"}, {"hostname"}})),
+            R"({"live":["ram"],"restart":["hostname"]})");
+}
+
+TEST(Api, ImagesJson) {
+  std::vector<ImageSummary> all(2);
+  all[0] = ImageSummary{"berth/busybox", "sha256:aa", 512, "linux/amd64"};
+  all[1].digest = "sha256:bb";
+  all[1].size = 7;
+  EXPECT_EQ(json::dump(images_json(all)),
+            R"([{"tag":"berth/busybox","digest":"sha256:aa","size":512,"platform":"linux/amd64"},)"
+            R"({"digest":"sha256:bb","size":7}])");
 }

@@ -65,7 +65,27 @@ TEST(Bundle, SpecParsesAndCarriesLimits) {
 TEST(Bundle, NoLimitsNoResources) {
   Record r;
   r.name = "ct2";
-  EXPECT_TRUE(make_resources(r).as_object().empty());
+  EXPECT_TRUE(resources_json(resources_of(r)).as_object().empty());
+}
+
+TEST(Bundle, ResourcesRoundTripThroughJson) {
+  Record r;
+  r.name = "ct3";
+  r.ram = 64u << 20;
+  r.cpus = 1;
+  r.cpu_weight = 100;
+  r.cpuset = "0-1";
+  r.pids = 50;
+  cgroups::Resources want = resources_of(r);
+  auto got = cgroups::parse_resources(resources_json(want), "resources");
+  ASSERT_TRUE(got) << got.error().what();
+  EXPECT_EQ(got->memory.limit, want.memory.limit);
+  EXPECT_EQ(got->memory.swap, want.memory.swap);
+  EXPECT_EQ(got->cpu.quota, want.cpu.quota);
+  EXPECT_EQ(got->cpu.period, want.cpu.period);
+  EXPECT_EQ(got->cpu.shares, want.cpu.shares);
+  EXPECT_EQ(got->cpu.cpus, "0-1");
+  EXPECT_EQ(got->pids.limit, 50);
 }
 
 TEST(Bundle, WeightRoundTripsThroughShares) {

@@ -26,58 +26,65 @@ cluster::ContainerRec rec(std::string id, int64_t milli, int64_t mb, int64_t gb 
   return c;
 }
 
+// A set's fields as "key=value ..." ("key=" clears one).
+std::string fields_text(const SetRequest& ch) {
+  std::string out;
+  for (const auto& f : ch.fields) out += (out.empty() ? "" : " ") + f.key + "=" + f.value;
+  return out;
+}
+
 // A Service holding records in memory and recording the verbs called.
 class FakeService final : public Service {
 public:
   struct Ct {
     Record r;
-    std::string state = "stopped";
+    State state = State::stopped;
   };
   std::map<std::string, Ct> cts;
   std::vector<std::string> calls;
   bool fail_import = false, fail_start = false;
 
-  Result<Record> check_create(const json::Value& body) override {
-    if (body.find("cluster")) return Error::msg("cluster: not settable");
+  Result<Record> check_create(const CreateRequest& req) override {
+    if (req.find("cluster")) return Error::msg("cluster: not settable");
     Record r;
-    BERTH_TRY(apply_json(r, body, ""));
+    for (const auto& f : req.fields) BERTH_TRY(apply_field(r, f, ""));
     if (cts.count(r.name)) return Error(EEXIST, "name: exists");
     return r;
   }
-  Result<json::Value> create(const Record& r) override {
+  Result<ContainerStatus> create(const Record& r) override {
     calls.push_back("create " + r.name);
     cts[r.name].r = r;
-    return json::Value::object();
+    return ContainerStatus{};
   }
-  json::Value list() override {
-    json::Value a = json::Value::array();
+  std::vector<ContainerStatus> list() override {
+    std::vector<ContainerStatus> out;
     for (const auto& [n, c] : cts) {
-      json::Value o = json::Value::object();
-      o.set("name", n);
-      o.set("state", c.state);
-      o.set("config", record_json(c.r));
-      a.push_back(std::move(o));
+      ContainerStatus s;
+      s.record = c.r;
+      s.record.name = n;
+      s.state = c.state;
+      out.push_back(std::move(s));
     }
-    return a;
+    return out;
   }
-  Result<json::Value> show(const std::string&) override { return json::Value::object(); }
-  Result<json::Value> start(const std::string& n) override {
+  Result<ContainerStatus> show(const std::string&) override { return ContainerStatus{}; }
+  Result<ContainerStatus> start(const std::string& n) override {
     calls.push_back("start " + n);
     if (fail_start) return Error(EIO, "start " + n + ": init did not come up");
-    cts[n].state = "running";
-    return json::Value::object();
+    cts[n].state = State::running;
+    return ContainerStatus{};
   }
-  Result<json::Value> stop(const std::string& n, bool force, std::optional<int> t) override {
+  Result<ContainerStatus> stop(const std::string& n, bool force, std::optional<int> t) override {
     calls.push_back("stop " + n + (force ? " force" : "") + " " + std::to_string(t.value_or(-1)));
-    cts[n].state = "stopped";
-    return json::Value::object();
+    cts[n].state = State::stopped;
+    return ContainerStatus{};
   }
-  Result<json::Value> stop_all(bool, std::optional<int>) override { return Error(ENOSYS, "not used"); }
-  Result<json::Value> start_autostart() override { return Error(ENOSYS, "not used"); }
-  Result<json::Value> destroy(const std::string& n) override {
+  Result<std::vector<std::string>> stop_all(bool, std::optional<int>) override { return Error(ENOSYS, "not used"); }
+  std::vector<ContainerStatus> start_autostart() override { return {}; }
+  Status destroy(const std::string& n) override {
     calls.push_back("destroy " + n);
     cts.erase(n);
-    return json::Value::object();
+    return ok();
   }
   Status import_disk(const std::string& n, int fd, const std::string& image,
                      const std::vector<std::string>& layers) override {
@@ -88,22 +95,20 @@ public:
     if (fail_import) return Error(EINVAL, "import into " + n + ": another image");
     return ok();
   }
-  Status check_set(const std::string&, const json::Value&) override { return ok(); }
-  Result<json::Value> set(const std::string& n, const json::Value& ch) override {
-    calls.push_back("set " + n + " " + json::dump(ch));
-    BERTH_TRY(apply_json(cts[n].r, ch, ""));
-    return json::Value::object();
+  Status check_set(const std::string&, const SetRequest&) override { return ok(); }
+  Result<SetResult> set(const std::string& n, const SetRequest& ch) override {
+    calls.push_back("set " + n + " " + fields_text(ch));
+    for (const auto& f : ch.fields) BERTH_TRY(apply_field(cts[n].r, f, ""));
+    return SetResult{};
   }
-  Result<json::Value> images() override {
-    json::Value a = json::Value::array();
-    json::Value i = json::Value::object();
-    i.set("tag", "berth/busybox");
-    a.push_back(std::move(i));
-    return a;
+  Result<std::vector<ImageSummary>> images() override {
+    ImageSummary i;
+    i.tag = "berth/busybox";
+    return std::vector<ImageSummary>{i, ImageSummary{}};  // an untagged one is no template
   }
-  Result<json::Value> restart(const std::string&) override { return Error::msg("unused"); }
-  Result<json::Value> suspend(const std::string&) override { return Error::msg("unused"); }
-  Result<json::Value> resume(const std::string&) override { return Error::msg("unused"); }
+  Result<ContainerStatus> restart(const std::string&) override { return Error::msg("unused"); }
+  Result<ContainerStatus> suspend(const std::string&) override { return Error::msg("unused"); }
+  Result<ContainerStatus> resume(const std::string&) override { return Error::msg("unused"); }
   Result<json::Value> exec(const std::string&, const std::vector<std::string>&, std::optional<int>) override {
     return Error::msg("unused");
   }
@@ -146,35 +151,35 @@ TEST(ClusterName, ReadableUnlessHashed) {
 }
 
 TEST(ClusterBody, LimitsFromResources) {
-  auto b = cluster_create_body(rec("w.a.0", 500, 256, 2), "w-a-0");
+  auto b = cluster_create_request(rec("w.a.0", 500, 256, 2), "w-a-0");
   ASSERT_TRUE(b) << b.error().what();
-  EXPECT_EQ(json::dump(*b), R"({"name":"w-a-0","template":"berth/busybox","ram":"268435456","cpulimit":"50","disk":"2147483648"})");
-  auto none = cluster_create_body(rec("w.a.0", 0, 0), "w-a-0");
+  EXPECT_EQ(fields_text(*b), "name=w-a-0 template=berth/busybox ram=268435456 cpulimit=50 disk=2147483648");
+  auto none = cluster_create_request(rec("w.a.0", 0, 0), "w-a-0");
   ASSERT_TRUE(none);
-  EXPECT_EQ(json::dump(*none), R"({"name":"w-a-0","template":"berth/busybox"})");
+  EXPECT_EQ(fields_text(*none), "name=w-a-0 template=berth/busybox");
   auto on_net = rec("w.a.0", 0, 0);
   on_net.network = "lan";
-  auto nb = cluster_create_body(on_net, "w-a-0");
+  auto nb = cluster_create_request(on_net, "w-a-0");
   ASSERT_TRUE(nb);
-  EXPECT_EQ(json::dump(*nb), R"({"name":"w-a-0","template":"berth/busybox","net":"lan"})");
-  auto tiny = cluster_create_body(rec("w.a.0", 0, 2), "w-a-0");
+  EXPECT_EQ(fields_text(*nb), "name=w-a-0 template=berth/busybox net=lan");
+  auto tiny = cluster_create_request(rec("w.a.0", 0, 2), "w-a-0");
   ASSERT_FALSE(tiny);
   EXPECT_NE(tiny.error().what().find("memory_mb: 2 is below"), std::string::npos);
 }
 
 TEST(ClusterChanges, OnlyWhatDiffers) {
-  json::Value have = json::Value::object();
-  have.set("ram", "268435456");
-  have.set("cpulimit", "50");
+  Record have;
+  have.ram = 256u << 20;
+  have.cpu_limit = 50;
   auto same = cluster_changes(have, rec("w.a.0", 500, 256));
   ASSERT_TRUE(same);
-  EXPECT_TRUE(same->as_object().empty());
+  EXPECT_TRUE(same->empty());
   auto more = cluster_changes(have, rec("w.a.0", 2000, 512, 4));
   ASSERT_TRUE(more);
-  EXPECT_EQ(json::dump(*more), R"({"ram":"536870912","cpulimit":"200","disk":"4294967296"})");
+  EXPECT_EQ(fields_text(*more), "ram=536870912 cpulimit=200 disk=4294967296");
   auto unlimited = cluster_changes(have, rec("w.a.0", 0, 0));
   ASSERT_TRUE(unlimited);
-  EXPECT_EQ(json::dump(*unlimited), R"({"ram":null,"cpulimit":null})");
+  EXPECT_EQ(fields_text(*unlimited), "ram= cpulimit=");
 }
 
 TEST(ClusterDriver, CreatesStartsUpdatesAndRemovesOnlyItsOwn) {
@@ -192,9 +197,9 @@ TEST(ClusterDriver, CreatesStartsUpdatesAndRemovesOnlyItsOwn) {
   svc.calls.clear();
   ASSERT_TRUE(d.start(rec("web.app.0", 500, 64)));
   EXPECT_TRUE(svc.calls.empty());
-  svc.cts["web-app-0"].state = "stopped";
+  svc.cts["web-app-0"].state = State::stopped;
   ASSERT_TRUE(d.start(rec("web.app.0", 1000, 64)));
-  EXPECT_EQ(svc.calls, (std::vector<std::string>{"set web-app-0 {\"cpulimit\":\"100\"}", "start web-app-0"}));
+  EXPECT_EQ(svc.calls, (std::vector<std::string>{"set web-app-0 cpulimit=100", "start web-app-0"}));
 
   // A name held by someone else: the hashed name.
   svc.cts["web-app-1"].r.name = "web-app-1";

@@ -138,7 +138,7 @@ private:
 /// project's limits allow. A limited resource must be given. 403 naming
 /// the limit otherwise. A container of `adding`'s name (a set changing
 /// it) is not counted twice.
-Status check_project_limits(const Record& adding, const ProjectLimits& l, const json::Value& containers);
+Status check_project_limits(const Record& adding, const ProjectLimits& l, const std::vector<Record>& containers);
 
 json::Value trust_entry_json(const TrustEntry& e);
 /// {"certificate"?: PEM, "role", "projects"?, "name"?} as an entry, its

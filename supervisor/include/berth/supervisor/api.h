@@ -10,6 +10,7 @@
 
 #include "berth/base/error.h"
 #include "berth/base/json.h"
+#include "berth/supervisor/service.h"
 
 namespace berth::supervisor {
 
@@ -65,6 +66,31 @@ Status decode_body(Request& r, std::string_view body);
 /// "v1" and "images" first) into `r`; api_images.cpp.
 Status decode_image_request(Request& r, std::string_view method, const std::vector<std::string>& parts,
                             std::string_view body);
+
+/// A create or set body as settings: "ssh_key" and "root_password" as
+/// non-empty strings, every other key a record field (record.h's
+/// json_field). Errors name the field (no status: the service's checks
+/// answer 400 the same way).
+Result<Settings> decode_settings(const json::Value& body);
+
+/// A set's body: an object of changes (not empty), as decode_settings.
+Result<SetRequest> decode_set_request(const json::Value& body);
+
+/// A create's body as settings (decode_settings).
+inline Result<CreateRequest> decode_create_request(const json::Value& body) { return decode_settings(body); }
+
+/// A container as the API shows it: {"name","state", "init_pid",
+/// "monitor_pid","started","uptime" (running), "addresses" (with
+/// networks), "config" (record_json), "resources" and "last_exit" (show)}.
+json::Value container_json(const ContainerStatus& c);
+/// Containers as the API lists them: an array of container_json.
+json::Value containers_json(const std::vector<ContainerStatus>& all);
+
+/// A set's result as the API answers it: {"live": [...], "restart": [...]}.
+json::Value set_result_json(const SetResult& r);
+
+/// The image store as the API lists it: [{"tag"?,"digest","size","platform"?}].
+json::Value images_json(const std::vector<ImageSummary>& all);
 
 /// True for verbs that run as operations (202 + an operation id).
 bool is_operation(Verb v);

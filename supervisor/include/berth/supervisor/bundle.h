@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "berth/base/json.h"
+#include "berth/cgroups/resources.h"
 #include "berth/supervisor/layout.h"
 #include "berth/supervisor/record.h"
 
@@ -20,9 +21,14 @@ namespace berth::supervisor {
 /// ({"args","env","cwd","uid","gid"}, see Layout::app_process) instead.
 json::Value make_spec(const Record& r, const Layout& l, const json::Value* app = nullptr);
 
-/// The record's limits as an OCI linux.resources object (memory, swap,
-/// CPU quota/weight/cpuset, pids), also what `set` applies live.
-json::Value make_resources(const Record& r);
+/// The record's limits as cgroup resources (memory, swap, CPU
+/// quota/weight/cpuset, pids): what the bundle's linux.resources holds and
+/// what `set` writes to a running container's cgroup.
+cgroups::Resources resources_of(const Record& r);
+
+/// The fields resources_of sets, as an OCI linux.resources object (the
+/// bundle's config.json); the runtime's parse_resources reads it back.
+json::Value resources_json(const cgroups::Resources& res);
 
 /// A CPU list ("0-3,8") as CPU numbers, ascending; nullopt when malformed.
 std::optional<std::vector<unsigned>> parse_cpu_list(std::string_view s);

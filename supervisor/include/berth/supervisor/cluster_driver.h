@@ -24,11 +24,11 @@ std::string cluster_local_name(const std::string& id, bool hashed);
 /// The create request of a cluster container: its template, and its
 /// resources as limits (cpu_milli -> CPULIMIT %, memory_mb -> RAM,
 /// disk_gb -> DISK; a zero leaves berthd's default).
-Result<json::Value> cluster_create_body(const cluster::ContainerRec& c, const std::string& name);
+Result<CreateRequest> cluster_create_request(const cluster::ContainerRec& c, const std::string& name);
 
-/// The changes (set request) that bring container `have` (an API object,
-/// as record_json gives) to the resources of `want`; empty when none.
-Result<json::Value> cluster_changes(const json::Value& have, const cluster::ContainerRec& want);
+/// The changes (set request) that bring the container of record `have`
+/// to the resources of `want`; empty when none.
+Result<SetRequest> cluster_changes(const Record& have, const cluster::ContainerRec& want);
 
 struct ClusterDriverOptions {
   int stop_timeout = 10;  // seconds a container removed from the node gets to halt
@@ -67,21 +67,21 @@ public:
   std::optional<std::vector<std::string>> networks() override;
 
 private:
-  /// Makes the container here from `body` and starts it; with `disk` (a
+  /// Makes the container here from `req` and starts it; with `disk` (a
   /// copied export and its layers) the disk gets its contents first. On
   /// a failed create or copy nothing is left here.
-  Status create_here(const cluster::ContainerRec& c, json::Value body, int disk, const std::string& image,
+  Status create_here(const cluster::ContainerRec& c, CreateRequest req, int disk, const std::string& image,
                      const std::vector<std::string>& layers);
   /// A migrating container: its disk copied from the source node (which
   /// stops it and keeps it until the agent records the move), then made
   /// and started here. A source that has no copy of it any more: made
   /// afresh from the template.
-  Status migrate_in(const cluster::ContainerRec& c, json::Value body);
+  Status migrate_in(const cluster::ContainerRec& c, CreateRequest req);
   /// Stops the local container of cluster id `id` if it runs, giving it
   /// `timeout` seconds; `what` names the verb in errors.
   Status halt(const std::string& id, int timeout, const char* what);
-  /// The local container of cluster id `id` (its list entry), if any.
-  std::optional<json::Value> find(const std::string& id);
+  /// The local container of cluster id `id`, if any.
+  std::optional<ContainerStatus> find(const std::string& id);
   Service& svc_;
   ClusterDriverOptions o_;
 };

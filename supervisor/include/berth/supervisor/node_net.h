@@ -33,7 +33,7 @@ std::string net_entry_str(const NetEntry& e);
 /// The interface an entry gets inside: eth0, eth1, ... in record order.
 std::string net_ifname(size_t index);
 /// ["198.18.0.2", ...]: the record's addresses (what list/status show).
-json::Value net_addresses(const Record& r);
+std::vector<std::string> net_addresses(const Record& r);
 
 /// Thread-safe: one lock serialises every use of the manager.
 class NodeNet {

@@ -61,22 +61,22 @@ public:
   /// Called by the host when a watched monitor reports an exit.
   void on_exit(const std::string& name, const json::Value& exit);
 
-  Result<Record> check_create(const json::Value& body) override;
-  Result<json::Value> create(const Record& r) override;
-  json::Value list() override;
-  Result<json::Value> show(const std::string& name) override;
-  Result<json::Value> start(const std::string& name) override;
-  Result<json::Value> stop(const std::string& name, bool force, std::optional<int> timeout) override;
-  Result<json::Value> stop_all(bool force, std::optional<int> timeout) override;
-  Result<json::Value> start_autostart() override;
-  Result<json::Value> restart(const std::string& name) override;
-  Result<json::Value> suspend(const std::string& name) override;
-  Result<json::Value> resume(const std::string& name) override;
-  Result<json::Value> destroy(const std::string& name) override;
+  Result<Record> check_create(const CreateRequest& req) override;
+  Result<ContainerStatus> create(const Record& r) override;
+  std::vector<ContainerStatus> list() override;
+  Result<ContainerStatus> show(const std::string& name) override;
+  Result<ContainerStatus> start(const std::string& name) override;
+  Result<ContainerStatus> stop(const std::string& name, bool force, std::optional<int> timeout) override;
+  Result<std::vector<std::string>> stop_all(bool force, std::optional<int> timeout) override;
+  std::vector<ContainerStatus> start_autostart() override;
+  Result<ContainerStatus> restart(const std::string& name) override;
+  Result<ContainerStatus> suspend(const std::string& name) override;
+  Result<ContainerStatus> resume(const std::string& name) override;
+  Status destroy(const std::string& name) override;
   Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args,
                            std::optional<int> timeout) override;
-  Status check_set(const std::string& name, const json::Value& changes) override;
-  Result<json::Value> set(const std::string& name, const json::Value& changes) override;
+  Status check_set(const std::string& name, const SetRequest& changes) override;
+  Result<SetResult> set(const std::string& name, const SetRequest& changes) override;
   Result<std::string> console_log(const std::string& name) override;
   Result<UniqueFd> console(const std::string& name) override;
   Result<UniqueFd> exec_terminal(const std::string& name, const json::Value& req) override;
@@ -88,7 +88,7 @@ public:
   Result<DiskExport> export_disk(const std::string& name, const std::string& cluster) override;
   Status import_disk(const std::string& name, int fd, const std::string& image,
                      const std::vector<std::string>& layers) override;
-  Result<json::Value> images() override;
+  Result<std::vector<ImageSummary>> images() override;
   Result<json::Value> build_template(const TemplateRequest& req) override;
   Status check_image_transfer(const json::Value& req, bool push) override;
   Result<json::Value> pull_image(const json::Value& req, const ProgressReport& report,
@@ -107,19 +107,21 @@ private:
   class Claim;
   Status start_locked_out(const std::string& name);
   Status stop_locked_out(const std::string& name, bool force, std::optional<int> timeout);
-  /// set()'s record fields: checked, applied live where they can be (names
-  /// added to `live`) or saved for the next start (`later`), then written.
-  Status set_record(const std::string& name, const json::Value& changes, json::Value& live, json::Value& later);
+  /// set()'s record fields: checked, applied live where they can be (keys
+  /// added to `out.live`) or saved for the next start (`out.restart`), then
+  /// written.
+  Status set_record(const std::string& name, const std::vector<FieldChange>& changes, SetResult& out);
   /// Writes the SSH keys and password waiting in <container>/access.json
   /// into the guest's root, then drops the file.
   Status apply_pending_access(const std::string& name, const std::string& root, const Record& r);
   /// suspend (true) or resume (false): freezes the container's cgroup.
-  Result<json::Value> freeze(const std::string& name, bool frozen);
+  Result<ContainerStatus> freeze(const std::string& name, bool frozen);
   /// The lowest uid/gid range no record holds (caller holds mu_).
   Result<uint32_t> free_id_range() const;
   void adopt(const std::string& name, Hello h, UniqueFd conn);
   bool wait_state(const std::string& name, State s, std::chrono::milliseconds limit);
-  json::Value entry_json(const Entry& e);
+  /// An entry as list shows it (the caller holds mu_).
+  static ContainerStatus status_of(const Entry& e);
   /// The image store under <state>/images (opened at construction).
   Result<const images::Store*> store() const;
   /// Checks a TEMPLATE request: the tag exists; the init kind follows the

@@ -87,6 +87,21 @@ std::string format_record(const Record& r);
 /// are refused; NAME and ROOTFS are required.
 Result<Record> parse_record(std::string_view text);
 
+/// One record field as a request changes it: its API key (the config
+/// key in lower case) and its value as the config file's text ("" clears
+/// it, as a null does).
+struct FieldChange {
+  std::string key, value;
+};
+
+/// A field of an API object as its text: `k` must be a field's API key,
+/// `val` a string, non-negative number, boolean or null; `where` (with
+/// `k`) names it in errors.
+Result<FieldChange> json_field(const std::string& k, const json::Value& val, const std::string& where);
+
+/// Sets a field from its text, validating it; errors name `where`.`key`.
+Status apply_field(Record& r, const FieldChange& f, const std::string& where);
+
 /// Applies an API object ({"ram": "256M", "cpus": 2, ...}) to a record.
 /// Keys are the lower-case config keys; unknown keys are refused, naming
 /// them; values may be strings, numbers or booleans.

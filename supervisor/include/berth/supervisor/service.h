@@ -8,12 +8,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "berth/base/error.h"
 #include "berth/base/fd.h"
 #include "berth/base/json.h"
 #include "berth/supervisor/record.h"
+#include "berth/supervisor/registry.h"
 
 namespace berth::supervisor {
 
@@ -33,6 +35,14 @@ struct DiskExport {
   std::string diff_id;  // sha256 of the uncompressed tar
 };
 
+/// An image in the node's store: its tag ("" for an untagged one), the
+/// manifest's digest and size, and its platform ("" when not recorded).
+struct ImageSummary {
+  std::string tag, digest;
+  uint64_t size = 0;
+  std::string platform;
+};
+
 /// An OS template to build: "busybox", or "debian" with extra `packages`
 /// from `suite` (bookworm when empty) of `mirror` (Debian's when empty).
 struct TemplateRequest {
@@ -41,38 +51,87 @@ struct TemplateRequest {
   std::string suite, mirror;
 };
 
+/// A container's settings as a create or set request gives them: record
+/// fields (API keys, config text, in the request's order) and root's SSH
+/// keys and password for the guest as given (the node checks their form
+/// and hashes the password).
+struct Settings {
+  std::vector<FieldChange> fields;
+  std::optional<std::string> ssh_key, root_password;
+  /// The field of API key `key`, or null.
+  const FieldChange* find(std::string_view key) const {
+    for (const auto& f : fields)
+      if (f.key == key) return &f;
+    return nullptr;
+  }
+  bool empty() const { return fields.empty() && !ssh_key && !root_password; }
+};
+
+/// What a create makes: the new container's record fields and root's
+/// access for its first start.
+using CreateRequest = Settings;
+/// What a set changes: record fields, applied live where they can be.
+using SetRequest = Settings;
+
+/// What a running container's cgroup has used.
+struct Usage {
+  uint64_t cpu_ns = 0, memory_bytes = 0, pids = 0;
+};
+
+/// A container as the node knows it: its record, its state, and while it
+/// runs its processes; show adds what it uses and how it last ended.
+struct ContainerStatus {
+  Record record;
+  State state = State::stopped;
+  pid_t init_pid = 0, monitor_pid = 0;  // 0 unless it runs
+  time_t started = 0;
+  std::vector<std::string> addresses;  // its interfaces' addresses (record.nets)
+  std::optional<Usage> usage;          // show of a running container
+  json::Value last_exit;               // show: the monitor's exit record (null: none)
+};
+
+/// The keys a set applied at once (`live`) and those that wait for the
+/// container's next start (`restart`), in the request's order.
+struct SetResult {
+  std::vector<std::string> live, restart;
+};
+
 class Service {
 public:
   virtual ~Service() = default;
-  /// Decodes and checks a create request before anything is made (fast).
-  virtual Result<Record> check_create(const json::Value& body) = 0;
-  virtual Result<json::Value> create(const Record& r) = 0;
-  virtual json::Value list() = 0;
-  virtual Result<json::Value> show(const std::string& name) = 0;
+  /// Checks a create request before anything is made (fast): the record
+  /// to create.
+  virtual Result<Record> check_create(const CreateRequest& req) = 0;
+  virtual Result<ContainerStatus> create(const Record& r) = 0;
+  /// Every container (no usage or last exit: those are show's).
+  virtual std::vector<ContainerStatus> list() = 0;
+  virtual Result<ContainerStatus> show(const std::string& name) = 0;
   /// Boots the container's init and returns when it runs.
-  virtual Result<json::Value> start(const std::string& name) = 0;
+  virtual Result<ContainerStatus> start(const std::string& name) = 0;
   /// Asks the init to halt, kills everything after `timeout` seconds (the
   /// record's STOP_TIMEOUT when absent; at once with `force`).
-  virtual Result<json::Value> stop(const std::string& name, bool force, std::optional<int> timeout) = 0;
+  virtual Result<ContainerStatus> stop(const std::string& name, bool force, std::optional<int> timeout) = 0;
   /// Stops every running container: in parallel within each boot order,
-  /// highest first, going on past a failure. {"stopped": [names],
-  /// "failed": [{"name", "error"}]}; an error only when some failed.
-  virtual Result<json::Value> stop_all(bool force, std::optional<int> timeout) = 0;
-  /// Starts the stopped containers marked autostart, in boot order.
-  virtual Result<json::Value> start_autostart() = 0;
-  virtual Result<json::Value> restart(const std::string& name) = 0;
-  virtual Result<json::Value> suspend(const std::string& name) = 0;
-  virtual Result<json::Value> resume(const std::string& name) = 0;
+  /// highest first, going on past a failure. The names stopped; an error
+  /// naming each that failed when some did.
+  virtual Result<std::vector<std::string>> stop_all(bool force, std::optional<int> timeout) = 0;
+  /// Starts the stopped containers marked autostart, in boot order; then
+  /// every container.
+  virtual std::vector<ContainerStatus> start_autostart() = 0;
+  virtual Result<ContainerStatus> restart(const std::string& name) = 0;
+  virtual Result<ContainerStatus> suspend(const std::string& name) = 0;
+  virtual Result<ContainerStatus> resume(const std::string& name) = 0;
   /// Stops the container if needed and removes everything made for it.
-  virtual Result<json::Value> destroy(const std::string& name) = 0;
+  virtual Status destroy(const std::string& name) = 0;
   /// Runs a command inside; {"exit_code","stdout","stderr"}. Past
   /// `timeout` seconds it is killed: exit code 124, "timed_out": true.
   virtual Result<json::Value> exec(const std::string& name, const std::vector<std::string>& args,
                                    std::optional<int> timeout) = 0;
   /// Checks a change (fast), before it is queued.
-  virtual Status check_set(const std::string& name, const json::Value& changes) = 0;
-  /// Changes the record; applies what it can live. {"live":[...],"restart":[...]}.
-  virtual Result<json::Value> set(const std::string& name, const json::Value& changes) = 0;
+  virtual Status check_set(const std::string& name, const SetRequest& changes) = 0;
+  /// Changes the record; applies what it can live (the limits straight
+  /// to the running container's cgroup).
+  virtual Result<SetResult> set(const std::string& name, const SetRequest& changes) = 0;
   /// The console log (the current file, at most its last MiB).
   virtual Result<std::string> console_log(const std::string& name) = 0;
   /// A connection to the container's console (through its monitor).
@@ -107,8 +166,8 @@ public:
     (void)name, (void)fd, (void)image, (void)layers;
     return Error(ENOSYS, "import: not supported");
   }
-  /// The node's image store: [{"tag","digest","size"}].
-  virtual Result<json::Value> images() = 0;
+  /// The node's image store.
+  virtual Result<std::vector<ImageSummary>> images() = 0;
   /// Builds an OS template into the store as `req.tag`.
   virtual Result<json::Value> build_template(const TemplateRequest& req) = 0;
   /// Checks a pull or push request (reference, platform, credentials)
