@@ -28,10 +28,9 @@ const char* kind_name(Flag::Kind k) {
 
 // The value of `f` checked against its kind and range; `shown` is how the
 // flag is named in the refusal.
-Status check_value(const Flag& f, const std::string& shown, const std::string& v, Dialect d) {
+Status check_value(const Flag& f, const std::string& shown, const std::string& v, const Options& o) {
   if (f.kind == Flag::Kind::text || f.kind == Flag::Kind::boolean) {
-    // runc's callers pass empty strings on purpose (--pid-file "").
-    if (v.empty() && f.kind == Flag::Kind::text && d == Dialect::gnu)
+    if (v.empty() && f.kind == Flag::Kind::text && o.refuse_empty_text)
       return Error::msg(shown + ": expected a value, got \"\"");
     return ok();
   }
@@ -117,7 +116,7 @@ Result<Args> Args::parse(const std::vector<std::string>& argv, const std::vector
       if (inline_value && !runc) return Error::msg(shown + ": takes no value");
       if (!inline_value) value = "true";
     }
-    BERTH_TRY(check_value(*f, shown, value, options.dialect));
+    BERTH_TRY(check_value(*f, shown, value, options));
     out.values_.emplace(f->names[0], value);
   }
   return out;

@@ -267,6 +267,7 @@ Result<Upgraded> Connection::upgrade(std::string_view method, std::string_view t
   }
   // The child owns the TLS stream now: ours is freed without a close_notify.
   impl_->io.notify_fork(asio::execution_context::fork_parent);
+  out.relay = ChildProcess(pid);
   out.fd = std::move(mine);
   return out;
 }

@@ -12,8 +12,8 @@ std::vector<Flag> registry_flags() {
           Flag::text({"creds"}),
           Flag::text({"creds-file"}),
           Flag::boolean({"plain-http"}),
-          Flag::integer({"timeout"}, 1, 86400),
-          Flag::integer({"retries"}, 0, 100),
+          Flag::integer({"timeout"}, 1, 1e9),
+          Flag::integer({"retries"}, 0, 1e6),
           Flag::integer({"parallel"}, 1, 32),
           Flag::size({"chunk-size"})};
 }

@@ -62,6 +62,7 @@ int main_impl(int argc, char** argv) {
     if (name != e.name) continue;
     auto st = e.fn(g, rest);
     if (st) return 0;
+    if (st.error().code() == flags::kHelpAsked) return verb_help("berth-image", kUsage, name);  // VERB ... -h
     std::fprintf(stderr, "berth-image: %s\n", st.error().what().c_str());
     return 1;
   }

@@ -83,6 +83,7 @@ int main_impl(int argc, char** argv) {
     return 2;
   }
   if (Status st = dispatch(m, line.globals.positional()); !st) {
+    if (st.error().code() == flags::kHelpAsked) return verb_help("berth-net", kUsage, line.command);  // VERB ... -h
     std::fprintf(stderr, "berth-net: %s\n", st.error().what().c_str());
     return 1;
   }

@@ -3,6 +3,7 @@
 // on first use; each container is an attachment keyed by CNI_CONTAINERID.
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "berth/base/fs.h"
 #include "berth/net/manager.h"
@@ -124,4 +125,15 @@ int run() {
 }  // namespace
 }  // namespace berth::cni
 
-int main() { return berth::cni::run(); }
+int main(int argc, char** argv) {
+  // Run by hand: CNI plugins take their command from the environment.
+  if (argc == 2 && std::getenv("CNI_COMMAND") == nullptr &&
+      (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::fputs(
+        "usage: CNI_COMMAND=ADD|DEL|CHECK|VERSION CNI_CONTAINERID=ID CNI_NETNS=PATH CNI_IFNAME=NAME berth-cni <CONFIG\n"
+        "berth's CNI 1.0 plugin: containers on berth networks (the config's \"network\"), as a CNI runtime runs it.\n",
+        stdout);
+    return 0;
+  }
+  return berth::cni::run();
+}

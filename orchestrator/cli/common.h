@@ -16,6 +16,9 @@ using namespace berth::cluster;
 using flags::Args;
 using flags::Flag;
 
+/// How the cluster binaries parse: an empty value is refused by name.
+inline const flags::Options kOptions{flags::Dialect::gnu, false, "", true};
+
 /// The flags of etcd_config() and prefix().
 std::vector<Flag> etcd_options();
 

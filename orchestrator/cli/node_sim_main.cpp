@@ -99,7 +99,11 @@ int main(int argc, char** argv) {
        cli::Flag::text({"labels"}), cli::Flag::text({"templates"}), cli::Flag::integer({"lease-ttl"}, 2, 3600),
        cli::Flag::number({"usage-interval"}, 0, 86400, true), cli::Flag::integer({"threads"}, 1, 1024),
        cli::Flag::number({"status-interval"}, 0, 86400, true)});
-  auto args = cli::Args::parse(argc, argv, 1, known);
+  auto args = cli::Args::parse(argc, argv, 1, known, cli::kOptions);
+  if (!args && args.error().code() == flags::kHelpAsked) {  // -h
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   if (!args) return cli::refuse("berth-node-sim", args.error(), kUsage);
   if (args->has("help")) {
     std::fputs(kUsage, stdout);

@@ -181,6 +181,7 @@ Status read_config(const std::string& path, ClusterOptions& o) {
     if (eq == std::string::npos) return Error::msg(where + ": expected KEY=\"value\"");
     std::string key = line.substr(0, eq), value = line.substr(eq + 1);
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    if (value.empty()) continue;  // KEY="": left unset, as a template writes it
     std::string flag = "--";
     for (char c : key) flag += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (key == "ETCD") flag = "--cluster";
@@ -205,11 +206,11 @@ std::vector<flags::Flag> cluster_flags() {
           Flag::text({"capacity"}),
           Flag::text({"cluster-prefix"}),
           Flag::text({"node-address"}),
-          Flag::integer({"lease-ttl"}, 2, 3600),
-          Flag::integer({"usage-interval"}, 1, 86400),
-          Flag::integer({"resync-interval"}, 1, 86400),
-          Flag::integer({"fence-after"}, 0, 86400),
-          Flag::integer({"fence-stop-timeout"}, 1, 3600),
+          Flag::integer({"lease-ttl"}, 2, 1e9),
+          Flag::integer({"usage-interval"}, 1, 1e9),
+          Flag::integer({"resync-interval"}, 1, 1e9),
+          Flag::integer({"fence-after"}, 0, 1e9),
+          Flag::integer({"fence-stop-timeout"}, 1, 1e9),
           Flag::text({"etcd-cacert"}),
           Flag::text({"etcd-cert"}),
           Flag::text({"etcd-key"}),
@@ -218,7 +219,7 @@ std::vector<flags::Flag> cluster_flags() {
 }
 
 Status apply_cluster_flags(const flags::Args& a, ClusterOptions& o) {
-  if (a.has("cluster-config")) BERTH_TRY(read_config(a.get("cluster-config"), o));
+  for (const auto& file : a.all("cluster-config")) BERTH_TRY(read_config(file, o));
   apply(a, o);
   return ok();
 }

@@ -41,8 +41,8 @@ struct ClusterOptions {
 /// USAGE_INTERVAL, RESYNC_INTERVAL, FENCE_AFTER, FENCE_STOP_TIMEOUT,
 /// ETCD_CACERT, ETCD_CERT, ETCD_KEY, ETCD_USER; # comments).
 std::vector<flags::Flag> cluster_flags();
-/// Sets `o` from the --cluster-config file, then from the flags of `a`
-/// (a flag overrides the file). Errors name the file's line or the flag.
+/// Sets `o` from the --cluster-config files, in order, then from the flags
+/// of `a` (a flag overrides a file; an empty KEY="" in a file is unset). Errors name the file's line or the flag.
 Status apply_cluster_flags(const flags::Args& a, ClusterOptions& o);
 
 /// The node agent; its destructor stops it (the lease is left to expire:

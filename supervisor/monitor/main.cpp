@@ -350,11 +350,21 @@ int exec_helper(int argc, char** argv) {
 
 }  // namespace
 
+constexpr const char* kUsage =
+    "usage: berth-monitor --name N --bundle DIR --runtime-root DIR --socket PATH --exit-file PATH --log PATH\n"
+    "                     [--seccomp-socket PATH] [--ready-fd FD] [--detach 1]\n"
+    "       berth-monitor exec-helper RUNTIME_ROOT BUNDLE NAME -- ARGS...\n"
+    "berthd's per-container monitor: started by berthd, one per running container.\n";
+
 int main(int argc, char** argv) {
   // Every mode puts processes into the container (the init, exec helpers,
   // terminal sessions), so each runs from a sealed copy of the binary
   // (CVE-2019-5736); the serving monitor, re-executed through
   // /proc/self/exe, is that copy already.
+  if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   if (auto st = runtime::reexec_sealed(argv); !st) {
     std::fprintf(stderr, "berth-monitor: %s\n", st.error().what().c_str());
     return 1;
@@ -362,9 +372,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "exec-helper") == 0) return exec_helper(argc, argv);
   Args a;
   if (!parse_args(argc, argv, a)) {
-    std::fprintf(stderr,
-                 "usage: berth-monitor --name N --bundle DIR --runtime-root DIR --socket PATH --exit-file PATH "
-                 "--log PATH [--seccomp-socket PATH] [--ready-fd FD] [--detach 1]\n");
+    std::fputs(kUsage, stderr);
     return 2;
   }
   // berthd spawns the monitor in a session of its own and reaps this first

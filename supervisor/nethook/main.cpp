@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/base/flags.h"
 #include "berth/base/fs.h"
 #include "berth/base/json.h"
 #include "berth/net/manager.h"
@@ -33,22 +34,31 @@ struct Args {
   std::vector<std::pair<std::string, std::string>> nets;  // network, address
 };
 
+constexpr const char* kUsage =
+    "usage: berth-nethook --state DIR --pins DIR --name NAME [--guest-config] [--rate BYTES_PER_S]\n"
+    "                     [--port [tcp|udp:]HOSTPORT:PORT]... NETWORK:ADDRESS[+ADDRESS]...\n"
+    "berthd's createRuntime hook: attaches a starting container (its state on stdin) to its networks.\n";
+
 Result<Args> parse_args(int argc, char** argv) {
+  using flags::Flag;
+  flags::Args f = BERTH_TRY(
+      flags::Args::parse(argc, argv, 1,
+                         {Flag::text({"state"}), Flag::text({"pins"}), Flag::text({"name"}),
+                          Flag::boolean({"guest-config"}), Flag::integer({"rate"}, 0, 1e15), Flag::text({"port"})}));
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string s = argv[i];
-    bool has_value = i + 1 < argc;
-    if (s == "--state" && has_value) a.state = argv[++i];
-    else if (s == "--pins" && has_value) a.pins = argv[++i];
-    else if (s == "--name" && has_value) a.name = argv[++i];
-    else if (s == "--guest-config") a.guest_config = true;
-    else if (s == "--rate" && has_value) a.rate = std::strtoull(argv[++i], nullptr, 10);
-    else if (s == "--port" && has_value) a.ports.push_back(BERTH_TRY(net::parse_port_forward(argv[++i])));
-    else if (size_t c = s.find(':'); c != std::string::npos && !s.starts_with("--")) a.nets.emplace_back(s.substr(0, c), s.substr(c + 1));
-    else return Error::msg("unexpected argument \"" + s + "\"");
+  a.state = f.get("state");
+  a.pins = f.get("pins");
+  a.name = f.get("name");
+  a.guest_config = f.has("guest-config");
+  a.rate = static_cast<uint64_t>(f.integer("rate", 0));
+  for (const auto& p : f.all("port")) a.ports.push_back(BERTH_TRY(net::parse_port_forward(p)));
+  for (const auto& s : f.positional()) {
+    size_t c = s.find(':');
+    if (c == std::string::npos) return Error::msg("\"" + s + "\": expected NETWORK:ADDRESS");
+    a.nets.emplace_back(s.substr(0, c), s.substr(c + 1));
   }
   if (a.state.empty() || a.pins.empty() || a.name.empty() || a.nets.empty())
-    return Error::msg("usage: berth-nethook --state DIR --pins DIR --name NAME [--guest-config] [--rate B] NETWORK:ADDRESS[+ADDRESS]...");
+    return Error::msg("--state, --pins, --name and a NETWORK:ADDRESS are required");
   return a;
 }
 
@@ -106,8 +116,12 @@ Status attach_all(const Args& a, long pid) {
 
 int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
+  if (!args && args.error().code() == flags::kHelpAsked) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   if (!args) {
-    std::fprintf(stderr, "berth-nethook: %s\n", args.error().what().c_str());
+    std::fprintf(stderr, "berth-nethook: %s\n%s", args.error().what().c_str(), kUsage);
     return 2;
   }
   auto pid = container_pid();

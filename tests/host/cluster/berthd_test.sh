@@ -133,7 +133,7 @@ bad "--node-id: needs --cluster" --node-id n9
 bad "--capacity: cpus: expected a positive number" --cluster "$ETCD_URL" --node-id n9 --capacity cpus=lots
 bad "--capacity: unknown resource \"gpus\"" --cluster "$ETCD_URL" --node-id n9 --capacity gpus=1
 bad "--labels: expected key=value" --cluster "$ETCD_URL" --node-id n9 --labels region
-bad "--lease-ttl: expected an integer from 2 to 3600" --cluster "$ETCD_URL" --node-id n9 --lease-ttl 0
+bad "--lease-ttl: expected an integer from 2 to 1000000000" --cluster "$ETCD_URL" --node-id n9 --lease-ttl 0
 bad "--node-address 127.0.0.1:1: needs --listen-tcp" --cluster "$ETCD_URL" --node-id n9 --node-address 127.0.0.1:1
 bad "--node-address: " --cluster "$ETCD_URL" --node-id n9 --node-address 127.0.0.1
 printf 'ETCD="%s"\nNODE_ID="n9"\nZONE="a"\n' "$ETCD_URL" >"$CL_DIR/bad.conf"

@@ -13,7 +13,7 @@ const std::vector<Flag> kFlags = {
     Flag::text({"bundle", "b"}),        Flag::boolean({"detach", "d"}), Flag::integer({"batch"}, 1, 40),
     Flag::number({"rate"}, 0, 1, true), Flag::size({"disk"}),           Flag::integer({"limit"})};
 const Options kRunc{Dialect::runc};
-const Options kGnu{Dialect::gnu, false, "env scale"};
+const Options kGnu{Dialect::gnu, false, "env scale", true};
 
 std::string refusal(const std::vector<std::string>& argv, const Options& o = kGnu) {
   auto a = Args::parse(argv, kFlags, o);
@@ -41,8 +41,9 @@ TEST(Flags, RuncSpellings) {
   EXPECT_EQ(a->all("bundle"), (std::vector<std::string>{"/y", "/z"}));
   EXPECT_EQ(a->get("detach"), "true");
   EXPECT_EQ(a->positional(), std::vector<std::string>{"-d"});
-  // runc's callers pass empty values on purpose.
+  // runc's callers pass empty values on purpose, and so do scripts.
   EXPECT_TRUE(Args::parse({"--bundle", ""}, kFlags, kRunc));
+  EXPECT_EQ(Args::parse({"--bundle="}, kFlags)->get("bundle", "unset"), "");
 }
 
 TEST(Flags, RuncRefusalsInItsWords) {

@@ -52,6 +52,9 @@ struct Options {
   bool stop_at_first_positional = false;
   /// Named in refusals ("image pull"); none when empty.
   std::string command;
+  /// Refuse a text flag given an empty value (--etcd ""); by default an
+  /// empty value is taken as given, as scripts pass unset variables.
+  bool refuse_empty_text = false;
 };
 
 /// The code of the error parse() returns for -h/--help when the command

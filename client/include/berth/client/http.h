@@ -10,6 +10,7 @@
 
 #include "berth/base/error.h"
 #include "berth/base/fd.h"
+#include "berth/base/spawn.h"
 #include "berth/base/tls.h"
 
 namespace berth::client {
@@ -36,6 +37,9 @@ struct Response {
 /// process relays to and from the TLS stream), `early` the session bytes
 /// that came with berthd's answer. Any other answer is in `answer`.
 struct Upgraded {
+  /// Over TLS, the child process relaying the session between `fd` and the
+  /// TLS stream; declared first so that it is reaped after `fd` closes.
+  ChildProcess relay;
   UniqueFd fd;
   std::string early;
   Response answer;
