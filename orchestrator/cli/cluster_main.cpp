@@ -105,15 +105,11 @@ const std::map<std::string, std::vector<std::string>> kVerbOptions = {
 int main(int argc, char** argv) {
   std::vector<cli::Flag> known = cli::etcd_options();
   known.insert(known.end(),
-               {cli::Flag::boolean({"help"}), cli::Flag::boolean({"force"}),
+               {cli::Flag::boolean({"help", "h"}), cli::Flag::boolean({"force"}),
                 cli::Flag::integer({"etcd-retry-ms"}, 0, 3600000), cli::Flag::integer({"wait"}, 0, 86400),
                 cli::Flag::number({"cpus"}, 0, 100000, true), cli::Flag::integer({"memory-mb"}, 1, 1L << 40),
                 cli::Flag::integer({"disk-gb"}, 1, 1L << 30), cli::Flag::integer({"limit"}, 0, 1L << 30)});
   auto args = cli::Args::parse(argc, argv, 1, known, cli::kOptions);
-  if (!args && args.error().code() == flags::kHelpAsked) {  // -h
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
   if (!args) return cli::refuse("berth-cluster", args.error(), kUsage);
   if (args->has("help")) {
     std::fputs(kUsage, stdout);

@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   std::vector<cli::Flag> known = cli::etcd_options();
   known.insert(
       known.end(),
-      {cli::Flag::boolean({"debug"}), cli::Flag::boolean({"help"}), cli::Flag::text({"log"}),
+      {cli::Flag::boolean({"debug"}), cli::Flag::boolean({"help", "h"}), cli::Flag::text({"log"}),
        cli::Flag::integer({"nodes"}, 1, 1000000), cli::Flag::integer({"first"}, 0, 1000000),
        cli::Flag::text({"id-prefix"}), cli::Flag::text({"state-dir"}), cli::Flag::number({"cpus"}, 0, 100000, true),
        cli::Flag::integer({"memory-mb"}, 1, 1L << 40), cli::Flag::integer({"disk-gb"}, 1, 1L << 30),
@@ -100,10 +100,6 @@ int main(int argc, char** argv) {
        cli::Flag::number({"usage-interval"}, 0, 86400, true), cli::Flag::integer({"threads"}, 1, 1024),
        cli::Flag::number({"status-interval"}, 0, 86400, true)});
   auto args = cli::Args::parse(argc, argv, 1, known, cli::kOptions);
-  if (!args && args.error().code() == flags::kHelpAsked) {  // -h
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
   if (!args) return cli::refuse("berth-node-sim", args.error(), kUsage);
   if (args->has("help")) {
     std::fputs(kUsage, stdout);

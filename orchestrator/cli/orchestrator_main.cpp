@@ -52,16 +52,12 @@ const char kUsage[] =
 int main(int argc, char** argv) {
   std::vector<cli::Flag> known = cli::etcd_options();
   known.insert(known.end(),
-               {cli::Flag::boolean({"help"}), cli::Flag::boolean({"debug"}), cli::Flag::boolean({"no-election"}),
+               {cli::Flag::boolean({"help", "h"}), cli::Flag::boolean({"debug"}), cli::Flag::boolean({"no-election"}),
                 cli::Flag::text({"id"}), cli::Flag::text({"log"}), cli::Flag::integer({"leader-ttl"}, 2, 3600),
                 cli::Flag::number({"grace"}, 0, 86400, true), cli::Flag::number({"evict-rate"}, 0, 1e6, true),
                 cli::Flag::number({"storm-fraction"}, 0, 1, true), cli::Flag::integer({"commit-threads"}, 1, 256),
                 cli::Flag::integer({"batch"}, 1, 40)});
   auto args = cli::Args::parse(argc, argv, 1, known, cli::kOptions);
-  if (!args && args.error().code() == flags::kHelpAsked) {  // -h
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
   if (!args) return cli::refuse("berth-orchestrator", args.error(), kUsage);
   if (args->has("help")) {
     std::fputs(kUsage, stdout);
