@@ -139,6 +139,13 @@ bad "--node-address: " --cluster "$ETCD_URL" --node-id n9 --node-address 127.0.0
 printf 'ETCD="%s"\nNODE_ID="n9"\nZONE="a"\n' "$ETCD_URL" >"$CL_DIR/bad.conf"
 bad "bad.conf: line 3: ZONE: unknown key" --cluster-config "$CL_DIR/bad.conf"
 bad "--cluster-config" --cluster-config "$CL_DIR/missing.conf"
+# KEY="" leaves a setting unset (a file written from a template), and
+# every file is read, in order: the node id of the first file is refused
+# although a second one follows.
+printf 'ETCD="%s"\nNODE_ID="Bad.Node"\nLABELS=""\nETCD_CACERT=""\n' "$ETCD_URL" >"$CL_DIR/base.conf"
+printf 'NODE_ADDRESS=""\nETCD_USER=""\n' >"$CL_DIR/more.conf"
+bad '--node-id: expected 1-63 characters of [a-z0-9_-] starting with a letter or digit, got "Bad.Node"' \
+  --cluster-config "$CL_DIR/base.conf" --cluster-config "$CL_DIR/more.conf"
 echo "ok: bad cluster options and config files refused, nothing made"
 dead=$(cl_free_port)
 "$BERTHD" --state-dir "$CL_DIR/lone/state" --run-dir "$CL_DIR/lone/run" --socket "$CL_DIR/lone/sock" --cgroup-parent "$CG-lone" \
