@@ -38,10 +38,13 @@ Result<int> cmd_exec(const runtime::Globals& g, const Argv& argv) {
                              Flag::text({"cgroup"}), Flag::boolean({"ignore-paused"})},
                             true));
   if (a.positional().empty()) return Error::msg("exec: expected a container id");
-  // Accepted for runc's command line, refused by name rather than ignored.
-  if (a.has("cgroup")) return Error::msg("exec: --cgroup: joining a sub-cgroup is not supported by this runtime");
   runtime::ExecOptions o;
   o.id = a.positional()[0];
+  // runc's [CONTROLLER:]PATH; on cgroup v2 the controller part says nothing.
+  if (a.has("cgroup")) {
+    std::string c = a.get("cgroup");
+    o.sub_cgroup = c.substr(c.find(':') == std::string::npos ? 0 : c.find(':') + 1);
+  }
   if (a.has("process")) {
     auto text = BERTH_TRY_CTX(fs::read_file(a.get("process")), "--process");
     auto doc = BERTH_TRY_CTX(json::parse(text), "--process " + a.get("process"));

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +46,32 @@ berth::Status join_init_cgroup(const Globals& g, pid_t init, pid_t pid) {
   return fs::write_file(procs, std::to_string(pid));
 }
 
+// A sub-cgroup of the container's, relative and without "..": the
+// container's own (delegated) tree is the only place an exec may go.
+berth::Status check_sub_cgroup(const std::string& sub, const char* what) {
+  if (sub.empty() || sub.front() == '/' || sub.find('\0') != std::string::npos)
+    return Error::msg(std::string(what) + ": expected a path relative to the container's cgroup, got \"" + sub + "\"");
+  for (size_t at = 0; at <= sub.size();) {
+    size_t slash = std::min(sub.find('/', at), sub.size());
+    std::string part = sub.substr(at, slash - at);
+    if (part.empty() || part == "." || part == "..")
+      return Error::msg(std::string(what) + ": \"" + sub + "\" leaves the container's cgroup");
+    at = slash + 1;
+  }
+  return {};
+}
+
+// Joins SUB below the container's cgroup (cgroup v2 only), making it first
+// when `make` is set.
+berth::Status join_sub_cgroup(const Globals& g, const cgroups::Manager& cg, const std::string& sub, bool make,
+                              pid_t pid) {
+  if (!fs::exists(fs::join(g.cgroup_root, "cgroup.controllers")))
+    return Error(ENOTSUP, "sub-cgroups are joined on a cgroup v2 hierarchy only");
+  std::string dir = g.cgroup_root + cg.relative_path() + "/" + sub;
+  if (make && ::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return Error::os("mkdir " + dir);
+  return fs::write_file(fs::join(dir, "cgroup.procs"), std::to_string(pid));
+}
+
 }  // namespace
 
 berth::Status exec_child_steps(ExecChild& c) {
@@ -75,6 +102,8 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
     return Error::msg("cannot exec in container " + o.id + " in status " + status_name(s.status));
   auto text = BERTH_TRY_CTX(fs::read_file(fs::join(s.bundle, "config.json")), "exec in " + o.id);
   Spec spec = BERTH_TRY_CTX(parse_spec(text, s.bundle), "exec in " + o.id);
+  if (!o.sub_cgroup.empty()) BERTH_TRY(check_sub_cgroup(o.sub_cgroup, "--cgroup"));
+  if (!o.busy_leaf.empty()) BERTH_TRY(check_sub_cgroup(o.busy_leaf, "exec cgroup leaf"));
   if (o.process.terminal && o.console_socket.empty() && o.console_fd < 0 && o.detach)
     return Error::msg("process.terminal: a detached exec needs --console-socket");
   if (!o.process.apparmor_profile.empty() && !apparmor_enabled())
@@ -138,9 +167,13 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
     ::waitpid(child, nullptr, 0);
   });
   auto cg = BERTH_TRY(cgroup_manager(g, s));
-  if (auto st = cg->enter(child); !st) {
+  if (!o.sub_cgroup.empty()) {
+    BERTH_TRY_CTX(join_sub_cgroup(g, *cg, o.sub_cgroup, false, child), "--cgroup " + o.sub_cgroup);
+  } else if (auto st = cg->enter(child); !st) {
     if (st.error().code() != EBUSY) return std::move(st).error().wrap("join cgroup of " + o.id);
-    BERTH_TRY_CTX(join_init_cgroup(g, s.pid, child), "join cgroup of " + o.id + "'s init");
+    if (!o.busy_leaf.empty())
+      BERTH_TRY_CTX(join_sub_cgroup(g, *cg, o.busy_leaf, true, child), "join cgroup " + o.busy_leaf + " of " + o.id);
+    else BERTH_TRY_CTX(join_init_cgroup(g, s.pid, child), "join cgroup of " + o.id + "'s init");
   }
   PrivateProcfs procfs;
   BERTH_TRY_CTX(write_oom_score_adj(procfs, child, o.process), "exec in " + o.id);

@@ -30,6 +30,9 @@ Result<runtime::ExecOptions> bundle_exec(const std::string& bundle, const std::s
   o.id = name;
   o.process = *spec.process;
   o.process.args = args;
+  // A systemd guest's cgroup holds only its units: the exec goes to a leaf
+  // beside them, so its OOM kill does not fail the guest's init.scope.
+  o.busy_leaf = ".berth-exec";
   return o;
 }
 

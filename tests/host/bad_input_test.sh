@@ -73,7 +73,12 @@ expect_contains "create --pidfd-socket without a listener: names it" --pidfd-soc
 check "create --pidfd-socket without a listener leaves nothing" no_leftovers flags-a
 expect_flag_refused --no-subreaper create --bundle "$b" --no-subreaper flags-b
 "${RT[@]}" create --bundle "$b" flags
+# exec --cgroup joins a sub-cgroup on cgroup v2 (the vm tier runs it); on
+# this host's v1 hierarchies it is refused by name, as is a path leaving
+# the container's cgroup anywhere.
 expect_flag_refused --cgroup exec --cgroup sub flags true
+expect_flag_refused --cgroup exec --cgroup ../../escape flags true
+check "exec --cgroup ../../escape made nothing" test ! -e /sys/fs/cgroup/unified/escape -a ! -e /sys/fs/cgroup/escape
 expect_flag_refused --kernel-memory update --kernel-memory 67108864 flags
 expect_flag_refused --kernel-memory-tcp update --kernel-memory-tcp 67108864 flags
 "${RT[@]}" delete --force flags

@@ -120,6 +120,16 @@ vps_checks() {
   rc=0
   "$BERTH" exec deb1 dd if=/dev/zero of=/dev/null bs=700M count=1 2>/dev/null || rc=$?
   expect_eq "a hog past the RAM limit is OOM-killed" 137 "$rc"
+  # On cgroup v2 a systemd guest's own cgroup holds only its units: the
+  # exec ran in a leaf beside them. Had it joined init.scope, systemd would
+  # count the kill against init.scope and fail it once it reads the event,
+  # leaving the guest "degraded" whenever a customer's command runs out of
+  # memory.
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    ev() { "$BERTH" exec deb1 awk '$1 == "oom_kill" {print $2}' "/sys/fs/cgroup/$1/memory.events"; }
+    expect_eq "the OOM kill counted in the exec's own leaf" 1 "$(ev .berth-exec)"
+    expect_eq "... and not in the guest's init.scope" 0 "$(ev init.scope)"
+  fi
   check "the guest stays up after the OOM kill" system_running deb1
 
   # --- power from inside -------------------------------------------------------

@@ -9,7 +9,7 @@
 # "running", identity, SSH, ping, networkd, limits, power, snapshot,
 # kill -9 of berthd), then what pure cgroup v2 adds: the guest's services
 # in cgroups of their own below the container's (delegated to the guest's
-# root), an exec in the init's cgroup, `systemctl restart berthd` keeping
+# root), an exec in a leaf cgroup of its own (as LXC's .lxc), `systemctl restart berthd` keeping
 # the guests, and `berth stop` removing the container's cgroup tree.
 set -euo pipefail
 : "${BERTHD:?}" "${BERTH:?}" "${BERTH_MONITOR:?}" "${BERTH_IMAGE:?}"
@@ -71,7 +71,8 @@ check "... and its services' slice" test -d "$cg/system.slice"
 expect_eq "the delegated cgroup is the guest root's" "$(field deb1 .config.idmap_base)" "$(stat -c %u $cg)"
 check "controllers enabled by systemd inside" grep -q memory "$cg/cgroup.subtree_control"
 expect_eq "inside, /sys/fs/cgroup is cgroup2" cgroup2fs "$("$BERTH" exec deb1 stat -f -c %T /sys/fs/cgroup)"
-expect_eq "an exec joins the init's cgroup" "0::/init.scope" "$("$BERTH" exec deb1 cat /proc/self/cgroup)"
+expect_eq "an exec runs in a leaf of its own beside the guest's units" "0::/.berth-exec" "$("$BERTH" exec deb1 cat /proc/self/cgroup)"
+check "... owned by the host (the guest's units are the guest's)" test "$(stat -c %u "$cg/.berth-exec")" = 0
 
 p1=$(field deb1 .init_pid)
 systemctl restart berthd.service

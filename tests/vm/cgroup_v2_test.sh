@@ -24,6 +24,12 @@ expect_eq "events --stats reports pids" 1 "$("${RT[@]}" events --stats lim | jq 
 expect_eq "pause freezes the v2 cgroup" 1 "$(cat $cg/cgroup.freeze)"
 "${RT[@]}" resume lim
 expect_eq "resume thaws" 0 "$(cat $cg/cgroup.freeze)"
+mkdir $cg/sub
+expect_eq "exec --cgroup joins an existing sub-cgroup" "0::/sub" "$("${RT[@]}" exec --cgroup sub lim cat /proc/self/cgroup)"
+set +e; out=$("${RT[@]}" exec --cgroup nosuch lim true 2>&1); rc=$?; set -e
+check "exec --cgroup of a missing sub-cgroup fails" test "$rc" -ne 0
+expect_contains "... naming it" "--cgroup nosuch" "$out"
+check "... and makes nothing" test ! -e $cg/nosuch
 set +e; "${RT[@]}" exec lim sh -c 'head -c 1 /dev/full; echo > /dev/full' 2>/dev/null; set -e
 # The eBPF device filter is tested by tests/host/lifecycle_config.sh (in
 # vm_runtime_lifecycle here): a container with CAP_MKNOD opens an allowed

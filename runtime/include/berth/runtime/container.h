@@ -119,6 +119,15 @@ struct ExecOptions {
   std::string pidfd_socket;
   /// Exec into a paused container too: the process starts on resume.
   bool ignore_paused = false;
+  /// runc's --cgroup (cgroup v2): join this existing sub-cgroup of the
+  /// container's cgroup, e.g. "init.scope".
+  std::string sub_cgroup;
+  /// When the container's cgroup has no room for processes (its init, such
+  /// as systemd, delegated controllers below it): join this leaf below it,
+  /// made if missing, rather than the init's cgroup as runc does. berthd
+  /// gives ".berth-exec", as LXC attaches to ".lxc": an exec'd process's
+  /// OOM kill then never counts against the guest's init.scope.
+  std::string busy_leaf;
 };
 
 /// Runs an extra process in a running container; without `detach`, waits
