@@ -158,6 +158,30 @@ EOF
 fi
 mv "$B/config.json.new" "$B/config.json"
 
+# Second bundle, same rootfs, with a seccomp profile shaped like the
+# engines' defaults (podman's, Docker's): every syscall this libc knows
+# allowed by name but a few reaching the host's kernel as a whole, default
+# ERRNO, the machine's 32-bit ABIs too. Its row, runsc, shows the profile's
+# cost on top of run (the compile that berth-runtime caches).
+TESTS=(run cswd)
+BS=$TMP/bundle-seccomp
+if command -v cpp >/dev/null && command -v jq >/dev/null; then
+  mkdir -p "$BS"
+  printf '#include <sys/syscall.h>\n' | cpp -dM - | sed -n 's/^#define __NR_\([a-z0-9_]*\) .*/\1/p' |
+    grep -vx -e kexec_load -e kexec_file_load -e init_module -e finit_module -e delete_module \
+      -e open_by_handle_at -e iopl -e ioperm -e swapon -e swapoff -e reboot -e acct |
+    jq -R . | jq -s '{defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 1,
+      architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+      syscalls: [{names: ., action: "SCMP_ACT_ALLOW"}]}' >"$TMP/profile.json"
+  if [[ $(uname -m) != x86_64 ]]; then
+    jq '.architectures = []' "$TMP/profile.json" >"$TMP/p.json"
+    mv "$TMP/p.json" "$TMP/profile.json"
+  fi
+  jq --slurpfile p "$TMP/profile.json" --arg root "$B/rootfs" '.root.path = $root | .linux.seccomp = $p[0]' \
+    "$B/config.json" >"$BS/config.json"
+  TESTS+=(runsc)
+fi
+
 # ------------------------------------------------------------ host facts ---
 cgroup_layout() {
   local t v1=() m fs ctl
@@ -248,6 +272,7 @@ pass() {
     id=$tag-$i
     case $test in
       run) call "$n" "$o" run --bundle "$B" "$id" || return ;;
+      runsc) call "$n" "$o" run --bundle "$BS" "$id" || return ;;
       cswd)
         call "$n" "$o" create --bundle "$B" "$id" || return
         call "$n" "$o" start "$id" || return
@@ -288,7 +313,7 @@ done
 # Timed passes, runtimes interleaved per test so that background load hits
 # them alike; then the peak-RSS passes (wrapper fork/exec must not skew the
 # timing).
-for test in run cswd; do
+for test in "${TESTS[@]}"; do
   for name in "${NAMES[@]}"; do
     [[ ${STATUS[$name]} == ok ]] || continue
     : >"$ERR"
@@ -302,7 +327,7 @@ for test in run cswd; do
 done
 if [[ ${RSSW[0]:-} ]]; then
   MODE=rss
-  for test in run cswd; do
+  for test in "${TESTS[@]}"; do
     for name in "${NAMES[@]}"; do
       [[ ${STATUS[$name]} == ok ]] || continue
       : >"$ERR"
@@ -328,7 +353,7 @@ for name in "${NAMES[@]}"; do
     printf '%-6s %s\n' "$name" "${STATUS[$name]:-n/a}"
     continue
   fi
-  for test in run cswd; do
+  for test in "${TESTS[@]}"; do
     k=$name.$test
     r=(- - - -)
     if [[ $name == berth ]]; then
@@ -349,6 +374,7 @@ for name in "${NAMES[@]}"; do
 done
 echo
 echo "run  = N x foreground 'run' of /bin/true; cswd = N x create/start/wait(state poll)/delete"
+echo "runsc = run with an engine-like seccomp profile ($(jq '.syscalls[0].names | length' "$TMP/profile.json" 2>/dev/null || echo 0) syscalls allowed by name)"
 echo "rss  = peak RSS of the runtime process (max over N invocations of each command, own pass)"
 
 # Goals are informational only: never fail on a time.

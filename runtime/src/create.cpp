@@ -33,6 +33,23 @@ pid_t clone_child(int flags) {
   return static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
 }
 
+// struct clone_args of clone3(2), up to its cgroup member (version 2).
+struct CloneArgs {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
+
+// The init cloned straight into its cgroup (clone3 CLONE_INTO_CGROUP, cgroup
+// v2, Linux 5.7): no migration through cgroup.procs follows, whose cost is
+// the cgroup core's global lock. -1 with errno when the kernel refuses.
+pid_t clone_into_cgroup(int flags, int cgroup_fd) {
+  CloneArgs a{};
+  a.flags = static_cast<uint64_t>(static_cast<unsigned>(flags)) | kCloneIntoCgroup;
+  a.exit_signal = SIGCHLD;
+  a.cgroup = static_cast<uint64_t>(cgroup_fd);
+  return static_cast<pid_t>(::syscall(SYS_clone3, &a, sizeof a));
+}
+
 std::string bundle_rootfs(const Spec& spec) { return spec.root_path; }
 
 // The host id that `id` inside maps to, if the mappings cover it.
@@ -139,6 +156,10 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
     return Error::msg("process.terminal: needs --console-socket (or a foreground run)");
 
   BERTH_TRY(fs::mkdir_p(g.root, 0700));
+  // Compiled before anything is made: a bad profile leaves nothing behind,
+  // and the init loads the program without compiling it.
+  std::optional<SeccompProgram> seccomp;
+  if (spec.linux.seccomp) seccomp = BERTH_TRY(compile_seccomp_cached(*spec.linux.seccomp, seccomp_cache_dir(g)));
   std::string dir = state_dir(g, o.id);
   if (::mkdir(dir.c_str(), 0711) < 0) {
     if (errno == EEXIST) return Error(EEXIST, "container " + o.id + " already exists");
@@ -176,6 +197,7 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   state.cgroup_path = spec.linux.cgroups_path;
   state.systemd_cgroup = g.systemd_cgroup;
   if (!spec.hooks.poststop.empty()) state.poststop = hooks_to_json(spec.hooks.poststop);
+  state.poststart = hooks_to_json(spec.hooks.poststart);
 
   cg = BERTH_TRY_CTX(cgroup_manager(g, state), "linux.cgroupsPath");
   auto made = cg->create();
@@ -203,6 +225,7 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   InitContext ctx;
   ctx.spec = &spec;
   ctx.opts = &o;
+  ctx.seccomp = seccomp ? &*seccomp : nullptr;
   ctx.sync_fd = child_sock.get();
   ctx.fifo_fd = fifo_fd.get();
   ctx.console_fd = console.get();
@@ -212,7 +235,19 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   auto layout = cgroups::detect_layout(g.cgroup_root);
   ctx.host_cgroup_v1 = layout && *layout != cgroups::Layout::unified;
 
-  child = clone_child(ctx.clone_flags);
+  // On v2 with the cgroupfs driver the cgroup exists now: the init starts
+  // in it. (systemd's driver makes it only when given the init's pid.)
+  bool in_cgroup = false;
+  if (layout && *layout == cgroups::Layout::unified && !g.systemd_cgroup) {
+    UniqueFd dir(::open((g.cgroup_root + cg->relative_path()).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir) {
+      child = clone_into_cgroup(ctx.clone_flags, dir.get());
+      in_cgroup = child >= 0;
+    }
+  }
+  // Any refusal of clone3 (an older kernel, a seccomp filter around us
+  // answering ENOSYS) leaves the plain clone and a join.
+  if (!in_cgroup) child = clone_child(ctx.clone_flags);
   if (child < 0) return Error::os("clone container init");
   if (child == 0) {
     parent_sock.reset();
@@ -230,7 +265,7 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   PrivateProcfs procfs;  // the runtime's, for the child's /proc files
   if (ctx.clone_flags & CLONE_NEWUSER) BERTH_TRY(write_id_maps(procfs, child, spec));
   BERTH_TRY(write_oom_score_adj(procfs, child, *spec.process));
-  BERTH_TRY_CTX(cg->enter(child), "join cgroup");
+  if (!in_cgroup) BERTH_TRY_CTX(cg->enter(child), "join cgroup");
   state.status = ContainerStatus::created;
   BERTH_TRY(sync_send(parent_sock.get(), Sync::go, json::dump(state_json(state))));
   state.status = ContainerStatus::creating;

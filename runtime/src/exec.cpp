@@ -88,7 +88,7 @@ berth::Status exec_child_steps(ExecChild& c) {
   } else if (k.setsid() < 0 && errno != EPERM) {
     return Error::os("setsid");
   }
-  BERTH_TRY(prepare_process(k, c.o->process, c.spec, c.o->preserve_fds, c.sync_fd));
+  BERTH_TRY(prepare_process(k, c.o->process, c.seccomp, c.o->preserve_fds, c.sync_fd));
   return sync_send(c.sync_fd, Sync::ready);
 }
 
@@ -109,6 +109,8 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
   if (!o.process.apparmor_profile.empty() && !apparmor_enabled())
     return Error::msg("process.apparmorProfile: AppArmor is not enabled on this host");
 
+  std::optional<SeccompProgram> seccomp;
+  if (spec.linux.seccomp) seccomp = BERTH_TRY(compile_seccomp_cached(*spec.linux.seccomp, seccomp_cache_dir(g)));
   std::string proc = "/proc/" + std::to_string(s.pid);
   std::vector<UniqueFd> keep;
   std::vector<std::pair<int, int>> joins;
@@ -154,7 +156,8 @@ Result<int> exec(const Globals& g, const ExecOptions& o) {
   if (child < 0) return Error::os("fork");
   if (child == 0) {
     parent_sock.reset();
-    ExecChild c{&o, &spec, &Kernel::host(), joins, root.get(), console.get(), child_sock.get()};
+    ExecChild c{&o,    &spec,      &Kernel::host(), seccomp ? &*seccomp : nullptr,
+                joins, root.get(), console.get(),   child_sock.get()};
     auto st = exec_child_steps(c);
     if (st) st = exec_process(c.o->process);
     (void)sync_send(c.sync_fd, Sync::error, st.error().what());

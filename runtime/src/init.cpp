@@ -113,7 +113,7 @@ berth::Status init_create_steps(InitContext& ctx) {
     BERTH_TRY(setup_console(k, ctx.console_fd, *spec.process, spec.has_namespace(CLONE_NEWNS)));
     ::close(ctx.console_fd);
   }
-  BERTH_TRY(prepare_process(k, *spec.process, &spec, ctx.opts->preserve_fds, ctx.sync_fd));
+  BERTH_TRY(prepare_process(k, *spec.process, ctx.seccomp, ctx.opts->preserve_fds, ctx.sync_fd));
   return {};
 }
 

@@ -12,11 +12,15 @@
 #include "berth/cgroups/manager.h"
 #include "berth/runtime/container.h"
 #include "kernel.h"
+#include "security.h"
 
 namespace berth::runtime {
 
 // ---- state ----------------------------------------------------------------
 std::string state_dir(const Globals& g, const std::string& id);
+/// The compiled seccomp programs, beside the containers' state: '@' is no
+/// character of a container id, so no container's directory can be it.
+std::string seccomp_cache_dir(const Globals& g);
 berth::Status save_state(const Globals& g, const State& s);
 Result<State> read_state_file(const Globals& g, const std::string& id);
 Result<std::unique_ptr<cgroups::Manager>> cgroup_manager(const Globals& g, const State& s);
@@ -124,6 +128,7 @@ struct InitContext {
   Kernel* kernel = &Kernel::host();  // a recording fake in unit tests
   const Spec* spec = nullptr;
   const CreateOptions* opts = nullptr;
+  const SeccompProgram* seccomp = nullptr;  // linux.seccomp, compiled
   int sync_fd = -1;
   int fifo_fd = -1;            // exec.fifo opened O_RDWR (-1 for exec)
   int console_fd = -1;         // connected console socket, or -1
@@ -148,6 +153,7 @@ struct ExecChild {
   const ExecOptions* o;
   const Spec* spec;
   Kernel* kernel;
+  const SeccompProgram* seccomp;           // linux.seccomp, compiled (nullptr: none)
   std::vector<std::pair<int, int>> joins;  // (fd, CLONE_NEW*), user first; pid joined before the fork
   int root_fd;                             // the container's root (/proc/PID/root)
   int console_fd;
@@ -161,7 +167,9 @@ berth::Status exec_child_steps(ExecChild& c);
 /// Steps shared by init and exec before execve: rlimits, scheduling, fds,
 /// identity, capabilities, no_new_privs, seccomp (a notify fd goes to the
 /// runtime over `sync_fd`).
-berth::Status prepare_process(Kernel& k, const Process& p, const Spec* spec, int preserve_fds, int sync_fd);
+/// `seccomp` is the profile compiled before clone/fork (nullptr: none).
+berth::Status prepare_process(Kernel& k, const Process& p, const SeccompProgram* seccomp, int preserve_fds,
+                              int sync_fd);
 /// Whether the host kernel has AppArmor enabled.
 bool apparmor_enabled();
 /// execve of the process (PATH looked up in its env); returns only on failure.

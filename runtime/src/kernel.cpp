@@ -2,6 +2,7 @@
 #include "kernel.h"
 
 #include <grp.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
@@ -78,6 +79,9 @@ public:
   }
   int close_range(unsigned first, unsigned last, unsigned flags) override {
     return static_cast<int>(::syscall(SYS_close_range, first, last, flags));
+  }
+  int seccomp_filter(unsigned flags, const struct sock_fprog& prog) override {
+    return static_cast<int>(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog));
   }
 };
 

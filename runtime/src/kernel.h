@@ -4,6 +4,7 @@
 #pragma once
 
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
@@ -83,6 +84,9 @@ public:
   /// sched_setattr(0, attr, 0): the calling thread.
   virtual int sched_setattr(const SchedAttr& attr) = 0;
   virtual int close_range(unsigned first, unsigned last, unsigned flags) = 0;
+  /// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): the filter's
+  /// user-notification fd with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0.
+  virtual int seccomp_filter(unsigned flags, const struct sock_fprog& prog) = 0;
 };
 
 }  // namespace berth::runtime

@@ -91,13 +91,19 @@ berth::Status start(const Globals& g, const std::string& id) {
   if (!fd) return Error::os("start container " + id + ": open " + fifo);
   if (::write(fd.get(), "0", 1) != 1) return Error::os("start container " + id + ": write " + fifo);
   ::unlink(fifo.c_str());
-  auto text = fs::read_file(fs::join(s.bundle, "config.json"));
-  if (text) {
-    auto spec = parse_spec(*text, s.bundle);
-    if (spec && !spec->hooks.poststart.empty()) {
-      s.status = ContainerStatus::running;
-      run_hooks_warning(spec->hooks.poststart, "poststart", json::dump(state_json(s)));
-    }
+  // The poststart hooks were kept at create: the bundle is not read again
+  // (and a config.json changed since cannot add hooks). A container made
+  // before they were kept has none in its state: read its bundle then.
+  std::vector<Hook> hooks;
+  if (!s.poststart.is_null()) {
+    auto kept = hooks_from_json(s.poststart);
+    if (kept) hooks = std::move(*kept);
+  } else if (auto text = fs::read_file(fs::join(s.bundle, "config.json"))) {
+    if (auto spec = parse_spec(*text, s.bundle)) hooks = std::move(spec->hooks.poststart);
+  }
+  if (!hooks.empty()) {
+    s.status = ContainerStatus::running;
+    run_hooks_warning(hooks, "poststart", json::dump(state_json(s)));
   }
   return {};
 }

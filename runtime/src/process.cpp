@@ -161,7 +161,7 @@ bool apparmor_enabled() {
   return v && !v->empty() && (*v)[0] == 'Y';
 }
 
-berth::Status prepare_process(Kernel& k, const Process& p, const Spec* spec, int preserve_fds, int sync_fd) {
+berth::Status prepare_process(Kernel& k, const Process& p, const SeccompProgram* sc, int preserve_fds, int sync_fd) {
   BERTH_TRY(set_rlimits(k, p));
   BERTH_TRY(set_scheduling(k, p));
   BERTH_TRY(close_fds_on_exec(k, preserve_fds));
@@ -169,7 +169,6 @@ berth::Status prepare_process(Kernel& k, const Process& p, const Spec* spec, int
   if (has_caps) BERTH_TRY(drop_bounding_set(k, p.capabilities->bounding));
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
   // while we still have it.
-  const Seccomp* sc = spec && spec->linux.seccomp ? &*spec->linux.seccomp : nullptr;
   int notify_fd = -1;
   bool seccomp_early = sc && !p.no_new_privileges;
   // The cwd is entered and checked (getcwd) before any seccomp filter can
@@ -177,7 +176,7 @@ berth::Status prepare_process(Kernel& k, const Process& p, const Spec* spec, int
   // it after the identity change and it is checked there.
   bool in_cwd = BERTH_TRY(enter_cwd_as_root(k, p.cwd));
   if (in_cwd) BERTH_TRY(verify_cwd(p.cwd));
-  if (seccomp_early) notify_fd = BERTH_TRY(load_seccomp(*sc));
+  if (seccomp_early) notify_fd = BERTH_TRY(load_seccomp_program(k, *sc));
   BERTH_TRY(apply_apparmor(p.apparmor_profile));
   BERTH_TRY(set_identity(k, p, has_caps));
   if (!in_cwd) {
@@ -187,7 +186,7 @@ berth::Status prepare_process(Kernel& k, const Process& p, const Spec* spec, int
   }
   if (has_caps) BERTH_TRY(set_capabilities(k, *p.capabilities));
   if (p.no_new_privileges && k.prctl(PR_SET_NO_NEW_PRIVS, 1, 0) < 0) return Error::os("prctl PR_SET_NO_NEW_PRIVS");
-  if (sc && !seccomp_early) notify_fd = BERTH_TRY(load_seccomp(*sc));
+  if (sc && !seccomp_early) notify_fd = BERTH_TRY(load_seccomp_program(k, *sc));
   if (notify_fd >= 0) {
     // The listener lives on the host: the runtime forwards the fd to it.
     BERTH_TRY(sync_send(sync_fd, Sync::seccomp_fd, {}, notify_fd));

@@ -1,8 +1,16 @@
 // seccomp.cpp — builds and loads the config's seccomp filter with libseccomp; hands notify fds to a listener.
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
 
 #include <cstring>
 #include <string>
@@ -11,6 +19,7 @@
 
 #include "berth/base/fd.h"
 #include "berth/base/fdpass.h"
+#include "berth/base/fs.h"
 #include "security.h"
 
 namespace berth::runtime {
@@ -102,19 +111,15 @@ Result<scmp_compare> resolve_op(const std::string& name, const std::string& wher
   return Error::msg(where + ": unknown operator " + name);
 }
 
-Status set_attr(scmp_filter_ctx ctx, scmp_filter_attr attr, uint32_t value, const std::string& what) {
-  int rc = seccomp_attr_set(ctx, attr, value);
-  if (rc != 0) return lib_error(rc, "set seccomp attribute " + what);
-  return ok();
-}
-
-Status apply_flag(scmp_filter_ctx ctx, const std::string& flag, const std::string& where) {
-  if (flag == "SECCOMP_FILTER_FLAG_TSYNC") return set_attr(ctx, SCMP_FLTATR_CTL_TSYNC, 1, flag);
-  if (flag == "SECCOMP_FILTER_FLAG_LOG") return set_attr(ctx, SCMP_FLTATR_CTL_LOG, 1, flag);
-  if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") return set_attr(ctx, SCMP_FLTATR_CTL_SSB, 1, flag);
+// A spec flag as the kernel's SECCOMP_FILTER_FLAG_* bit.
+Result<unsigned> kernel_flag(const std::string& flag, const std::string& where) {
+  if (flag == "SECCOMP_FILTER_FLAG_TSYNC") return SECCOMP_FILTER_FLAG_TSYNC;
+  if (flag == "SECCOMP_FILTER_FLAG_LOG") return SECCOMP_FILTER_FLAG_LOG;
+  if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") return SECCOMP_FILTER_FLAG_SPEC_ALLOW;
   if (flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") {
+    // Announced in features with libseccomp 2.6 only, which probes the kernel for it.
 #if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
-    return set_attr(ctx, SCMP_FLTATR_CTL_WAITKILL, 1, flag);
+    return SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 #else
     return Error(EOPNOTSUPP, where + ": flag " + flag + " needs libseccomp 2.6");
 #endif
@@ -195,30 +200,146 @@ bool uses_notify(const Seccomp& s) {
   return false;
 }
 
+// The program libseccomp made for `ctx`, read back through a memfd
+// (libseccomp 2.5 exports to an fd only).
+Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
+  UniqueFd mem(::memfd_create("berth-seccomp", MFD_CLOEXEC));
+  if (!mem) return Error::os("memfd for the seccomp program");
+  int rc = seccomp_export_bpf(ctx, mem.get());
+  if (rc != 0) return lib_error(rc, "export seccomp program");
+  struct stat st {};
+  if (::fstat(mem.get(), &st) < 0) return Error::os("stat seccomp program");
+  const auto size = static_cast<size_t>(st.st_size);
+  if (size == 0 || size % sizeof(sock_filter) != 0 || size > BPF_MAXINSNS * sizeof(sock_filter))
+    return Error(E2BIG, "seccomp program of " + std::to_string(st.st_size) + " bytes");
+  std::vector<sock_filter> code(size / sizeof(sock_filter));
+  if (::pread(mem.get(), code.data(), size, 0) != st.st_size) return Error::os("read seccomp program");
+  return code;
+}
+
+// What the compiled program depends on: the profile less its listener
+// (where a notify fd goes is not part of the filter), and the libseccomp
+// that compiled it. Every field is length-prefixed, so no two profiles
+// give the same text.
+std::string cache_key(const Seccomp& s) {
+  std::string k = "berth-seccomp 1\n";
+  auto put = [&k](std::string_view v) {
+    k += std::to_string(v.size());
+    k += ':';
+    k += v;
+  };
+  const scmp_version* v = seccomp_version();
+  put(v ? std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro) : "?");
+  put(std::to_string(seccomp_arch_native()));
+  put(s.default_action);
+  put(s.default_errno_ret ? std::to_string(*s.default_errno_ret) : "-");
+  put(std::to_string(s.architectures.size()));
+  for (const auto& a : s.architectures) put(a);
+  put(std::to_string(s.flags.size()));
+  for (const auto& f : s.flags) put(f);
+  put(std::to_string(s.syscalls.size()));
+  for (const auto& r : s.syscalls) {
+    put(std::to_string(r.names.size()));
+    for (const auto& n : r.names) put(n);
+    put(r.action);
+    put(r.errno_ret ? std::to_string(*r.errno_ret) : "-");
+    put(std::to_string(r.args.size()));
+    for (const auto& a : r.args)
+      put(std::to_string(a.index) + " " + std::to_string(a.value) + " " + std::to_string(a.value_two) + " " + a.op);
+  }
+  return k;
+}
+
+// FNV-1a: names the cache file; the key inside it is compared in full.
+std::string key_hash(std::string_view key) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// A cache file: the key, a NUL, the flags and notify bit (4 + 1 bytes),
+// then the program.
+std::string cache_file(const std::string& key, const SeccompProgram& p) {
+  std::string out = key;
+  out += '\0';
+  uint32_t flags = p.flags;
+  out.append(reinterpret_cast<const char*>(&flags), sizeof flags);
+  out += p.notify ? '\1' : '\0';
+  out.append(reinterpret_cast<const char*>(p.code.data()), p.code.size() * sizeof(sock_filter));
+  return out;
+}
+
+// The cached program for `key` in `path`, if the file is ours, private and
+// holds exactly this key. Anything else is a miss.
+std::optional<SeccompProgram> read_cached(const std::string& path, const std::string& key) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
+      (st.st_mode & 022) != 0 || st.st_size > 4 * 1024 * 1024)
+    return std::nullopt;
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  if (::pread(fd.get(), data.data(), data.size(), 0) != st.st_size) return std::nullopt;
+  const size_t head = key.size() + 1 + sizeof(uint32_t) + 1;
+  if (data.size() <= head || data.compare(0, key.size(), key) != 0 || data[key.size()] != '\0') return std::nullopt;
+  size_t bytes = data.size() - head;
+  if (bytes % sizeof(sock_filter) != 0 || bytes > BPF_MAXINSNS * sizeof(sock_filter)) return std::nullopt;
+  SeccompProgram p;
+  uint32_t flags = 0;
+  std::memcpy(&flags, data.data() + key.size() + 1, sizeof flags);
+  p.flags = flags;
+  p.notify = data[head - 1] == '\1';
+  p.code.resize(bytes / sizeof(sock_filter));
+  std::memcpy(p.code.data(), data.data() + head, bytes);
+  return p;
+}
+
 }  // namespace
 
-Result<int> load_seccomp(const Seccomp& s) {
+Result<SeccompProgram> compile_seccomp(const Seccomp& s) {
   uint32_t default_action =
       BERTH_TRY(resolve_action(s.default_action, s.default_errno_ret, "linux.seccomp.defaultAction"));
+  SeccompProgram p;
+  for (size_t i = 0; i < s.flags.size(); ++i)
+    p.flags |= BERTH_TRY(kernel_flag(s.flags[i], "linux.seccomp.flags[" + std::to_string(i) + "]"));
+  p.notify = uses_notify(s);
+  if (p.notify) p.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  // The kernel refuses TSYNC with a listener unless a thread that cannot
+  // be synchronised is reported as ESRCH (libseccomp does the same).
+  if (p.notify && (p.flags & SECCOMP_FILTER_FLAG_TSYNC)) p.flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+
   scmp_filter_ctx raw = seccomp_init(default_action);
   if (!raw) return Error(EINVAL, "create seccomp filter");
   Filter filter(raw);
   scmp_filter_ctx ctx = filter.get();
-
-  // The runtime sets no_new_privs itself when process.noNewPrivileges asks.
-  BERTH_TRY(set_attr(ctx, SCMP_FLTATR_CTL_NNP, 0, "no_new_privs"));
-  for (size_t i = 0; i < s.flags.size(); ++i)
-    BERTH_TRY(apply_flag(ctx, s.flags[i], "linux.seccomp.flags[" + std::to_string(i) + "]"));
   BERTH_TRY(add_architectures(ctx, s));
   BERTH_TRY(add_rules(ctx, s, default_action));
+  p.code = BERTH_TRY(export_program(ctx));
+  return p;
+}
 
-  int rc = seccomp_load(ctx);
-  if (rc != 0) return lib_error(rc, "load seccomp filter");
-  if (!uses_notify(s)) return -1;
-  // The kernel creates the listener with O_CLOEXEC; the caller owns it.
-  int fd = seccomp_notify_fd(ctx);
-  if (fd < 0) return lib_error(fd, "get seccomp notify fd");
-  return fd;
+Result<SeccompProgram> compile_seccomp_cached(const Seccomp& s, const std::string& dir) {
+  std::string key = cache_key(s);
+  std::string path = fs::join(dir, key_hash(key) + ".bpf");
+  if (auto hit = read_cached(path, key)) return std::move(*hit);
+  SeccompProgram p = BERTH_TRY(compile_seccomp(s));
+  // A cache that cannot be written is only slower.
+  if (fs::mkdir_p(dir, 0700)) (void)fs::write_file_atomic(path, cache_file(key, p), 0600);
+  return p;
+}
+
+Result<int> load_seccomp_program(Kernel& k, const SeccompProgram& p) {
+  sock_fprog prog{static_cast<unsigned short>(p.code.size()), const_cast<sock_filter*>(p.code.data())};
+  int rc = k.seccomp_filter(p.flags, prog);
+  if (rc < 0) return Error::os("load seccomp filter");
+  // The kernel makes the listener with O_CLOEXEC; the caller owns it.
+  return p.notify ? rc : -1;
+}
+
+Result<int> load_seccomp(const Seccomp& s) {
+  SeccompProgram p = BERTH_TRY(compile_seccomp(s));
+  return load_seccomp_program(Kernel::host(), p);
 }
 
 Status send_seccomp_fd(const std::string& listener_path, const std::string& state_json, int notify_fd) {

@@ -2,7 +2,10 @@
 // (features, default spec) of the runtime. Private to runtime/.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <string>
+#include <vector>
 
 #include "berth/base/error.h"
 #include "berth/base/json.h"
@@ -20,9 +23,31 @@ Status drop_bounding_set(Kernel& k, const std::vector<int>& bounding);
 /// Call after setresuid with PR_SET_KEEPCAPS.
 Status set_capabilities(Kernel& k, const Capabilities& caps);
 
-/// Builds the libseccomp filter for `s` and loads it into the calling
-/// thread. Returns the user-notification fd when the profile uses
-/// SCMP_ACT_NOTIFY, otherwise -1. Errors name the rule ("linux.seccomp.syscalls[3]").
+/// A seccomp profile compiled to classic BPF, with the flags seccomp(2)
+/// loads it with (SECCOMP_FILTER_FLAG_NEW_LISTENER when it notifies).
+struct SeccompProgram {
+  std::vector<sock_filter> code;
+  unsigned flags = 0;
+  bool notify = false;
+};
+
+/// Compiles `s` with libseccomp. Errors name the field
+/// ("linux.seccomp.syscalls[3].action").
+Result<SeccompProgram> compile_seccomp(const Seccomp& s);
+
+/// compile_seccomp through a cache of programs in `dir` (made 0700 if
+/// missing), one file per profile named by a hash of the profile less its
+/// listener and of libseccomp's version; the file holds the whole key,
+/// compared before use, and is used only when owned by this user and not
+/// writable by others. A cache that cannot be read or written only costs
+/// the compile.
+Result<SeccompProgram> compile_seccomp_cached(const Seccomp& s, const std::string& dir);
+
+/// Loads `p` into the calling thread; the user-notification fd when the
+/// profile uses SCMP_ACT_NOTIFY, otherwise -1.
+Result<int> load_seccomp_program(Kernel& k, const SeccompProgram& p);
+
+/// compile_seccomp, then load_seccomp_program on the host kernel.
 Result<int> load_seccomp(const Seccomp& s);
 
 /// Seccomp notify: connects to `listener_path` and sends the notify fd with

@@ -38,6 +38,8 @@ berth::Status validate_id(const std::string& id) {
 
 std::string state_dir(const Globals& g, const std::string& id) { return fs::join(g.root, id); }
 
+std::string seccomp_cache_dir(const Globals& g) { return fs::join(g.root, "seccomp@cache"); }
+
 ProcInfo proc_info(pid_t pid) {
   ProcInfo info;
   if (pid <= 0) return info;
@@ -93,6 +95,7 @@ berth::Status save_state(const Globals& g, const State& s) {
   v.set("cgroupPath", s.cgroup_path);
   v.set("systemdCgroup", s.systemd_cgroup);
   if (!s.poststop.is_null()) v.set("poststop", s.poststop);
+  v.set("poststart", s.poststart.is_null() ? json::Value::array() : s.poststart);
   return fs::write_file_atomic(fs::join(state_dir(g, s.id), "state.json"), json::dump(v), 0600);
 }
 
@@ -121,6 +124,7 @@ Result<State> read_state_file(const Globals& g, const std::string& id) {
   if (auto* p = v.find("startTime"); p && p->is_uint()) s.start_time = p->as_uint();
   if (auto* p = v.find("systemdCgroup"); p && p->is_bool()) s.systemd_cgroup = p->as_bool();
   if (auto* p = v.find("poststop")) s.poststop = *p;
+  if (auto* p = v.find("poststart")) s.poststart = *p;
   if (auto* p = v.find("annotations"); p && p->is_object())
     for (const auto& [k, val] : p->as_object())
       if (val.is_string()) s.annotations[k] = val.as_string();

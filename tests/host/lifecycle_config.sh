@@ -226,7 +226,12 @@ HOOKS+=" | .hooks.startContainer=[$(hook /hooks startContainer)]"
 b=$(JQ="$HOOKS" make_bundle hooks sleep 100)
 "${RT[@]}" create --bundle "$b" c-hooks
 pid=$(state_pid c-hooks)
+# start runs the poststart hooks kept at create, as runc does: the bundle
+# is not read again, so a config.json emptied in between changes nothing.
+cp "$b/config.json" "$WORK/hooks-config.json"
+jq 'del(.hooks)' "$WORK/hooks-config.json" > "$b/config.json"
 "${RT[@]}" start c-hooks
+cp "$WORK/hooks-config.json" "$b/config.json"
 check "startContainer hook ran" wait_for_file "$WORK/hooks/startContainer.json" c-hooks
 "${RT[@]}" kill c-hooks KILL
 for _ in $(seq 100); do [ "$("${RT[@]}" state c-hooks | jq -r .status)" = stopped ] && break; sleep 0.05; done

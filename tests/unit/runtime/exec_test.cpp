@@ -32,7 +32,7 @@ protected:
   }
   Status run(Sync first = Sync::go) {
     EXPECT_TRUE(sync_send(runtime_.get(), first));
-    ExecChild c{&o_,         &spec_, &fake_,      {{user_.get(), CLONE_NEWUSER}, {mnt_.get(), CLONE_NEWNS}},
+    ExecChild c{&o_,         &spec_, &fake_,      nullptr, {{user_.get(), CLONE_NEWUSER}, {mnt_.get(), CLONE_NEWNS}},
                 root_.get(), -1,     child_.get()};
     return exec_child_steps(c);
   }

@@ -123,6 +123,9 @@ public:
   int close_range(unsigned first, unsigned last, unsigned flags) override {
     return record("close_range(" + std::to_string(first) + ", " + hex(last) + ", " + hex(flags) + ")");
   }
+  int seccomp_filter(unsigned flags, const struct sock_fprog& prog) override {
+    return record("seccomp_filter(" + hex(flags) + ", " + std::to_string(prog.len) + " insns)");
+  }
 
   static std::string mount_flags(unsigned long f) {
     static const std::pair<unsigned long, const char*> names[] = {{MS_RDONLY, "MS_RDONLY"},

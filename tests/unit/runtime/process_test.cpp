@@ -77,5 +77,39 @@ TEST(PrepareProcess, FailedSchedulerIsNamed) {
   EXPECT_EQ(st.error().what(), "process.scheduler: sched_setattr SCHED_RR: Operation not permitted");
 }
 
+// Without no_new_privs the filter is loaded while the process still has
+// CAP_SYS_ADMIN (before the identity change); with it, after
+// PR_SET_NO_NEW_PRIVS, last. The fake's names of calls are what is asked.
+TEST(PrepareProcess, SeccompBeforeIdentityUnlessNoNewPrivileges) {
+  SeccompProgram prog;
+  prog.code.resize(7);
+  prog.flags = 0x2;  // SECCOMP_FILTER_FLAG_LOG
+  FakeKernel k;
+  auto st = prepare_process(k, process_of(R"(,"user":{"uid":5,"gid":6})"), &prog, 0, -1);
+  ASSERT_TRUE(st) << st.error().what();
+  Calls want = {"close_range(3, 0xffffffff, 0x4)",
+                "chdir(/)",
+                "seccomp_filter(0x2, 7 insns)",
+                "setgroups([])",
+                "setresgid(6, 6, 6)",
+                "setresuid(5, 5, 5)"};
+  EXPECT_EQ(k.calls, want);
+
+  FakeKernel nnp;
+  st = prepare_process(nnp, process_of(R"(,"user":{"uid":5,"gid":6},"noNewPrivileges":true)"), &prog, 0, -1);
+  ASSERT_TRUE(st) << st.error().what();
+  ASSERT_GE(nnp.calls.size(), 2u);
+  EXPECT_EQ(nnp.calls[nnp.calls.size() - 2], "prctl(PR_SET_NO_NEW_PRIVS, 1, 0)");
+  EXPECT_EQ(nnp.calls.back(), "seccomp_filter(0x2, 7 insns)");
+
+  FakeKernel refused;
+  st = refusing(refused, "seccomp_filter", process_of(""));
+  EXPECT_TRUE(st);  // no program given: nothing to refuse
+  refused.fail_on = "seccomp_filter";
+  st = prepare_process(refused, process_of(""), &prog, 0, -1);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().what(), "load seccomp filter: Operation not permitted");
+}
+
 }  // namespace
 }  // namespace berth::runtime

@@ -1,5 +1,7 @@
 // seccomp_test.cpp — profile validation errors, and filters loaded in forked children.
+#include <dirent.h>
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -68,7 +70,7 @@ TEST(Seccomp, UnknownDefaultAction) {
 
 TEST(Seccomp, UnknownArchitecture) {
   Seccomp s = allow_by_default();
-  s.architectures.push_back("SCMP_ARCH_VAX");
+  s.architectures.emplace_back("SCMP_ARCH_VAX");
   EXPECT_EQ(error_of(s), "linux.seccomp.architectures[4]: unknown architecture SCMP_ARCH_VAX");
 }
 
@@ -194,6 +196,139 @@ TEST(Seccomp, ListenerMissing) {
   ASSERT_FALSE(sent);
   EXPECT_EQ(sent.error().code(), ENOENT);
   EXPECT_EQ(sent.error().message(), "connect to seccomp listener /nonexistent/berth/listener.sock");
+}
+
+// A private temporary directory, removed with what it holds.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/berth-seccomp-cache-XXXXXX";
+    path = ::mkdtemp(tmpl) ? tmpl : "";
+  }
+  ~TempDir() {
+    std::string cmd = "rm -rf '" + path + "'";
+    if (!path.empty()) (void)std::system(cmd.c_str());
+  }
+  std::vector<std::string> files() const {
+    std::vector<std::string> out;
+    if (DIR* d = ::opendir((path + "/cache").c_str())) {
+      while (dirent* e = ::readdir(d))
+        if (e->d_name[0] != '.') out.emplace_back(e->d_name);
+      ::closedir(d);
+    }
+    return out;
+  }
+};
+
+bool same_program(const SeccompProgram& a, const SeccompProgram& b) {
+  return a.flags == b.flags && a.notify == b.notify && a.code.size() == b.code.size() &&
+         std::memcmp(a.code.data(), b.code.data(), a.code.size() * sizeof(sock_filter)) == 0;
+}
+
+Seccomp notifying_profile(const std::string& listener) {
+  Seccomp s = allow_by_default();
+  s.syscalls = {rule({"mkdir", "mkdirat"}, "SCMP_ACT_ERRNO", ENOTSUP), rule({"sysinfo"}, "SCMP_ACT_NOTIFY")};
+  s.flags = {"SECCOMP_FILTER_FLAG_LOG"};
+  s.listener_path = listener;
+  return s;
+}
+
+// The first compile writes the program; the second reads the same one
+// back. The listener is not part of the filter: another container's
+// listener finds the same file.
+TEST(SeccompCache, CompiledOnceThenRead) {
+  TempDir t;
+  const std::string dir = t.path + "/cache";
+  auto fresh = compile_seccomp(notifying_profile("/run/a.sock"));
+  ASSERT_TRUE(fresh) << fresh.error().what();
+  EXPECT_EQ(fresh->flags, unsigned{SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_NEW_LISTENER});
+  EXPECT_TRUE(fresh->notify);
+
+  auto first = compile_seccomp_cached(notifying_profile("/run/a.sock"), dir);
+  ASSERT_TRUE(first) << first.error().what();
+  ASSERT_EQ(t.files().size(), 1u);
+  const std::string file = dir + "/" + t.files()[0];
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  struct stat dst {};
+  ASSERT_EQ(::stat(dir.c_str(), &dst), 0);
+  EXPECT_EQ(dst.st_mode & 0777, 0700u);
+
+  auto second = compile_seccomp_cached(notifying_profile("/run/b.sock"), dir);
+  ASSERT_TRUE(second) << second.error().what();
+  EXPECT_EQ(t.files().size(), 1u);
+  EXPECT_TRUE(same_program(*fresh, *first));
+  EXPECT_TRUE(same_program(*fresh, *second));
+
+  Seccomp other = notifying_profile("/run/a.sock");
+  other.syscalls[0].errno_ret = EPERM;
+  ASSERT_TRUE(compile_seccomp_cached(other, dir));
+  EXPECT_EQ(t.files().size(), 2u);
+}
+
+// The cache is read only when the file is this user's and writable by no
+// one else, and only for the exact profile it holds: a file another
+// profile's program was planted in, or one others could have written,
+// is compiled over, never loaded.
+TEST(SeccompCache, ForeignOrPlantedFilesAreNotUsed) {
+  TempDir t;
+  const std::string dir = t.path + "/cache";
+  Seccomp s = notifying_profile("");
+  auto fresh = compile_seccomp(s);
+  ASSERT_TRUE(fresh);
+  ASSERT_TRUE(compile_seccomp_cached(s, dir));
+  ASSERT_EQ(t.files().size(), 1u);
+  const std::string file = dir + "/" + t.files()[0];
+
+  // An allow-all program planted under this profile's name, with the key
+  // of another profile.
+  Seccomp allow = allow_by_default();
+  TempDir t2;
+  ASSERT_TRUE(compile_seccomp_cached(allow, t2.path + "/cache"));
+  ASSERT_EQ(t2.files().size(), 1u);
+  ASSERT_EQ(::rename((t2.path + "/cache/" + t2.files()[0]).c_str(), file.c_str()), 0);
+  auto got = compile_seccomp_cached(s, dir);
+  ASSERT_TRUE(got) << got.error().what();
+  EXPECT_TRUE(same_program(*fresh, *got));
+
+  // A program changed in place (its last instruction, the default
+  // action, zeroed) under the right key: read as it is while the file is
+  // private, which shows the cache is what answers; compiled over once the
+  // file is group-writable.
+  ASSERT_TRUE(compile_seccomp_cached(s, dir));  // rewritten by the miss above
+  FILE* f = std::fopen(file.c_str(), "r+b");
+  ASSERT_NE(f, nullptr);
+  std::fseek(f, -8, SEEK_END);
+  const char zeros[8] = {};
+  std::fwrite(zeros, 1, sizeof zeros, f);
+  std::fclose(f);
+  got = compile_seccomp_cached(s, dir);
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(same_program(*fresh, *got));
+  ASSERT_EQ(::chmod(file.c_str(), 0620), 0);
+  got = compile_seccomp_cached(s, dir);
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(same_program(*fresh, *got));
+}
+
+// A program read from the cache works as the freshly compiled one.
+TEST(SeccompCache, CachedProgramTakesEffect) {
+  TempDir t;
+  const std::string dir = t.path + "/cache";
+  Seccomp s = allow_by_default();
+  s.syscalls = {rule({"mkdir", "mkdirat"}, "SCMP_ACT_ERRNO", ENOTSUP)};
+  ASSERT_TRUE(compile_seccomp_cached(s, dir));
+  auto cached = compile_seccomp_cached(s, dir);
+  ASSERT_TRUE(cached);
+  const std::string target = t.path + "/made";
+  int status = in_child([&] {
+    auto fd = load_seccomp_program(Kernel::host(), *cached);
+    if (!fd || *fd != -1) return 1;
+    if (::mkdir(target.c_str(), 0700) == 0) return 2;
+    return errno == ENOTSUP ? 0 : 3;
+  });
+  EXPECT_EQ(status, 0);
 }
 
 }  // namespace

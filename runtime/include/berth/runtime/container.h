@@ -58,6 +58,9 @@ struct State {
   std::map<std::string, std::string> annotations;
   std::string cgroup_path;  // linux.cgroupsPath as resolved
   json::Value poststop;     // hooks.poststop, kept for delete
+  /// hooks.poststart, kept for start (an array, empty when none; null in
+  /// the state of a container made before they were kept).
+  json::Value poststart;
   bool systemd_cgroup = false;
   ContainerStatus status = ContainerStatus::stopped;  // filled in by load_state
 };
