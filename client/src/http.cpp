@@ -160,6 +160,10 @@ Connection::~Connection() = default;
 
 Result<Connection> Connection::open(const Endpoint& e) {
   auto impl = std::make_unique<Impl>();
+  // Beast reads as much as the buffer has room for, from 512 bytes: room
+  // for 64 KiB makes a 300 KB answer (a list of 500 containers) about five
+  // reads instead of six hundred.
+  impl->buf.reserve(64 * 1024);
   BERTH_TRY(e.remote.empty() ? impl->open_unix(e.socket) : impl->open_tls(e.remote, e.tls));
   return Connection(std::move(impl));
 }
