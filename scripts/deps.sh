@@ -9,12 +9,13 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
       zlib1g-dev e2fsprogs debootstrap umoci
       libnl-3-dev libnl-route-3-dev libnftables-dev nftables containernetworking-plugins iperf3
       util-linux libboost1.81-dev libboost-json1.81-dev libcap-dev lxcfs
-      etcd-server etcd-client lxc lxc-templates rsync openssh-client
+      etcd-server etcd-client lxc lxc-templates rsync openssh-client criu
       clang-format clang-tidy)
 # Boost 1.81, not Debian's default libboost-dev (1.74): Debian 12 has
 # Boost.JSON (bench/json.sh compares it with base/json) only in 1.81, and
 # the two versions' headers conflict. libcap-dev is for bench/caps.sh only;
 # clang-format (with git clang-format) and clang-tidy for scripts/lint.sh.
+# criu for checkpoint/restore (it works on the VM tier's kernel).
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

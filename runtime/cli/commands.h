@@ -28,6 +28,8 @@ Result<int> cmd_update(const runtime::Globals& g, const Argv& a);
 Result<int> cmd_events(const runtime::Globals& g, const Argv& a);
 Result<int> cmd_spec(const runtime::Globals& g, const Argv& a);
 Result<int> cmd_features(const runtime::Globals& g, const Argv& a);
+Result<int> cmd_checkpoint(const runtime::Globals& g, const Argv& a);
+Result<int> cmd_restore(const runtime::Globals& g, const Argv& a);
 
 /// Writes all of `s` to stdout.
 void print(const std::string& s);

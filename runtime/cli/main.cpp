@@ -34,16 +34,18 @@ struct Entry {
 };
 
 constexpr Entry kCommands[] = {
-    {"create", cmd_create, true}, {"run", cmd_run, true},   {"start", cmd_start},   {"state", cmd_state},
-    {"kill", cmd_kill},           {"delete", cmd_delete},   {"pause", cmd_pause},   {"resume", cmd_resume},
-    {"list", cmd_list},           {"ps", cmd_ps},           {"exec", cmd_exec, true}, {"update", cmd_update},
-    {"events", cmd_events},       {"spec", cmd_spec},       {"features", cmd_features},
+    {"create", cmd_create, true}, {"run", cmd_run, true}, {"start", cmd_start},       {"state", cmd_state},
+    {"kill", cmd_kill},           {"delete", cmd_delete}, {"pause", cmd_pause},       {"resume", cmd_resume},
+    {"list", cmd_list},           {"ps", cmd_ps},         {"exec", cmd_exec, true},   {"update", cmd_update},
+    {"events", cmd_events},       {"spec", cmd_spec},     {"features", cmd_features}, {"checkpoint", cmd_checkpoint},
+    {"restore", cmd_restore},
 };
 
 const char* kUsage =
     "usage: berth-runtime [global flags] COMMAND [flags] [args]\n"
     "global flags: --root DIR, --log FILE, --log-format text|json, --debug, --systemd-cgroup\n"
-    "commands: create run start state kill delete pause resume list ps exec update events spec features\n";
+    "commands: create run start state kill delete pause resume list ps exec update events spec features\n"
+    "          checkpoint restore\n";
 
 void print_version() {
   print("berth-runtime version 0.1.0\ncommit: " BERTH_COMMIT "\nspec: 1.2.0\n");
@@ -89,6 +91,7 @@ int main_impl(int argc, char** argv) {
   runtime::Globals g;
   if (ga.has("root")) g.root = ga.get("root");
   g.systemd_cgroup = ga.has("systemd-cgroup") && ga.get("systemd-cgroup") != "false";
+  if (!ga.get("criu").empty()) g.criu = ga.get("criu");
   const std::string& name = ga.positional()[0];
   std::vector<std::string> rest(ga.positional().begin() + 1, ga.positional().end());
   for (const auto& c : kCommands) {

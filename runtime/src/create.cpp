@@ -99,6 +99,33 @@ cgroups::Resources effective_resources(const Spec& spec) {
 
 }  // namespace
 
+State new_state(const Globals& g, const Spec& spec, const std::string& id, const std::string& bundle) {
+  State state;
+  state.oci_version = spec.oci_version;
+  state.id = id;
+  state.bundle = bundle;
+  state.rootfs = bundle_rootfs(spec);
+  state.created = log::rfc3339_now();
+  state.owner = "";
+  state.annotations = spec.annotations;
+  state.cgroup_path = spec.linux.cgroups_path;
+  state.systemd_cgroup = g.systemd_cgroup;
+  if (!spec.hooks.poststop.empty()) state.poststop = hooks_to_json(spec.hooks.poststop);
+  state.poststart = hooks_to_json(spec.hooks.poststart);
+  return state;
+}
+
+berth::Status make_cgroup(const Globals& g, const State& s, const Spec& spec, std::unique_ptr<cgroups::Manager>& cg) {
+  cg = BERTH_TRY_CTX(cgroup_manager(g, s), "linux.cgroupsPath");
+  auto made = cg->create();
+  // A delete of the last container may remove the shared default parent
+  // between our mkdirs: try once more.
+  if (!made && made.error().code() == ENOENT) made = cg->create();
+  if (!made) return std::move(made).error().wrap("create cgroup");
+  BERTH_TRY_CTX(cg->set(effective_resources(spec)), "linux.resources");
+  return delegate_cgroup(spec, *cg);
+}
+
 Result<std::vector<std::pair<int, int>>> open_join_namespaces(Kernel& k, const Spec& spec,
                                                               std::vector<UniqueFd>& keep) {
   std::vector<std::pair<int, int>> out;
@@ -186,27 +213,8 @@ berth::Status create_impl(const Globals& g, const CreateOptions& o, pid_t* child
   UniqueFd fifo_fd(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
   if (!fifo_fd) return Error::os("open " + fifo);
 
-  State state;
-  state.oci_version = spec.oci_version;
-  state.id = o.id;
-  state.bundle = bundle;
-  state.rootfs = bundle_rootfs(spec);
-  state.created = log::rfc3339_now();
-  state.owner = "";
-  state.annotations = spec.annotations;
-  state.cgroup_path = spec.linux.cgroups_path;
-  state.systemd_cgroup = g.systemd_cgroup;
-  if (!spec.hooks.poststop.empty()) state.poststop = hooks_to_json(spec.hooks.poststop);
-  state.poststart = hooks_to_json(spec.hooks.poststart);
-
-  cg = BERTH_TRY_CTX(cgroup_manager(g, state), "linux.cgroupsPath");
-  auto made = cg->create();
-  // A delete of the last container may remove the shared default parent
-  // between our mkdirs: try once more.
-  if (!made && made.error().code() == ENOENT) made = cg->create();
-  if (!made) return std::move(made).error().wrap("create cgroup");
-  BERTH_TRY_CTX(cg->set(effective_resources(spec)), "linux.resources");
-  BERTH_TRY(delegate_cgroup(spec, *cg));
+  State state = new_state(g, spec, o.id, bundle);
+  BERTH_TRY(make_cgroup(g, state, spec, cg));
 
   UniqueFd console;
   if (spec.process->terminal && !o.console_socket.empty())

@@ -6,6 +6,8 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -78,6 +80,24 @@ berth::Status set_personality(Kernel& k, const Spec& spec) {
   return {};
 }
 
+bool is_null_device(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3); }
+
+// Stdio on the host's null device (an engine's stdin, conmon's) is
+// reopened on the container's own /dev/null, as runc does: a descriptor of
+// a file on a mount outside the container cannot be checkpointed by CRIU
+// ("Can't lookup mount"). A /dev/null inside that is not the null device
+// leaves the host's in place.
+void reopen_dev_null() {
+  bool any = false;
+  struct stat st;
+  for (int fd = 0; fd < 3; ++fd) any = any || (::fstat(fd, &st) == 0 && is_null_device(st));
+  if (!any) return;
+  UniqueFd null(::open("/dev/null", O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC));
+  if (!null || ::fstat(null.get(), &st) < 0 || !is_null_device(st)) return;
+  for (int fd = 0; fd < 3; ++fd)
+    if (::fstat(fd, &st) == 0 && is_null_device(st)) ::dup3(null.get(), fd, 0);
+}
+
 }  // namespace
 
 berth::Status init_create_steps(InitContext& ctx) {
@@ -103,6 +123,7 @@ berth::Status init_create_steps(InitContext& ctx) {
   if (spec.has_namespace(CLONE_NEWNS)) {
     BERTH_TRY(pivot_into_rootfs(k, spec, ctx.opts->no_pivot));
     BERTH_TRY(finish_rootfs(ctx));
+    reopen_dev_null();
   }
   if (!spec.has_namespace(CLONE_NEWNS) && !spec.linux.sysctl.empty()) {
     int proc = BERTH_TRY_CTX(ctx.procfs.fd(), "linux.sysctl");

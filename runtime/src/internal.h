@@ -119,6 +119,17 @@ berth::Status write_time_offsets(PrivateProcfs& procfs, pid_t pid, const Spec& s
 /// returned as (fd, CLONE_NEW*) for the init to join, user first (it owns
 /// the rest). `keep` holds the fds open.
 Result<std::vector<std::pair<int, int>>> open_join_namespaces(Kernel& k, const Spec& spec, std::vector<UniqueFd>& keep);
+/// The state of a container being made from `spec` (pid not yet known).
+State new_state(const Globals& g, const Spec& spec, const std::string& id, const std::string& bundle);
+/// Makes the container's cgroup (`cg`, set even on failure, for cleanup)
+/// with linux.resources and the devices every container has, and hands it
+/// to the container's root when it has user and cgroup namespaces.
+berth::Status make_cgroup(const Globals& g, const State& s, const Spec& spec, std::unique_ptr<cgroups::Manager>& cg);
+/// run's foreground: the pty master sent over `sock`, if any; then waiting
+/// for `pid` while forwarding signals (and the terminal), its exit status.
+UniqueFd receive_master(int sock);
+Result<int> wait_forwarding_signals(pid_t pid, int master);
+
 /// The CLONE_NEW* flags of the namespaces the init is cloned into: neither
 /// joined ones nor cgroup and time, which the init unshares later.
 int new_namespace_flags(const Spec& spec);

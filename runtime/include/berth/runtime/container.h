@@ -21,6 +21,7 @@ struct Globals {
   std::string root = "/run/berth";  // state directory
   bool systemd_cgroup = false;
   std::string cgroup_root = "/sys/fs/cgroup";
+  std::string criu = "criu";  // --criu: the CRIU binary for checkpoint/restore
 };
 
 struct CreateOptions {
@@ -136,6 +137,43 @@ struct ExecOptions {
 /// Runs an extra process in a running container; without `detach`, waits
 /// and returns its exit status.
 Result<int> exec(const Globals& g, const ExecOptions& o);
+
+/// What checkpoint and restore share (runc's flags of the same names).
+struct CriuOptions {
+  std::string image_path;  // default: ./checkpoint
+  std::string work_path;   // default: the image path
+  bool tcp_established = false, ext_unix_sk = false, shell_job = false, file_locks = false;
+  std::string manage_cgroups_mode;    // soft, full, strict, ignore; empty: criu's default (soft)
+  std::vector<std::string> empty_ns;  // namespace names ("network") whose properties are not kept
+  bool auto_dedup = false, lazy_pages = false;
+};
+
+struct CheckpointOptions {
+  std::string id;
+  CriuOptions criu;
+  std::string parent_path;  // the previous (pre-)dump, relative to the image path or absolute
+  bool leave_running = false;
+  bool pre_dump = false;
+  std::string page_server;  // ADDRESS:PORT
+  int status_fd = -1;       // --status-fd: told when the lazy-pages server is ready
+};
+
+/// Dumps a running (or paused) container with CRIU into the image path;
+/// without leave_running (and unless a pre-dump) the container is then
+/// deleted, as runc does.
+berth::Status checkpoint(const Globals& g, const CheckpointOptions& o);
+
+struct RestoreOptions {
+  CreateOptions create;  // id, bundle, pid_file, console_socket, no_pivot, no_subreaper
+  CriuOptions criu;
+  bool detach = false;
+  std::string lsm_profile;
+};
+
+/// Restores a container from a checkpoint as a new running container
+/// under `create.id`; without `detach`, waits for its init like `run`,
+/// then deletes it and returns its exit status.
+Result<int> restore(const Globals& g, const RestoreOptions& o);
 
 /// Parses a signal given as a name ("KILL", "SIGKILL") or number.
 Result<int> parse_signal(const std::string& s);
