@@ -36,4 +36,5 @@ if [ "${BERTH_SKIP_BENCH:-0}" != 1 ]; then
   "$root/bench/debian.sh" --short --build "$root/build"
   "$root/bench/json.sh" --short --build "$root/build"
   "$root/bench/caps.sh" --short --build "$root/build"
+  "$root/bench/checkpoint.sh" --short --runtime "$root/build/runtime/berth-runtime"
 fi

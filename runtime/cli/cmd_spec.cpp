@@ -17,9 +17,14 @@ Result<int> cmd_spec(const runtime::Globals&, const Argv& argv) {
   return 0;
 }
 
-Result<int> cmd_features(const runtime::Globals&, const Argv& argv) {
+Result<int> cmd_features(const runtime::Globals& g, const Argv& argv) {
   Args a = BERTH_TRY(parse_flags(argv, {}));
-  print(json::dump(runtime::features_json(), true) + "\n");
+  json::Value f = runtime::features_json();
+  // What CRIU can do here (checkpoint/restore), asked of criu itself.
+  json::Value criu = runtime::criu_annotations(g);
+  if (json::Value* ann = f.find("annotations"))
+    for (auto& m : criu.as_object()) ann->set(m.first, std::move(m.second));
+  print(json::dump(f, true) + "\n");
   return 0;
 }
 

@@ -133,6 +133,7 @@ Result<criu::Response> feature_check(const Globals& g, bool mem_track, bool lazy
   c.request.type = criu::ReqType::feature_check;
   c.request.ask_mem_track = mem_track;
   c.request.ask_lazy_pages = lazy_pages;
+  c.quiet = true;
   return criu::swrk(c);
 }
 
@@ -180,7 +181,9 @@ berth::Status checkpoint(const Globals& g, const CheckpointOptions& o) {
     if (ns.path.empty() || (ns.type != CLONE_NEWNET && ns.type != CLONE_NEWPID)) continue;
     struct stat st;
     if (::stat(ns.path.c_str(), &st) < 0) return Error::os("linux.namespaces " + ns.name + ": stat " + ns.path);
-    opts.external.push_back(ns.name + "[" + std::to_string(st.st_ino) + "]:" + external_ns_key(ns.type));
+    // criu's names ("net"), not the config's ("network").
+    const char* kind = ns.type == CLONE_NEWNET ? "net" : "pid";
+    opts.external.push_back(std::string(kind) + "[" + std::to_string(st.st_ino) + "]:" + external_ns_key(ns.type));
   }
   auto cg = BERTH_TRY(cgroup_manager(g, s));
   auto layout = BERTH_TRY(cgroups::detect_layout(g.cgroup_root));
@@ -427,6 +430,30 @@ Result<int> restore(const Globals& g, const RestoreOptions& o) {
   auto rm = remove(g, co.id, true);
   if (!rm) return std::move(rm).error().wrap("delete after restore");
   return code;
+}
+
+json::Value criu_annotations(const Globals& g) {
+  json::Value a = json::Value::object();
+  criu::SwrkCall c;
+  c.criu = g.criu;
+  c.request.type = criu::ReqType::version;
+  c.quiet = true;
+  auto v = criu::swrk(c);
+  if (!v || !v->version_major || !v->version_minor) {
+    a.set("org.berth.criu.error", v ? std::string("criu gave no version") : v.error().what());
+    return a;
+  }
+  std::string version = std::to_string(*v->version_major) + "." + std::to_string(*v->version_minor);
+  if (v->version_sublevel) version += "." + std::to_string(*v->version_sublevel);
+  a.set("org.criu.version", version);
+  auto f = feature_check(g, true, true);
+  if (f) {
+    a.set("org.berth.criu.memTrack", f->mem_track.value_or(false) ? "true" : "false");
+    a.set("org.berth.criu.lazyPages", f->lazy_pages.value_or(false) ? "true" : "false");
+  } else {
+    a.set("org.berth.criu.error", f.error().what());
+  }
+  return a;
 }
 
 }  // namespace berth::runtime

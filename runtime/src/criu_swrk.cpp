@@ -56,6 +56,10 @@ Result<Response> swrk(const SwrkCall& c) {
   pid_t pid = ::fork();
   if (pid < 0) return Error::os("fork criu");
   if (pid == 0) {
+    if (c.quiet) {
+      int null = ::open("/dev/null", O_RDWR);
+      for (int fd = 0; null >= 0 && fd < 3; ++fd) ::dup2(null, fd);
+    }
     ::fcntl(theirs.get(), F_SETFD, 0);
     for (int fd : c.pass_fds) ::fcntl(fd, F_SETFD, 0);
     sigset_t none;

@@ -30,6 +30,10 @@ struct SwrkCall {
   std::function<berth::Status(const Response&, UniqueFd fd)> on_notify;
   /// Where criu's log is, for the error message.
   std::string log_path;
+  /// criu's stdio on /dev/null (a question such as VERSION: nothing of
+  /// criu's own on our stderr). Otherwise criu has ours, which a restore
+  /// hands to the restored tasks.
+  bool quiet = false;
 };
 
 /// Starts criu, sends the request, answers notifications, returns the

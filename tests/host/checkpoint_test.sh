@@ -11,6 +11,14 @@
 # symtable") the test says so and skips.
 source "$(dirname "$0")/lib.sh"
 
+# features asks criu itself: its version, and (where it works) memory
+# tracking for --pre-dump.
+want=$(criu --version | awk '/^Version:/ {print $2}')
+expect_eq "features: criu's version" "$want" \
+  "$("$BERTH_RUNTIME" features | jq -r '.annotations["org.criu.version"]')"
+check "features: no criu at --criu is said, not fatal" bash -c \
+  "'$BERTH_RUNTIME' --criu /nonexistent/criu features | jq -e '.annotations[\"org.berth.criu.error\"] | test(\"status 127\")' >/dev/null"
+
 ip link set lo up 2>/dev/null || true
 if ! out=$(criu check 2>&1); then
   echo "ok - skipped: criu check fails on this kernel ($(uname -r)): $(echo "$out" | grep -m1 -i error)"
@@ -30,7 +38,8 @@ open_pipes() { # open_pipes LOG: sets IN (a read end nothing writes) and OUT (a 
 close_pipes() {
   exec {IN}<&- {OUT}>&-
 }
-trap 'kill "${pipes[@]}" 2>/dev/null || true; cleanup' EXIT
+NS_C=berth-cr-c-$$ NS_L=berth-cr-l-$$
+trap 'kill "${pipes[@]}" 2>/dev/null || true; cleanup; ip netns del $NS_C 2>/dev/null; ip netns del $NS_L 2>/dev/null; true' EXIT
 
 count() { cat "$(base_rootfs)/tmp/count" 2>/dev/null || echo 0; }
 wait_count_past() { # wait_count_past N: the counter moved past N
@@ -46,6 +55,9 @@ close_pipes
 check "the counter runs" wait_count_past 5
 pid0=$("${RT[@]}" state c1 | jq -r .pid)
 inner0=$(grep NSpid /proc/$pid0/status | awk '{print $NF}')
+
+expect_eq "features: criu tracks memory here (--pre-dump)" true \
+  "$("$BERTH_RUNTIME" features | jq -r '.annotations["org.berth.criu.memTrack"]')"
 
 # --- checkpoint: the container is dumped, then gone ------------------------
 "${RT[@]}" checkpoint --image-path "$WORK/img" --work-path "$WORK/work" c1
@@ -116,6 +128,48 @@ set -e
 check "restore from an empty image dir fails" test "$rc" -ne 0
 expect_contains "... with criu's error and its log" "restore.log" "$out"
 check "... and leaves nothing (state, cgroup, criu-root)" no_leftovers c3
+# --- a TCP connection survives (--tcp-established), in a joined netns -----
+# As an engine with CNI does it: the container joins a network namespace
+# by path (criu calls it external: extRootNetNS), here on a veth to a
+# client namespace of the test's own (198.18.70.0/24). The container is
+# an echo server; the client's connection is open across the checkpoint.
+ip netns add $NS_C
+ip netns add $NS_L
+ip link add cr-l netns $NS_L type veth peer name cr-c netns $NS_C
+ip -n $NS_C addr add 198.18.70.2/24 dev cr-c
+ip -n $NS_L addr add 198.18.70.1/24 dev cr-l
+for n in $NS_C $NS_L; do ip -n $n link set lo up; done
+ip -n $NS_C link set cr-c up
+ip -n $NS_L link set cr-l up
+tb=$(JQ=".linux.namespaces |= map(if .type == \"network\" then .path = \"/run/netns/$NS_C\" else . end)" \
+  make_bundle echo nc -l -p 5000 -e /bin/cat)
+open_pipes "$WORK/tout1"
+"${RT[@]}" run -d --bundle "$tb" t1 <&$IN >&$OUT 2>&$OUT
+close_pipes
+for _ in $(seq 100); do ip netns exec $NS_C ss -Hltn 2>/dev/null | grep -q ':5000' && break; sleep 0.1; done
+coproc CL { exec ip netns exec $NS_L busybox nc 198.18.70.2 5000; }
+pipes+=($CL_PID)
+echo before >&"${CL[1]}"
+line=; read -t 20 -r line <&"${CL[0]}" || true
+expect_eq "the echo server answers" before "$line"
+rc=0; out=$("${RT[@]}" checkpoint --tcp-established --image-path "$WORK/timg" t1 2>&1) || rc=$?
+expect_eq "checkpoint --tcp-established with the connection open ($out)" 0 "$rc"
+open_pipes "$WORK/tout2"
+# restore's stderr is a file, not a capture: the restored process's own
+# stderr (a pipe in the checkpoint, the server's fds 0-1 being the socket)
+# becomes the restoring process's fd 2, and would hold a $(...) open.
+rc=0; "${RT[@]}" restore -d --tcp-established --image-path "$WORK/timg" --bundle "$tb" t1 <&$IN >&$OUT 2>"$WORK/err" || rc=$?
+out=$(cat "$WORK/err")
+close_pipes
+expect_eq "restore --tcp-established into the same netns ($out)" 0 "$rc"
+tpid=$("${RT[@]}" state t1 | jq -r .pid 2>/dev/null || echo 0)
+expect_eq "... the restored init is in that netns" "$(stat -L -c %i /run/netns/$NS_C)" \
+  "$(stat -L -c %i /proc/$tpid/ns/net 2>/dev/null)"
+echo after >&"${CL[1]}"
+line=; read -t 20 -r line <&"${CL[0]}" || true
+expect_eq "the same TCP connection answers after restore" after "$line"
+"${RT[@]}" delete -f t1 2>/dev/null || true
+
 # --- an unprivileged container (user namespace) with a bind mount --------
 # The system containers' shape: root inside is not root outside, devices
 # bound from the host, and a directory of the host bound in, which criu
@@ -137,7 +191,8 @@ rc=0; out=$("${RT[@]}" checkpoint --image-path "$WORK/uimg" u1 2>&1) || rc=$?
 expect_eq "checkpoint of an unprivileged container ($out)" 0 "$rc"
 n=$(ucount)
 open_pipes "$WORK/uout2"
-rc=0; out=$("${RT[@]}" restore -d --image-path "$WORK/uimg" --bundle "$ub" u1 <&$IN 2>&1 >&$OUT) || rc=$?
+rc=0; "${RT[@]}" restore -d --image-path "$WORK/uimg" --bundle "$ub" u1 <&$IN >&$OUT 2>"$WORK/err" || rc=$?
+out=$(cat "$WORK/err")
 close_pipes
 expect_eq "restore of an unprivileged container ($out)" 0 "$rc"
 expect_eq "... its images closed to others again after (0700, root's group)" "700 0" "$(stat -c '%a %g' "$WORK/uimg")"

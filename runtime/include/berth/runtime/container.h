@@ -175,6 +175,11 @@ struct RestoreOptions {
 /// then deletes it and returns its exit status.
 Result<int> restore(const Globals& g, const RestoreOptions& o);
 
+/// What this host's CRIU offers, as features annotations: its version
+/// ("org.criu.version"), whether it can track memory changes (pre-dump)
+/// and serve lazy pages; "org.berth.criu.error" when it cannot be asked.
+json::Value criu_annotations(const Globals& g);
+
 /// Parses a signal given as a name ("KILL", "SIGKILL") or number.
 Result<int> parse_signal(const std::string& s);
 
