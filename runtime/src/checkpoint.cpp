@@ -111,6 +111,12 @@ std::vector<std::string> bound_devices(const Spec& spec) {
   return out;
 }
 
+// A cgroup mount that the runtime makes as a bind of the container's own
+// cgroup directory: no cgroup namespace (cgroup v2; criu works on no other).
+bool cgroup_bind(const Mount& m, const Spec& spec, bool unified) {
+  return unified && (m.type == "cgroup" || m.type == "cgroup2") && !spec.has_namespace(CLONE_NEWCGROUP);
+}
+
 // The host directory of the container's cgroup that a "cgroup" mount binds
 // when the container has no cgroup namespace (cgroup v2).
 std::string host_cgroup_dir(const Globals& g, const cgroups::Manager& cg) { return g.cgroup_root + cg.relative_path(); }
@@ -193,9 +199,8 @@ berth::Status checkpoint(const Globals& g, const CheckpointOptions& o) {
     // Mounts whose source lies outside the container, named by where they
     // are inside; restore maps each name to a source again.
     for (const auto& m : spec.mounts) {
-      bool cgroup_bind = m.type == "cgroup" && !spec.has_namespace(CLONE_NEWCGROUP) &&
-                         layout == cgroups::Layout::unified;
-      if (m.bind || cgroup_bind) opts.ext_mnt.emplace_back(mount_key(m.destination), mount_key(m.destination));
+      if (m.bind || cgroup_bind(m, spec, layout == cgroups::Layout::unified))
+        opts.ext_mnt.emplace_back(mount_key(m.destination), mount_key(m.destination));
     }
     std::string root = "/proc/" + std::to_string(s.pid) + "/root";
     for (const auto& p : spec.linux.masked_paths) {
@@ -214,11 +219,18 @@ berth::Status checkpoint(const Globals& g, const CheckpointOptions& o) {
   call.request.type = o.pre_dump ? criu::ReqType::pre_dump : criu::ReqType::dump;
   call.request.opts = &opts;
   call.log_path = dirs.log("dump.log");
+  int status_fd = o.status_fd;
+  int status_fl = status_fd >= 0 ? ::fcntl(status_fd, F_GETFL) : 0;
+  if (status_fl < 0 || (status_fd >= 0 && (status_fl & O_ACCMODE) == O_RDONLY))
+    return Error(EBADF, "--status-fd: " + std::to_string(status_fd) + " is not open for writing");
+  if (status_fd >= 0) ::fcntl(status_fd, F_SETFD, FD_CLOEXEC);
   call.on_notify = [&](const criu::Response& r, UniqueFd) -> berth::Status {
-    if (r.notify_script == "status-ready" && o.status_fd >= 0) {
+    if (r.notify_script == "status-ready" && status_fd >= 0) {
       char zero = 0;
-      if (::write(o.status_fd, &zero, 1) != 1) return Error::os("--status-fd: write");
-      ::close(o.status_fd);
+      ssize_t n = ::write(status_fd, &zero, 1);
+      ::close(status_fd);
+      status_fd = -1;
+      if (n != 1) return Error::os("--status-fd: write");
     }
     return {};
   };
@@ -253,18 +265,21 @@ Result<int> restore(const Globals& g, const RestoreOptions& o) {
     for (const auto& m : spec.linux.gid_mappings)
       if (m.container_id == 0 && m.size > 0) img_group = m.host_id;
   }
-  if (img_group && ::fstat(dirs.images.get(), &img_st) == 0 && (img_st.st_mode & 0011) == 0) {
-    if (::fchown(dirs.images.get(), static_cast<uid_t>(-1), *img_group) < 0 ||
-        ::fchmod(dirs.images.get(), (img_st.st_mode & 07777) | 0010) < 0)
-      return Error::os("--image-path: open " + dirs.images_path + " to the container's root group");
-  } else {
-    img_group.reset();
-  }
-  Defer put_back([&] {
-    if (!img_group) return;
+  bool img_opened = false;
+  auto close_images = [&] {
+    if (!img_opened) return;
     (void)::fchown(dirs.images.get(), static_cast<uid_t>(-1), img_st.st_gid);
     (void)::fchmod(dirs.images.get(), img_st.st_mode & 07777);
-  });
+    img_opened = false;
+  };
+  Defer put_back(close_images);
+  if (img_group && ::fstat(dirs.images.get(), &img_st) == 0 && (img_st.st_mode & 0011) == 0) {
+    img_opened = true;
+    // Search only, for that group alone: its other bits are cleared.
+    if (::fchown(dirs.images.get(), static_cast<uid_t>(-1), *img_group) < 0 ||
+        ::fchmod(dirs.images.get(), (img_st.st_mode & 07707) | 0010) < 0)
+      return Error::os("--image-path: open " + dirs.images_path + " to the container's root group");
+  }
   criu::Opts opts;
   BERTH_TRY(common_opts(opts, o.criu, dirs, "restore.log"));
   opts.evasive_devices = true;
@@ -289,17 +304,21 @@ Result<int> restore(const Globals& g, const RestoreOptions& o) {
   pid_t restored = -1;
   std::string criu_root = fs::join(dir, "criu-root");
   bool root_mounted = false;
+  // The rootfs's bind goes as soon as criu is done: nothing may walk the
+  // state directory (a delete) while it is there.
+  auto release_root = [&] {
+    if (root_mounted && ::umount2(criu_root.c_str(), MNT_DETACH) == 0) root_mounted = false;
+    if (!root_mounted) ::rmdir(criu_root.c_str());
+  };
   Defer cleanup([&] {
-    if (root_mounted) ::umount2(criu_root.c_str(), MNT_DETACH);
-    if (committed) {
-      ::rmdir(criu_root.c_str());
-      return;
-    }
+    release_root();
+    if (committed) return;
     if (restored > 0) ::kill(restored, SIGKILL);
     if (cg) {
       (void)cg->kill_all(SIGKILL);
-      for (int i = 0; i < 100 && !cg->destroy(); ++i) ::usleep(1000);
+      for (int i = 0; i < 2000 && !cg->destroy(); ++i) ::usleep(1000);
     }
+    if (root_mounted) return;  // never remove_tree into the container's files
     (void)fs::remove_tree(dir);
   });
 
@@ -328,11 +347,13 @@ Result<int> restore(const Globals& g, const RestoreOptions& o) {
     opts.join_ns.emplace_back(ns.name == "mount" ? "mnt" : ns.name, ns.path);
   }
   bool any_masked = false;
+  auto layout = cgroups::detect_layout(g.cgroup_root);
+  bool unified = layout && *layout == cgroups::Layout::unified;
   for (const auto& m : spec.mounts) {
     if (m.bind) {
       std::string src = m.source.empty() || m.source[0] == '/' ? m.source : fs::join(bundle, m.source);
       opts.ext_mnt.emplace_back(mount_key(m.destination), src);
-    } else if (m.type == "cgroup" && !spec.has_namespace(CLONE_NEWCGROUP)) {
+    } else if (cgroup_bind(m, spec, unified)) {
       opts.ext_mnt.emplace_back(mount_key(m.destination), host_cgroup_dir(g, *cg));
     }
   }
@@ -412,7 +433,11 @@ Result<int> restore(const Globals& g, const RestoreOptions& o) {
     }
     return {};
   };
-  auto answer = BERTH_TRY(criu::swrk(call));
+  auto called = criu::swrk(call);
+  release_root();
+  close_images();
+  if (root_mounted) return Error::os("umount " + criu_root);
+  auto answer = BERTH_TRY(std::move(called));
   if (answer.restore_pid) restored = *answer.restore_pid;
   if (restored <= 0) return Error::msg("criu restore: no pid of the restored init");
   console.reset();

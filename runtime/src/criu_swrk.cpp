@@ -57,7 +57,7 @@ Result<Response> swrk(const SwrkCall& c) {
   if (pid < 0) return Error::os("fork criu");
   if (pid == 0) {
     if (c.quiet) {
-      int null = ::open("/dev/null", O_RDWR);
+      int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
       for (int fd = 0; null >= 0 && fd < 3; ++fd) ::dup2(null, fd);
     }
     ::fcntl(theirs.get(), F_SETFD, 0);

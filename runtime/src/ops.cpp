@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -164,6 +165,12 @@ berth::Status remove(const Globals& g, const std::string& id, bool force) {
       run_hooks_warning(*hooks, "poststop", json::dump(state_json(s)));
     }
   }
+  // A restore killed before it unmounted the rootfs's bind for criu:
+  // that mount goes first, so that nothing below walks into the rootfs.
+  std::string criu_root = fs::join(state_dir(g, id), "criu-root");
+  if (::umount2(criu_root.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    return Error::os("umount " + criu_root);
+  if (::rmdir(criu_root.c_str()) < 0 && errno != ENOENT) return Error::os("rmdir " + criu_root);
   return fs::remove_tree(state_dir(g, id));
 }
 

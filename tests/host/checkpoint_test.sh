@@ -115,6 +115,21 @@ set -e
 check "restore under an id in use is refused" test "$rc" -ne 0
 expect_contains "... saying so" "already exists" "$out"
 "${RT[@]}" delete -f c1
+
+# A foreground restore waits for the init, as run does, then deletes the
+# container: with the rootfs's bind for criu long gone, so that the delete
+# cannot walk into the container's files.
+open_pipes "$WORK/out4"
+( for _ in $(seq 200); do "${RT[@]}" state c1 2>/dev/null | grep -q running && break; sleep 0.1; done
+  sleep 0.5; "${RT[@]}" kill c1 KILL ) &
+killer=$!
+rc=0; "${RT[@]}" restore --image-path "$WORK/img3" --bundle "$b" c1 <&$IN >&$OUT 2>"$WORK/err" || rc=$?
+close_pipes
+wait $killer  # (a bare wait would wait for the pipes' processes too)
+expect_eq "a foreground restore returns the init's status (killed: 137) ($(cat "$WORK/err"))" 137 "$rc"
+check "... and deletes the container after" no_leftovers c1
+check "... leaving the rootfs whole" test -x "$(base_rootfs)/bin/busybox"
+
 set +e
 out=$("${RT[@]}" restore -d --image-path "$WORK/none" --bundle "$b" c2 2>&1); rc=$?
 set -e
